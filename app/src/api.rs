@@ -1,0 +1,9 @@
+//! Server functions: the HTTP endpoints the pages call, and the wire types they exchange.
+//!
+//! Every `#[server]` function is a public endpoint, so each one parses its own input into domain
+//! types before it acts. The bodies run only on the server, where they reach storage through the
+//! `ctx::Backend` port that the `server` crate provides; no SQL appears here.
+
+pub mod ctx;
+pub mod error;
+pub mod maps;

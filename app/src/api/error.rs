@@ -1,0 +1,51 @@
+//! `AppError`: the one error type of the server functions. Compiled for both sides, so pages
+//! match on its variants; internal details never cross the wire (they are logged on the server).
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::text::FieldError;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("that map doesn't exist (it may have been deleted)")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("too much at once: {0}")]
+    TooLarge(String),
+    #[error("something went wrong on our side; please try again")]
+    Internal,
+    #[error("could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, error: FieldError) -> AppError {
+        AppError::Invalid {
+            field: field.to_owned(),
+            message: error.message,
+        }
+    }
+
+    /// True when retrying the same request later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AppError::Transport(_) | AppError::Internal)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+        match err {
+            // Arguments that fail to deserialize are bad input, not a transport failure.
+            ServerFnErrorErr::Args(message) => AppError::Invalid {
+                field: "request".to_owned(),
+                message,
+            },
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Journey maps and the operations on them.
+//!
+//! Pure: no I/O, no clock, no randomness (ids and times are passed in), no Leptos and no
+//! `cfg(feature)`. It compiles unchanged for the browser and the server, which is how both apply
+//! an edit with the same code.
+
+pub mod edit;
+pub mod ids;
+pub mod map;
+pub mod moves;
+pub mod position;
+pub mod sync;
+pub mod template;
+pub mod text;
+
+#[cfg(test)]
+pub(crate) mod fixture;

@@ -1,0 +1,12 @@
+//! The Leptos user interface: the app shell, pages, and the map editor's components.
+//!
+//! Pages load data through resources and render fully on the server; components take plain data
+//! or the `Editor` handle. User text is always rendered as text: there is no `inner_html`.
+
+pub mod app;
+pub mod editor;
+pub mod format;
+pub mod icons;
+pub mod inline_text;
+pub mod map;
+pub mod pages;

@@ -1,0 +1,15 @@
+//! The map editor's components. Only `map_editor` creates the `Editor`; the others read it from
+//! context and turn user gestures into `Edit`s.
+
+pub mod card_view;
+pub mod cell;
+pub mod delete_button;
+pub mod emotion_curve;
+pub mod grid;
+pub mod lane_header;
+pub mod map_editor;
+pub mod map_header;
+pub mod persona_panel;
+pub mod save_status;
+pub mod stage_header;
+pub mod toolbar;

@@ -1,0 +1,208 @@
+//! A card: its text, the fields its lane calls for, its evidence level, and keyboard moves
+//! (Alt+arrows move it, Delete removes it).
+
+use leptos::ev::{DragEvent, KeyboardEvent};
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+
+use crate::domain::edit::Edit;
+use crate::domain::ids::CardId;
+use crate::domain::map::{Card, Channel, Emotion, Evidence, LaneKind};
+use crate::domain::moves::{
+    card_to_neighbour_lane, card_to_neighbour_stage, move_card, nudge_card,
+};
+use crate::domain::text::{Text, MAX_TEXT_CHARS};
+use crate::ui::editor::{use_editor, Dragged, Editor};
+use crate::ui::icons::{Icon, IconButton};
+use crate::ui::inline_text::InlineText;
+
+#[component]
+pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
+    let editor = use_editor();
+    let id = card.id;
+    let evidence = card.evidence;
+    let set_text = Callback::new(move |raw: String| match Text::parse(&raw) {
+        Ok(text) => editor.edit(Edit::SetCardText { id, text }),
+        Err(err) => editor.notice.set(Some(format!("Card not changed: {err}."))),
+    });
+    let drop_target = RwSignal::new(false);
+
+    view! {
+        <article
+            id=format!("card-{id}")
+            class="card"
+            class:dimmed=move || !editor.shows(evidence)
+            class:drop-target=move || drop_target.get()
+            data-evidence=evidence.map(Evidence::key)
+            tabindex="0"
+            draggable="true"
+            aria-keyshortcuts="Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown Delete"
+            on:keydown=move |ev| on_card_key(editor, id, &ev)
+            on:dragstart=move |ev: DragEvent| {
+                ev.stop_propagation();
+                editor.dragging.set(Some(Dragged::Card(id)));
+                if let Some(data) = ev.data_transfer() {
+                    let _ = data.set_data("text/plain", &id.to_string());
+                    data.set_effect_allowed("move");
+                }
+            }
+            on:dragend=move |_| editor.dragging.set(None)
+            on:dragover=move |ev: DragEvent| {
+                if matches!(editor.dragging.get_untracked(), Some(Dragged::Card(c)) if c != id) {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    drop_target.set(true);
+                }
+            }
+            on:dragleave=move |_| drop_target.set(false)
+            on:drop=move |ev: DragEvent| {
+                drop_target.set(false);
+                if let Some(Dragged::Card(dragged)) = editor.dragging.get_untracked() {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    editor.dragging.set(None);
+                    let edit = editor.map.with_untracked(|m| {
+                        let target = m.card(id)?;
+                        move_card(m, dragged, target.stage, target.lane, Some(id))
+                    });
+                    if let Some(edit) = edit {
+                        editor.edit(edit);
+                    }
+                }
+            }
+        >
+            <InlineText
+                value=Signal::stored(card.text.to_string())
+                label="Card text"
+                multiline=true
+                max_len=MAX_TEXT_CHARS
+                placeholder="Empty card"
+                class="card-text"
+                on_commit=set_text
+            />
+            <footer class="card-meta">
+                {(kind == LaneKind::Touchpoints).then(|| view! { <ChannelSelect id channel=card.channel/> })}
+                {(kind == LaneKind::Emotions).then(|| view! { <EmotionSelect id emotion=card.emotion/> })}
+                <EvidenceSelect id evidence/>
+                <IconButton
+                    icon=Icon::Trash
+                    label="Delete card"
+                    class="edit-only card-delete"
+                    on_click=Callback::new(move |()| editor.edit(Edit::RemoveCard { id }))
+                />
+            </footer>
+        </article>
+    }
+}
+
+/// Keyboard moves for a focused card. Keys pressed inside its fields are theirs, not the card's.
+fn on_card_key(editor: Editor, id: CardId, ev: &KeyboardEvent) {
+    let on_card = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|el| el.id() == format!("card-{id}"));
+    if !on_card {
+        return;
+    }
+    let edit =
+        editor.map.with_untracked(
+            |m| match (ev.key().as_str(), ev.alt_key(), ev.shift_key()) {
+                ("ArrowLeft", true, _) => card_to_neighbour_stage(m, id, -1),
+                ("ArrowRight", true, _) => card_to_neighbour_stage(m, id, 1),
+                ("ArrowUp", true, false) => nudge_card(m, id, -1),
+                ("ArrowDown", true, false) => nudge_card(m, id, 1),
+                ("ArrowUp", true, true) => card_to_neighbour_lane(m, id, -1),
+                ("ArrowDown", true, true) => card_to_neighbour_lane(m, id, 1),
+                ("Delete" | "Backspace", false, _) => Some(Edit::RemoveCard { id }),
+                _ => None,
+            },
+        );
+    let Some(edit) = edit else { return };
+    ev.prevent_default();
+    let removing = matches!(edit, Edit::RemoveCard { .. });
+    editor.edit(edit);
+    if !removing {
+        // The moved card is a new element; keep the keyboard focus on it.
+        request_animation_frame(move || {
+            if let Some(el) = document().get_element_by_id(&format!("card-{id}")) {
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+}
+
+#[component]
+fn ChannelSelect(id: CardId, channel: Option<Channel>) -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <select
+            class="chip channel"
+            aria-label="Channel"
+            on:change=move |ev| {
+                let channel = Channel::from_key(&event_target_value(&ev));
+                editor.edit(Edit::SetCardChannel { id, channel });
+            }
+        >
+            <option value="" selected=channel.is_none()>"No channel"</option>
+            {Channel::ALL
+                .into_iter()
+                .map(|c| view! { <option value=c.key() selected=Some(c) == channel>{c.label()}</option> })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn EmotionSelect(id: CardId, emotion: Option<Emotion>) -> impl IntoView {
+    let editor = use_editor();
+    let scores = (Emotion::MIN..=Emotion::MAX)
+        .rev()
+        .filter_map(|s| Emotion::new(s).ok());
+    view! {
+        <select
+            class="chip emotion"
+            aria-label="Emotion"
+            on:change=move |ev| {
+                let emotion = event_target_value(&ev).parse::<i8>().ok().and_then(|s| Emotion::new(s).ok());
+                editor.edit(Edit::SetCardEmotion { id, emotion });
+            }
+        >
+            <option value="" selected=emotion.is_none()>"No score"</option>
+            {scores
+                .map(|e| {
+                    view! {
+                        <option value=e.score().to_string() selected=Some(e) == emotion>
+                            {format!("{:+} {}", e.score(), e.label())}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn EvidenceSelect(id: CardId, evidence: Option<Evidence>) -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <span class="evidence">
+            <span class="evidence-marker" aria-hidden="true"></span>
+            <select
+                class="chip evidence-select"
+                aria-label="Evidence"
+                on:change=move |ev| {
+                    let evidence = Evidence::from_key(&event_target_value(&ev));
+                    editor.edit(Edit::SetCardEvidence { id, evidence });
+                }
+            >
+                <option value="" selected=evidence.is_none()>"Evidence?"</option>
+                {Evidence::ALL
+                    .into_iter()
+                    .map(|e| view! { <option value=e.key() selected=Some(e) == evidence>{e.label()}</option> })
+                    .collect_view()}
+            </select>
+        </span>
+    }
+}

@@ -1,0 +1,199 @@
+//! The emotion curve of an emotions lane: one point per stage at the mean score of its cards,
+//! joined into a line. Points are edited in place: click a level in a stage's column to set it,
+//! or focus a point and press the up and down arrows.
+
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
+
+use crate::domain::edit::Edit;
+use crate::domain::ids::{LaneId, StageId};
+use crate::domain::map::{Card, Emotion};
+use crate::domain::moves::after_last;
+use crate::domain::text::Text;
+use crate::ui::editor::{fresh, use_editor};
+use crate::ui::map::grid::{Cells, COLUMN_WIDTH};
+
+const HEIGHT: f64 = 112.0;
+/// Vertical distance between two adjacent scores.
+const STEP: f64 = 22.0;
+
+fn y_of(score: f64) -> f64 {
+    HEIGHT / 2.0 - score * STEP
+}
+
+/// A stage's point: its mean score and the card that keyboard edits adjust.
+#[derive(Clone, Debug, PartialEq)]
+struct Point {
+    stage: StageId,
+    stage_name: String,
+    column: usize,
+    mean: f64,
+    card: Card,
+}
+
+#[component]
+pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
+    let editor = use_editor();
+    let stages = Memo::new(move |_| {
+        editor.map.with(|m| {
+            m.stages()
+                .iter()
+                .map(|s| (s.id, s.name.to_string()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let points = Memo::new(move |_| {
+        let stages = stages.get();
+        cells.with(|cells| {
+            stages
+                .iter()
+                .enumerate()
+                .filter_map(|(column, (stage, name))| {
+                    let scored: Vec<&Card> = cells
+                        .get(&(*stage, lane))?
+                        .iter()
+                        .filter(|c| c.emotion.is_some())
+                        .collect();
+                    let first = (*scored.first()?).clone();
+                    let sum: f64 = scored
+                        .iter()
+                        .filter_map(|c| c.emotion)
+                        .map(|e| f64::from(e.score()))
+                        .sum();
+                    Some(Point {
+                        stage: *stage,
+                        stage_name: name.clone(),
+                        column,
+                        mean: sum / scored.len() as f64,
+                        card: first,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let width = move || stages.with(Vec::len).max(1) as f64 * COLUMN_WIDTH;
+    let x_of = |column: usize| (column as f64 + 0.5) * COLUMN_WIDTH;
+    let path = move || {
+        points.with(|points| {
+            points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let cmd = if i == 0 { 'M' } else { 'L' };
+                    format!("{cmd}{:.1},{:.1}", x_of(p.column), y_of(p.mean))
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
+    // Sets the emotion of a stage: adjusts its first scored card, or adds one.
+    let set_score = move |stage: StageId, score: i8| {
+        let Ok(emotion) = Emotion::new(score) else {
+            return;
+        };
+        let existing = points
+            .with_untracked(|points| points.iter().find(|p| p.stage == stage).map(|p| p.card.id));
+        match existing {
+            Some(id) => editor.edit(Edit::SetCardEmotion {
+                id,
+                emotion: Some(emotion),
+            }),
+            None => {
+                let position = editor
+                    .map
+                    .with_untracked(|m| after_last(m.cards_in(stage, lane).map(|c| &c.position)));
+                let Ok(text) = Text::parse(emotion.label()) else {
+                    return;
+                };
+                editor.edit(Edit::AddCard {
+                    card: Card {
+                        id: fresh(),
+                        stage,
+                        lane,
+                        position,
+                        text,
+                        channel: None,
+                        emotion: Some(emotion),
+                        evidence: None,
+                    },
+                });
+            }
+        }
+    };
+
+    view! {
+        <svg
+            class="emotion-curve"
+            width=width
+            height=HEIGHT
+            viewBox=move || format!("0 0 {} {HEIGHT}", width())
+            role="group"
+            aria-label="Emotion curve"
+        >
+            <line class="baseline" x1="0" x2=width y1=y_of(0.0) y2=y_of(0.0)></line>
+            // Click targets: one band per score in every stage's column.
+            <g class="levels edit-only">
+                {move || {
+                    stages
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .flat_map(|(column, (stage, _))| {
+                            (Emotion::MIN..=Emotion::MAX).map(move |score| {
+                                view! {
+                                    <rect
+                                        x=column as f64 * COLUMN_WIDTH
+                                        y=y_of(f64::from(score)) - STEP / 2.0
+                                        width=COLUMN_WIDTH
+                                        height=STEP
+                                        on:click=move |_| set_score(stage, score)
+                                    >
+                                        <title>{format!("Set to {:+}", score)}</title>
+                                    </rect>
+                                }
+                            })
+                        })
+                        .collect_view()
+                }}
+            </g>
+            <path class="curve" d=path></path>
+            <For
+                each=move || points.get()
+                key=|p| (p.stage, p.column, p.mean.to_bits(), p.card.id)
+                children=move |point| {
+                    let Point { stage, stage_name, column, mean, card } = point;
+                    let score = card.emotion.map_or(0, Emotion::score);
+                    let on_key = move |ev: KeyboardEvent| {
+                        let delta = match ev.key().as_str() {
+                            "ArrowUp" | "ArrowRight" => 1,
+                            "ArrowDown" | "ArrowLeft" => -1,
+                            _ => return,
+                        };
+                        ev.prevent_default();
+                        set_score(stage, (score + delta).clamp(Emotion::MIN, Emotion::MAX));
+                    };
+                    let label = Emotion::new(score).map(Emotion::label).unwrap_or("Neutral");
+                    view! {
+                        <circle
+                            class="point"
+                            data-score=score
+                            cx=x_of(column)
+                            cy=y_of(mean)
+                            r="7"
+                            tabindex="0"
+                            role="slider"
+                            aria-label=format!("Emotion at {stage_name}")
+                            aria-valuemin=Emotion::MIN
+                            aria-valuemax=Emotion::MAX
+                            aria-valuenow=score
+                            aria-valuetext=format!("{score:+} {label}")
+                            on:keydown=on_key
+                        >
+                            <title>{format!("{stage_name}: {mean:+.1}")}</title>
+                        </circle>
+                    }
+                }
+            />
+        </svg>
+    }
+}

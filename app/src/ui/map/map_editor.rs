@@ -1,0 +1,100 @@
+//! The editor page body: toolbar, map header, grid and persona panel, plus the editor's
+//! page-wide keyboard shortcuts.
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos_meta::Title;
+
+use crate::api::maps::MapSnapshot;
+use crate::ui::editor::Editor;
+use crate::ui::icons::{Icon, IconButton};
+use crate::ui::map::grid::MapGrid;
+use crate::ui::map::map_header::MapHeader;
+use crate::ui::map::persona_panel::PersonaPanel;
+use crate::ui::map::toolbar::Toolbar;
+
+#[component]
+pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
+    let editor = Editor::new(snapshot);
+    provide_context(editor);
+    let personas_open = RwSignal::new(true);
+    let title = move || editor.map.with(|m| m.title.to_string());
+
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        let keys = window_event_listener(ev::keydown, move |ev| on_shortcut(editor, &ev));
+        let unload = window_event_listener(ev::beforeunload, move |ev| {
+            if editor.has_unsaved() {
+                // Asks the browser to confirm leaving while edits are still unsaved.
+                ev.prevent_default();
+                ev.set_return_value("unsaved changes");
+            }
+        });
+        on_cleanup(move || {
+            keys.remove();
+            unload.remove();
+        });
+    });
+
+    view! {
+        <Title text=title/>
+        <div class="editor">
+            <Toolbar personas_open/>
+            <Notice/>
+            <div class="editor-body">
+                <main id="main" class="map-area">
+                    <MapHeader/>
+                    <MapGrid/>
+                </main>
+                <Show when=move || personas_open.get()>
+                    <PersonaPanel/>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// Ctrl+Z undoes and Ctrl+Shift+Z (or Ctrl+Y) redoes, except while typing in a field, where
+/// the browser's own text undo applies.
+fn on_shortcut(editor: Editor, ev: &ev::KeyboardEvent) {
+    if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
+        return;
+    }
+    let typing = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    if typing {
+        return;
+    }
+    match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
+        ("z", false) => {
+            ev.prevent_default();
+            editor.undo();
+        }
+        ("z", true) | ("y", false) => {
+            ev.prevent_default();
+            editor.redo();
+        }
+        _ => {}
+    }
+}
+
+/// The last thing that could not be done, until dismissed.
+#[component]
+fn Notice() -> impl IntoView {
+    let editor = crate::ui::editor::use_editor();
+    view! {
+        <Show when=move || editor.notice.with(Option::is_some)>
+            <div class="notice warning" role="alert">
+                <span>{move || editor.notice.get().unwrap_or_default()}</span>
+                <IconButton
+                    icon=Icon::Close
+                    label="Dismiss"
+                    on_click=Callback::new(move |()| editor.notice.set(None))
+                />
+            </div>
+        </Show>
+    }
+}

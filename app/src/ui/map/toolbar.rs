@@ -1,0 +1,75 @@
+//! The bar above the map: back to the list, undo/redo, evidence filter, personas, save status.
+
+use leptos::prelude::*;
+
+use crate::domain::map::Evidence;
+use crate::ui::editor::use_editor;
+use crate::ui::icons::{Icon, IconButton, Svg};
+use crate::ui::map::save_status::SaveStatusView;
+
+#[component]
+pub fn Toolbar(personas_open: RwSignal<bool>) -> impl IntoView {
+    let editor = use_editor();
+    let filter_value = move || match editor.evidence_filter.get() {
+        None => "all".to_owned(),
+        Some(None) => "none".to_owned(),
+        Some(Some(e)) => e.key().to_owned(),
+    };
+    let set_filter = move |value: String| {
+        let filter = match value.as_str() {
+            "all" => None,
+            "none" => Some(None),
+            key => Evidence::from_key(key).map(Some),
+        };
+        editor.evidence_filter.set(filter);
+    };
+
+    view! {
+        <header class="topbar toolbar">
+            <a class="brand" href="/">"Waymark"</a>
+            <a class="back-link" href="/">
+                <Svg icon=Icon::Back/>
+                "All maps"
+            </a>
+            <div class="toolbar-group edit-only" role="group" aria-label="History">
+                <IconButton
+                    icon=Icon::Undo
+                    label="Undo (Ctrl+Z)"
+                    disabled=Signal::derive(move || !editor.can_undo.get())
+                    on_click=Callback::new(move |()| editor.undo())
+                />
+                <IconButton
+                    icon=Icon::Redo
+                    label="Redo (Ctrl+Shift+Z)"
+                    disabled=Signal::derive(move || !editor.can_redo.get())
+                    on_click=Callback::new(move |()| editor.redo())
+                />
+            </div>
+            <label class="toolbar-field edit-only">
+                <span>"Evidence"</span>
+                <select
+                    aria-label="Show cards by evidence"
+                    prop:value=filter_value
+                    on:change=move |ev| set_filter(event_target_value(&ev))
+                >
+                    <option value="all">"All cards"</option>
+                    {Evidence::ALL
+                        .into_iter()
+                        .map(|e| view! { <option value=e.key()>{e.label()}</option> })
+                        .collect_view()}
+                    <option value="none">"No evidence level"</option>
+                </select>
+            </label>
+            <button
+                type="button"
+                class="button ghost"
+                aria-pressed=move || personas_open.get().to_string()
+                on:click=move |_| personas_open.update(|open| *open = !*open)
+            >
+                <Svg icon=Icon::People/>
+                "Personas"
+            </button>
+            <SaveStatusView/>
+        </header>
+    }
+}

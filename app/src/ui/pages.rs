@@ -1,0 +1,5 @@
+//! One module per page. Pages own their data: they load it and hand plain values down.
+
+pub mod home;
+pub mod map_page;
+pub mod not_found;

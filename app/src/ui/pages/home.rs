@@ -1,0 +1,273 @@
+//! The home page: every map, and a form to start a new one from a template.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::error::AppError;
+use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
+use crate::domain::template::Template;
+use crate::domain::text::MAX_NAME_CHARS;
+use crate::ui::format::{count, date_time, iso};
+use crate::ui::icons::{Icon, Svg};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let create = ServerAction::<CreateMap>::new();
+    let rename = ServerAction::<RenameMap>::new();
+    let duplicate = ServerAction::<DuplicateMap>::new();
+    let delete = ServerAction::<DeleteMap>::new();
+    let maps = Resource::new(
+        move || {
+            (
+                rename.version().get(),
+                duplicate.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_maps(),
+    );
+    let actions = MapActions {
+        rename,
+        duplicate,
+        delete,
+    };
+    let failure = move || {
+        let error = |value: Option<Result<_, AppError>>| value.and_then(Result::err);
+        error(create.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| error(rename.value().get()))
+            .or_else(|| error(duplicate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| error(delete.value().get()))
+    };
+
+    view! {
+        <Title text="Journey maps"/>
+        <header class="topbar">
+            <a class="brand" href="/">"Waymark"</a>
+        </header>
+        <main id="main" class="home">
+            <h1>"Journey maps"</h1>
+            <Show when=move || failure().is_some()>
+                <p class="notice error" role="alert">{move || failure().map(|e| e.to_string())}</p>
+            </Show>
+            <NewMapForm action=create/>
+            <section class="map-list" aria-labelledby="your-maps">
+                <h2 id="your-maps">"Your maps"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading maps…"</p> }>
+                    {move || Suspend::new(async move {
+                        match maps.await {
+                            Ok(list) if list.is_empty() => view! { <EmptyState/> }.into_any(),
+                            Ok(list) => view! { <MapList maps=list actions/> }.into_any(),
+                            Err(err) => {
+                                view! {
+                                    <p class="notice error" role="alert">
+                                        {format!("Couldn't load your maps: {err}")}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct MapActions {
+    rename: ServerAction<RenameMap>,
+    duplicate: ServerAction<DuplicateMap>,
+    delete: ServerAction<DeleteMap>,
+}
+
+#[component]
+fn NewMapForm(action: ServerAction<CreateMap>) -> impl IntoView {
+    let pending = action.pending();
+    view! {
+        <section class="new-map" aria-labelledby="new-map-heading">
+            <h2 id="new-map-heading">"Start a new map"</h2>
+            <ActionForm action>
+                <fieldset class="templates">
+                    <legend>"Template"</legend>
+                    {Template::ALL
+                        .into_iter()
+                        .map(|template| {
+                            view! {
+                                <label class="template">
+                                    <input
+                                        type="radio"
+                                        name="template"
+                                        value=template.key()
+                                        checked=template == Template::CustomerJourney
+                                    />
+                                    <span class="template-name">{template.label()}</span>
+                                    <span class="template-description">{template.description()}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <div class="new-map-row">
+                    <label class="field">
+                        <span>"Title (optional)"</span>
+                        <input
+                            type="text"
+                            name="title"
+                            maxlength=MAX_NAME_CHARS
+                            placeholder="e.g. First purchase, new customers"
+                        />
+                    </label>
+                    <button type="submit" class="button primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating…" } else { "Create map" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn EmptyState() -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <p class="empty-title">"No maps yet"</p>
+            <p>
+                "Pick a template above and create your first journey map. The five-stage customer \
+                 journey comes with an example to show what a good map looks like."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn MapList(maps: Vec<MapSummary>, actions: MapActions) -> impl IntoView {
+    view! {
+        <ul class="maps">
+            {maps.into_iter().map(|map| view! { <MapRow map actions/> }).collect_view()}
+        </ul>
+    }
+}
+
+/// "Copy of …", shortened so it stays a valid title.
+fn copy_title(title: &str) -> String {
+    let prefix = "Copy of ";
+    let room = MAX_NAME_CHARS - prefix.chars().count();
+    format!("{prefix}{}", title.chars().take(room).collect::<String>())
+}
+
+#[component]
+fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
+    let renaming = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    // A `Copy` id keeps the form closures below callable more than once.
+    let id = map.id;
+    let href = format!("/maps/{id}");
+    let title = map.title.clone();
+    let copy = copy_title(&map.title);
+    let delete_label = format!("Delete {}", map.title);
+    let meta = format!(
+        "{} · edited ",
+        count(map.stage_count as usize, "stage", "stages")
+    );
+
+    view! {
+        <li class="map-row">
+            <Show
+                when=move || renaming.get()
+                fallback={
+                    let (href, title) = (href.clone(), title.clone());
+                    move || view! { <a class="map-link" href=href.clone()>{title.clone()}</a> }
+                }
+            >
+                <RenameForm id title=title.clone() action=actions.rename renaming/>
+            </Show>
+            <p class="map-meta">
+                {meta}
+                <time datetime=iso(map.updated_at)>{date_time(map.updated_at)}</time>
+            </p>
+            <div class="map-actions edit-only">
+                <button
+                    type="button"
+                    class="button ghost"
+                    aria-label=format!("Rename {}", map.title)
+                    on:click=move |_| renaming.set(true)
+                >
+                    <Svg icon=Icon::Pencil/>
+                    "Rename"
+                </button>
+                <ActionForm action=actions.duplicate>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <input type="hidden" name="title" value=copy/>
+                    <button
+                        type="submit"
+                        class="button ghost"
+                        aria-label=format!("Duplicate {}", map.title)
+                    >
+                        <Svg icon=Icon::Copy/>
+                        "Duplicate"
+                    </button>
+                </ActionForm>
+                <Show
+                    when=move || confirming.get()
+                    fallback={
+                        move || {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button ghost danger"
+                                    aria-label=delete_label.clone()
+                                    on:click=move |_| confirming.set(true)
+                                >
+                                    <Svg icon=Icon::Trash/>
+                                    "Delete"
+                                </button>
+                            }
+                        }
+                    }
+                >
+                    <div class="confirm" role="group" aria-label="Confirm deletion">
+                        <span>"Delete this map for everyone?"</span>
+                        <ActionForm action=actions.delete>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit" class="button danger">
+                                "Delete map"
+                            </button>
+                        </ActionForm>
+                        <button type="button" class="button" on:click=move |_| confirming.set(false)>
+                            "Keep it"
+                        </button>
+                    </div>
+                </Show>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn RenameForm(
+    id: crate::domain::ids::MapId,
+    title: String,
+    action: ServerAction<RenameMap>,
+    renaming: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="rename-form">
+            <ActionForm action>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input
+                    type="text"
+                    name="title"
+                    aria-label="New title"
+                    required
+                    maxlength=MAX_NAME_CHARS
+                    value=title
+                />
+                // Saving reloads the list, which closes this form.
+                <button type="submit" class="button primary">"Save"</button>
+                <button type="button" class="button" on:click=move |_| renaming.set(false)>
+                    "Cancel"
+                </button>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,21 @@
+//! The page for a path or map that doesn't exist.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::ctx::respond_not_found;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    respond_not_found();
+    view! {
+        <Title text="Not found"/>
+        <main id="main" class="message-page">
+            <h1>"Nothing here"</h1>
+            <p>"This page or map doesn't exist. It may have been deleted."</p>
+            <p>
+                <a class="button primary" href="/">"Back to your maps"</a>
+            </p>
+        </main>
+    }
+}

@@ -1,0 +1,86 @@
+//! The server's implementation of `app::api::ctx::Backend`: what server functions call.
+
+use app::api::ctx::{Backend, BackendFuture};
+use app::api::error::AppError;
+use app::api::maps::{MapSnapshot, MapSummary, SyncReply};
+use app::domain::edit::Op;
+use app::domain::ids::{MapId, Rev};
+use app::domain::template::Template;
+use app::domain::text::Name;
+use uuid::Uuid;
+
+use crate::clock::now_millis;
+use crate::db::{Db, StoreError};
+use crate::rooms::Rooms;
+
+#[derive(Clone)]
+pub struct ServerBackend {
+    pub db: Db,
+    pub rooms: Rooms,
+}
+
+/// Maps a storage failure to what the browser may know. Internal details are logged here, once.
+pub fn app_error(err: StoreError) -> AppError {
+    match err {
+        StoreError::NotFound => AppError::NotFound,
+        StoreError::Internal(detail) => {
+            tracing::error!(%detail, "storage failure");
+            AppError::Internal
+        }
+    }
+}
+
+impl ServerBackend {
+    pub async fn create(
+        &self,
+        template: Template,
+        title: Option<Name>,
+    ) -> Result<MapId, StoreError> {
+        let id = MapId::from_uuid(Uuid::new_v4());
+        let map = template.build(id, title, now_millis(), &mut Uuid::new_v4);
+        self.db.insert_map(map).await?;
+        Ok(id)
+    }
+}
+
+impl Backend for ServerBackend {
+    fn list_maps(&self) -> BackendFuture<'_, Vec<MapSummary>> {
+        Box::pin(async move { self.db.list_maps().await.map_err(app_error) })
+    }
+
+    fn create_map(&self, template: Template, title: Option<Name>) -> BackendFuture<'_, MapId> {
+        Box::pin(async move { self.create(template, title).await.map_err(app_error) })
+    }
+
+    fn duplicate_map(&self, id: MapId, title: Name) -> BackendFuture<'_, MapId> {
+        Box::pin(async move {
+            let source = self.rooms.snapshot(id).await.map_err(app_error)?;
+            let mut copy = source.map;
+            let now = now_millis();
+            copy.id = MapId::from_uuid(Uuid::new_v4());
+            copy.title = title;
+            copy.created_at = now;
+            copy.updated_at = now;
+            let new_id = copy.id;
+            self.db.insert_map(copy).await.map_err(app_error)?;
+            Ok(new_id)
+        })
+    }
+
+    fn delete_map(&self, id: MapId) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.rooms.delete(id).await.map_err(app_error) })
+    }
+
+    fn load_map(&self, id: MapId) -> BackendFuture<'_, MapSnapshot> {
+        Box::pin(async move { self.rooms.snapshot(id).await.map_err(app_error) })
+    }
+
+    fn sync_map(
+        &self,
+        id: MapId,
+        since: Option<Rev>,
+        ops: Vec<Op>,
+    ) -> BackendFuture<'_, SyncReply> {
+        Box::pin(async move { self.rooms.submit(id, since, ops).await.map_err(app_error) })
+    }
+}

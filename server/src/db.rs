@@ -1,0 +1,152 @@
+//! SQLite storage: the only module that names rusqlite or SQL.
+//!
+//! One writer thread owns the only writing connection and commits jobs in batches (one IMMEDIATE
+//! transaction per batch, `synchronous=FULL`, so a job's reply means it is on disk). Reads use a
+//! small pool of read-only connections. Callers reach both through async methods that never
+//! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
+
+mod maps;
+mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+
+pub use maps::{MapRecord, StoredMap};
+pub use writer::{Pending, Writer};
+
+/// Failures of the storage layer, without rusqlite types.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn internal(err: impl std::fmt::Display) -> StoreError {
+        StoreError::Internal(err.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> StoreError {
+        match err {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            other => StoreError::internal(other),
+        }
+    }
+}
+
+/// Errors opening the database at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("cannot open the read pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot start the writer thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/001_init.sql"))])
+}
+
+/// The database: a writer and a pool of readers over one SQLite file.
+#[derive(Clone)]
+pub struct Db {
+    writer: Writer,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Returns whether the file was new, so the caller can seed it.
+    pub fn open(path: &Path) -> Result<(Db, bool), OpenError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let fresh: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        // Refuses a database migrated by a newer Waymark rather than corrupting it.
+        migrations().to_latest(&mut conn)?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let writer = Writer::start(conn)?;
+        Ok((Db { writer, readers }, fresh == 0))
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Runs a read on a pooled connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get().map_err(StoreError::internal)?;
+            f(&conn)
+        })
+        .await
+        .map_err(StoreError::internal)?
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // WAL is a property of the file; asking again on a read-only connection is harmless.
+    if !conn.is_readonly(rusqlite::MAIN_DB)? {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn migrating_an_empty_database_creates_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.sqlite");
+        let (_, fresh) = Db::open(&path).unwrap();
+        assert!(fresh);
+        let conn = Connection::open(&path).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tables, ["maps", "ops"]);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(conn);
+        let (_, fresh_again) = Db::open(&path).unwrap();
+        assert!(!fresh_again);
+    }
+}

@@ -1,0 +1,256 @@
+//! Maps and their operation logs.
+
+use app::api::maps::MapSummary;
+use app::domain::edit::{apply, Edit, Op};
+use app::domain::ids::{MapId, OpId, Rev};
+use app::domain::map::JourneyMap;
+use app::domain::sync::Logged;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::db::{Db, Pending, StoreError};
+
+/// A map as loaded from storage: its current state and what the room needs to continue its log.
+pub struct StoredMap {
+    pub map: JourneyMap,
+    pub rev: Rev,
+    /// The revision of the stored snapshot; the log after it is replayed on load.
+    pub snapshot_rev: Rev,
+    /// Every operation id in the log, so a resent operation is recognised.
+    pub op_ids: Vec<(OpId, Rev)>,
+}
+
+/// The columns of `maps` that mirror the map's state after a write.
+pub struct MapRecord {
+    pub id: MapId,
+    pub title: String,
+    pub stage_count: u32,
+    pub updated_at: i64,
+    pub rev: Rev,
+}
+
+impl MapRecord {
+    pub fn of(map: &JourneyMap, rev: Rev) -> MapRecord {
+        MapRecord {
+            id: map.id,
+            title: map.title.to_string(),
+            stage_count: u32::try_from(map.stages().len()).unwrap_or(u32::MAX),
+            updated_at: map.updated_at,
+            rev,
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(StoreError::internal)
+}
+
+fn rev_param(rev: Rev) -> i64 {
+    i64::try_from(rev.0).unwrap_or(i64::MAX)
+}
+
+fn rev_column(value: i64) -> Rev {
+    Rev(u64::try_from(value).unwrap_or(0))
+}
+
+/// Inserts a new map at revision 0.
+pub fn insert_map(conn: &Connection, map: &JourneyMap) -> Result<(), StoreError> {
+    let record = MapRecord::of(map, Rev(0));
+    conn.execute(
+        "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at, snapshot, snapshot_rev)
+         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, 0)",
+        params![
+            record.id.to_string(),
+            record.title,
+            record.stage_count,
+            map.created_at,
+            map.updated_at,
+            to_json(map)?
+        ],
+    )?;
+    Ok(())
+}
+
+/// Appends applied operations to a map's log and updates its listing columns; with `snapshot`,
+/// also stores the map's state as of `record.rev` so later loads replay less.
+pub fn append_ops(
+    conn: &Connection,
+    record: &MapRecord,
+    ops: &[Logged],
+    now: i64,
+    snapshot: Option<&str>,
+) -> Result<(), StoreError> {
+    let id = record.id.to_string();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO ops (map_id, rev, op_id, edit, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for logged in ops {
+        insert.execute(params![
+            id,
+            rev_param(logged.rev),
+            logged.op.id.to_string(),
+            to_json(&logged.op.edit)?,
+            now
+        ])?;
+    }
+    let changed = conn.execute(
+        "UPDATE maps SET title = ?2, stage_count = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
+        params![
+            id,
+            record.title,
+            record.stage_count,
+            rev_param(record.rev),
+            record.updated_at
+        ],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if let Some(json) = snapshot {
+        conn.execute(
+            "UPDATE maps SET snapshot = ?2, snapshot_rev = ?3 WHERE id = ?1",
+            params![id, json, rev_param(record.rev)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every map, most recently edited first.
+pub fn list_maps(conn: &Connection) -> Result<Vec<MapSummary>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, stage_count, updated_at FROM maps ORDER BY updated_at DESC, id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, u32>(2)?,
+            row.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut maps = Vec::new();
+    for row in rows {
+        let (id, title, stage_count, updated_at) = row?;
+        maps.push(MapSummary {
+            id: parse_id(&id)?,
+            title,
+            stage_count,
+            updated_at,
+        });
+    }
+    Ok(maps)
+}
+
+pub fn delete_map(conn: &Connection, id: MapId) -> Result<(), StoreError> {
+    let changed = conn.execute("DELETE FROM maps WHERE id = ?1", [id.to_string()])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Loads a map: its snapshot, with the log after the snapshot replayed on top.
+pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
+    let (snapshot, snapshot_rev, rev): (String, i64, i64) = conn
+        .query_row(
+            "SELECT snapshot, snapshot_rev, rev FROM maps WHERE id = ?1",
+            [id.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let mut map: JourneyMap = serde_json::from_str(&snapshot).map_err(StoreError::internal)?;
+    map.normalize();
+    for logged in log_since(conn, id, rev_column(snapshot_rev))? {
+        apply(&mut map, &logged.op.edit).map_err(|err| {
+            StoreError::internal(format!(
+                "map {id}: logged revision {} fails: {err}",
+                logged.rev
+            ))
+        })?;
+    }
+    let mut stmt = conn.prepare_cached("SELECT op_id, rev FROM ops WHERE map_id = ?1")?;
+    let op_ids = stmt
+        .query_map([id.to_string()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?
+        .map(|row| {
+            let (op, rev) = row?;
+            Ok((parse_id(&op)?, rev_column(rev)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(StoredMap {
+        map,
+        rev: rev_column(rev),
+        snapshot_rev: rev_column(snapshot_rev),
+        op_ids,
+    })
+}
+
+/// The operations of a map's log after `since`, in order.
+pub fn log_since(conn: &Connection, id: MapId, since: Rev) -> Result<Vec<Logged>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rev, op_id, edit FROM ops WHERE map_id = ?1 AND rev > ?2 ORDER BY rev",
+    )?;
+    let rows = stmt.query_map(params![id.to_string(), rev_param(since)], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut log = Vec::new();
+    for row in rows {
+        let (rev, op_id, edit) = row?;
+        let edit: Edit = serde_json::from_str(&edit).map_err(StoreError::internal)?;
+        log.push(Logged {
+            rev: rev_column(rev),
+            op: Op {
+                id: parse_id(&op_id)?,
+                edit,
+            },
+        });
+    }
+    Ok(log)
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::internal(format!("malformed id {raw:?} in the database")))
+}
+
+impl Db {
+    pub async fn list_maps(&self) -> Result<Vec<MapSummary>, StoreError> {
+        self.read(list_maps).await
+    }
+
+    pub async fn load_map(&self, id: MapId) -> Result<StoredMap, StoreError> {
+        self.read(move |conn| load_map(conn, id)).await
+    }
+
+    pub async fn log_since(&self, id: MapId, since: Rev) -> Result<Vec<Logged>, StoreError> {
+        self.read(move |conn| log_since(conn, id, since)).await
+    }
+
+    pub async fn insert_map(&self, map: JourneyMap) -> Result<(), StoreError> {
+        self.writer()
+            .write(move |conn| insert_map(conn, &map))
+            .await
+    }
+
+    /// Queues applied operations for the next commit; see `append_ops`.
+    pub async fn enqueue_ops(
+        &self,
+        record: MapRecord,
+        ops: Vec<Logged>,
+        now: i64,
+        snapshot: Option<String>,
+    ) -> Result<Pending<()>, StoreError> {
+        self.writer()
+            .enqueue(move |conn| append_ops(conn, &record, &ops, now, snapshot.as_deref()))
+            .await
+    }
+
+    pub async fn delete_map(&self, id: MapId) -> Result<(), StoreError> {
+        self.writer().write(move |conn| delete_map(conn, id)).await
+    }
+}
