@@ -1,6 +1,9 @@
 //! Waymark's shared crate: the journey-map domain, the server functions and the Leptos UI.
 //! Compiled natively into the server (`ssr`) and to wasm for the browser (`hydrate`).
 
+// Leptos view types nest deeply; the default limit is too low for the editor page.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod domain;
 pub mod ui;

@@ -1,6 +1,9 @@
 //! The Waymark server: configuration, storage, map rooms and the axum router.
 //! `main.rs` only wires these together; tests build the same router over a temporary database.
 
+// Leptos view types nest deeply; the default limit is too low for the editor page.
+#![recursion_limit = "256"]
+
 pub mod backend;
 pub mod clock;
 pub mod config;

@@ -29,6 +29,17 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a response carrying this error should have.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::NotFound => 404,
+            AppError::Invalid { .. } => 400,
+            AppError::TooLarge(_) => 413,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+
     /// True when retrying the same request later may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, AppError::Transport(_) | AppError::Internal)
@@ -41,10 +52,12 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
         match err {
             // Arguments that fail to deserialize are bad input, not a transport failure.
-            ServerFnErrorErr::Args(message) => AppError::Invalid {
-                field: "request".to_owned(),
-                message,
-            },
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::Deserialization(detail) => {
+                AppError::Invalid {
+                    field: "request".to_owned(),
+                    message: format!("malformed request ({detail})"),
+                }
+            }
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -47,12 +47,14 @@ pub struct SyncReply {
 
 #[server]
 pub async fn list_maps() -> Result<Vec<MapSummary>, AppError> {
-    crate::api::ctx::backend()?.list_maps().await
+    use crate::api::ctx::backend;
+    backend()?.list_maps().await
 }
 
 /// Creates a map from a template and, for a plain form post, redirects to it.
 #[server]
 pub async fn create_map(template: String, title: String) -> Result<MapId, AppError> {
+    use crate::api::ctx::backend;
     use crate::domain::template::Template;
     use crate::domain::text::Name;
 
@@ -64,15 +66,14 @@ pub async fn create_map(template: String, title: String) -> Result<MapId, AppErr
         "" => None,
         raw => Some(Name::parse(raw).map_err(|e| AppError::invalid("title", e))?),
     };
-    let id = crate::api::ctx::backend()?
-        .create_map(template, title)
-        .await?;
+    let id = backend()?.create_map(template, title).await?;
     leptos_axum::redirect(&format!("/maps/{id}"));
     Ok(id)
 }
 
 #[server]
 pub async fn rename_map(id: MapId, title: String) -> Result<(), AppError> {
+    use crate::api::ctx::backend;
     use crate::domain::edit::Edit;
     use crate::domain::text::Name;
 
@@ -81,39 +82,39 @@ pub async fn rename_map(id: MapId, title: String) -> Result<(), AppError> {
         id: OpId::from_uuid(uuid::Uuid::new_v4()),
         edit: Edit::RenameMap { title },
     };
-    crate::api::ctx::backend()?
-        .sync_map(id, None, vec![op])
-        .await?;
+    backend()?.sync_map(id, None, vec![op]).await?;
     Ok(())
 }
 
 #[server]
 pub async fn duplicate_map(id: MapId, title: String) -> Result<MapId, AppError> {
+    use crate::api::ctx::backend;
     use crate::domain::text::Name;
 
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
-    crate::api::ctx::backend()?.duplicate_map(id, title).await
+    backend()?.duplicate_map(id, title).await
 }
 
 #[server]
 pub async fn delete_map(id: MapId) -> Result<(), AppError> {
-    crate::api::ctx::backend()?.delete_map(id).await
+    use crate::api::ctx::backend;
+    backend()?.delete_map(id).await
 }
 
 #[server]
 pub async fn load_map(id: MapId) -> Result<MapSnapshot, AppError> {
-    crate::api::ctx::backend()?.load_map(id).await
+    use crate::api::ctx::backend;
+    backend()?.load_map(id).await
 }
 
 /// Submits the browser's pending operations and returns the log after `since`.
 #[server(input = Json)]
 pub async fn sync_map(id: MapId, since: Rev, ops: Vec<Op>) -> Result<SyncReply, AppError> {
+    use crate::api::ctx::backend;
     if ops.len() > MAX_OPS_PER_SYNC {
         return Err(AppError::TooLarge(format!(
             "at most {MAX_OPS_PER_SYNC} operations per request"
         )));
     }
-    crate::api::ctx::backend()?
-        .sync_map(id, Some(since), ops)
-        .await
+    backend()?.sync_map(id, Some(since), ops).await
 }

@@ -150,11 +150,11 @@ pub fn delete_map(conn: &Connection, id: MapId) -> Result<(), StoreError> {
 
 /// Loads a map: its snapshot, with the log after the snapshot replayed on top.
 pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
-    let (snapshot, snapshot_rev, rev): (String, i64, i64) = conn
+    let (snapshot, snapshot_rev, rev, updated_at): (String, i64, i64, i64) = conn
         .query_row(
-            "SELECT snapshot, snapshot_rev, rev FROM maps WHERE id = ?1",
+            "SELECT snapshot, snapshot_rev, rev, updated_at FROM maps WHERE id = ?1",
             [id.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )
         .optional()?
         .ok_or(StoreError::NotFound)?;
@@ -168,6 +168,8 @@ pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
             ))
         })?;
     }
+    // The log records what changed, not when; the last-edited time lives on the map's row.
+    map.updated_at = updated_at;
     let mut stmt = conn.prepare_cached("SELECT op_id, rev FROM ops WHERE map_id = ?1")?;
     let op_ids = stmt
         .query_map([id.to_string()], |row| {

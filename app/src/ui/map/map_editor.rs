@@ -40,15 +40,16 @@ pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="editor">
-            <Toolbar personas_open/>
+            {view! { <Toolbar personas_open/> }.into_any()}
             <Notice/>
             <div class="editor-body">
+                // Erasing the view types here keeps the page's type shallow enough to compile fast.
                 <main id="main" class="map-area">
-                    <MapHeader/>
-                    <MapGrid/>
+                    {view! { <MapHeader/> }.into_any()}
+                    {view! { <MapGrid/> }.into_any()}
                 </main>
                 <Show when=move || personas_open.get()>
-                    <PersonaPanel/>
+                    {view! { <PersonaPanel/> }.into_any()}
                 </Show>
             </div>
         </div>

@@ -1,0 +1,196 @@
+//! The HTTP surface through the real router: pages, server functions, and bad input.
+
+use app::api::maps::{CreateMap, LoadMap, MapSnapshot, SyncMap, SyncReply, MAX_OPS_PER_SYNC};
+use app::domain::edit::Edit;
+use app::domain::ids::{MapId, Rev};
+use app::domain::template::Template;
+use app::domain::text::Name;
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use leptos::server_fn::ServerFn;
+use tower::ServiceExt;
+
+use crate::support::{new_map, op, Disk};
+
+struct Reply {
+    status: StatusCode,
+    body: String,
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let bytes = to_bytes(response.into_body(), 64 * 1024 * 1024)
+        .await
+        .expect("body");
+    Reply {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, path: &str) -> Reply {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+async fn post_form(app: &Router, path: &str, form: &str) -> Reply {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    send(app, request).await
+}
+
+async fn post_json(app: &Router, path: &str, json: String) -> Reply {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, json.len())
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(json))
+        .unwrap();
+    send(app, request).await
+}
+
+#[tokio::test]
+async fn pages_render_the_map_on_the_server() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let app = disk.router(backend);
+
+    let home = get(&app, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Customer journey — online shoe store"));
+    assert!(home.body.contains(&format!("/maps/{id}")));
+
+    let page = get(&app, &format!("/maps/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "Awareness",
+        "Advocacy",
+        "Compares models and reads reviews",
+        "Maya, the busy commuter",
+    ] {
+        assert!(page.body.contains(text), "page lacks {text:?}");
+    }
+
+    assert_eq!(
+        get(&app, "/maps/not-a-map").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let missing = get(&app, &format!("/maps/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/healthz").await.body, "ok");
+}
+
+#[tokio::test]
+async fn a_map_is_created_loaded_and_edited_over_http() {
+    let disk = Disk::new();
+    let app = disk.router(disk.open());
+
+    let created = post_form(&app, CreateMap::PATH, "template=blank&title=Over+HTTP").await;
+    assert!(
+        created.status.is_success() || created.status.is_redirection(),
+        "{}",
+        created.body
+    );
+    let id: MapId = serde_json::from_str(&created.body).expect("the new map's id");
+
+    let loaded = post_form(&app, LoadMap::PATH, &format!("id={id}")).await;
+    assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
+    let snapshot: MapSnapshot = serde_json::from_str(&loaded.body).unwrap();
+    assert_eq!(snapshot.map.title.as_str(), "Over HTTP");
+    assert_eq!(snapshot.rev, Rev(0));
+
+    let rename = op(Edit::RenameMap {
+        title: Name::parse("Renamed").unwrap(),
+    });
+    let body = serde_json::json!({ "id": id, "since": 0, "ops": [rename] }).to_string();
+    let synced = post_json(&app, SyncMap::PATH, body.clone()).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    let reply: SyncReply = serde_json::from_str(&synced.body).unwrap();
+    assert_eq!(reply.rev, Rev(1));
+    assert_eq!(reply.log.len(), 1);
+
+    // Sending the same operation again is harmless.
+    let again: SyncReply =
+        serde_json::from_str(&post_json(&app, SyncMap::PATH, body).await.body).unwrap();
+    assert_eq!(again.rev, Rev(1));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::Blank).await;
+    let app = disk.router(backend.clone());
+    let before = backend.rooms.snapshot(id).await.unwrap();
+
+    let unknown = post_form(&app, CreateMap::PATH, "template=nonsense&title=").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.body.contains("unknown template"),
+        "{}",
+        unknown.body
+    );
+
+    let long_title = format!("template=blank&title={}", "x".repeat(201));
+    let too_long = post_form(&app, CreateMap::PATH, &long_title).await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(
+        too_long.body.contains("at most 200 characters"),
+        "{}",
+        too_long.body
+    );
+
+    let garbage = post_json(&app, SyncMap::PATH, "{not json".into()).await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST, "{}", garbage.body);
+
+    let hostile_edit = serde_json::json!({
+        "id": id, "since": 0,
+        "ops": [{ "id": uuid::Uuid::new_v4(), "edit": { "type": "set_card_text", "id": uuid::Uuid::new_v4(), "text": "x".repeat(5_001) } }]
+    });
+    let rejected = post_json(&app, SyncMap::PATH, hostile_edit.to_string()).await;
+    assert_eq!(
+        rejected.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        rejected.body
+    );
+    assert!(rejected.body.contains("5000"), "{}", rejected.body);
+
+    let ops: Vec<_> = (0..=MAX_OPS_PER_SYNC)
+        .map(|n| {
+            op(Edit::RenameMap {
+                title: Name::parse(&format!("T{n}")).unwrap(),
+            })
+        })
+        .collect();
+    let flood = serde_json::json!({ "id": id, "since": 0, "ops": ops }).to_string();
+    assert_eq!(
+        post_json(&app, SyncMap::PATH, flood).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
+    let huge = format!(
+        "{{\"id\":\"{id}\",\"since\":0,\"ops\":[],\"pad\":\"{}\"}}",
+        "x".repeat(5 << 20)
+    );
+    assert_eq!(
+        post_json(&app, SyncMap::PATH, huge).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
+    let nowhere = serde_json::json!({ "id": uuid::Uuid::new_v4(), "since": 0, "ops": [] });
+    assert_eq!(
+        post_json(&app, SyncMap::PATH, nowhere.to_string())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(backend.rooms.snapshot(id).await.unwrap(), before);
+    assert_eq!(backend.db.list_maps().await.unwrap().len(), 1);
+}

@@ -1,0 +1,64 @@
+//! Shared set-up: a backend over a temporary database that can be "restarted".
+
+use std::path::Path;
+use std::sync::Arc;
+
+use app::domain::edit::{Edit, Op};
+use app::domain::ids::{MapId, OpId};
+use app::domain::template::Template;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use server::backend::ServerBackend;
+use server::db::Db;
+use server::rooms::Rooms;
+use server::router::{router, AppState};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// A data directory that outlives the backends opened on it, like a server's disk.
+pub struct Disk {
+    pub dir: TempDir,
+}
+
+impl Disk {
+    pub fn new() -> Disk {
+        Disk {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Opens the database as a starting server would.
+    pub fn open(&self) -> ServerBackend {
+        let (db, _fresh) = Db::open(&self.path().join("waymark.sqlite")).expect("open database");
+        ServerBackend {
+            rooms: Rooms::new(db.clone()),
+            db,
+        }
+    }
+
+    pub fn router(&self, backend: ServerBackend) -> Router {
+        let leptos_options = LeptosOptions::builder()
+            .output_name(Arc::<str>::from("waymark"))
+            .site_root(Arc::<str>::from(self.path().to_string_lossy().as_ref()))
+            .build();
+        router(AppState {
+            leptos_options,
+            backend,
+        })
+    }
+}
+
+pub async fn new_map(backend: &ServerBackend, template: Template) -> MapId {
+    backend.create(template, None).await.expect("create map")
+}
+
+pub fn op(edit: Edit) -> Op {
+    Op {
+        id: OpId::from_uuid(Uuid::new_v4()),
+        edit,
+    }
+}
