@@ -194,13 +194,11 @@ mod tests {
         };
         assert_eq!(cell(&map), ["Product page", "Size guide"]);
         let product_page = map.cards_in(consideration, touchpoints).next().unwrap().id;
-        apply(&mut map, &nudge_card(&map, product_page, 1).unwrap()).unwrap();
+        let edit = nudge_card(&map, product_page, 1).unwrap();
+        apply(&mut map, &edit).unwrap();
         assert_eq!(cell(&map), ["Size guide", "Product page"]);
-        apply(
-            &mut map,
-            &card_to_neighbour_stage(&map, product_page, 1).unwrap(),
-        )
-        .unwrap();
+        let edit = card_to_neighbour_stage(&map, product_page, 1).unwrap();
+        apply(&mut map, &edit).unwrap();
         assert_eq!(cell(&map), ["Size guide"]);
         let purchase = map.stages()[2].id;
         let moved: Vec<String> = map
