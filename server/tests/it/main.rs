@@ -1,6 +1,9 @@
 //! Integration tests of the server: storage through the rooms against temporary SQLite files,
 //! and the HTTP surface through the real router.
 
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
 mod http;
 mod storage;
 mod support;
