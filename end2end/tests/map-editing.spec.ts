@@ -104,3 +104,17 @@ test("the emotion curve is edited in place with the keyboard", async ({ page }) 
     "0",
   );
 });
+
+test("an edit that fails to save is kept, retried, and saved", async ({ page }) => {
+  await createMap(page, "Blank map", "Flaky network");
+  await page.route(/\/api\/sync_map/, (route) => route.abort());
+  await editText(page, "Stage 1", "Stage name", "Edited offline");
+  await expect(page.getByRole("status")).toContainText("Not saved");
+  expect(await stageNames(page)).toEqual(["Edited offline", "Stage 2", "Stage 3"]);
+
+  await page.unroute(/\/api\/sync_map/);
+  await page.getByRole("button", { name: "Retry now" }).click();
+  await saved(page);
+  await page.reload();
+  expect(await stageNames(page)).toEqual(["Edited offline", "Stage 2", "Stage 3"]);
+});

@@ -27,7 +27,11 @@ async fn main() -> anyhow::Result<()> {
         )
     })?;
     let db_path = config.database_path();
-    let (db, fresh) = Db::open(&db_path)
+    // Opening migrates the schema: blocking work, kept off the async executor.
+    let path = db_path.clone();
+    let (db, fresh) = tokio::task::spawn_blocking(move || Db::open(&path))
+        .await
+        .context("the database task failed")?
         .with_context(|| format!("cannot open the database {}", db_path.display()))?;
     let backend = ServerBackend {
         rooms: Rooms::new(db.clone()),
