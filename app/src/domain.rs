@@ -5,10 +5,12 @@
 //! an edit with the same code.
 
 pub mod edit;
+pub mod history;
 pub mod ids;
 pub mod map;
 pub mod moves;
 pub mod position;
+pub mod protocol;
 pub mod sync;
 pub mod template;
 pub mod text;

@@ -10,10 +10,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::{CardId, LaneId, OpId, PersonaId, StageId};
+use crate::domain::ids::{CardId, CommentId, LaneId, OpId, PersonaId, StageId};
 use crate::domain::map::{
-    index_of, insert_sorted, Card, Channel, Emotion, Evidence, JourneyMap, Lane, LaneKind, Persona,
-    PersonaField, Stage, MAX_CARDS, MAX_LANES, MAX_PERSONAS, MAX_STAGES,
+    index_of, insert_sorted, Card, Channel, Comment, Emotion, Evidence, JourneyMap, Lane, LaneKind,
+    Persona, PersonaField, Stage, Target, MAX_CARDS, MAX_COMMENTS, MAX_LANES, MAX_PERSONAS,
+    MAX_STAGES,
 };
 use crate::domain::position::Position;
 use crate::domain::text::{Name, Text};
@@ -119,6 +120,19 @@ pub enum Edit {
     RemovePersona {
         id: PersonaId,
     },
+
+    /// Starts a thread, or replies to one.
+    AddComment {
+        comment: Comment,
+    },
+    SetThreadResolved {
+        id: CommentId,
+        resolved: bool,
+    },
+    /// Removes a comment; removing a thread's first comment removes the thread.
+    RemoveComment {
+        id: CommentId,
+    },
 }
 
 /// The kind of item an edit names, for error messages.
@@ -129,6 +143,7 @@ pub enum Item {
     Lane,
     Card,
     Persona,
+    Comment,
 }
 
 impl fmt::Display for Item {
@@ -138,6 +153,7 @@ impl fmt::Display for Item {
             Item::Lane => "lane",
             Item::Card => "card",
             Item::Persona => "persona",
+            Item::Comment => "comment",
         })
     }
 }
@@ -154,6 +170,8 @@ pub enum EditError {
     TooMany { item: Item, max: usize },
     #[error("a map needs at least one persona")]
     LastPersona,
+    #[error("a reply must answer a thread about the same item")]
+    StrayReply,
 }
 
 fn missing(item: Item) -> EditError {
@@ -180,6 +198,7 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
             let at = index_of(&map.stages, *id).ok_or(missing(Item::Stage))?;
             map.stages.remove(at);
             map.cards.retain(|c| c.stage != *id);
+            drop_orphan_comments(map);
         }
 
         Edit::AddLane { lane } => add(&mut map.lanes, lane.clone(), Item::Lane, MAX_LANES)?,
@@ -190,6 +209,7 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
             let at = index_of(&map.lanes, *id).ok_or(missing(Item::Lane))?;
             map.lanes.remove(at);
             map.cards.retain(|c| c.lane != *id);
+            drop_orphan_comments(map);
         }
 
         Edit::AddCard { card } => {
@@ -217,6 +237,7 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
         Edit::RemoveCard { id } => {
             let at = index_of(&map.cards, *id).ok_or(missing(Item::Card))?;
             map.cards.remove(at);
+            drop_orphan_comments(map);
         }
 
         Edit::AddPersona { persona } => {
@@ -238,8 +259,78 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
             }
             map.personas.remove(at);
         }
+
+        Edit::AddComment { comment } => add_comment(map, comment)?,
+        Edit::SetThreadResolved { id, resolved } => {
+            let thread = map
+                .comments
+                .iter_mut()
+                .find(|c| c.id == *id && c.thread.is_none())
+                .ok_or(missing(Item::Comment))?;
+            thread.resolved = *resolved;
+        }
+        Edit::RemoveComment { id } => {
+            map.comment(*id).ok_or(missing(Item::Comment))?;
+            map.comments
+                .retain(|c| c.id != *id && c.thread != Some(*id));
+        }
     }
     Ok(())
+}
+
+fn add_comment(map: &mut JourneyMap, comment: &Comment) -> Result<(), EditError> {
+    if map.comment(comment.id).is_some() {
+        return Err(EditError::Exists {
+            item: Item::Comment,
+        });
+    }
+    if !map.has_target(comment.target) {
+        return Err(missing(target_item(comment.target)));
+    }
+    if let Some(thread) = comment.thread {
+        let root = map.comment(thread).ok_or(missing(Item::Comment))?;
+        if root.thread.is_some() || root.target != comment.target {
+            return Err(EditError::StrayReply);
+        }
+    }
+    if map.comments.len() >= MAX_COMMENTS {
+        return Err(EditError::TooMany {
+            item: Item::Comment,
+            max: MAX_COMMENTS,
+        });
+    }
+    let key = (comment.at, comment.id);
+    let at = map.comments.partition_point(|c| (c.at, c.id) < key);
+    map.comments.insert(at, comment.clone());
+    Ok(())
+}
+
+fn target_item(target: Target) -> Item {
+    match target {
+        Target::Card(_) => Item::Card,
+        Target::Stage(_) => Item::Stage,
+        Target::Lane(_) => Item::Lane,
+    }
+}
+
+/// Comments go with the item they are about.
+fn drop_orphan_comments(map: &mut JourneyMap) {
+    let comments = std::mem::take(&mut map.comments);
+    map.comments = comments
+        .into_iter()
+        .filter(|c| map.has_target(c.target))
+        .collect();
+}
+
+/// The comments that removing `gone` items takes with them, to put back on undo: each thread's
+/// first comment before its replies.
+fn restore_comments(map: &JourneyMap, gone: impl Fn(Target) -> bool) -> Vec<Edit> {
+    let mut comments: Vec<&Comment> = map.comments.iter().filter(|c| gone(c.target)).collect();
+    comments.sort_by_key(|c| c.thread.is_some());
+    comments
+        .into_iter()
+        .map(|c| Edit::AddComment { comment: c.clone() })
+        .collect()
 }
 
 /// The edits that undo `edit`, computed against `map` as it is *before* `edit` is applied.
@@ -283,6 +374,11 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
                 stage: stage(*id)?.clone(),
             }];
             edits.extend(restore_cards(&|c| c.stage == *id));
+            edits.extend(restore_comments(map, |t| match t {
+                Target::Stage(s) => s == *id,
+                Target::Card(c) => map.card(c).is_some_and(|c| c.stage == *id),
+                Target::Lane(_) => false,
+            }));
             return Ok(edits);
         }
 
@@ -304,6 +400,11 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
                 lane: lane(*id)?.clone(),
             }];
             edits.extend(restore_cards(&|c| c.lane == *id));
+            edits.extend(restore_comments(map, |t| match t {
+                Target::Lane(l) => l == *id,
+                Target::Card(c) => map.card(c).is_some_and(|c| c.lane == *id),
+                Target::Stage(_) => false,
+            }));
             return Ok(edits);
         }
 
@@ -333,9 +434,13 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
                 position: old.position.clone(),
             }
         }
-        Edit::RemoveCard { id } => Edit::AddCard {
-            card: card(*id)?.clone(),
-        },
+        Edit::RemoveCard { id } => {
+            let mut edits = vec![Edit::AddCard {
+                card: card(*id)?.clone(),
+            }];
+            edits.extend(restore_comments(map, |t| t == Target::Card(*id)));
+            return Ok(edits);
+        }
 
         Edit::AddPersona { persona } => Edit::RemovePersona { id: persona.id },
         Edit::RenamePersona { id, .. } => Edit::RenamePersona {
@@ -350,6 +455,25 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
         Edit::RemovePersona { id } => Edit::AddPersona {
             persona: persona(*id)?.clone(),
         },
+
+        Edit::AddComment { comment } => Edit::RemoveComment { id: comment.id },
+        Edit::SetThreadResolved { id, .. } => Edit::SetThreadResolved {
+            id: *id,
+            resolved: map.comment(*id).ok_or(missing(Item::Comment))?.resolved,
+        },
+        Edit::RemoveComment { id } => {
+            let comment = map.comment(*id).ok_or(missing(Item::Comment))?;
+            let mut edits = vec![Edit::AddComment {
+                comment: comment.clone(),
+            }];
+            edits.extend(
+                map.comments
+                    .iter()
+                    .filter(|c| c.thread == Some(*id))
+                    .map(|c| Edit::AddComment { comment: c.clone() }),
+            );
+            return Ok(edits);
+        }
     };
     Ok(vec![undo])
 }

@@ -4,9 +4,10 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use crate::domain::edit::Edit;
-use crate::domain::ids::{CardId, LaneId, MapId, PersonaId, StageId};
+use crate::domain::ids::{CardId, CommentId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::map::{
-    Card, Channel, Emotion, Evidence, JourneyMap, Lane, LaneKind, Persona, PersonaField, Stage,
+    Card, Channel, Comment, Emotion, Evidence, JourneyMap, Lane, LaneKind, Persona, PersonaField,
+    Stage, Target,
 };
 use crate::domain::position::Position;
 use crate::domain::template::Template;
@@ -93,6 +94,14 @@ impl Choice {
         let stage_pos: Vec<&Position> = map.stages().iter().map(|s| &s.position).collect();
         let lane_pos: Vec<&Position> = map.lanes().iter().map(|l| &l.position).collect();
         let card_pos: Vec<&Position> = map.cards().iter().map(|c| &c.position).collect();
+        let comment = pick(map.comments(), self.b)
+            .map(|c| c.id)
+            .unwrap_or(CommentId::from_uuid(fresh));
+        let target = match self.a % 3 {
+            0 => Target::Card(card),
+            1 => Target::Stage(stage),
+            _ => Target::Lane(lane),
+        };
         let label = format!("v{}", self.c);
         match self.kind {
             0 => Edit::RenameMap {
@@ -191,7 +200,32 @@ impl Choice {
                 field: PersonaField::ALL[self.b % PersonaField::ALL.len()],
                 text: text(&label),
             },
-            _ => Edit::RemovePersona { id: persona },
+            23 => Edit::RemovePersona { id: persona },
+            24 | 25 => {
+                // Half of the comments reply to an existing thread (which may not fit).
+                let thread = (self.kind == 25).then(|| {
+                    pick(map.comments(), self.c).map_or(comment, |c| c.thread.unwrap_or(c.id))
+                });
+                let target = thread
+                    .and_then(|t| map.comment(t))
+                    .map_or(target, |root| root.target);
+                Edit::AddComment {
+                    comment: Comment {
+                        id: CommentId::from_uuid(fresh),
+                        target,
+                        thread,
+                        author: name("Tester"),
+                        text: text(&label),
+                        at: self.c as i64,
+                        resolved: false,
+                    },
+                }
+            }
+            26 => Edit::SetThreadResolved {
+                id: comment,
+                resolved: self.a % 2 == 0,
+            },
+            _ => Edit::RemoveComment { id: comment },
         }
     }
 }

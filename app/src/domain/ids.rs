@@ -69,6 +69,10 @@ id_type!(
     PersonaId
 );
 id_type!(
+    /// A comment; a thread is named by its first comment.
+    CommentId
+);
+id_type!(
     /// An operation. Lets the server recognise a resent operation and apply it only once.
     OpId
 );

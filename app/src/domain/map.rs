@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::{CardId, LaneId, MapId, PersonaId, StageId};
+use crate::domain::ids::{CardId, CommentId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::position::Position;
 use crate::domain::text::{FieldError, Name, Text};
 
@@ -13,6 +13,7 @@ pub const MAX_STAGES: usize = 100;
 pub const MAX_LANES: usize = 50;
 pub const MAX_CARDS: usize = 20_000;
 pub const MAX_PERSONAS: usize = 20;
+pub const MAX_COMMENTS: usize = 20_000;
 
 /// Milliseconds since the Unix epoch, as the server's clock saw them.
 pub type Millis = i64;
@@ -34,6 +35,9 @@ pub struct JourneyMap {
     pub(crate) lanes: Vec<Lane>,
     pub(crate) cards: Vec<Card>,
     pub(crate) personas: Vec<Persona>,
+    /// Comment threads on cards, stages and lanes, oldest first.
+    #[serde(default)]
+    pub(crate) comments: Vec<Comment>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -337,6 +341,32 @@ impl Persona {
     }
 }
 
+/// What a comment is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Target {
+    Card(CardId),
+    Stage(StageId),
+    Lane(LaneId),
+}
+
+/// A comment. A thread is its first comment (`thread: None`) and the replies naming it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: CommentId,
+    pub target: Target,
+    /// The thread this comment replies to; `None` starts a thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<CommentId>,
+    pub author: Name,
+    pub text: Text,
+    /// When the author wrote it, by their browser's clock.
+    pub at: Millis,
+    /// Set on a thread's first comment when the thread is resolved.
+    #[serde(default)]
+    pub resolved: bool,
+}
+
 /// Anything kept in sorted (position, id) order.
 pub(crate) trait Ordered {
     type Id: Ord + Copy;
@@ -387,6 +417,7 @@ impl JourneyMap {
             lanes: Vec::new(),
             cards: Vec::new(),
             personas: vec![persona],
+            comments: Vec::new(),
         }
     }
 
@@ -405,6 +436,24 @@ impl JourneyMap {
 
     pub fn personas(&self) -> &[Persona] {
         &self.personas
+    }
+
+    /// Every comment, oldest first.
+    pub fn comments(&self) -> &[Comment] {
+        &self.comments
+    }
+
+    pub fn comment(&self, id: CommentId) -> Option<&Comment> {
+        self.comments.iter().find(|c| c.id == id)
+    }
+
+    /// Whether the item a comment is about exists.
+    pub fn has_target(&self, target: Target) -> bool {
+        match target {
+            Target::Card(id) => self.card(id).is_some(),
+            Target::Stage(id) => self.stage(id).is_some(),
+            Target::Lane(id) => self.lane(id).is_some(),
+        }
     }
 
     pub fn stage(&self, id: StageId) -> Option<&Stage> {
@@ -440,5 +489,6 @@ impl JourneyMap {
         sort(&mut self.lanes);
         sort(&mut self.cards);
         sort(&mut self.personas);
+        self.comments.sort_by_key(|c| (c.at, c.id));
     }
 }

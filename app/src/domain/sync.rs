@@ -150,6 +150,15 @@ impl Replica {
         Ok(())
     }
 
+    /// The server says our operation `id` was applied earlier, as revision `rev` (we resent it
+    /// after losing the acknowledgement). Once this copy has that revision, the operation is
+    /// part of the confirmed state and stops being pending.
+    pub fn known(&mut self, id: OpId, rev: Rev) {
+        if rev <= self.rev {
+            self.reject(id);
+        }
+    }
+
     /// The server refused one of our operations: forget it and show the map without it.
     pub fn reject(&mut self, id: OpId) {
         let before = self.pending.len();
@@ -174,5 +183,242 @@ impl Replica {
             let _skipped_if_stale = apply(&mut view, &op.edit);
         }
         self.view = view;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::edit::Op;
+    use crate::domain::fixture::{choice, sample_map, Choice};
+
+    /// What the server sends one client.
+    #[derive(Clone, Debug)]
+    enum Down {
+        Applied(Logged),
+        Rejected(OpId),
+        Known(OpId, Rev),
+        /// A fresh copy, as `Welcome` carries one for a client too far behind.
+        Reset(JourneyMap, Rev),
+    }
+
+    struct Client {
+        replica: Replica,
+        connected: bool,
+        /// Sent by the client, not yet received by the server.
+        up: VecDeque<Op>,
+        /// Sent by the server, not yet received by the client.
+        down: VecDeque<Down>,
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Edit(usize, Choice),
+        ServerReceives(usize),
+        ClientReceives(usize),
+        Disconnect(usize),
+        Reconnect(usize, bool),
+    }
+
+    fn step(clients: usize) -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (0..clients, choice()).prop_map(|(c, ch)| Step::Edit(c, ch)),
+            3 => (0..clients).prop_map(Step::ServerReceives),
+            3 => (0..clients).prop_map(Step::ClientReceives),
+            1 => (0..clients).prop_map(Step::Disconnect),
+            1 => (0..clients, any::<bool>()).prop_map(|(c, snapshot)| Step::Reconnect(c, snapshot)),
+        ]
+    }
+
+    struct World {
+        server: Authority,
+        log: Vec<Logged>,
+        clients: Vec<Client>,
+        next_op: u128,
+    }
+
+    impl World {
+        fn new(clients: usize) -> World {
+            let map = sample_map();
+            World {
+                server: Authority::new(map.clone(), Rev(0), []),
+                log: Vec::new(),
+                clients: (0..clients)
+                    .map(|_| Client {
+                        replica: Replica::new(map.clone(), Rev(0)),
+                        connected: true,
+                        up: VecDeque::new(),
+                        down: VecDeque::new(),
+                    })
+                    .collect(),
+                next_op: 1 << 64,
+            }
+        }
+
+        fn run(&mut self, step: &Step) {
+            match step {
+                Step::Edit(c, choice) => {
+                    let client = &mut self.clients[*c];
+                    self.next_op += 1;
+                    let op = Op {
+                        id: OpId::from_uuid(Uuid::from_u128(self.next_op)),
+                        edit: choice.edit(client.replica.view()),
+                    };
+                    if client.replica.local(op.clone()).is_ok() && client.connected {
+                        client.up.push_back(op);
+                    }
+                }
+                Step::ServerReceives(c) => {
+                    let Some(op) = self.clients[*c].up.pop_front() else {
+                        return;
+                    };
+                    match self.server.submit(&op) {
+                        Ok(Outcome::Applied(rev)) => {
+                            let logged = Logged { rev, op };
+                            self.log.push(logged.clone());
+                            for client in self.clients.iter_mut().filter(|c| c.connected) {
+                                client.down.push_back(Down::Applied(logged.clone()));
+                            }
+                        }
+                        Ok(Outcome::Duplicate(rev)) => {
+                            self.clients[*c].down.push_back(Down::Known(op.id, rev));
+                        }
+                        Err(_) => self.clients[*c].down.push_back(Down::Rejected(op.id)),
+                    }
+                }
+                Step::ClientReceives(c) => {
+                    let client = &mut self.clients[*c];
+                    match client.down.pop_front() {
+                        Some(Down::Applied(logged)) => {
+                            client
+                                .replica
+                                .confirm(&logged)
+                                .expect("the log arrives in order");
+                        }
+                        Some(Down::Rejected(op)) => client.replica.reject(op),
+                        Some(Down::Known(op, rev)) => client.replica.known(op, rev),
+                        Some(Down::Reset(map, rev)) => client.replica.reset(map, rev),
+                        None => {}
+                    }
+                }
+                Step::Disconnect(c) => {
+                    let client = &mut self.clients[*c];
+                    client.connected = false;
+                    client.up.clear();
+                    client.down.clear();
+                }
+                Step::Reconnect(c, snapshot) => {
+                    let client = &mut self.clients[*c];
+                    if client.connected {
+                        return;
+                    }
+                    client.connected = true;
+                    if *snapshot {
+                        let map = self.server.map().clone();
+                        client.down.push_back(Down::Reset(map, self.server.rev()));
+                    } else {
+                        let since = client.replica.rev();
+                        client.down.extend(
+                            self.log
+                                .iter()
+                                .filter(|l| l.rev > since)
+                                .cloned()
+                                .map(Down::Applied),
+                        );
+                    }
+                    // Everything not yet acknowledged is sent again; the server keeps it once.
+                    client.up.extend(client.replica.pending().cloned());
+                }
+            }
+        }
+
+        fn settle(&mut self) {
+            for c in 0..self.clients.len() {
+                self.run(&Step::Reconnect(c, false));
+            }
+            while self
+                .clients
+                .iter()
+                .any(|c| !c.up.is_empty() || !c.down.is_empty())
+            {
+                for c in 0..self.clients.len() {
+                    self.run(&Step::ServerReceives(c));
+                    self.run(&Step::ClientReceives(c));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Random edits from three clients, delivered in random interleavings with random
+        /// disconnects, always converge on the server's state, with nothing acknowledged lost.
+        #[test]
+        fn clients_converge_on_the_server(steps in prop::collection::vec(step(3), 1..150)) {
+            let mut world = World::new(3);
+            for step in &steps {
+                world.run(step);
+            }
+            world.settle();
+            let revs: Vec<Rev> = world.log.iter().map(|l| l.rev).collect();
+            prop_assert_eq!(revs, (1..=world.log.len() as u64).map(Rev).collect::<Vec<_>>());
+            let mut replayed = sample_map();
+            for logged in &world.log {
+                prop_assert!(crate::domain::edit::apply(&mut replayed, &logged.op.edit).is_ok());
+            }
+            prop_assert_eq!(&replayed, world.server.map());
+            for client in &world.clients {
+                prop_assert_eq!(client.replica.pending().len(), 0);
+                prop_assert_eq!(client.replica.rev(), world.server.rev());
+                prop_assert_eq!(client.replica.view(), world.server.map());
+            }
+        }
+    }
+
+    #[test]
+    fn a_remote_edit_lands_under_local_pending_edits() {
+        let map = sample_map();
+        let card = map.cards()[0].id;
+        let mut replica = Replica::new(map.clone(), Rev(0));
+        let mine = Op {
+            id: OpId::from_uuid(Uuid::from_u128(1)),
+            edit: crate::domain::edit::Edit::SetCardEvidence {
+                id: card,
+                evidence: None,
+            },
+        };
+        replica.local(mine.clone()).unwrap();
+        let theirs = Logged {
+            rev: Rev(1),
+            op: Op {
+                id: OpId::from_uuid(Uuid::from_u128(2)),
+                edit: crate::domain::edit::Edit::RemoveCard { id: card },
+            },
+        };
+        replica.confirm(&theirs).unwrap();
+        assert!(
+            replica.view().card(card).is_none(),
+            "the remote removal shows"
+        );
+        assert_eq!(
+            replica.pending().len(),
+            1,
+            "ours waits for the server's verdict"
+        );
+        replica.reject(mine.id);
+        assert_eq!(replica.pending().len(), 0);
+        assert_eq!(
+            replica.confirm(&Logged {
+                rev: Rev(3),
+                op: theirs.op.clone()
+            }),
+            Err(SyncError::Gap(Rev(3)))
+        );
     }
 }

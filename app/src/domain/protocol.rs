@@ -1,0 +1,160 @@
+//! The live-editing protocol: the messages a browser and the server exchange over a map's
+//! WebSocket, as JSON text frames. Closed and versioned: a client speaking another
+//! `PROTOCOL_VERSION` is told so and disconnected.
+//!
+//! A session: the client sends `Hello` with the last revision it has; the server answers
+//! `Welcome` (with the whole map when the client is too far behind) and then streams `Applied`
+//! for every operation committed on the map, the client's own included, which is how the client
+//! learns its operations were acknowledged. `Rejected` goes only to the operation's sender.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::edit::{EditError, Op};
+use crate::domain::ids::{CardId, LaneId, OpId, Rev, StageId};
+use crate::domain::map::JourneyMap;
+use crate::domain::sync::Logged;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest message either side sends, in bytes of JSON.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
+/// Most operations in one `Submit`.
+pub const MAX_OPS_PER_MESSAGE: usize = 100;
+/// Longest display name accepted in `Hello`, in characters.
+pub const MAX_PEER_NAME_CHARS: usize = 60;
+
+/// A connection's number within the server's lifetime; names a peer in presence lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(pub u64);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// The first message: the protocol spoken, the last revision held, a display name.
+    Hello {
+        protocol: u32,
+        since: Rev,
+        name: String,
+    },
+    /// Operations to apply, in order. Resending one already applied is harmless.
+    Submit {
+        ops: Vec<Op>,
+    },
+    /// What the user is editing now, shown to the others.
+    Presence {
+        focus: Option<Focus>,
+    },
+    Ping,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The answer to `Hello`. With `map`, the client replaces its copy with it (it was too far
+    /// behind for the log); without, `Applied` messages bring it up to date.
+    Welcome {
+        session: SessionId,
+        rev: Rev,
+        map: Option<Box<JourneyMap>>,
+    },
+    /// Operations committed on the map, in revision order.
+    Applied {
+        log: Vec<Logged>,
+    },
+    /// One of the client's operations was refused; it changed nothing.
+    Rejected {
+        op: OpId,
+        error: EditError,
+    },
+    /// Everyone on the map now, the receiver included.
+    Peers {
+        peers: Vec<Peer>,
+    },
+    /// A message could not be accepted (malformed, too large, too many); nothing changed.
+    Error {
+        message: String,
+    },
+    /// The server is closing the connection; reconnect after `retry_ms`.
+    Closing {
+        reason: String,
+        retry_ms: u32,
+    },
+    Pong,
+}
+
+/// Something a person can be editing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Focus {
+    Card(CardId),
+    Stage(StageId),
+    Lane(LaneId),
+}
+
+/// Someone on the map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Peer {
+    pub session: SessionId,
+    pub name: String,
+    /// Index into the presence palette.
+    pub colour: u8,
+    pub focus: Option<Focus>,
+}
+
+/// Colours for peers, distinct and readable on white.
+pub const PALETTE: [&str; 8] = [
+    "#d9480f", "#0b7285", "#5f3dc4", "#2b8a3e", "#c2255c", "#1864ab", "#e67700", "#495057",
+];
+
+/// A display name made safe to show: trimmed, control characters removed, bounded; a blank
+/// name becomes "Guest".
+pub fn clean_name(raw: &str) -> String {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_PEER_NAME_CHARS)
+        .collect();
+    match cleaned.trim() {
+        "" => "Guest".to_owned(),
+        name => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_have_a_stable_json_form() {
+        let hello = ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            since: Rev(7),
+            name: "Ana".into(),
+        };
+        let json = serde_json::to_string(&hello).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"hello","protocol":1,"since":7,"name":"Ana"}"#
+        );
+        assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), hello);
+        let presence = ClientMsg::Presence {
+            focus: Some(Focus::Card(CardId::from_uuid(uuid::Uuid::nil()))),
+        };
+        let json = serde_json::to_string(&presence).unwrap();
+        assert!(
+            json.contains(r#""focus":{"kind":"card","id":"00000000"#),
+            "{json}"
+        );
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch"}"#).is_err());
+    }
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(clean_name("  Ana \n"), "Ana");
+        assert_eq!(clean_name("\u{7}"), "Guest");
+        assert_eq!(
+            clean_name(&"x".repeat(100)).chars().count(),
+            MAX_PEER_NAME_CHARS
+        );
+    }
+}
