@@ -6,4 +6,5 @@
 
 pub mod ctx;
 pub mod error;
+pub mod history;
 pub mod maps;

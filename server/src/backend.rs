@@ -2,6 +2,7 @@
 
 use app::api::ctx::{Backend, BackendFuture};
 use app::api::error::AppError;
+use app::api::history::{HistoryEntry, Version};
 use app::api::maps::{MapSnapshot, MapSummary, SyncReply};
 use app::domain::edit::Op;
 use app::domain::ids::{MapId, Rev};
@@ -11,7 +12,10 @@ use uuid::Uuid;
 
 use crate::clock::now_millis;
 use crate::db::{Db, StoreError};
-use crate::rooms::Rooms;
+use crate::rooms::{CatchUp, Rooms};
+
+/// Who made a change through a server function, until accounts say who (issue #4).
+const ANONYMOUS: &str = "Someone";
 
 #[derive(Clone)]
 pub struct ServerBackend {
@@ -40,6 +44,40 @@ impl ServerBackend {
         let map = template.build(id, title, now_millis(), &mut Uuid::new_v4);
         self.db.insert_map(map).await?;
         Ok(id)
+    }
+
+    async fn sync(
+        &self,
+        id: MapId,
+        since: Option<Rev>,
+        ops: Vec<Op>,
+    ) -> Result<SyncReply, AppError> {
+        let submitted = self
+            .rooms
+            .submit(id, ops, ANONYMOUS)
+            .await
+            .map_err(app_error)?;
+        let log = match since {
+            None => Vec::new(),
+            Some(since) => match self.rooms.catch_up(id, since).await.map_err(app_error)? {
+                CatchUp::Log(mut log) => {
+                    log.retain(|l| l.rev <= submitted.rev);
+                    log
+                }
+                CatchUp::Map(..) => {
+                    return Err(AppError::Invalid {
+                        field: "since".into(),
+                        message: "too far behind the map's log; load the map again".into(),
+                    })
+                }
+            },
+        };
+        Ok(SyncReply {
+            log,
+            rejected: submitted.rejected,
+            known: submitted.known,
+            rev: submitted.rev,
+        })
     }
 }
 
@@ -81,6 +119,56 @@ impl Backend for ServerBackend {
         since: Option<Rev>,
         ops: Vec<Op>,
     ) -> BackendFuture<'_, SyncReply> {
-        Box::pin(async move { self.rooms.submit(id, since, ops).await.map_err(app_error) })
+        Box::pin(self.sync(id, since, ops))
+    }
+
+    fn history(
+        &self,
+        id: MapId,
+        before: Option<Rev>,
+        limit: usize,
+    ) -> BackendFuture<'_, Vec<HistoryEntry>> {
+        Box::pin(async move {
+            // Checks the map exists, so an unknown one is a 404 rather than an empty list.
+            let current = self.rooms.snapshot(id).await.map_err(app_error)?.rev;
+            let before = before.unwrap_or(current.next());
+            self.db.history(id, before, limit).await.map_err(app_error)
+        })
+    }
+
+    fn map_at(&self, id: MapId, rev: Rev) -> BackendFuture<'_, MapSnapshot> {
+        Box::pin(async move {
+            let current = self.rooms.snapshot(id).await.map_err(app_error)?.rev;
+            if rev > current {
+                return Err(AppError::NotFound);
+            }
+            let map = self.db.map_at(id, rev).await.map_err(app_error)?;
+            Ok(MapSnapshot { map, rev })
+        })
+    }
+
+    fn name_version(
+        &self,
+        id: MapId,
+        rev: Rev,
+        name: Name,
+        author: String,
+    ) -> BackendFuture<'_, Version> {
+        Box::pin(async move {
+            let version = Version {
+                rev,
+                name: name.to_string(),
+                author,
+                created_at: now_millis(),
+            };
+            self.db.add_version(id, version).await.map_err(app_error)
+        })
+    }
+
+    fn list_versions(&self, id: MapId) -> BackendFuture<'_, Vec<Version>> {
+        Box::pin(async move {
+            self.rooms.snapshot(id).await.map_err(app_error)?;
+            self.db.versions(id).await.map_err(app_error)
+        })
     }
 }

@@ -5,6 +5,7 @@
 //! small pool of read-only connections. Callers reach both through async methods that never
 //! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
 
+mod history;
 mod maps;
 mod writer;
 
@@ -55,8 +56,20 @@ pub enum OpenError {
     Thread(#[from] std::io::Error),
 }
 
+/// Revisions are `u64` in Rust and `INTEGER` (i64) in SQLite; no map gets near the limit.
+pub(crate) fn rev_param(rev: app::domain::ids::Rev) -> i64 {
+    i64::try_from(rev.0).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn rev_column(value: i64) -> app::domain::ids::Rev {
+    app::domain::ids::Rev(u64::try_from(value).unwrap_or(0))
+}
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/001_init.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/001_init.sql")),
+        M::up(include_str!("../migrations/002_history.sql")),
+    ])
 }
 
 /// The database: a writer and a pool of readers over one SQLite file.
@@ -140,7 +153,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables, ["maps", "ops"]);
+        assert_eq!(tables, ["maps", "ops", "snapshots", "versions"]);
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();

@@ -8,5 +8,6 @@ pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod hub;
 pub mod rooms;
 pub mod router;

@@ -51,10 +51,7 @@ async fn main() -> anyhow::Result<()> {
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .site_addr(config.addr)
         .build();
-    let app = router(AppState {
-        leptos_options,
-        backend,
-    });
+    let app = router(AppState::new(leptos_options, backend));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;

@@ -1,18 +1,22 @@
-//! Rooms: the single authority for each open map.
+//! Rooms: the single authority for each open map, and the people on it.
 //!
 //! While a map is loaded, its room is the only code that changes it. The room applies operations
 //! in arrival order (numbering them with revisions), queues them for the writer while it still
 //! holds the map's lock (so they commit in that order), and answers only once they are committed.
-//! The next request can be applied while the previous one is committing, which lets the writer
-//! batch the commits of busy maps.
+//! The writer runs each batch's commit hook in commit order; the hook publishes the operations to
+//! everyone connected, so every connection sees the log in revision order, without gaps.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use app::api::maps::{MapSnapshot, Rejection, SyncReply};
+use app::api::maps::{Known, MapSnapshot, Rejection};
 use app::domain::edit::Op;
 use app::domain::ids::{MapId, Rev};
+use app::domain::map::JourneyMap;
+use app::domain::protocol::{Focus, Peer, SessionId, PALETTE};
 use app::domain::sync::{Authority, Logged, Outcome};
+use tokio::sync::broadcast;
 
 use crate::clock::now_millis;
 use crate::db::{Db, MapRecord, StoreError};
@@ -21,19 +25,66 @@ use crate::db::{Db, MapRecord, StoreError};
 const SNAPSHOT_EVERY: u64 = 256;
 /// How many recent operations a room keeps in memory to answer catch-up requests.
 const RECENT_OPS: usize = 1024;
+/// A client further behind than this gets the whole map instead of the log.
+pub const MAX_CATCH_UP: u64 = 2000;
 /// Loaded rooms kept before idle ones are dropped.
 const MAX_IDLE_ROOMS: usize = 64;
+/// Most people connected to one map at once.
+pub const MAX_PEERS_PER_MAP: usize = 100;
+/// Room events buffered per connection before a slow one is told it lagged.
+const EVENT_BUFFER: usize = 1024;
+
+/// Something every connection on a map hears about.
+#[derive(Clone, Debug)]
+pub enum RoomEvent {
+    /// Operations committed, in revision order.
+    Applied(Arc<Vec<Logged>>),
+    /// The people on the map changed.
+    Peers(Arc<Vec<Peer>>),
+}
+
+/// What became of a batch of submitted operations.
+#[derive(Clone, Debug, Default)]
+pub struct Submitted {
+    pub applied: Vec<Logged>,
+    pub rejected: Vec<Rejection>,
+    /// Operations applied before (resends).
+    pub known: Vec<Known>,
+    /// The map's revision after the batch.
+    pub rev: Rev,
+}
+
+/// How a connection catches up from the revision it has.
+#[derive(Clone, Debug)]
+pub enum CatchUp {
+    /// The operations it is missing (possibly none).
+    Log(Vec<Logged>),
+    /// It is too far behind (or ahead): the whole map.
+    Map(Box<JourneyMap>, Rev),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("this map already has {MAX_PEERS_PER_MAP} people on it")]
+    Full,
+}
 
 #[derive(Clone)]
 pub struct Rooms {
     db: Db,
     rooms: Arc<Mutex<HashMap<MapId, Arc<Room>>>>,
+    next_session: Arc<AtomicU64>,
 }
 
-#[derive(Default)]
 struct Room {
     /// `None` until loaded, and again after a failed commit so the next use reloads.
     state: tokio::sync::Mutex<Option<RoomState>>,
+    events: broadcast::Sender<RoomEvent>,
+    /// The last revision known to be committed.
+    durable: AtomicU64,
+    peers: Mutex<BTreeMap<SessionId, Peer>>,
 }
 
 struct RoomState {
@@ -42,101 +93,228 @@ struct RoomState {
     recent: VecDeque<Logged>,
 }
 
+/// A connection's membership of a room; leaving is `Rooms::leave`.
+pub struct Membership {
+    pub session: SessionId,
+    pub events: broadcast::Receiver<RoomEvent>,
+    pub catch_up: CatchUp,
+    pub rev: Rev,
+    /// Keeps the room loaded (and its presence list) while the connection lasts.
+    _room: Arc<Room>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; if something did, the data is still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl Rooms {
     pub fn new(db: Db) -> Rooms {
         Rooms {
             db,
             rooms: Arc::default(),
+            next_session: Arc::new(AtomicU64::new(1)),
         }
     }
 
     fn room(&self, id: MapId) -> Arc<Room> {
-        let mut rooms = self
-            .rooms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rooms = lock(&self.rooms);
         if rooms.len() > MAX_IDLE_ROOMS {
             // A room nobody holds is idle; its state is all in the database.
             rooms.retain(|_, room| Arc::strong_count(room) > 1);
         }
-        rooms.entry(id).or_default().clone()
+        rooms
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Room {
+                    state: tokio::sync::Mutex::new(None),
+                    events: broadcast::channel(EVENT_BUFFER).0,
+                    durable: AtomicU64::new(0),
+                    peers: Mutex::default(),
+                })
+            })
+            .clone()
     }
 
     /// The current state of a map.
     pub async fn snapshot(&self, id: MapId) -> Result<MapSnapshot, StoreError> {
         let room = self.room(id);
         let mut guard = room.state.lock().await;
-        let state = self.loaded(id, &mut guard).await?;
+        let state = self.loaded(id, &room, &mut guard).await?;
         Ok(MapSnapshot {
             map: state.authority.map().clone(),
             rev: state.authority.rev(),
         })
     }
 
-    /// Applies `ops` in order and commits them; see `app::api::ctx::Backend::sync_map`.
+    /// Applies `ops` in order as `author`, commits them, and tells everyone on the map.
     pub async fn submit(
         &self,
         id: MapId,
-        since: Option<Rev>,
         ops: Vec<Op>,
-    ) -> Result<SyncReply, StoreError> {
+        author: &str,
+    ) -> Result<Submitted, StoreError> {
         let room = self.room(id);
         let mut guard = room.state.lock().await;
-        let state = self.loaded(id, &mut guard).await?;
-        let now = now_millis();
-        let mut applied = Vec::new();
-        let mut rejected = Vec::new();
+        let state = self.loaded(id, &room, &mut guard).await?;
+        let mut submitted = Submitted::default();
         for op in ops {
             match state.authority.submit(&op) {
-                Ok(Outcome::Applied(rev)) => applied.push(Logged { rev, op }),
-                Ok(Outcome::Duplicate(_)) => {}
-                Err(error) => rejected.push(Rejection { op: op.id, error }),
+                Ok(Outcome::Applied(rev)) => submitted.applied.push(Logged { rev, op }),
+                Ok(Outcome::Duplicate(rev)) => submitted.known.push(Known { op: op.id, rev }),
+                Err(error) => submitted.rejected.push(Rejection { op: op.id, error }),
             }
         }
-        let rev = state.authority.rev();
-        let pending = if applied.is_empty() {
-            None
+        submitted.rev = state.authority.rev();
+        if submitted.applied.is_empty() {
+            return Ok(submitted);
+        }
+        let rev = submitted.rev;
+        state.authority.touch(now_millis());
+        let map = state.authority.map();
+        let snapshot = if rev.0 - state.snapshot_rev.0 >= SNAPSHOT_EVERY {
+            state.snapshot_rev = rev;
+            Some(serde_json::to_string(map).map_err(StoreError::internal)?)
         } else {
-            state.authority.touch(now);
-            let map = state.authority.map();
-            let snapshot = if rev.0 - state.snapshot_rev.0 >= SNAPSHOT_EVERY {
-                state.snapshot_rev = rev;
-                Some(serde_json::to_string(map).map_err(StoreError::internal)?)
-            } else {
-                None
-            };
-            let record = MapRecord::of(map, rev);
-            state.recent.extend(applied.iter().cloned());
-            let excess = state.recent.len().saturating_sub(RECENT_OPS);
-            state.recent.drain(..excess);
-            Some(self.db.enqueue_ops(record, applied, now, snapshot).await)
+            None
         };
-        let from_memory = since.and_then(|since| recent_since(&state.recent, since, rev));
+        let record = MapRecord::of(map, rev);
+        state.recent.extend(submitted.applied.iter().cloned());
+        let excess = state.recent.len().saturating_sub(RECENT_OPS);
+        state.recent.drain(..excess);
+        let publish = {
+            let room = room.clone();
+            let applied = Arc::new(submitted.applied.clone());
+            move || {
+                // Durable first, then announced: a connection that joins in between reads the
+                // new revision and also hears the event, and ignores what it already has.
+                room.durable.store(rev.0, Ordering::SeqCst);
+                let _nobody_listening = room.events.send(RoomEvent::Applied(applied));
+            }
+        };
+        let queued = self
+            .db
+            .enqueue_ops(
+                record,
+                submitted.applied.clone(),
+                author.to_owned(),
+                snapshot,
+                publish,
+            )
+            .await;
         drop(guard);
 
-        if let Some(pending) = pending {
-            let committed = match pending {
-                Ok(pending) => pending.committed().await,
-                Err(err) => Err(err),
-            };
-            if let Err(err) = committed {
-                // Memory is now ahead of the database: forget it, the next use reloads.
-                *room.state.lock().await = None;
-                return Err(err);
-            }
+        let committed = match queued {
+            Ok(pending) => pending.committed().await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = committed {
+            // Memory is now ahead of the database: forget it, the next use reloads.
+            *room.state.lock().await = None;
+            return Err(err);
         }
-        let log = match (since, from_memory) {
-            (None, _) => Vec::new(),
-            (Some(_), Some(log)) => log,
-            // Older than what the room keeps in memory: everything up to `rev` is committed
-            // by now (the writer commits in order), so the database has it.
-            (Some(since), None) => {
-                let mut log = self.db.log_since(id, since).await?;
-                log.retain(|l| l.rev <= rev);
-                log
+        Ok(submitted)
+    }
+
+    /// The operations after `since`, up to what is committed now; or the whole map when `since`
+    /// is too far behind (or ahead, after the server lost its newest writes).
+    pub async fn catch_up(&self, id: MapId, since: Rev) -> Result<CatchUp, StoreError> {
+        let room = self.room(id);
+        let mut guard = room.state.lock().await;
+        let state = self.loaded(id, &room, &mut guard).await?;
+        self.catch_up_locked(id, &room, state, since).await
+    }
+
+    async fn catch_up_locked(
+        &self,
+        id: MapId,
+        room: &Room,
+        state: &RoomState,
+        since: Rev,
+    ) -> Result<CatchUp, StoreError> {
+        let durable = Rev(room.durable.load(Ordering::SeqCst));
+        let rev = state.authority.rev();
+        if since > rev || durable.0.saturating_sub(since.0) > MAX_CATCH_UP {
+            let map = Box::new(state.authority.map().clone());
+            return Ok(CatchUp::Map(map, rev));
+        }
+        if let Some(log) = recent_since(&state.recent, since, durable) {
+            return Ok(CatchUp::Log(log));
+        }
+        let mut log = self.db.log_since(id, since).await?;
+        log.retain(|l| l.rev <= durable);
+        Ok(CatchUp::Log(log))
+    }
+
+    /// Joins a map as `name`: subscribes to its events, then works out the catch-up from
+    /// `since`, in that order so that nothing committed in between is missed.
+    pub async fn join(&self, id: MapId, name: String, since: Rev) -> Result<Membership, JoinError> {
+        let room = self.room(id);
+        let mut guard = room.state.lock().await;
+        let state = self.loaded(id, &room, &mut guard).await?;
+        let session = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
+        {
+            let mut peers = lock(&room.peers);
+            if peers.len() >= MAX_PEERS_PER_MAP {
+                return Err(JoinError::Full);
+            }
+            let used: Vec<u8> = peers.values().map(|p| p.colour).collect();
+            let colour = (0..PALETTE.len() as u8)
+                .find(|c| !used.contains(c))
+                .unwrap_or((session.0 % PALETTE.len() as u64) as u8);
+            peers.insert(
+                session,
+                Peer {
+                    session,
+                    name,
+                    colour,
+                    focus: None,
+                },
+            );
+        }
+        let events = room.events.subscribe();
+        let rev = state.authority.rev();
+        let catch_up = self.catch_up_locked(id, &room, state, since).await;
+        drop(guard);
+        let catch_up = match catch_up {
+            Ok(catch_up) => catch_up,
+            Err(err) => {
+                self.leave(id, session);
+                return Err(err.into());
             }
         };
-        Ok(SyncReply { log, rejected, rev })
+        announce_peers(&room);
+        Ok(Membership {
+            session,
+            events,
+            catch_up,
+            rev,
+            _room: room,
+        })
+    }
+
+    /// Sets what a connection is editing, and tells everyone.
+    pub fn set_focus(&self, id: MapId, session: SessionId, focus: Option<Focus>) {
+        let room = self.room(id);
+        let changed = match lock(&room.peers).get_mut(&session) {
+            Some(peer) if peer.focus != focus => {
+                peer.focus = focus;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            announce_peers(&room);
+        }
+    }
+
+    pub fn leave(&self, id: MapId, session: SessionId) {
+        let room = self.room(id);
+        if lock(&room.peers).remove(&session).is_some() {
+            announce_peers(&room);
+        }
     }
 
     /// Deletes a map; a request waiting for its room afterwards finds it gone.
@@ -146,21 +324,19 @@ impl Rooms {
         self.db.delete_map(id).await?;
         *guard = None;
         drop(guard);
-        let mut rooms = self
-            .rooms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        rooms.remove(&id);
+        lock(&self.rooms).remove(&id);
         Ok(())
     }
 
     async fn loaded<'a>(
         &self,
         id: MapId,
+        room: &Room,
         slot: &'a mut Option<RoomState>,
     ) -> Result<&'a mut RoomState, StoreError> {
         if slot.is_none() {
             let stored = self.db.load_map(id).await?;
+            room.durable.store(stored.rev.0, Ordering::SeqCst);
             *slot = Some(RoomState {
                 authority: Authority::new(stored.map, stored.rev, stored.op_ids),
                 snapshot_rev: stored.snapshot_rev,
@@ -170,6 +346,11 @@ impl Rooms {
         slot.as_mut()
             .ok_or_else(|| StoreError::internal("room state vanished while locked"))
     }
+}
+
+fn announce_peers(room: &Room) {
+    let peers: Vec<Peer> = lock(&room.peers).values().cloned().collect();
+    let _nobody_listening = room.events.send(RoomEvent::Peers(Arc::new(peers)));
 }
 
 /// The operations after `since` up to `until`, if the in-memory window reaches back that far.

@@ -20,6 +20,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::backend::ServerBackend;
+use crate::hub;
+use crate::rooms::Rooms;
 
 /// Largest request body accepted. A sync of the maximum batch of long card texts fits.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -28,6 +30,17 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: ServerBackend,
+    pub rooms: Rooms,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, backend: ServerBackend) -> AppState {
+        AppState {
+            leptos_options,
+            rooms: backend.rooms.clone(),
+            backend,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -37,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/ws/maps/{id}", get(hub::upgrade))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || {
             shell(options.clone())
         })

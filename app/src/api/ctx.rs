@@ -22,6 +22,7 @@ mod server_only {
     use leptos::prelude::use_context;
 
     use crate::api::error::AppError;
+    use crate::api::history::{HistoryEntry, Version};
     use crate::api::maps::{MapSnapshot, MapSummary, SyncReply};
     use crate::domain::edit::Op;
     use crate::domain::ids::{MapId, Rev};
@@ -47,6 +48,23 @@ mod server_only {
             since: Option<Rev>,
             ops: Vec<Op>,
         ) -> BackendFuture<'_, SyncReply>;
+        /// Up to `limit` changes before `before` (or the newest), newest first.
+        fn history(
+            &self,
+            id: MapId,
+            before: Option<Rev>,
+            limit: usize,
+        ) -> BackendFuture<'_, Vec<HistoryEntry>>;
+        /// The map right after revision `rev`; `NotFound` past the current revision.
+        fn map_at(&self, id: MapId, rev: Rev) -> BackendFuture<'_, MapSnapshot>;
+        fn name_version(
+            &self,
+            id: MapId,
+            rev: Rev,
+            name: Name,
+            author: String,
+        ) -> BackendFuture<'_, Version>;
+        fn list_versions(&self, id: MapId) -> BackendFuture<'_, Vec<Version>>;
     }
 
     /// The backend as Leptos context.

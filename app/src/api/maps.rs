@@ -36,11 +36,20 @@ pub struct Rejection {
     pub error: EditError,
 }
 
+/// An operation the server had applied already, as revision `rev` (it was sent twice).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Known {
+    pub op: OpId,
+    pub rev: Rev,
+}
+
 /// The server's answer to a sync: its log after the browser's revision, and the refusals.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReply {
     pub log: Vec<Logged>,
     pub rejected: Vec<Rejection>,
+    #[serde(default)]
+    pub known: Vec<Known>,
     /// The map's revision once the submitted operations are applied.
     pub rev: Rev,
 }

@@ -66,6 +66,11 @@ pub enum ServerMsg {
         op: OpId,
         error: EditError,
     },
+    /// One of the client's operations had been applied before, as revision `rev` (a resend).
+    Known {
+        op: OpId,
+        rev: Rev,
+    },
     /// Everyone on the map now, the receiver included.
     Peers {
         peers: Vec<Peer>,

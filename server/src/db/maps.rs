@@ -7,7 +7,7 @@ use app::domain::map::JourneyMap;
 use app::domain::sync::Logged;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{Db, Pending, StoreError};
+use crate::db::{rev_column, rev_param, Db, Pending, StoreError};
 
 /// A map as loaded from storage: its current state and what the room needs to continue its log.
 pub struct StoredMap {
@@ -44,44 +44,41 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(StoreError::internal)
 }
 
-fn rev_param(rev: Rev) -> i64 {
-    i64::try_from(rev.0).unwrap_or(i64::MAX)
-}
-
-fn rev_column(value: i64) -> Rev {
-    Rev(u64::try_from(value).unwrap_or(0))
-}
-
 /// Inserts a new map at revision 0.
 pub fn insert_map(conn: &Connection, map: &JourneyMap) -> Result<(), StoreError> {
     let record = MapRecord::of(map, Rev(0));
     conn.execute(
-        "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at, snapshot, snapshot_rev)
-         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, 0)",
+        "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 0, ?4, ?5)",
         params![
             record.id.to_string(),
             record.title,
             record.stage_count,
             map.created_at,
             map.updated_at,
-            to_json(map)?
         ],
+    )?;
+    conn.execute(
+        "INSERT INTO snapshots (map_id, rev, map) VALUES (?1, 0, ?2)",
+        params![record.id.to_string(), to_json(map)?],
     )?;
     Ok(())
 }
 
-/// Appends applied operations to a map's log and updates its listing columns; with `snapshot`,
-/// also stores the map's state as of `record.rev` so later loads replay less.
+/// Appends applied operations, made by `author`, to a map's log and updates its listing
+/// columns; with `snapshot`, also stores the map's state as of `record.rev`.
 pub fn append_ops(
     conn: &Connection,
     record: &MapRecord,
     ops: &[Logged],
+    author: &str,
     now: i64,
     snapshot: Option<&str>,
 ) -> Result<(), StoreError> {
     let id = record.id.to_string();
     let mut insert = conn.prepare_cached(
-        "INSERT INTO ops (map_id, rev, op_id, edit, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO ops (map_id, rev, op_id, edit, created_at, author)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for logged in ops {
         insert.execute(params![
@@ -89,7 +86,8 @@ pub fn append_ops(
             rev_param(logged.rev),
             logged.op.id.to_string(),
             to_json(&logged.op.edit)?,
-            now
+            now,
+            author
         ])?;
     }
     let changed = conn.execute(
@@ -107,8 +105,8 @@ pub fn append_ops(
     }
     if let Some(json) = snapshot {
         conn.execute(
-            "UPDATE maps SET snapshot = ?2, snapshot_rev = ?3 WHERE id = ?1",
-            params![id, json, rev_param(record.rev)],
+            "INSERT INTO snapshots (map_id, rev, map) VALUES (?1, ?2, ?3)",
+            params![id, rev_param(record.rev), json],
         )?;
     }
     Ok(())
@@ -148,26 +146,18 @@ pub fn delete_map(conn: &Connection, id: MapId) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Loads a map: its snapshot, with the log after the snapshot replayed on top.
+/// Loads a map: its latest snapshot, with the log after it replayed on top.
 pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
-    let (snapshot, snapshot_rev, rev, updated_at): (String, i64, i64, i64) = conn
+    let (rev, updated_at): (i64, i64) = conn
         .query_row(
-            "SELECT snapshot, snapshot_rev, rev, updated_at FROM maps WHERE id = ?1",
+            "SELECT rev, updated_at FROM maps WHERE id = ?1",
             [id.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    let mut map: JourneyMap = serde_json::from_str(&snapshot).map_err(StoreError::internal)?;
-    map.normalize();
-    for logged in log_since(conn, id, rev_column(snapshot_rev))? {
-        apply(&mut map, &logged.op.edit).map_err(|err| {
-            StoreError::internal(format!(
-                "map {id}: logged revision {} fails: {err}",
-                logged.rev
-            ))
-        })?;
-    }
+    let rev = rev_column(rev);
+    let (mut map, snapshot_rev) = rebuild(conn, id, rev)?;
     // The log records what changed, not when; the last-edited time lives on the map's row.
     map.updated_at = updated_at;
     let mut stmt = conn.prepare_cached("SELECT op_id, rev FROM ops WHERE map_id = ?1")?;
@@ -182,24 +172,64 @@ pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(StoredMap {
         map,
-        rev: rev_column(rev),
-        snapshot_rev: rev_column(snapshot_rev),
+        rev,
+        snapshot_rev,
         op_ids,
     })
 }
 
+/// The map as it was at revision `rev`: the nearest snapshot at or before it, replayed forward.
+/// Also returns the snapshot's revision.
+pub fn rebuild(conn: &Connection, id: MapId, rev: Rev) -> Result<(JourneyMap, Rev), StoreError> {
+    let (json, snapshot_rev): (String, i64) = conn
+        .query_row(
+            "SELECT map, rev FROM snapshots WHERE map_id = ?1 AND rev <= ?2
+             ORDER BY rev DESC LIMIT 1",
+            params![id.to_string(), rev_param(rev)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let mut map: JourneyMap = serde_json::from_str(&json).map_err(StoreError::internal)?;
+    map.normalize();
+    let snapshot_rev = rev_column(snapshot_rev);
+    for logged in log_between(conn, id, snapshot_rev, rev)? {
+        apply(&mut map, &logged.op.edit).map_err(|err| {
+            StoreError::internal(format!(
+                "map {id}: logged revision {} fails: {err}",
+                logged.rev
+            ))
+        })?;
+    }
+    Ok((map, snapshot_rev))
+}
+
 /// The operations of a map's log after `since`, in order.
 pub fn log_since(conn: &Connection, id: MapId, since: Rev) -> Result<Vec<Logged>, StoreError> {
+    log_between(conn, id, since, Rev(u64::MAX >> 1))
+}
+
+/// The operations after `since` up to and including `until`, in order.
+fn log_between(
+    conn: &Connection,
+    id: MapId,
+    since: Rev,
+    until: Rev,
+) -> Result<Vec<Logged>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT rev, op_id, edit FROM ops WHERE map_id = ?1 AND rev > ?2 ORDER BY rev",
+        "SELECT rev, op_id, edit FROM ops WHERE map_id = ?1 AND rev > ?2 AND rev <= ?3
+         ORDER BY rev",
     )?;
-    let rows = stmt.query_map(params![id.to_string(), rev_param(since)], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![id.to_string(), rev_param(since), rev_param(until)],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        },
+    )?;
     let mut log = Vec::new();
     for row in rows {
         let (rev, op_id, edit) = row?;
@@ -239,16 +269,27 @@ impl Db {
             .await
     }
 
-    /// Queues applied operations for the next commit; see `append_ops`.
+    /// Queues applied operations for the next commit (see `append_ops`); `on_commit` runs on
+    /// the writer thread once they are committed, in commit order.
     pub async fn enqueue_ops(
         &self,
         record: MapRecord,
         ops: Vec<Logged>,
-        now: i64,
+        author: String,
         snapshot: Option<String>,
+        on_commit: impl FnOnce() + Send + 'static,
     ) -> Result<Pending<()>, StoreError> {
+        let now = record.updated_at;
         self.writer()
-            .enqueue(move |conn| append_ops(conn, &record, &ops, now, snapshot.as_deref()))
+            .enqueue_then(
+                move |conn| append_ops(conn, &record, &ops, &author, now, snapshot.as_deref()),
+                on_commit,
+            )
+            .await
+    }
+
+    pub async fn map_at(&self, id: MapId, rev: Rev) -> Result<JourneyMap, StoreError> {
+        self.read(move |conn| rebuild(conn, id, rev).map(|(map, _)| map))
             .await
     }
 

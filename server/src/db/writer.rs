@@ -26,6 +26,9 @@ trait Job: Send {
 struct Task<T, F> {
     f: F,
     reply: oneshot::Sender<Result<T, StoreError>>,
+    /// Runs on the writer thread after a successful commit, before the reply: hooks therefore
+    /// run in commit order, which is what lets rooms broadcast operations in revision order.
+    on_commit: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl<T, F> Job for Task<T, F>
@@ -35,12 +38,15 @@ where
 {
     fn run(self: Box<Self>, conn: &Connection) -> Done {
         let result = in_savepoint(conn, self.f);
-        let reply = self.reply;
+        let (reply, on_commit) = (self.reply, self.on_commit);
         Box::new(move |commit: Result<(), &StoreError>| {
             let outcome = match commit {
                 Ok(()) => result,
                 Err(err) => Err(StoreError::internal(err)),
             };
+            if let (Ok(_), Some(hook)) = (&outcome, on_commit) {
+                hook();
+            }
             // The caller may have gone away (a closed request); the write stands regardless.
             let _ignored = reply.send(outcome);
         })
@@ -84,8 +90,37 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.queue_task(f, None).await
+    }
+
+    /// Like `enqueue`, and runs `on_commit` once `f`'s changes are committed.
+    pub async fn enqueue_then<T, F>(
+        &self,
+        f: F,
+        on_commit: impl FnOnce() + Send + 'static,
+    ) -> Result<Pending<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.queue_task(f, Some(Box::new(on_commit))).await
+    }
+
+    async fn queue_task<T, F>(
+        &self,
+        f: F,
+        on_commit: Option<Box<dyn FnOnce() + Send>>,
+    ) -> Result<Pending<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, receiver) = oneshot::channel();
-        let job: Box<dyn Job> = Box::new(Task { f, reply });
+        let job: Box<dyn Job> = Box::new(Task {
+            f,
+            reply,
+            on_commit,
+        });
         self.queue
             .send(job)
             .await

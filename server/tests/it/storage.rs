@@ -11,6 +11,8 @@ use app::domain::template::Template;
 use app::domain::text::{Name, Text};
 use uuid::Uuid;
 
+use server::rooms::CatchUp;
+
 use crate::support::{new_map, op, Disk};
 
 fn name(s: &str) -> Name {
@@ -152,7 +154,7 @@ async fn every_operation_round_trips_through_a_restart() {
     for (n, edit) in edits.into_iter().enumerate() {
         let reply = backend
             .rooms
-            .submit(id, Some(Rev(n as u64)), vec![op(edit)])
+            .submit(id, vec![op(edit)], "tester")
             .await
             .unwrap();
         assert!(
@@ -161,7 +163,7 @@ async fn every_operation_round_trips_through_a_restart() {
             reply.rejected
         );
         assert_eq!(reply.rev, Rev(n as u64 + 1));
-        assert_eq!(reply.log.len(), 1);
+        assert_eq!(reply.applied.len(), 1);
 
         // Every acknowledged edit is on disk: a restart right now loses nothing.
         let before = backend.rooms.snapshot(id).await.unwrap();
@@ -190,7 +192,7 @@ async fn a_resent_operation_applies_once_even_after_a_restart() {
     });
     backend
         .rooms
-        .submit(id, None, vec![rename.clone(), later])
+        .submit(id, vec![rename.clone(), later], "tester")
         .await
         .unwrap();
     drop(backend);
@@ -198,16 +200,21 @@ async fn a_resent_operation_applies_once_even_after_a_restart() {
     let backend = disk.open();
     let reply = backend
         .rooms
-        .submit(id, Some(Rev(0)), vec![rename])
+        .submit(id, vec![rename], "tester")
         .await
         .unwrap();
     assert_eq!(reply.rev, Rev(2), "the resend is not applied again");
-    assert!(reply.rejected.is_empty());
+    assert!(reply.rejected.is_empty() && reply.applied.is_empty());
     assert_eq!(
-        reply.log.len(),
-        2,
-        "catch-up returns the whole log after revision 0"
+        reply.known.len(),
+        1,
+        "the sender learns it was applied before"
     );
+    assert_eq!(reply.known[0].rev, Rev(1));
+    match backend.rooms.catch_up(id, Rev(0)).await.unwrap() {
+        CatchUp::Log(log) => assert_eq!(log.len(), 2, "catch-up returns the whole log"),
+        CatchUp::Map(..) => panic!("two operations behind is not too far"),
+    }
     let map = backend.rooms.snapshot(id).await.unwrap().map;
     assert_eq!(map.title.as_str(), "Second");
 }
@@ -225,7 +232,7 @@ async fn a_refused_operation_stores_nothing() {
     });
     let reply = backend
         .rooms
-        .submit(id, Some(Rev(0)), vec![bad.clone()])
+        .submit(id, vec![bad.clone()], "tester")
         .await
         .unwrap();
     assert_eq!(reply.rejected.len(), 1);
@@ -235,7 +242,7 @@ async fn a_refused_operation_stores_nothing() {
         EditError::Missing { item: Item::Card }
     );
     assert_eq!(reply.rev, Rev(0));
-    assert!(reply.log.is_empty());
+    assert!(reply.applied.is_empty());
     let after = disk.open().rooms.snapshot(id).await.unwrap();
     assert_eq!(after, before);
 }
@@ -251,7 +258,7 @@ async fn long_logs_are_snapshotted_and_replayed() {
         };
         backend
             .rooms
-            .submit(id, None, vec![op(edit)])
+            .submit(id, vec![op(edit)], "tester")
             .await
             .unwrap();
     }
@@ -294,7 +301,7 @@ async fn concurrent_writers_get_one_gapless_order() {
                 };
                 let reply = backend
                     .rooms
-                    .submit(id, None, vec![op(Edit::AddCard { card })])
+                    .submit(id, vec![op(Edit::AddCard { card })], "tester")
                     .await
                     .unwrap();
                 revs.push(reply.rev);
@@ -328,10 +335,10 @@ async fn deleting_a_map_removes_it_and_its_log() {
         .rooms
         .submit(
             id,
-            None,
             vec![op(Edit::RenameMap {
                 title: name("Doomed"),
             })],
+            "tester",
         )
         .await
         .unwrap();

@@ -45,10 +45,7 @@ impl Disk {
             .output_name(Arc::<str>::from("waymark"))
             .site_root(Arc::<str>::from(self.path().to_string_lossy().as_ref()))
             .build();
-        router(AppState {
-            leptos_options,
-            backend,
-        })
+        router(AppState::new(leptos_options, backend))
     }
 }
 

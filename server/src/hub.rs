@@ -1,0 +1,357 @@
+//! Live editing over WebSocket: one connection per open map in a browser.
+//!
+//! A session speaks `app::domain::protocol`: it waits for `Hello`, joins the map's room (which
+//! gives it the catch-up and a subscription to the room's events), then relays operations to
+//! the room and the room's events to the browser until either side goes away. Every failure of
+//! a message gets an `Error` frame and changes nothing; a flood from one connection is slowed by
+//! a per-connection budget and never holds up the others.
+
+use std::time::Duration;
+
+use app::domain::ids::MapId;
+use app::domain::protocol::{
+    clean_name, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
+    PROTOCOL_VERSION,
+};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{timeout, Instant};
+
+use crate::db::StoreError;
+use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
+
+/// How long a new connection has to say `Hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection silent this long is closed; browsers ping every 15 seconds.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Operations a connection may submit per second, sustained…
+const OPS_PER_SECOND: f64 = 50.0;
+/// …and in a burst.
+const OPS_BURST: f64 = 300.0;
+/// What a browser is told to wait before reconnecting after the server closes its socket.
+const RETRY_MS: u32 = 1000;
+
+/// `GET /ws/maps/{id}`: upgrades to a live-editing session on an existing map.
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    Path(raw_id): Path<String>,
+    State(rooms): State<Rooms>,
+) -> Response {
+    let Ok(id) = raw_id.parse::<MapId>() else {
+        return (StatusCode::NOT_FOUND, "no such map").into_response();
+    };
+    match rooms.snapshot(id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => return (StatusCode::NOT_FOUND, "no such map").into_response(),
+        Err(StoreError::Internal(detail)) => {
+            tracing::error!(%detail, "cannot open a map for a live session");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
+    // between is answered with an error frame below.
+    ws.max_message_size(2 * MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket: WebSocket| async move {
+            let (sink, stream) = socket.split();
+            run(rooms, id, sink, stream).await;
+        })
+}
+
+/// A leaky bucket of operations: refills at `OPS_PER_SECOND` up to `OPS_BURST`.
+struct Budget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            tokens: OPS_BURST,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * OPS_PER_SECOND;
+        self.tokens = (self.tokens + refill).min(OPS_BURST);
+        self.at = now;
+        let n = n.max(1) as f64;
+        if self.tokens < n {
+            return false;
+        }
+        self.tokens -= n;
+        true
+    }
+}
+
+async fn send<S>(sink: &mut S, msg: &ServerMsg) -> bool
+where
+    S: Sink<Message> + Unpin,
+{
+    match serde_json::to_string(msg) {
+        Ok(json) => sink.send(Message::Text(json.into())).await.is_ok(),
+        Err(err) => {
+            tracing::error!(%err, "cannot encode a server message");
+            false
+        }
+    }
+}
+
+enum Incoming {
+    Msg(ClientMsg),
+    /// Not a message we can act on; the reason goes back as an error frame.
+    Bad(String),
+    Closed,
+}
+
+fn parse(frame: Option<Result<Message, axum::Error>>) -> Option<Incoming> {
+    match frame {
+        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Some(Incoming::Closed),
+        Some(Ok(Message::Text(text))) if text.len() > MAX_MESSAGE_BYTES => Some(Incoming::Bad(
+            format!("message too large (over {MAX_MESSAGE_BYTES} bytes)"),
+        )),
+        Some(Ok(Message::Text(text))) => Some(match serde_json::from_str(&text) {
+            Ok(msg) => Incoming::Msg(msg),
+            Err(err) => Incoming::Bad(format!("malformed message: {err}")),
+        }),
+        Some(Ok(Message::Binary(_))) => Some(Incoming::Bad("text frames only".into())),
+        // Pings are answered by the socket itself.
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+    }
+}
+
+/// Runs one connection until it closes.
+pub async fn run<S, R>(rooms: Rooms, map: MapId, mut sink: S, mut stream: R)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let hello = timeout(HELLO_TIMEOUT, async {
+        loop {
+            if let Some(incoming) = parse(stream.next().await) {
+                return incoming;
+            }
+        }
+    })
+    .await;
+    let (since, name) = match hello {
+        Ok(Incoming::Msg(ClientMsg::Hello {
+            protocol,
+            since,
+            name,
+        })) if protocol == PROTOCOL_VERSION => (since, clean_name(&name)),
+        Ok(Incoming::Msg(ClientMsg::Hello { protocol, .. })) => {
+            let reason = format!("protocol {protocol} is not spoken here (this server speaks {PROTOCOL_VERSION}); reload the page");
+            let _ = send(
+                &mut sink,
+                &ServerMsg::Closing {
+                    reason,
+                    retry_ms: 0,
+                },
+            )
+            .await;
+            return;
+        }
+        Ok(Incoming::Closed) => return,
+        _ => {
+            let reason = "the first message must be hello".to_owned();
+            let _ = send(
+                &mut sink,
+                &ServerMsg::Closing {
+                    reason,
+                    retry_ms: RETRY_MS,
+                },
+            )
+            .await;
+            return;
+        }
+    };
+
+    let membership = match rooms.join(map, name.clone(), since).await {
+        Ok(membership) => membership,
+        Err(err) => {
+            if let JoinError::Store(StoreError::Internal(detail)) = &err {
+                tracing::error!(%detail, "cannot join a map");
+            }
+            let retry_ms = if matches!(err, JoinError::Full) {
+                30_000
+            } else {
+                RETRY_MS
+            };
+            let reason = err.to_string();
+            let _ = send(&mut sink, &ServerMsg::Closing { reason, retry_ms }).await;
+            return;
+        }
+    };
+    let session = membership.session;
+    let span = tracing::info_span!("live", %map, session = session.0);
+    let _entered = span.enter();
+    tracing::debug!(%name, "joined");
+    let outcome = live(
+        &rooms,
+        map,
+        session,
+        membership,
+        &name,
+        &mut sink,
+        &mut stream,
+    )
+    .await;
+    rooms.leave(map, session);
+    if let Some(reason) = outcome {
+        let _ = send(
+            &mut sink,
+            &ServerMsg::Closing {
+                reason,
+                retry_ms: RETRY_MS,
+            },
+        )
+        .await;
+    }
+    let _ = sink.close().await;
+    tracing::debug!("left");
+}
+
+/// The connected part of a session. Returns why the server ends it, if it does.
+async fn live<S, R>(
+    rooms: &Rooms,
+    map: MapId,
+    session: SessionId,
+    membership: crate::rooms::Membership,
+    author: &str,
+    sink: &mut S,
+    stream: &mut R,
+) -> Option<String>
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let crate::rooms::Membership {
+        mut events,
+        catch_up,
+        rev,
+        ..
+    } = membership;
+    let (welcome, log) = match catch_up {
+        CatchUp::Log(log) => (None, log),
+        CatchUp::Map(map, _) => (Some(map), Vec::new()),
+    };
+    let mut last_sent = rev;
+    if let Some(last) = log.last() {
+        last_sent = last_sent.max(last.rev);
+    }
+    let welcome = ServerMsg::Welcome {
+        session,
+        rev,
+        map: welcome,
+    };
+    if !send(sink, &welcome).await {
+        return None;
+    }
+    if !log.is_empty() && !send(sink, &ServerMsg::Applied { log }).await {
+        return None;
+    }
+
+    let mut budget = Budget::new();
+    let mut deadline = Instant::now() + IDLE_TIMEOUT;
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                deadline = Instant::now() + IDLE_TIMEOUT;
+                let reply = match parse(frame) {
+                    None => continue,
+                    Some(Incoming::Closed) => return None,
+                    Some(Incoming::Bad(message)) => vec![ServerMsg::Error { message }],
+                    Some(Incoming::Msg(msg)) => handle(rooms, map, session, author, &mut budget, msg).await,
+                };
+                for msg in &reply {
+                    if !send(sink, msg).await {
+                        return None;
+                    }
+                }
+            }
+            event = events.recv() => {
+                let msg = match event {
+                    Ok(RoomEvent::Applied(log)) => {
+                        let fresh: Vec<_> = log.iter().filter(|l| l.rev > last_sent).cloned().collect();
+                        if fresh.is_empty() {
+                            continue;
+                        }
+                        last_sent = fresh.last().map_or(last_sent, |l| l.rev);
+                        ServerMsg::Applied { log: fresh }
+                    }
+                    Ok(RoomEvent::Peers(peers)) => ServerMsg::Peers { peers: peers.to_vec() },
+                    // This connection fell behind the room's events: resend from where it was.
+                    Err(RecvError::Lagged(_)) => match rooms.catch_up(map, last_sent).await {
+                        Ok(CatchUp::Log(log)) => {
+                            last_sent = log.last().map_or(last_sent, |l| l.rev);
+                            ServerMsg::Applied { log }
+                        }
+                        Ok(CatchUp::Map(..)) | Err(_) => return Some("fell too far behind; reconnecting".into()),
+                    },
+                    Err(RecvError::Closed) => return Some("the map closed".into()),
+                };
+                if !send(sink, &msg).await {
+                    return None;
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Some("no message for too long".into()),
+        }
+    }
+}
+
+/// Acts on one message and returns what to send back to this connection.
+async fn handle(
+    rooms: &Rooms,
+    map: MapId,
+    session: SessionId,
+    author: &str,
+    budget: &mut Budget,
+    msg: ClientMsg,
+) -> Vec<ServerMsg> {
+    let error = |message: String| vec![ServerMsg::Error { message }];
+    match msg {
+        ClientMsg::Ping => vec![ServerMsg::Pong],
+        ClientMsg::Hello { .. } => error("already said hello".into()),
+        ClientMsg::Presence { focus } => {
+            if !budget.take(1) {
+                return error("too many messages; slow down".into());
+            }
+            rooms.set_focus(map, session, focus);
+            Vec::new()
+        }
+        ClientMsg::Submit { ops } => {
+            if ops.len() > MAX_OPS_PER_MESSAGE {
+                return error(format!(
+                    "at most {MAX_OPS_PER_MESSAGE} operations per message"
+                ));
+            }
+            if !budget.take(ops.len()) {
+                return error("too many operations; slow down and send them again".into());
+            }
+            match rooms.submit(map, ops, author).await {
+                Ok(submitted) => {
+                    let rejected = submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
+                        op: r.op,
+                        error: r.error,
+                    });
+                    let known = submitted.known.into_iter().map(|k| ServerMsg::Known {
+                        op: k.op,
+                        rev: k.rev,
+                    });
+                    rejected.chain(known).collect()
+                }
+                Err(StoreError::NotFound) => error("this map was deleted".into()),
+                Err(StoreError::Internal(detail)) => {
+                    tracing::error!(%detail, "cannot apply operations");
+                    error("the server could not save that; it will be sent again".into())
+                }
+            }
+        }
+    }
+}
