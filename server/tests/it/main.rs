@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod http;
+mod live;
 mod storage;
 mod support;

@@ -59,3 +59,27 @@ pub fn op(edit: Edit) -> Op {
         edit,
     }
 }
+
+/// A server on a free loopback port, serving until dropped.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Disk {
+    pub async fn serve(&self, backend: ServerBackend) -> Running {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = self.router(backend);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Running { addr, task }
+    }
+}

@@ -1,0 +1,393 @@
+//! Live editing over real WebSockets on loopback: ordering, acknowledgements, broadcast,
+//! catch-up, idempotent resends, presence, restarts and bad input.
+
+use std::time::Duration;
+
+use app::domain::edit::{Edit, Op};
+use app::domain::ids::{MapId, Rev};
+use app::domain::map::JourneyMap;
+use app::domain::protocol::{ClientMsg, Focus, ServerMsg, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use app::domain::template::Template;
+use app::domain::text::Name;
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+use crate::support::{new_map, op, Disk, Running};
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    async fn connect(server: &Running, map: MapId, since: Rev, name: &str) -> (Client, ServerMsg) {
+        let url = format!("ws://{}/ws/maps/{map}", server.addr);
+        let (ws, _) = connect_async(url).await.expect("websocket handshake");
+        let mut client = Client { ws };
+        client
+            .send(&ClientMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                since,
+                name: name.into(),
+            })
+            .await;
+        let welcome = client.next_not_peers().await;
+        (client, welcome)
+    }
+
+    async fn send(&mut self, msg: &ClientMsg) {
+        self.send_raw(serde_json::to_string(msg).unwrap()).await;
+    }
+
+    async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    async fn next(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket stays open")
+                .expect("a readable frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).expect("a server message");
+            }
+        }
+    }
+
+    /// The next message that is not a presence update.
+    async fn next_not_peers(&mut self) -> ServerMsg {
+        loop {
+            match self.next().await {
+                ServerMsg::Peers { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Revisions received until `rev` arrives.
+    async fn revs_until(&mut self, rev: Rev) -> Vec<Rev> {
+        let mut revs = Vec::new();
+        while revs.last() != Some(&rev) {
+            match self.next_not_peers().await {
+                ServerMsg::Applied { log } => revs.extend(log.iter().map(|l| l.rev)),
+                other => panic!("expected operations, got {other:?}"),
+            }
+        }
+        revs
+    }
+}
+
+fn rename(title: &str) -> Op {
+    op(Edit::RenameMap {
+        title: Name::parse(title).unwrap(),
+    })
+}
+
+async fn setup() -> (Disk, Running, MapId, JourneyMap) {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let map = backend.rooms.snapshot(id).await.unwrap().map;
+    let server = disk.serve(backend).await;
+    (disk, server, id, map)
+}
+
+#[tokio::test]
+async fn edits_are_acknowledged_and_broadcast_in_order() {
+    let (_disk, server, id, _) = setup().await;
+    let (mut alice, welcome) = Client::connect(&server, id, Rev(0), "Alice").await;
+    assert!(
+        matches!(
+            welcome,
+            ServerMsg::Welcome {
+                rev: Rev(0),
+                map: None,
+                ..
+            }
+        ),
+        "{welcome:?}"
+    );
+    let (mut bob, _) = Client::connect(&server, id, Rev(0), "Bob").await;
+
+    let (first, second) = (rename("One"), rename("Two"));
+    alice
+        .send(&ClientMsg::Submit {
+            ops: vec![first.clone(), second.clone()],
+        })
+        .await;
+    assert_eq!(
+        alice.revs_until(Rev(2)).await,
+        [Rev(1), Rev(2)],
+        "the sender's acknowledgement"
+    );
+    match bob.next_not_peers().await {
+        ServerMsg::Applied { log } => {
+            assert_eq!(
+                log.iter().map(|l| l.rev).collect::<Vec<_>>(),
+                [Rev(1), Rev(2)]
+            );
+            assert_eq!(log[0].op, first);
+            assert_eq!(log[1].op, second);
+        }
+        other => panic!("bob expected the operations, got {other:?}"),
+    }
+    bob.send(&ClientMsg::Submit {
+        ops: vec![rename("Three")],
+    })
+    .await;
+    assert_eq!(alice.revs_until(Rev(3)).await, [Rev(3)]);
+    assert_eq!(bob.revs_until(Rev(3)).await, [Rev(3)]);
+}
+
+#[tokio::test]
+async fn many_writers_see_one_gapless_order() {
+    let (_disk, server, id, _) = setup().await;
+    let mut clients = Vec::new();
+    for n in 0..5 {
+        clients.push(
+            Client::connect(&server, id, Rev(0), &format!("Writer {n}"))
+                .await
+                .0,
+        );
+    }
+    for (n, client) in clients.iter_mut().enumerate() {
+        let ops = (0..10).map(|k| rename(&format!("W{n} {k}"))).collect();
+        client.send(&ClientMsg::Submit { ops }).await;
+    }
+    for client in &mut clients {
+        assert_eq!(
+            client.revs_until(Rev(50)).await,
+            (1..=50).map(Rev).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_catches_up_and_resends_harmlessly() {
+    let (_disk, server, id, _) = setup().await;
+    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let ops: Vec<Op> = (0..5).map(|n| rename(&format!("Title {n}"))).collect();
+    alice.send(&ClientMsg::Submit { ops: ops.clone() }).await;
+    alice.revs_until(Rev(5)).await;
+
+    // Bob was offline after revision 2.
+    let (mut bob, welcome) = Client::connect(&server, id, Rev(2), "Bob").await;
+    assert!(matches!(
+        welcome,
+        ServerMsg::Welcome {
+            rev: Rev(5),
+            map: None,
+            ..
+        }
+    ));
+    assert_eq!(bob.revs_until(Rev(5)).await, [Rev(3), Rev(4), Rev(5)]);
+
+    // Alice lost her acknowledgement of the last operation and sends it again.
+    drop(alice);
+    let (mut alice, _) = Client::connect(&server, id, Rev(4), "Alice").await;
+    assert_eq!(alice.revs_until(Rev(5)).await, [Rev(5)]);
+    alice
+        .send(&ClientMsg::Submit {
+            ops: vec![ops[4].clone()],
+        })
+        .await;
+    match alice.next_not_peers().await {
+        ServerMsg::Known { op, rev } => {
+            assert_eq!((op, rev), (ops[4].id, Rev(5)));
+        }
+        other => panic!("expected the resend to be recognised, got {other:?}"),
+    }
+
+    // A client claiming a revision the server never had gets the whole map.
+    let (_carol, welcome) = Client::connect(&server, id, Rev(99), "Carol").await;
+    match welcome {
+        ServerMsg::Welcome {
+            rev,
+            map: Some(map),
+            ..
+        } => {
+            assert_eq!(rev, Rev(5));
+            assert_eq!(map.title.as_str(), "Title 4");
+        }
+        other => panic!("expected a full map, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_restart_between_acknowledgement_and_reconnect_loses_nothing() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::Blank).await;
+    let server = disk.serve(backend).await;
+    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let ops: Vec<Op> = (0..20).map(|n| rename(&format!("Durable {n}"))).collect();
+    alice.send(&ClientMsg::Submit { ops }).await;
+    alice.revs_until(Rev(20)).await;
+    drop(alice);
+    drop(server);
+
+    let server = disk.serve(disk.open()).await;
+    let (mut bob, welcome) = Client::connect(&server, id, Rev(0), "Bob").await;
+    assert!(
+        matches!(welcome, ServerMsg::Welcome { rev: Rev(20), .. }),
+        "{welcome:?}"
+    );
+    assert_eq!(
+        bob.revs_until(Rev(20)).await,
+        (1..=20).map(Rev).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn presence_shows_who_is_here_and_what_they_edit() {
+    let (_disk, server, id, map) = setup().await;
+    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let (mut bob, _) = Client::connect(&server, id, Rev(0), "Bob").await;
+    let card = map.cards()[0].id;
+    bob.send(&ClientMsg::Presence {
+        focus: Some(Focus::Card(card)),
+    })
+    .await;
+    loop {
+        if let ServerMsg::Peers { peers } = alice.next().await {
+            let bob = peers.iter().find(|p| p.name == "Bob");
+            if bob.is_some_and(|p| p.focus == Some(Focus::Card(card))) {
+                assert_eq!(peers.len(), 2);
+                assert_ne!(peers[0].colour, peers[1].colour);
+                break;
+            }
+        }
+    }
+    drop(bob);
+    loop {
+        if let ServerMsg::Peers { peers } = alice.next().await {
+            if peers.len() == 1 {
+                assert_eq!(peers[0].name, "Alice");
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_messages_get_an_error_frame_and_change_nothing() {
+    let (_disk, server, id, _) = setup().await;
+    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let expect_error = |msg: ServerMsg, needle: &str| match msg {
+        ServerMsg::Error { message } => assert!(message.contains(needle), "{message}"),
+        other => panic!("expected an error about {needle:?}, got {other:?}"),
+    };
+
+    alice.send_raw("{nonsense".into()).await;
+    expect_error(alice.next_not_peers().await, "malformed");
+    alice
+        .send_raw(r#"{"type":"submit","ops":[{"id":"x","edit":{"type":"remove_card"}}]}"#.into())
+        .await;
+    expect_error(alice.next_not_peers().await, "malformed");
+    alice.send_raw("x".repeat(MAX_MESSAGE_BYTES + 1)).await;
+    expect_error(alice.next_not_peers().await, "too large");
+    alice
+        .ws
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    expect_error(alice.next_not_peers().await, "text frames");
+    alice
+        .send(&ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            since: Rev(0),
+            name: "Again".into(),
+        })
+        .await;
+    expect_error(alice.next_not_peers().await, "already");
+    let too_many = (0..101).map(|n| rename(&format!("T{n}"))).collect();
+    alice.send(&ClientMsg::Submit { ops: too_many }).await;
+    expect_error(alice.next_not_peers().await, "at most 100");
+
+    // A valid operation on something that does not exist is refused, not applied.
+    let ghost = op(Edit::RemoveStage {
+        id: app::domain::ids::StageId::from_uuid(uuid::Uuid::new_v4()),
+    });
+    alice
+        .send(&ClientMsg::Submit {
+            ops: vec![ghost.clone()],
+        })
+        .await;
+    match alice.next_not_peers().await {
+        ServerMsg::Rejected { op, .. } => assert_eq!(op, ghost.id),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    alice.send(&ClientMsg::Ping).await;
+    assert_eq!(
+        alice.next_not_peers().await,
+        ServerMsg::Pong,
+        "the connection still works"
+    );
+    let (_, welcome) = Client::connect(&server, id, Rev(0), "Check").await;
+    assert!(
+        matches!(welcome, ServerMsg::Welcome { rev: Rev(0), .. }),
+        "nothing was applied"
+    );
+}
+
+#[tokio::test]
+async fn a_flooding_client_is_slowed_and_the_others_go_on() {
+    let (_disk, server, id, _) = setup().await;
+    let (mut flood, _) = Client::connect(&server, id, Rev(0), "Flood").await;
+    let (mut calm, _) = Client::connect(&server, id, Rev(0), "Calm").await;
+    for burst in 0..5 {
+        let ops = (0..100).map(|n| rename(&format!("F{burst} {n}"))).collect();
+        flood.send(&ClientMsg::Submit { ops }).await;
+    }
+    // Each message is applied whole or refused whole; wait for all five verdicts.
+    let (mut throttled, mut applied) = (0, 0);
+    while applied + throttled * 100 < 500 {
+        match flood.next_not_peers().await {
+            ServerMsg::Applied { log } => applied += log.len(),
+            ServerMsg::Error { message } if message.contains("slow down") => throttled += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(throttled >= 1, "500 operations at once exceed the budget");
+    assert!(applied >= 300, "the burst allowance is honoured");
+    let calm_op = rename("Calm and collected");
+    calm.send(&ClientMsg::Submit {
+        ops: vec![calm_op.clone()],
+    })
+    .await;
+    loop {
+        if let ServerMsg::Applied { log } = calm.next_not_peers().await {
+            if log.iter().any(|l| l.op.id == calm_op.id) {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_maps_and_other_protocols_are_turned_away() {
+    let (_disk, server, id, _) = setup().await;
+    let url = format!("ws://{}/ws/maps/{}", server.addr, uuid::Uuid::new_v4());
+    assert!(
+        connect_async(url).await.is_err(),
+        "no session for a map that does not exist"
+    );
+
+    let url = format!("ws://{}/ws/maps/{id}", server.addr);
+    let (ws, _) = connect_async(url).await.unwrap();
+    let mut client = Client { ws };
+    client
+        .send(&ClientMsg::Hello {
+            protocol: 999,
+            since: Rev(0),
+            name: "Future".into(),
+        })
+        .await;
+    match client.next().await {
+        ServerMsg::Closing { reason, .. } => assert!(reason.contains("protocol"), "{reason}"),
+        other => panic!("expected a closing message, got {other:?}"),
+    }
+}
