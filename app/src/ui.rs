@@ -7,6 +7,7 @@ pub mod app;
 pub mod editor;
 pub mod format;
 pub mod icons;
+pub mod identity;
 pub mod inline_text;
 pub mod map;
 pub mod pages;

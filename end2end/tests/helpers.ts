@@ -1,4 +1,31 @@
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page, type WebSocketRoute } from "@playwright/test";
+
+/**
+ * Playwright's `test`, failing any test during which a page threw an uncaught error (a Rust
+ * panic in the browser shows up as one).
+ */
+export const test = base.extend<{ pageErrors: string[] }>({
+  pageErrors: [
+    async ({ context }, use) => {
+      const errors: string[] = [];
+      context.on("page", (page) => watchErrors(page, errors));
+      await use(errors);
+      expect(errors, "uncaught errors in the page").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
+
+/** Records `page`'s uncaught errors in `errors`, with the Rust panic message when there is one. */
+export function watchErrors(page: Page, errors: string[]) {
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && msg.text().includes("panicked")) {
+      errors.push(msg.text().split("\n").slice(0, 2).join(" "));
+    }
+  });
+}
 
 /** Waits until the page has hydrated and its editing controls work. */
 export async function hydrated(page: Page) {
@@ -33,4 +60,35 @@ export async function editText(page: Page, current: string, label: string, value
   const input = page.getByRole("textbox", { name: label });
   await input.fill(value);
   await input.press("Enter");
+}
+
+/**
+ * Lets a test cut a page's live connection. Chromium's offline emulation does not close an open
+ * WebSocket, so this routes the page's sockets through Playwright: `offline()` closes them and
+ * refuses new ones until `online()`.
+ */
+export async function network(page: Page) {
+  const sockets: WebSocketRoute[] = [];
+  let down = false;
+  await page.routeWebSocket(/\/ws\/maps\//, (ws) => {
+    if (down) {
+      void ws.close();
+      return;
+    }
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  return {
+    async offline() {
+      down = true;
+      await page.context().setOffline(true);
+      for (const ws of sockets.splice(0)) {
+        await ws.close();
+      }
+    },
+    async online() {
+      down = false;
+      await page.context().setOffline(false);
+    },
+  };
 }

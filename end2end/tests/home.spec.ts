@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { createMap, hydrated } from "./helpers";
+import { createMap, expect, hydrated, test } from "./helpers";
 
 test("maps are renamed, duplicated and deleted from the list", async ({ page }) => {
   await createMap(page, "Blank map", "List chores");

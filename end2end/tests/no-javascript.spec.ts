@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { createMap } from "./helpers";
+import { createMap, expect, test } from "./helpers";
 
 test("without JavaScript a visitor sees the whole map, read-only", async ({ browser, page }) => {
   await createMap(page, "Customer journey", "Readable without scripts");

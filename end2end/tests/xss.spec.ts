@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { createMap, saved } from "./helpers";
+import { createMap, expect, saved, test } from "./helpers";
 
 const payload = "<img src=x onerror=alert(1)>";
 

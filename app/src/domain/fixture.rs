@@ -223,7 +223,7 @@ impl Choice {
             }
             26 => Edit::SetThreadResolved {
                 id: comment,
-                resolved: self.a % 2 == 0,
+                resolved: self.a.is_multiple_of(2),
             },
             _ => Edit::RemoveComment { id: comment },
         }

@@ -1,37 +1,40 @@
-//! The map editor's state in the browser: the local copy of the map, saving, undo and redo.
+//! The map editor's state in the browser: the local copy of the map, the live connection's
+//! state, presence, and undo/redo.
 //!
 //! Every change the user makes becomes an `Edit`, applied at once to the local `Replica` and
-//! queued for the server. One sync request is in flight at a time; it sends the pending
-//! operations and brings back the server's log, which confirms them (or refuses some). Undo and
-//! redo replay inverse edits as new operations, so they are saved like any other change.
+//! queued for the server. The transport (`ui::map::live`) sends what is queued over the map's
+//! WebSocket and feeds the server's messages back through `Editor::receive`. Undo and redo
+//! replay inverse edits as new operations, so they are saved, and seen by others, like any
+//! other change; they only ever touch the user's own edits.
 
-use std::time::Duration;
+use std::collections::HashSet;
 
+use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use crate::api::error::AppError;
-use crate::api::maps::{load_map, sync_map, MapSnapshot, SyncReply, MAX_OPS_PER_SYNC};
+use crate::api::maps::MapSnapshot;
 use crate::domain::edit::{inverse, Edit, Op};
-use crate::domain::ids::{CardId, LaneId, MapId, OpId, StageId};
+use crate::domain::ids::{CardId, LaneId, MapId, OpId, Rev, StageId};
 use crate::domain::map::{Evidence, JourneyMap};
+use crate::domain::protocol::{Focus, Peer, ServerMsg, SessionId, MAX_OPS_PER_MESSAGE};
 use crate::domain::sync::Replica;
 
-/// Where the user's changes are.
+/// The state of the live connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SaveStatus {
-    Saved,
-    Saving,
-    /// The last attempt failed; another follows after the delay, or on "Retry".
-    Retrying {
-        message: String,
-        delay_secs: u32,
+pub enum Connection {
+    Connecting,
+    Live,
+    /// Lost; the next attempt is under way or waiting (`reason` says why it was lost).
+    Offline {
+        reason: String,
     },
-    /// Saving cannot continue (the map was deleted, say).
-    Failed {
-        message: String,
+    /// The server said not to come back (another protocol version); a reload is needed.
+    Closed {
+        reason: String,
     },
+    /// A read-only copy (a past version): no connection at all.
+    ReadOnly,
 }
 
 /// What is being dragged.
@@ -40,6 +43,19 @@ pub enum Dragged {
     Card(CardId),
     Stage(StageId),
     Lane(LaneId),
+}
+
+/// What the editor asks of its transport.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// New local operations wait to be sent.
+    Ops,
+    /// The user started or stopped editing something.
+    Focus(Option<Focus>),
+    /// Try to connect now rather than at the next scheduled attempt.
+    Reconnect,
+    /// Start a new connection now (to introduce ourselves again).
+    Restart,
 }
 
 /// Undo and redo stacks. Each step is the list of edits that, performed, takes the map back
@@ -52,16 +68,23 @@ struct History {
 
 /// Longest undo history kept.
 const MAX_HISTORY: usize = 200;
-/// Longest wait between save attempts while the server is unreachable.
-const MAX_RETRY_SECS: u32 = 30;
 
 /// A handle to the editor of one map; cheap to copy into event handlers.
 #[derive(Clone, Copy)]
 pub struct Editor {
-    id: MapId,
+    pub id: MapId,
     /// The map as the user sees it: confirmed state plus pending edits.
     pub map: RwSignal<JourneyMap>,
-    pub status: RwSignal<SaveStatus>,
+    /// The last revision of the server's log this copy has.
+    pub rev: RwSignal<Rev>,
+    /// How many local edits the server has not confirmed yet.
+    pub unsaved: RwSignal<usize>,
+    pub connection: RwSignal<Connection>,
+    pub peers: RwSignal<Vec<Peer>>,
+    /// How this browser's user is shown to others.
+    pub name: RwSignal<String>,
+    /// This browser's session, once the server has welcomed it.
+    pub me: RwSignal<Option<SessionId>>,
     /// A message about the last thing that could not be done, shown until dismissed.
     pub notice: RwSignal<Option<String>>,
     /// Shows only cards of this evidence level (`Some(None)`: cards without a level).
@@ -71,8 +94,9 @@ pub struct Editor {
     pub can_redo: Memo<bool>,
     history: RwSignal<History>,
     replica: StoredValue<Replica>,
-    in_flight: StoredValue<bool>,
-    failures: StoredValue<u32>,
+    /// Operations sent on the current connection (a new connection sends everything again).
+    sent: StoredValue<HashSet<OpId>>,
+    wake: StoredValue<Option<UnboundedSender<Wake>>>,
 }
 
 fn new_op(edit: Edit) -> Op {
@@ -82,18 +106,33 @@ fn new_op(edit: Edit) -> Op {
     }
 }
 
-/// A fresh random id for a new stage, lane, card or persona.
+/// A fresh random id for a new stage, lane, card, persona or comment.
 pub fn fresh<T: From<Uuid>>() -> T {
     T::from(Uuid::new_v4())
 }
 
 impl Editor {
+    /// An editor of a live map; `ui::map::live` connects it.
     pub fn new(snapshot: MapSnapshot) -> Editor {
+        Editor::with_connection(snapshot, Connection::Connecting)
+    }
+
+    /// A read-only copy, e.g. of a past version.
+    pub fn read_only(snapshot: MapSnapshot) -> Editor {
+        Editor::with_connection(snapshot, Connection::ReadOnly)
+    }
+
+    fn with_connection(snapshot: MapSnapshot, connection: Connection) -> Editor {
         let history = RwSignal::new(History::default());
         Editor {
             id: snapshot.map.id,
             map: RwSignal::new(snapshot.map.clone()),
-            status: RwSignal::new(SaveStatus::Saved),
+            rev: RwSignal::new(snapshot.rev),
+            unsaved: RwSignal::new(0),
+            connection: RwSignal::new(connection),
+            peers: RwSignal::new(Vec::new()),
+            name: RwSignal::new("Guest".to_owned()),
+            me: RwSignal::new(None),
             notice: RwSignal::new(None),
             evidence_filter: RwSignal::new(None),
             dragging: RwSignal::new(None),
@@ -101,9 +140,13 @@ impl Editor {
             can_redo: Memo::new(move |_| history.with(|h| !h.redo.is_empty())),
             history,
             replica: StoredValue::new(Replica::new(snapshot.map, snapshot.rev)),
-            in_flight: StoredValue::new(false),
-            failures: StoredValue::new(0),
+            sent: StoredValue::new(HashSet::new()),
+            wake: StoredValue::new(None),
         }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.connection.get_untracked() == Connection::ReadOnly
     }
 
     /// Makes one change, undoable as one step.
@@ -145,6 +188,9 @@ impl Editor {
     /// Applies `edits` locally and queues them; returns the edits that revert them, or `None`
     /// when none applied (the reason is shown as a notice).
     fn perform(&self, edits: Vec<Edit>) -> Option<Vec<Edit>> {
+        if self.is_read_only() {
+            return None;
+        }
         let mut reverts: Vec<Vec<Edit>> = Vec::new();
         let mut error = None;
         self.replica.update_value(|replica| {
@@ -164,15 +210,83 @@ impl Editor {
             return None;
         }
         self.publish();
-        self.schedule_sync();
+        self.wake(Wake::Ops);
         Some(reverts.into_iter().rev().flatten().collect())
     }
 
-    /// Copies the replica's view into the signal the page renders from.
+    /// Copies the replica's state into the signals the page renders from.
     fn publish(&self) {
-        if let Some(view) = self.replica.try_with_value(|r| r.view().clone()) {
-            self.map.try_set(view);
+        let Some((view, rev, unsaved)) = self
+            .replica
+            .try_with_value(|r| (r.view().clone(), r.rev(), r.pending().len()))
+        else {
+            return;
+        };
+        self.map.try_set(view);
+        if self.rev.get_untracked() != rev {
+            self.rev.try_set(rev);
         }
+        if self.unsaved.get_untracked() != unsaved {
+            self.unsaved.try_set(unsaved);
+        }
+    }
+
+    fn wake(&self, wake: Wake) {
+        self.wake.with_value(|sender| {
+            if let Some(sender) = sender {
+                // A closed channel means the transport has stopped; the edits stay pending.
+                let _stopped = sender.unbounded_send(wake);
+            }
+        });
+    }
+
+    /// Tells the transport what the user is editing.
+    pub fn set_focus(&self, focus: Option<Focus>) {
+        self.wake(Wake::Focus(focus));
+    }
+
+    /// Asks the transport to reconnect now.
+    pub fn retry(&self) {
+        self.wake(Wake::Reconnect);
+    }
+
+    /// Changes how this user is shown to others (takes a fresh connection).
+    pub fn rename_me(&self, name: String) {
+        self.name.set(name);
+        self.wake(Wake::Restart);
+    }
+
+    // ---- For the transport -------------------------------------------------------------
+
+    /// Connects the transport: it will be woken through `sender`.
+    pub fn attach(&self, sender: UnboundedSender<Wake>) {
+        self.wake.set_value(Some(sender));
+    }
+
+    /// The revision to ask the server to continue from.
+    pub fn since(&self) -> Rev {
+        self.replica.with_value(|r| r.rev())
+    }
+
+    /// A new connection: nothing has been sent on it yet.
+    pub fn connection_opened(&self) {
+        self.sent.update_value(HashSet::clear);
+    }
+
+    /// The next batch of operations not yet sent on this connection (marked as sent).
+    pub fn take_unsent(&self) -> Vec<Op> {
+        let batch: Vec<Op> = self.replica.with_value(|r| {
+            self.sent.with_value(|sent| {
+                r.pending()
+                    .filter(|op| !sent.contains(&op.id))
+                    .take(MAX_OPS_PER_MESSAGE)
+                    .cloned()
+                    .collect()
+            })
+        });
+        self.sent
+            .update_value(|sent| sent.extend(batch.iter().map(|op| op.id)));
+        batch
     }
 
     /// True while edits are waiting to reach the server.
@@ -182,104 +296,64 @@ impl Editor {
             .unwrap_or(false)
     }
 
-    /// Starts a sync unless one is running (the running one starts the next when it ends).
-    pub fn schedule_sync(&self) {
-        if self.in_flight.try_get_value().unwrap_or(true) {
-            return;
-        }
-        let batch: Vec<Op> = self
-            .replica
-            .with_value(|r| r.pending().take(MAX_OPS_PER_SYNC).cloned().collect());
-        if batch.is_empty() {
-            self.status.try_set(SaveStatus::Saved);
-            return;
-        }
-        let since = self.replica.with_value(|r| r.rev());
-        self.in_flight.set_value(true);
-        self.status.try_set(SaveStatus::Saving);
-        let editor = *self;
-        spawn_local(async move {
-            let result = sync_map(editor.id, since, batch).await;
-            editor.in_flight.try_set_value(false);
-            match result {
-                Ok(reply) => editor.on_reply(reply).await,
-                Err(err) => editor.on_failure(err),
-            }
-        });
-    }
-
-    /// Retries now rather than waiting for the next attempt.
-    pub fn retry(&self) {
-        self.failures.try_set_value(0);
-        self.schedule_sync();
-    }
-
-    async fn on_reply(&self, reply: SyncReply) {
-        self.failures.try_set_value(0);
-        let mut diverged = false;
-        let mut refused = Vec::new();
-        self.replica.try_update_value(|replica| {
-            for logged in &reply.log {
-                if replica.confirm(logged).is_err() {
-                    diverged = true;
-                    break;
+    /// Applies a message from the server. Returns false when this copy no longer fits the
+    /// server's log and the transport should reconnect to get a fresh start.
+    pub fn receive(&self, msg: ServerMsg) -> bool {
+        let mut fits = true;
+        match msg {
+            ServerMsg::Welcome { session, rev, map } => {
+                self.me.set(Some(session));
+                if let Some(map) = map {
+                    self.replica.update_value(|r| r.reset(*map, rev));
                 }
+                self.connection.set(Connection::Live);
             }
-            for rejection in &reply.rejected {
-                replica.reject(rejection.op);
-                refused.push(rejection.error.to_string());
+            ServerMsg::Applied { log } => self.replica.update_value(|r| {
+                fits = log.iter().all(|logged| r.confirm(logged).is_ok());
+            }),
+            ServerMsg::Rejected { op, error } => {
+                self.replica.update_value(|r| r.reject(op));
+                self.notice.set(Some(format!(
+                    "A change couldn't be saved and was undone: {error}."
+                )));
             }
-            diverged |= reply.rev < replica.rev();
-        });
-        if let Some(reason) = refused.first() {
-            self.notice.try_set(Some(format!(
-                "A change couldn't be saved and was undone: {reason}."
-            )));
-        }
-        if diverged {
-            // Our copy and the server's log no longer fit; start again from the server's map,
-            // keeping the edits not yet sent.
-            match load_map(self.id).await {
-                Ok(snapshot) => {
-                    self.replica
-                        .try_update_value(|r| r.reset(snapshot.map, snapshot.rev));
-                }
-                Err(err) => return self.on_failure(err),
+            ServerMsg::Known { op, rev } => self.replica.update_value(|r| r.known(op, rev)),
+            ServerMsg::Peers { peers } => self.peers.set(peers),
+            ServerMsg::Error { message } => {
+                self.notice
+                    .set(Some(format!("The server said: {message}.")));
             }
+            ServerMsg::Closing { reason, retry_ms } => {
+                let state = if retry_ms == 0 {
+                    Connection::Closed { reason }
+                } else {
+                    Connection::Offline { reason }
+                };
+                self.connection.set(state);
+            }
+            ServerMsg::Pong => return true,
         }
         self.publish();
-        self.schedule_sync();
+        fits
     }
 
-    fn on_failure(&self, err: AppError) {
-        if !err.is_transient() {
-            self.status.try_set(SaveStatus::Failed {
-                message: err.to_string(),
-            });
-            return;
-        }
-        let failures = self.failures.try_update_value(|f| {
-            *f += 1;
-            *f
-        });
-        let delay_secs = 2u32
-            .saturating_pow(failures.unwrap_or(1).saturating_sub(1))
-            .min(MAX_RETRY_SECS);
-        self.status.try_set(SaveStatus::Retrying {
-            message: err.to_string(),
-            delay_secs,
-        });
-        let editor = *self;
-        set_timeout(
-            move || editor.schedule_sync(),
-            Duration::from_secs(u64::from(delay_secs)),
-        );
-    }
+    // ---- For components ----------------------------------------------------------------
 
     /// Whether a card passes the evidence filter.
     pub fn shows(&self, evidence: Option<Evidence>) -> bool {
         self.evidence_filter
             .with(|filter| filter.is_none_or(|wanted| wanted == evidence))
+    }
+
+    /// Someone else editing `focus`, if anyone is.
+    pub fn peer_on(&self, focus: Focus) -> Option<Peer> {
+        let me = self.me.get();
+        self.peers.with(|peers| {
+            peers
+                .iter()
+                .find(|p| p.focus == Some(focus) && Some(p.session) != me)
+                .cloned()
+        })
     }
 }
 

@@ -17,6 +17,9 @@ pub enum Icon {
     Back,
     People,
     Close,
+    Comment,
+    Clock,
+    Check,
 }
 
 impl Icon {
@@ -37,6 +40,9 @@ impl Icon {
                 "M9 11a4 4 0 100-8 4 4 0 000 8zM2 21v-1a6 6 0 0112 0v1M17 11a3 3 0 100-6M22 21v-1a5 5 0 00-4-4.9"
             }
             Icon::Close => "M6 6l12 12M18 6L6 18",
+            Icon::Comment => "M4 5h16v11H9l-5 4z",
+            Icon::Clock => "M12 7v5l3 2M21 12a9 9 0 11-18 0 9 9 0 0118 0z",
+            Icon::Check => "M5 12l5 5 9-10",
         }
     }
 }

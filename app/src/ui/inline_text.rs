@@ -45,31 +45,34 @@ pub fn InlineText(
         editing.set(true);
     };
     let finish = move |save: bool| {
-        if settled.get_value() {
+        // A commit re-renders the edited item, which can dispose this component before the
+        // blur that follows arrives; then there is nothing left to do.
+        if settled.try_get_value().unwrap_or(true) {
             return;
         }
         settled.set_value(true);
         let new = draft.get_untracked();
+        let changed = save && new.trim() != value.get_untracked().trim();
         editing.set(false);
-        if save && new.trim() != value.get_untracked().trim() {
-            on_commit.run(new);
-        }
-        // Give the keyboard user their place back.
+        // Give the keyboard user their place back, if this element outlives the commit.
         request_animation_frame(move || {
-            if let Some(el) = display_ref.get_untracked() {
+            if let Some(Some(el)) = display_ref.try_get_untracked() {
                 let _ = el.focus();
             }
         });
+        if changed {
+            on_commit.run(new);
+        }
     };
     Effect::new(move |_| {
         if editing.get() {
             settled.set_value(false);
             draft.set(value.get_untracked());
             request_animation_frame(move || {
-                if let Some(el) = input_ref.get_untracked() {
+                if let Some(Some(el)) = input_ref.try_get_untracked() {
                     let _ = el.focus();
                     el.select();
-                } else if let Some(el) = area_ref.get_untracked() {
+                } else if let Some(Some(el)) = area_ref.try_get_untracked() {
                     let _ = el.focus();
                 }
             });

@@ -3,13 +3,18 @@
 
 pub mod card_view;
 pub mod cell;
+pub mod comments_panel;
 pub mod delete_button;
 pub mod emotion_curve;
 pub mod grid;
+pub mod history_panel;
 pub mod lane_header;
+pub mod live;
 pub mod map_editor;
 pub mod map_header;
 pub mod persona_panel;
+pub mod presence;
 pub mod save_status;
+pub mod side_panel;
 pub mod stage_header;
 pub mod toolbar;

@@ -7,14 +7,17 @@ use leptos::wasm_bindgen::JsCast;
 
 use crate::domain::edit::Edit;
 use crate::domain::ids::CardId;
-use crate::domain::map::{Card, Channel, Emotion, Evidence, LaneKind};
+use crate::domain::map::{Card, Channel, Emotion, Evidence, LaneKind, Target};
 use crate::domain::moves::{
     card_to_neighbour_lane, card_to_neighbour_stage, move_card, nudge_card,
 };
+use crate::domain::protocol::Focus;
 use crate::domain::text::{Text, MAX_TEXT_CHARS};
 use crate::ui::editor::{use_editor, Dragged, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
+use crate::ui::map::comments_panel::CommentButton;
+use crate::ui::map::presence::{colour, PeerTag};
 
 #[component]
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
@@ -26,12 +29,17 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
         Err(err) => editor.notice.set(Some(format!("Card not changed: {err}."))),
     });
     let drop_target = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    report_focus(editor, editing, Focus::Card(id));
+    let peer = Memo::new(move |_| editor.peer_on(Focus::Card(id)));
 
     view! {
         <article
             id=format!("card-{id}")
             class="card"
             class:dimmed=move || !editor.shows(evidence)
+            class:peer-editing=move || peer.with(Option::is_some)
+            style=move || peer.with(|p| p.as_ref().map(|p| format!("--peer: {}", colour(p))))
             class:drop-target=move || drop_target.get()
             data-evidence=evidence.map(Evidence::key)
             tabindex="0"
@@ -71,6 +79,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
                 }
             }
         >
+            <PeerTag peer/>
             <InlineText
                 value=Signal::stored(card.text.to_string())
                 label="Card text"
@@ -79,11 +88,13 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
                 placeholder="Empty card"
                 class="card-text"
                 on_commit=set_text
+                editing
             />
             <footer class="card-meta">
                 {(kind == LaneKind::Touchpoints).then(|| view! { <ChannelSelect id channel=card.channel/> })}
                 {(kind == LaneKind::Emotions).then(|| view! { <EmotionSelect id emotion=card.emotion/> })}
                 <EvidenceSelect id evidence/>
+                <CommentButton target=Target::Card(id)/>
                 <IconButton
                     icon=Icon::Trash
                     label="Delete card"
@@ -93,6 +104,17 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
             </footer>
         </article>
     }
+}
+
+/// Tells the others on the map while `editing` is set that this user is editing `focus`.
+pub fn report_focus(editor: Editor, editing: RwSignal<bool>, focus: Focus) {
+    Effect::new(move |was: Option<bool>| {
+        let now = editing.get();
+        if was.is_some_and(|was| was != now) {
+            editor.set_focus(now.then_some(focus));
+        }
+        now
+    });
 }
 
 /// Keyboard moves for a focused card. Keys pressed inside its fields are theirs, not the card's.

@@ -101,7 +101,8 @@ fn Composer(
         }
     });
     let add = move || {
-        let Some(el) = area.get_untracked() else {
+        // The blur that follows Escape arrives after this composer is gone.
+        let Some(Some(el)) = area.try_get_untracked() else {
             return false;
         };
         let raw = el.value();
@@ -157,7 +158,7 @@ fn Composer(
                 on:keydown=on_keydown
                 on:blur=move |_| {
                     add();
-                    composing.set(false);
+                    composing.try_set(false);
                 }
             ></textarea>
         </div>

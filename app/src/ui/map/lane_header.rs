@@ -5,11 +5,15 @@ use leptos::prelude::*;
 
 use crate::domain::edit::Edit;
 use crate::domain::map::LaneKind;
+use crate::domain::map::Target;
 use crate::domain::moves::move_lane;
+use crate::domain::protocol::Focus;
 use crate::domain::text::Name;
 use crate::ui::editor::{use_editor, Dragged};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
+use crate::ui::map::card_view::report_focus;
+use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
 use crate::ui::map::grid::LaneRow;
 
@@ -38,6 +42,8 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
             .with(|m| m.cards().iter().filter(|c| c.lane == id).count())
     };
     let drop_target = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    report_focus(editor, editing, Focus::Lane(id));
 
     view! {
         <div
@@ -73,7 +79,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
             }
         >
             <h3 class="lane-name">
-                <InlineText value=Signal::stored(name.clone()) label="Lane name" on_commit=rename/>
+                <InlineText value=Signal::stored(name.clone()) label="Lane name" on_commit=rename editing/>
             </h3>
             <select
                 class="lane-kind"
@@ -102,6 +108,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
                     disabled=Signal::derive(move || index + 1 >= count.get())
                     on_click=Callback::new(move |()| shift(1))
                 />
+                <CommentButton target=Target::Lane(id)/>
                 <DeleteButton
                     label=format!("Delete lane {name}")
                     contents=Signal::derive(card_count)

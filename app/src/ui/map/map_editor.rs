@@ -1,5 +1,5 @@
-//! The editor page body: toolbar, map header, grid and persona panel, plus the editor's
-//! page-wide keyboard shortcuts.
+//! The editor page body: toolbar, map header, grid and side panel, plus the editor's page-wide
+//! keyboard shortcuts and its live connection.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -9,20 +9,25 @@ use leptos_meta::Title;
 use crate::api::maps::MapSnapshot;
 use crate::ui::editor::Editor;
 use crate::ui::icons::{Icon, IconButton};
+use crate::ui::identity::local_name;
 use crate::ui::map::grid::MapGrid;
+use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
-use crate::ui::map::persona_panel::PersonaPanel;
+use crate::ui::map::side_panel::{Panel, SidePanel, SidePanelView};
 use crate::ui::map::toolbar::Toolbar;
 
 #[component]
 pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
+    let id = snapshot.map.id;
     let editor = Editor::new(snapshot);
     provide_context(editor);
-    let personas_open = RwSignal::new(true);
+    provide_context(SidePanel(RwSignal::new(Panel::Personas)));
     let title = move || editor.map.with(|m| m.title.to_string());
 
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
+        editor.name.set(local_name());
+        live::start(editor, id);
         let keys = window_event_listener(ev::keydown, move |ev| on_shortcut(editor, &ev));
         let unload = window_event_listener(ev::beforeunload, move |ev| {
             if editor.has_unsaved() {
@@ -40,17 +45,15 @@ pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="editor">
-            {view! { <Toolbar personas_open/> }.into_any()}
+            // Erasing the view types here keeps the page's type shallow enough to compile fast.
+            {view! { <Toolbar/> }.into_any()}
             <Notice/>
             <div class="editor-body">
-                // Erasing the view types here keeps the page's type shallow enough to compile fast.
                 <main id="main" class="map-area">
                     {view! { <MapHeader/> }.into_any()}
                     {view! { <MapGrid/> }.into_any()}
                 </main>
-                <Show when=move || personas_open.get()>
-                    {view! { <PersonaPanel/> }.into_any()}
-                </Show>
+                {view! { <SidePanelView/> }.into_any()}
             </div>
         </div>
     }

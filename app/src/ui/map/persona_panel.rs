@@ -35,7 +35,7 @@ pub fn PersonaPanel() -> impl IntoView {
         });
     };
     view! {
-        <aside class="personas" aria-labelledby="personas-heading">
+        <section class="personas" aria-labelledby="personas-heading">
             <h2 id="personas-heading">"Personas"</h2>
             <For
                 each=move || personas.get()
@@ -46,7 +46,7 @@ pub fn PersonaPanel() -> impl IntoView {
                 <Svg icon=Icon::Plus/>
                 "Add persona"
             </button>
-        </aside>
+        </section>
     }
 }
 

@@ -1,39 +1,52 @@
-//! Where the user's changes are: saved, saving, or stuck (with a way to retry).
+//! Where the user's changes are: saved, saving, or waiting for the connection to come back.
 
 use leptos::prelude::*;
 
-use crate::ui::editor::{use_editor, SaveStatus};
+use crate::ui::editor::{use_editor, Connection};
+use crate::ui::format::count;
 
 #[component]
 pub fn SaveStatusView() -> impl IntoView {
     let editor = use_editor();
-    let class = move || match editor.status.get() {
-        SaveStatus::Saved => "save-status saved",
-        SaveStatus::Saving => "save-status saving",
-        SaveStatus::Retrying { .. } | SaveStatus::Failed { .. } => "save-status error",
+    let state = move || (editor.connection.get(), editor.unsaved.get());
+    let class = move || match state() {
+        (Connection::Live, 0) | (Connection::ReadOnly, _) => "save-status saved",
+        (Connection::Live | Connection::Connecting, _) => "save-status saving",
+        (Connection::Offline { .. } | Connection::Closed { .. }, _) => "save-status error",
     };
-    let text = move || match editor.status.get() {
-        SaveStatus::Saved => "All changes saved".to_owned(),
-        SaveStatus::Saving => "Saving…".to_owned(),
-        SaveStatus::Retrying { delay_secs, .. } => {
-            format!("Not saved — retrying in {delay_secs}s")
+    let text = move || match state() {
+        (Connection::ReadOnly, _) => "Read-only".to_owned(),
+        (Connection::Live, 0) => "All changes saved".to_owned(),
+        (Connection::Live, _) => "Saving…".to_owned(),
+        (Connection::Connecting, 0) => "Connecting…".to_owned(),
+        (Connection::Connecting, n) => {
+            format!("Connecting… {} to save", count(n, "change", "changes"))
         }
-        SaveStatus::Failed { message } => format!("Not saved: {message}"),
+        (Connection::Offline { .. }, 0) => "Offline — reconnecting".to_owned(),
+        (Connection::Offline { .. }, n) => format!(
+            "Offline — {} kept, will be saved on reconnect",
+            count(n, "change", "changes")
+        ),
+        (Connection::Closed { reason }, _) => format!("Disconnected: {reason}"),
     };
-    let detail = move || match editor.status.get() {
-        SaveStatus::Retrying { message, .. } => message,
+    let detail = move || match editor.connection.get() {
+        Connection::Offline { reason } | Connection::Closed { reason } => reason,
         _ => String::new(),
     };
-    let retryable = move || matches!(editor.status.get(), SaveStatus::Retrying { .. });
+    let offline = move || matches!(editor.connection.get(), Connection::Offline { .. });
+    let closed = move || matches!(editor.connection.get(), Connection::Closed { .. });
 
     view! {
         <div class=class role="status" aria-live="polite" title=detail>
             <span class="dot" aria-hidden="true"></span>
             <span class="save-text">{text}</span>
-            <Show when=retryable>
+            <Show when=offline>
                 <button type="button" class="button small" on:click=move |_| editor.retry()>
                     "Retry now"
                 </button>
+            </Show>
+            <Show when=closed>
+                <a class="button small" href="">"Reload"</a>
             </Show>
         </div>
     }

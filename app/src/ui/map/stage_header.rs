@@ -6,11 +6,15 @@ use leptos::prelude::*;
 
 use crate::domain::edit::Edit;
 use crate::domain::map::Stage;
+use crate::domain::map::Target;
 use crate::domain::moves::move_stage;
+use crate::domain::protocol::Focus;
 use crate::domain::text::Name;
 use crate::ui::editor::{use_editor, Dragged};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
+use crate::ui::map::card_view::report_focus;
+use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
 
 #[component]
@@ -38,6 +42,8 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             .with(|m| m.cards().iter().filter(|c| c.stage == id).count())
     };
     let drop_target = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    report_focus(editor, editing, Focus::Stage(id));
     let on_drop = move |ev: DragEvent| {
         drop_target.set(false);
         if let Some(Dragged::Stage(dragged)) = editor.dragging.get_untracked() {
@@ -74,7 +80,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
         >
             <span class="stage-number" aria-hidden="true">{index + 1}</span>
             <h2 class="stage-name">
-                <InlineText value=Signal::stored(name.clone()) label="Stage name" on_commit=rename/>
+                <InlineText value=Signal::stored(name.clone()) label="Stage name" on_commit=rename editing/>
             </h2>
             <div class="header-controls edit-only">
                 <IconButton
@@ -89,6 +95,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
                     disabled=Signal::derive(move || index + 1 >= count.get())
                     on_click=Callback::new(move |()| shift(1))
                 />
+                <CommentButton target=Target::Stage(id)/>
                 <DeleteButton
                     label=format!("Delete stage {name}")
                     contents=Signal::derive(card_count)

@@ -1,15 +1,19 @@
-//! The bar above the map: back to the list, undo/redo, evidence filter, personas, save status.
+//! The bar above the map: back to the list, undo/redo, evidence filter, panels, presence,
+//! save status.
 
 use leptos::prelude::*;
 
 use crate::domain::map::Evidence;
 use crate::ui::editor::use_editor;
 use crate::ui::icons::{Icon, IconButton, Svg};
+use crate::ui::map::presence::PresenceBar;
 use crate::ui::map::save_status::SaveStatusView;
+use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 #[component]
-pub fn Toolbar(personas_open: RwSignal<bool>) -> impl IntoView {
+pub fn Toolbar() -> impl IntoView {
     let editor = use_editor();
+    let panel = use_side_panel();
     let filter_value = move || match editor.evidence_filter.get() {
         None => "all".to_owned(),
         Some(None) => "none".to_owned(),
@@ -22,6 +26,27 @@ pub fn Toolbar(personas_open: RwSignal<bool>) -> impl IntoView {
             key => Evidence::from_key(key).map(Some),
         };
         editor.evidence_filter.set(filter);
+    };
+    let open_threads = move || {
+        editor.map.with(|m| {
+            m.comments()
+                .iter()
+                .filter(|c| c.thread.is_none() && !c.resolved)
+                .count()
+        })
+    };
+    let panel_button = move |which: Panel, label: &'static str, icon: Icon| {
+        view! {
+            <button
+                type="button"
+                class="button ghost"
+                aria-pressed=move || (panel.0.get() == which).to_string()
+                on:click=move |_| panel.toggle(which)
+            >
+                <Svg icon/>
+                {label}
+            </button>
+        }
     };
 
     view! {
@@ -60,15 +85,25 @@ pub fn Toolbar(personas_open: RwSignal<bool>) -> impl IntoView {
                     <option value="none">"No evidence level"</option>
                 </select>
             </label>
-            <button
-                type="button"
-                class="button ghost"
-                aria-pressed=move || personas_open.get().to_string()
-                on:click=move |_| personas_open.update(|open| *open = !*open)
-            >
-                <Svg icon=Icon::People/>
-                "Personas"
-            </button>
+            <div class="toolbar-group panels edit-only" role="group" aria-label="Panels">
+                {panel_button(Panel::Personas, "Personas", Icon::People)}
+                <button
+                    type="button"
+                    class="button ghost"
+                    aria-pressed=move || matches!(panel.0.get(), Panel::Comments(_)).to_string()
+                    on:click=move |_| panel.toggle(Panel::Comments(None))
+                >
+                    <Svg icon=Icon::Comment/>
+                    "Comments"
+                    <Show when=move || open_threads() != 0>
+                        <span class="badge" aria-label=move || format!("{} open", open_threads())>
+                            {open_threads}
+                        </span>
+                    </Show>
+                </button>
+                {panel_button(Panel::History, "History", Icon::Clock)}
+            </div>
+            <PresenceBar/>
             <SaveStatusView/>
         </header>
     }

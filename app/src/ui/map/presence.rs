@@ -1,0 +1,92 @@
+//! Who is on the map: a coloured initial per person, with this browser's user first (and their
+//! name editable, since there are no accounts yet).
+
+use leptos::prelude::*;
+
+use crate::domain::protocol::{clean_name, Peer, PALETTE};
+use crate::ui::editor::use_editor;
+use crate::ui::identity::remember_name;
+use crate::ui::inline_text::InlineText;
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+pub fn colour(peer: &Peer) -> &'static str {
+    PALETTE[usize::from(peer.colour) % PALETTE.len()]
+}
+
+#[component]
+pub fn PresenceBar() -> impl IntoView {
+    let editor = use_editor();
+    let others = move || {
+        let me = editor.me.get();
+        editor.peers.with(|peers| {
+            peers
+                .iter()
+                .filter(|p| Some(p.session) != me)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let my_colour = move || {
+        let me = editor.me.get();
+        editor
+            .peers
+            .with(|peers| peers.iter().find(|p| Some(p.session) == me).map(colour))
+            .unwrap_or("#868e96")
+    };
+    let rename = Callback::new(move |raw: String| {
+        let name = clean_name(&raw);
+        remember_name(&name);
+        editor.rename_me(name);
+    });
+    view! {
+        <div class="presence edit-only" role="group" aria-label="People on this map">
+            <span class="avatar me" style=move || format!("--peer: {}", my_colour()) aria-hidden="true">
+                {move || initials(&editor.name.get())}
+            </span>
+            <span class="my-name">
+                <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/>
+            </span>
+            <ul class="peers" aria-label="Also here">
+                <For
+                    each=others
+                    key=|peer| peer.clone()
+                    children=move |peer| {
+                        let label = match peer.focus {
+                            Some(_) => format!("{} (editing)", peer.name),
+                            None => peer.name.clone(),
+                        };
+                        view! {
+                            <li
+                                class="avatar"
+                                style=format!("--peer: {}", colour(&peer))
+                                title=label.clone()
+                                aria-label=label
+                            >
+                                {initials(&peer.name)}
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+        </div>
+    }
+}
+
+/// The name of whoever else is editing an item, shown on its outline.
+#[component]
+pub fn PeerTag(peer: Memo<Option<Peer>>) -> impl IntoView {
+    view! {
+        <Show when=move || peer.with(Option::is_some)>
+            <span class="peer-tag" aria-live="polite">
+                {move || peer.with(|p| p.as_ref().map(|p| format!("{} is editing", p.name)))}
+            </span>
+        </Show>
+    }
+}
