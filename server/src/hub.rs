@@ -3,12 +3,14 @@
 //! A session speaks `app::domain::protocol`: it waits for `Hello`, joins the map's room (which
 //! gives it the catch-up and a subscription to the room's events), then relays operations to
 //! the room and the room's events to the browser until either side goes away. Every failure of
-//! a message gets an `Error` frame and changes nothing; a flood from one connection is slowed by
-//! a per-connection budget and never holds up the others.
+//! a message gets an `Error` frame and changes nothing. A flood from one connection is slowed
+//! down (its session waits for its budget to refill before reading more), which holds up only
+//! that connection: nothing it sent is lost, and the others go on.
 
 use std::time::Duration;
 
 use app::domain::ids::MapId;
+use app::domain::ids::Rev;
 use app::domain::protocol::{
     clean_name, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
     PROTOCOL_VERSION,
@@ -18,8 +20,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{timeout, Instant};
+use tracing::Instrument;
 
 use crate::db::StoreError;
 use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
@@ -28,10 +31,24 @@ use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection silent this long is closed; browsers ping every 15 seconds.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
-/// Operations a connection may submit per second, sustained…
-const OPS_PER_SECOND: f64 = 50.0;
-/// …and in a burst.
-const OPS_BURST: f64 = 300.0;
+/// How fast one connection may submit operations.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveLimits {
+    /// Sustained operations per second…
+    pub ops_per_second: f64,
+    /// …and how many may come at once.
+    pub burst: f64,
+}
+
+impl Default for LiveLimits {
+    /// Far beyond anyone editing by hand, low enough that one client cannot monopolise a map.
+    fn default() -> LiveLimits {
+        LiveLimits {
+            ops_per_second: 50.0,
+            burst: 300.0,
+        }
+    }
+}
 /// What a browser is told to wait before reconnecting after the server closes its socket.
 const RETRY_MS: u32 = 1000;
 
@@ -40,6 +57,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
     Path(raw_id): Path<String>,
     State(rooms): State<Rooms>,
+    State(limits): State<LiveLimits>,
 ) -> Response {
     let Ok(id) = raw_id.parse::<MapId>() else {
         return (StatusCode::NOT_FOUND, "no such map").into_response();
@@ -57,35 +75,40 @@ pub async fn upgrade(
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
-            run(rooms, id, sink, stream).await;
+            run(rooms, limits, id, sink, stream).await;
         })
 }
 
-/// A leaky bucket of operations: refills at `OPS_PER_SECOND` up to `OPS_BURST`.
+/// A token bucket of operations: refills at `ops_per_second` up to `burst`.
 struct Budget {
+    limits: LiveLimits,
     tokens: f64,
     at: Instant,
 }
 
 impl Budget {
-    fn new() -> Budget {
+    fn new(limits: LiveLimits) -> Budget {
         Budget {
-            tokens: OPS_BURST,
+            limits,
+            tokens: limits.burst,
             at: Instant::now(),
         }
     }
 
-    fn take(&mut self, n: usize) -> bool {
+    /// Takes `n` tokens, first waiting for the bucket to hold them.
+    async fn take(&mut self, n: usize) {
+        let n = (n.max(1) as f64).min(self.limits.burst);
         let now = Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * OPS_PER_SECOND;
-        self.tokens = (self.tokens + refill).min(OPS_BURST);
+        let refill = now.duration_since(self.at).as_secs_f64() * self.limits.ops_per_second;
+        self.tokens = (self.tokens + refill).min(self.limits.burst);
         self.at = now;
-        let n = n.max(1) as f64;
         if self.tokens < n {
-            return false;
+            let wait = (n - self.tokens) / self.limits.ops_per_second;
+            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+            self.tokens = n;
+            self.at = Instant::now();
         }
         self.tokens -= n;
-        true
     }
 }
 
@@ -126,7 +149,7 @@ fn parse(frame: Option<Result<Message, axum::Error>>) -> Option<Incoming> {
 }
 
 /// Runs one connection until it closes.
-pub async fn run<S, R>(rooms: Rooms, map: MapId, mut sink: S, mut stream: R)
+pub async fn run<S, R>(rooms: Rooms, limits: LiveLimits, map: MapId, mut sink: S, mut stream: R)
 where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -188,168 +211,211 @@ where
             return;
         }
     };
-    let session = membership.session;
-    let span = tracing::info_span!("live", %map, session = session.0);
-    let _entered = span.enter();
-    tracing::debug!(%name, "joined");
-    let outcome = live(
-        &rooms,
+    let span = tracing::info_span!("live", %map, session = membership.session.0);
+    let mut session = Session {
+        rooms: rooms.clone(),
         map,
-        session,
-        membership,
-        &name,
-        &mut sink,
-        &mut stream,
-    )
-    .await;
-    rooms.leave(map, session);
-    if let Some(reason) = outcome {
-        let _ = send(
-            &mut sink,
-            &ServerMsg::Closing {
+        id: membership.session,
+        author: name,
+        budget: Budget::new(limits),
+    };
+    async move {
+        tracing::debug!(name = %session.author, "joined");
+        let outcome = session.live(membership, &mut sink, &mut stream).await;
+        session.rooms.leave(map, session.id);
+        if let Some(reason) = outcome {
+            let closing = ServerMsg::Closing {
                 reason,
                 retry_ms: RETRY_MS,
-            },
-        )
-        .await;
+            };
+            let _ = send(&mut sink, &closing).await;
+        }
+        let _ = sink.close().await;
+        tracing::debug!("left");
     }
-    let _ = sink.close().await;
-    tracing::debug!("left");
+    .instrument(span)
+    .await;
 }
 
-/// The connected part of a session. Returns why the server ends it, if it does.
-async fn live<S, R>(
-    rooms: &Rooms,
+/// A joined connection.
+struct Session {
+    rooms: Rooms,
     map: MapId,
-    session: SessionId,
-    membership: crate::rooms::Membership,
-    author: &str,
-    sink: &mut S,
-    stream: &mut R,
-) -> Option<String>
-where
-    S: Sink<Message> + Unpin,
-    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
-{
-    let crate::rooms::Membership {
-        mut events,
-        catch_up,
-        rev,
-        ..
-    } = membership;
-    let (welcome, log) = match catch_up {
-        CatchUp::Log(log) => (None, log),
-        CatchUp::Map(map, _) => (Some(map), Vec::new()),
-    };
-    let mut last_sent = rev;
-    if let Some(last) = log.last() {
-        last_sent = last_sent.max(last.rev);
-    }
-    let welcome = ServerMsg::Welcome {
-        session,
-        rev,
-        map: welcome,
-    };
-    if !send(sink, &welcome).await {
-        return None;
-    }
-    if !log.is_empty() && !send(sink, &ServerMsg::Applied { log }).await {
-        return None;
-    }
+    id: SessionId,
+    /// The name its operations are logged under.
+    author: String,
+    budget: Budget,
+}
 
-    let mut budget = Budget::new();
-    let mut deadline = Instant::now() + IDLE_TIMEOUT;
-    loop {
-        tokio::select! {
-            frame = stream.next() => {
-                deadline = Instant::now() + IDLE_TIMEOUT;
-                let reply = match parse(frame) {
-                    None => continue,
-                    Some(Incoming::Closed) => return None,
-                    Some(Incoming::Bad(message)) => vec![ServerMsg::Error { message }],
-                    Some(Incoming::Msg(msg)) => handle(rooms, map, session, author, &mut budget, msg).await,
-                };
-                for msg in &reply {
-                    if !send(sink, msg).await {
+impl Session {
+    /// The connected part of a session. Returns why the server ends it, if it does.
+    async fn live<S, R>(
+        &mut self,
+        membership: crate::rooms::Membership,
+        sink: &mut S,
+        stream: &mut R,
+    ) -> Option<String>
+    where
+        S: Sink<Message> + Unpin,
+        R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+    {
+        let crate::rooms::Membership {
+            mut events,
+            catch_up,
+            rev,
+            ..
+        } = membership;
+        let (welcome, log) = match catch_up {
+            CatchUp::Log(log) => (None, log),
+            CatchUp::Map(map, _) => (Some(map), Vec::new()),
+        };
+        let mut last_sent = rev;
+        if let Some(last) = log.last() {
+            last_sent = last_sent.max(last.rev);
+        }
+        let welcome = ServerMsg::Welcome {
+            session: self.id,
+            rev,
+            map: welcome,
+        };
+        if !send(sink, &welcome).await {
+            return None;
+        }
+        if !log.is_empty() && !send(sink, &ServerMsg::Applied { log }).await {
+            return None;
+        }
+
+        let mut deadline = Instant::now() + IDLE_TIMEOUT;
+        loop {
+            tokio::select! {
+                frame = stream.next() => {
+                    deadline = Instant::now() + IDLE_TIMEOUT;
+                    let reply = match parse(frame) {
+                        None => continue,
+                        Some(Incoming::Closed) => return None,
+                        Some(Incoming::Bad(message)) => vec![ServerMsg::Error { message }],
+                        Some(Incoming::Msg(msg)) => self.handle(msg).await,
+                    };
+                    for msg in &reply {
+                        if !send(sink, msg).await {
+                            return None;
+                        }
+                    }
+                }
+                event = events.recv() => {
+                    // Whatever else has queued up goes out in the same write.
+                    let mut frames = Vec::new();
+                    let mut next = Some(event);
+                    while let Some(event) = next {
+                        match self.frame(event, &mut last_sent).await {
+                            Ok(Some(frame)) => frames.push(frame),
+                            Ok(None) => {}
+                            Err(reason) => return Some(reason),
+                        }
+                        next = match events.try_recv() {
+                            Ok(event) => Some(Ok(event)),
+                            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                            Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+                        };
+                    }
+                    for frame in frames {
+                        if sink.feed(frame).await.is_err() {
+                            return None;
+                        }
+                    }
+                    if sink.flush().await.is_err() {
                         return None;
                     }
                 }
+                () = tokio::time::sleep_until(deadline) => return Some("no message for too long".into()),
             }
-            event = events.recv() => {
-                let msg = match event {
-                    Ok(RoomEvent::Applied(log)) => {
-                        let fresh: Vec<_> = log.iter().filter(|l| l.rev > last_sent).cloned().collect();
-                        if fresh.is_empty() {
-                            continue;
-                        }
-                        last_sent = fresh.last().map_or(last_sent, |l| l.rev);
-                        ServerMsg::Applied { log: fresh }
-                    }
-                    Ok(RoomEvent::Peers(peers)) => ServerMsg::Peers { peers: peers.to_vec() },
-                    // This connection fell behind the room's events: resend from where it was.
-                    Err(RecvError::Lagged(_)) => match rooms.catch_up(map, last_sent).await {
-                        Ok(CatchUp::Log(log)) => {
-                            last_sent = log.last().map_or(last_sent, |l| l.rev);
-                            ServerMsg::Applied { log }
-                        }
-                        Ok(CatchUp::Map(..)) | Err(_) => return Some("fell too far behind; reconnecting".into()),
-                    },
-                    Err(RecvError::Closed) => return Some("the map closed".into()),
-                };
-                if !send(sink, &msg).await {
-                    return None;
-                }
-            }
-            () = tokio::time::sleep_until(deadline) => return Some("no message for too long".into()),
         }
     }
-}
 
-/// Acts on one message and returns what to send back to this connection.
-async fn handle(
-    rooms: &Rooms,
-    map: MapId,
-    session: SessionId,
-    author: &str,
-    budget: &mut Budget,
-    msg: ClientMsg,
-) -> Vec<ServerMsg> {
-    let error = |message: String| vec![ServerMsg::Error { message }];
-    match msg {
-        ClientMsg::Ping => vec![ServerMsg::Pong],
-        ClientMsg::Hello { .. } => error("already said hello".into()),
-        ClientMsg::Presence { focus } => {
-            if !budget.take(1) {
-                return error("too many messages; slow down".into());
-            }
-            rooms.set_focus(map, session, focus);
-            Vec::new()
-        }
-        ClientMsg::Submit { ops } => {
-            if ops.len() > MAX_OPS_PER_MESSAGE {
-                return error(format!(
-                    "at most {MAX_OPS_PER_MESSAGE} operations per message"
-                ));
-            }
-            if !budget.take(ops.len()) {
-                return error("too many operations; slow down and send them again".into());
-            }
-            match rooms.submit(map, ops, author).await {
-                Ok(submitted) => {
-                    let rejected = submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
-                        op: r.op,
-                        error: r.error,
-                    });
-                    let known = submitted.known.into_iter().map(|k| ServerMsg::Known {
-                        op: k.op,
-                        rev: k.rev,
-                    });
-                    rejected.chain(known).collect()
+    /// The frame that tells this connection about `event`, if it needs telling; `Err` says why
+    /// the connection must end instead.
+    async fn frame(
+        &self,
+        event: Result<RoomEvent, RecvError>,
+        last_sent: &mut Rev,
+    ) -> Result<Option<Message>, String> {
+        let msg = match event {
+            Ok(RoomEvent::Applied { log, json }) => {
+                let Some(last) = log.last().map(|l| l.rev) else {
+                    return Ok(None);
+                };
+                if log.first().is_some_and(|l| l.rev > *last_sent) {
+                    // The usual case: all of it is new, and already encoded for everyone.
+                    *last_sent = last;
+                    return Ok(Some(Message::Text(json)));
                 }
-                Err(StoreError::NotFound) => error("this map was deleted".into()),
-                Err(StoreError::Internal(detail)) => {
-                    tracing::error!(%detail, "cannot apply operations");
-                    error("the server could not save that; it will be sent again".into())
+                let fresh: Vec<_> = log.iter().filter(|l| l.rev > *last_sent).cloned().collect();
+                if fresh.is_empty() {
+                    return Ok(None);
+                }
+                *last_sent = last;
+                ServerMsg::Applied { log: fresh }
+            }
+            Ok(RoomEvent::Peers(peers)) => ServerMsg::Peers {
+                peers: peers.to_vec(),
+            },
+            // This connection fell behind the room's events: resend from where it was.
+            Err(RecvError::Lagged(_)) => match self.rooms.catch_up(self.map, *last_sent).await {
+                Ok(CatchUp::Log(log)) => {
+                    *last_sent = log.last().map_or(*last_sent, |l| l.rev);
+                    ServerMsg::Applied { log }
+                }
+                Ok(CatchUp::Map(..)) | Err(_) => {
+                    return Err("fell too far behind; reconnecting".into())
+                }
+            },
+            Err(RecvError::Closed) => return Err("the map closed".into()),
+        };
+        match serde_json::to_string(&msg) {
+            Ok(json) => Ok(Some(Message::Text(json.into()))),
+            Err(err) => {
+                tracing::error!(%err, "cannot encode a server message");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Acts on one message and returns what to send back to this connection.
+    async fn handle(&mut self, msg: ClientMsg) -> Vec<ServerMsg> {
+        let error = |message: String| vec![ServerMsg::Error { message }];
+        match msg {
+            ClientMsg::Ping => vec![ServerMsg::Pong],
+            ClientMsg::Hello { .. } => error("already said hello".into()),
+            ClientMsg::Presence { focus } => {
+                self.budget.take(1).await;
+                self.rooms.set_focus(self.map, self.id, focus);
+                Vec::new()
+            }
+            ClientMsg::Submit { ops } => {
+                if ops.len() > MAX_OPS_PER_MESSAGE {
+                    return error(format!(
+                        "at most {MAX_OPS_PER_MESSAGE} operations per message"
+                    ));
+                }
+                self.budget.take(ops.len()).await;
+                match self.rooms.submit(self.map, ops, &self.author).await {
+                    Ok(submitted) => {
+                        let rejected =
+                            submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
+                                op: r.op,
+                                error: r.error,
+                            });
+                        let known = submitted.known.into_iter().map(|k| ServerMsg::Known {
+                            op: k.op,
+                            rev: k.rev,
+                        });
+                        rejected.chain(known).collect()
+                    }
+                    Err(StoreError::NotFound) => error("this map was deleted".into()),
+                    Err(StoreError::Internal(detail)) => {
+                        tracing::error!(%detail, "cannot apply operations");
+                        error("the server could not save that; it will be sent again".into())
+                    }
                 }
             }
         }

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::domain::template::Template;
+use axum::serve::Listener;
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use server::backend::ServerBackend;
 use server::config::Config;
 use server::db::Db;
 use server::rooms::Rooms;
-use server::router::{router, AppState};
+use server::router::{listen, router, AppState};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -52,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
         .site_addr(config.addr)
         .build();
     let app = router(AppState::new(leptos_options, backend));
-    let listener = tokio::net::TcpListener::bind(config.addr)
+    let listener = listen(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -14,8 +14,9 @@ use app::api::maps::{Known, MapSnapshot, Rejection};
 use app::domain::edit::Op;
 use app::domain::ids::{MapId, Rev};
 use app::domain::map::JourneyMap;
-use app::domain::protocol::{Focus, Peer, SessionId, PALETTE};
+use app::domain::protocol::{applied_json, Focus, Peer, SessionId, PALETTE};
 use app::domain::sync::{Authority, Logged, Outcome};
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
 use crate::clock::now_millis;
@@ -37,8 +38,12 @@ const EVENT_BUFFER: usize = 1024;
 /// Something every connection on a map hears about.
 #[derive(Clone, Debug)]
 pub enum RoomEvent {
-    /// Operations committed, in revision order.
-    Applied(Arc<Vec<Logged>>),
+    /// Operations committed, in revision order, with their `ServerMsg::Applied` already encoded
+    /// (it goes to every connection; encoding it once saves work per connection).
+    Applied {
+        log: Arc<Vec<Logged>>,
+        json: Utf8Bytes,
+    },
     /// The people on the map changed.
     Peers(Arc<Vec<Peer>>),
 }
@@ -186,12 +191,16 @@ impl Rooms {
         state.recent.drain(..excess);
         let publish = {
             let room = room.clone();
-            let applied = Arc::new(submitted.applied.clone());
+            let json = applied_json(&submitted.applied).map_err(StoreError::internal)?;
+            let event = RoomEvent::Applied {
+                log: Arc::new(submitted.applied.clone()),
+                json: json.into(),
+            };
             move || {
                 // Durable first, then announced: a connection that joins in between reads the
                 // new revision and also hears the event, and ignores what it already has.
                 room.durable.store(rev.0, Ordering::SeqCst);
-                let _nobody_listening = room.events.send(RoomEvent::Applied(applied));
+                let _nobody_listening = room.events.send(event);
             }
         };
         let queued = self

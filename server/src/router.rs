@@ -11,16 +11,19 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
+use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use tokio::net::{TcpListener, TcpStream};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::backend::ServerBackend;
-use crate::hub;
+use crate::hub::{self, LiveLimits};
 use crate::rooms::Rooms;
 
 /// Largest request body accepted. A sync of the maximum batch of long card texts fits.
@@ -31,6 +34,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: ServerBackend,
     pub rooms: Rooms,
+    pub live_limits: LiveLimits,
 }
 
 impl AppState {
@@ -39,8 +43,22 @@ impl AppState {
             leptos_options,
             rooms: backend.rooms.clone(),
             backend,
+            live_limits: LiveLimits::default(),
         }
     }
+}
+
+/// A listener whose connections send small messages at once: live editing exchanges many tiny
+/// frames, which Nagle's algorithm would otherwise hold back for up to a delayed-ACK period.
+pub async fn listen(addr: SocketAddr) -> std::io::Result<TapIo<TcpListener, fn(&mut TcpStream)>> {
+    fn no_delay(stream: &mut TcpStream) {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    }
+    Ok(TcpListener::bind(addr)
+        .await?
+        .tap_io(no_delay as fn(&mut TcpStream)))
 }
 
 pub fn router(state: AppState) -> Router {

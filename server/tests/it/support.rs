@@ -6,6 +6,7 @@ use std::sync::Arc;
 use app::domain::edit::{Edit, Op};
 use app::domain::ids::{MapId, OpId};
 use app::domain::template::Template;
+use axum::serve::Listener;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use server::backend::ServerBackend;
@@ -74,7 +75,9 @@ impl Drop for Running {
 
 impl Disk {
     pub async fn serve(&self, backend: ServerBackend) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = server::router::listen(([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let app = self.router(backend);
         let task = tokio::spawn(async move {

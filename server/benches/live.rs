@@ -1,0 +1,308 @@
+//! Live-editing benchmark: edit round-trip latency and throughput with 2, 10 and 50 editors on
+//! one map, beside a bare WebSocket echo server on the same loopback as the physical floor.
+//!
+//! Each editor sends one operation at a time and waits for the server's acknowledgement (the
+//! operation coming back in the map's log, which happens only after it is committed to SQLite
+//! with `synchronous=FULL`), while also receiving everyone else's operations.
+//!
+//! Run: `cargo bench -p server --bench live` (add `-- --quick` for a short run).
+
+// A benchmark's job is to print its figures.
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::edit::{Edit, Op};
+use app::domain::ids::{MapId, OpId, Rev};
+use app::domain::protocol::{ClientMsg, PROTOCOL_VERSION};
+use app::domain::template::Template;
+use app::domain::text::Text;
+use axum::serve::Listener;
+use futures::{SinkExt, StreamExt};
+use leptos::config::LeptosOptions;
+use server::backend::ServerBackend;
+use server::db::Db;
+use server::hub::LiveLimits;
+use server::rooms::Rooms;
+use server::router::{router, AppState};
+use tokio::net::TcpListener;
+use tokio_tungstenite::accept_async;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (waymark, map, card_ids) = start_waymark(dir.path()).await;
+    let echo = start_echo().await;
+
+    println!("Edit round trip on loopback; each editor waits for its own acknowledgement.");
+    println!(
+        "Waymark acknowledges only after the SQLite commit (synchronous=FULL); the per-connection"
+    );
+    println!("rate limit is lifted for the benchmark.\n");
+    println!(
+        "{:>8} {:>9} | {:>9} {:>9} {:>10} | {:>9} {:>9} {:>10} | {:>9}",
+        "editors",
+        "edits",
+        "echo p50",
+        "echo p99",
+        "echo msg/s",
+        "wm p50",
+        "wm p99",
+        "wm edits/s",
+        "p50 ratio"
+    );
+    for (editors, rounds) in [(2usize, 400usize), (10, 150), (50, 40)] {
+        let rounds = if quick { rounds / 4 } else { rounds };
+        let base = run(editors, rounds, |n| echo_client(echo, n)).await;
+        let card_ids = card_ids.clone();
+        let wm = run(editors, rounds, move |n| {
+            waymark_client(waymark, map, card_ids[n % card_ids.len()])
+        })
+        .await;
+        println!(
+            "{:>8} {:>9} | {:>9} {:>9} {:>10.0} | {:>9} {:>9} {:>10.0} | {:>8.2}x",
+            editors,
+            editors * rounds,
+            ms(base.p50),
+            ms(base.p99),
+            base.per_second,
+            ms(wm.p50),
+            ms(wm.p99),
+            wm.per_second,
+            wm.p50.as_secs_f64() / base.p50.as_secs_f64()
+        );
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}ms", d.as_secs_f64() * 1e3)
+}
+
+struct Figures {
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+/// Runs `editors` clients concurrently, each doing `rounds` round trips, and summarises them.
+async fn run<F, Fut>(editors: usize, rounds: usize, client: F) -> Figures
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Box<dyn RoundTrip>>,
+{
+    let mut clients = Vec::new();
+    for n in 0..editors {
+        clients.push(client(n).await);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|mut c| {
+            tokio::spawn(async move {
+                let mut samples = Vec::with_capacity(rounds);
+                for _ in 0..rounds {
+                    let t = Instant::now();
+                    c.round_trip().await;
+                    samples.push(t.elapsed());
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("client task"));
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let pick = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Figures {
+        p50: pick(0.50),
+        p99: pick(0.99),
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+    }
+}
+
+trait RoundTrip: Send {
+    fn round_trip(&mut self) -> futures::future::BoxFuture<'_, ()>;
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct EchoClient {
+    ws: Socket,
+    payload: String,
+}
+
+impl RoundTrip for EchoClient {
+    fn round_trip(&mut self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.ws
+                .send(Message::Text(self.payload.clone().into()))
+                .await
+                .expect("send");
+            while let Some(Ok(frame)) = self.ws.next().await {
+                if frame.is_text() {
+                    return;
+                }
+            }
+            panic!("echo connection closed");
+        })
+    }
+}
+
+async fn echo_client(addr: SocketAddr, n: usize) -> Box<dyn RoundTrip> {
+    let (ws, _) = connect(format!("ws://{addr}/")).await;
+    // The same size as an edit message, for a like-for-like floor.
+    let op = edit_op(CardIdLike::nil(), n);
+    let payload = serde_json::to_string(&ClientMsg::Submit { ops: vec![op] }).expect("json");
+    Box::new(EchoClient { ws, payload })
+}
+
+struct WaymarkClient {
+    ws: Socket,
+    card: app::domain::ids::CardId,
+    n: usize,
+}
+
+impl RoundTrip for WaymarkClient {
+    fn round_trip(&mut self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.n += 1;
+            let op = edit_op(self.card, self.n);
+            let needle = op.id.to_string();
+            let msg = serde_json::to_string(&ClientMsg::Submit { ops: vec![op] }).expect("json");
+            self.ws.send(Message::Text(msg.into())).await.expect("send");
+            loop {
+                let frame = self.ws.next().await;
+                let Some(Ok(frame)) = frame else {
+                    panic!("waymark connection closed: {frame:?}");
+                };
+                let Message::Text(text) = frame else { continue };
+                // A load generator shares the cores with the server: spot the acknowledgement
+                // without decoding every message.
+                if text.contains(&needle) && text.starts_with(r#"{"type":"applied""#) {
+                    return;
+                }
+                if text.starts_with(r#"{"type":"closing""#) {
+                    panic!("server closed the connection: {text}");
+                }
+            }
+        })
+    }
+}
+
+async fn waymark_client(
+    addr: SocketAddr,
+    map: MapId,
+    card: app::domain::ids::CardId,
+) -> Box<dyn RoundTrip> {
+    let (mut ws, _) = connect(format!("ws://{addr}/ws/maps/{map}")).await;
+    let hello = ClientMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        since: Rev(u64::MAX >> 2),
+        name: "bench".into(),
+    };
+    let hello = serde_json::to_string(&hello).expect("json");
+    ws.send(Message::Text(hello.into())).await.expect("hello");
+    Box::new(WaymarkClient { ws, card, n: 0 })
+}
+
+/// Connects with Nagle's algorithm off, as browsers do.
+async fn connect(
+    url: String,
+) -> (
+    Socket,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+) {
+    tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .expect("websocket connect")
+}
+
+/// Stand-in for a card id in the echo payload.
+struct CardIdLike;
+
+impl CardIdLike {
+    fn nil() -> app::domain::ids::CardId {
+        app::domain::ids::CardId::from_uuid(Uuid::nil())
+    }
+}
+
+fn edit_op(card: app::domain::ids::CardId, n: usize) -> Op {
+    Op {
+        id: OpId::from_uuid(Uuid::new_v4()),
+        edit: Edit::SetCardText {
+            id: card,
+            text: Text::parse(&format!("Edited by the benchmark, revision {n}")).expect("text"),
+        },
+    }
+}
+
+async fn start_waymark(
+    dir: &std::path::Path,
+) -> (SocketAddr, MapId, Vec<app::domain::ids::CardId>) {
+    let (db, _) = Db::open(&dir.join("bench.sqlite")).expect("database");
+    let backend = ServerBackend {
+        rooms: Rooms::new(db.clone()),
+        db,
+    };
+    let map = backend
+        .create(Template::CustomerJourney, None)
+        .await
+        .expect("map");
+    let cards = backend
+        .rooms
+        .snapshot(map)
+        .await
+        .expect("snapshot")
+        .map
+        .cards()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let options = LeptosOptions::builder()
+        .output_name(Arc::<str>::from("waymark"))
+        .site_root(Arc::<str>::from(dir.to_string_lossy().as_ref()))
+        .build();
+    let mut state = AppState::new(options, backend);
+    // The per-connection rate limit protects a map from one runaway client; the benchmark
+    // measures what the engine itself can do.
+    state.live_limits = LiveLimits {
+        ops_per_second: 1e9,
+        burst: 1e9,
+    };
+    let app = router(state);
+    let listener = server::router::listen(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, map, cards)
+}
+
+async fn start_echo() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(frame)) = ws.next().await {
+                    if frame.is_text() && ws.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
