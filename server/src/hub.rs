@@ -12,8 +12,8 @@ use std::time::Duration;
 use app::domain::ids::MapId;
 use app::domain::ids::Rev;
 use app::domain::protocol::{
-    clean_name, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
-    PROTOCOL_VERSION,
+    clean_name, merge_applied, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES,
+    MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -237,6 +237,21 @@ where
     .await;
 }
 
+/// Adds `frame` to those about to be written, folding consecutive `Applied` messages into one
+/// (under load, one commit carries many people's operations; one frame instead of many saves
+/// the server and every browser a lot of small work).
+fn push_frame(frames: &mut Vec<Message>, frame: Message) {
+    if let (Some(Message::Text(last)), Message::Text(next)) = (frames.last(), &frame) {
+        if let Some(merged) = merge_applied(last.as_str(), next.as_str()) {
+            if let Some(slot) = frames.last_mut() {
+                *slot = Message::Text(merged.into());
+            }
+            return;
+        }
+    }
+    frames.push(frame);
+}
+
 /// A joined connection.
 struct Session {
     rooms: Rooms,
@@ -308,7 +323,7 @@ impl Session {
                     let mut next = Some(event);
                     while let Some(event) = next {
                         match self.frame(event, &mut last_sent).await {
-                            Ok(Some(frame)) => frames.push(frame),
+                            Ok(Some(frame)) => push_frame(&mut frames, frame),
                             Ok(None) => {}
                             Err(reason) => return Some(reason),
                         }

@@ -98,6 +98,20 @@ pub fn applied_json(log: &[Logged]) -> serde_json::Result<String> {
     serde_json::to_string(&Applied { log })
 }
 
+/// Two encoded `Applied` messages as one (their logs joined), or `None` when either is not an
+/// `Applied` message in the form `applied_json` writes.
+pub fn merge_applied(first: &str, second: &str) -> Option<String> {
+    const HEAD: &str = r#"{"type":"applied","log":["#;
+    const TAIL: &str = "]}";
+    let a = first.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+    let b = second.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => Some(second.to_owned()),
+        (_, true) => Some(first.to_owned()),
+        _ => Some(format!("{HEAD}{a},{b}{TAIL}")),
+    }
+}
+
 /// Something a person can be editing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -177,6 +191,16 @@ mod tests {
         }];
         let whole = serde_json::to_string(&ServerMsg::Applied { log: log.clone() }).unwrap();
         assert_eq!(applied_json(&log).unwrap(), whole);
+
+        let mut later = log.clone();
+        later[0].rev = Rev(4);
+        let merged = merge_applied(&whole, &applied_json(&later).unwrap()).unwrap();
+        let both: Vec<_> = log.iter().chain(&later).cloned().collect();
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(&merged).unwrap(),
+            ServerMsg::Applied { log: both }
+        );
+        assert_eq!(merge_applied(&whole, r#"{"type":"pong"}"#), None);
     }
 
     #[test]
