@@ -7,6 +7,7 @@
 pub mod edit;
 pub mod history;
 pub mod ids;
+pub mod import;
 pub mod map;
 pub mod moves;
 pub mod position;

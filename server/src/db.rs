@@ -54,6 +54,11 @@ pub enum OpenError {
     Pool(#[from] r2d2::Error),
     #[error("cannot start the writer thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error(
+        "this database was written by a newer Waymark (schema version {found}; this Waymark \
+         knows up to {supported}). Run the newer Waymark, or restore a backup made by this one."
+    )]
+    TooNew { found: i64, supported: i64 },
 }
 
 /// Revisions are `u64` in Rust and `INTEGER` (i64) in SQLite; no map gets near the limit.
@@ -65,11 +70,14 @@ pub(crate) fn rev_column(value: i64) -> app::domain::ids::Rev {
     app::domain::ids::Rev(u64::try_from(value).unwrap_or(0))
 }
 
+/// The schema's migrations, oldest first. An applied migration is never edited.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_init.sql"),
+    include_str!("../migrations/002_history.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("../migrations/001_init.sql")),
-        M::up(include_str!("../migrations/002_history.sql")),
-    ])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// The database: a writer and a pool of readers over one SQLite file.
@@ -86,9 +94,7 @@ impl Db {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let fresh: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        // Refuses a database migrated by a newer Waymark rather than corrupting it.
-        migrations().to_latest(&mut conn)?;
+        let fresh = migrate(&mut conn)? == 0;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|c| configure(c));
@@ -97,7 +103,22 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         let writer = Writer::start(conn)?;
-        Ok((Db { writer, readers }, fresh == 0))
+        Ok((Db { writer, readers }, fresh))
+    }
+
+    /// Returns once every write queued before this call is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.writer.write(|_| Ok(())).await
+    }
+
+    /// Whether the database answers reads and the writer takes writes.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT count(*) FROM maps", [], |_| Ok(()))
+                .map_err(StoreError::from)
+        })
+        .await?;
+        self.flush().await
     }
 
     pub fn writer(&self) -> &Writer {
@@ -120,6 +141,75 @@ impl Db {
     }
 }
 
+/// The schema version the migrations in this build lead to.
+pub fn latest_schema() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Migrates `conn` to the latest schema; returns the version it had before. Refuses a database
+/// from a newer Waymark rather than corrupting it.
+fn migrate(conn: &mut Connection) -> Result<i64, OpenError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > latest_schema() {
+        return Err(OpenError::TooNew {
+            found,
+            supported: latest_schema(),
+        });
+    }
+    migrations().to_latest(conn)?;
+    Ok(found)
+}
+
+/// Copies the database at `source` into a new file at `target` with SQLite's online backup,
+/// which is safe while a server is writing: the copy is one consistent snapshot.
+pub fn backup(source: &Path, target: &Path) -> Result<u64, OpenError> {
+    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    src.busy_timeout(Duration::from_secs(30))?;
+    let mut dst = Connection::open(target)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+        // Everything in one step: one read transaction, so one consistent snapshot, which in
+        // WAL mode does not hold up the server's writes.
+        backup.step(-1)?;
+    }
+    let pages: i64 = dst.pragma_query_value(None, "page_count", |row| row.get(0))?;
+    let size: i64 = dst.pragma_query_value(None, "page_size", |row| row.get(0))?;
+    Ok(u64::try_from(pages * size).unwrap_or(0))
+}
+
+/// Checks that `file` is a Waymark database this build can open: SQLite, intact, not newer.
+pub fn check_restorable(file: &Path) -> Result<i64, String> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .map_err(|e| format!("{} is not a SQLite database: {e}", file.display()))?;
+    if integrity != "ok" {
+        return Err(format!("{} is damaged: {integrity}", file.display()));
+    }
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| e.to_string())?;
+    let has_maps: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'maps')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    if version == 0 || !has_maps {
+        return Err(format!("{} is not a Waymark database", file.display()));
+    }
+    if version > latest_schema() {
+        return Err(format!(
+            "{} comes from a newer Waymark (schema {version}; this one knows up to {})",
+            file.display(),
+            latest_schema()
+        ));
+    }
+    Ok(version)
+}
+
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -137,6 +227,35 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            version,
+            latest_schema(),
+            "latest_schema() names the last migration"
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_waymark_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.sqlite");
+        Db::open(&path).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Db::open(&path).err().unwrap();
+        assert!(
+            err.to_string().contains("newer Waymark (schema version 99"),
+            "{err}"
+        );
+        assert!(check_restorable(&path)
+            .unwrap_err()
+            .contains("newer Waymark"));
     }
 
     #[test]

@@ -51,6 +51,8 @@ impl Default for LiveLimits {
 }
 /// What a browser is told to wait before reconnecting after the server closes its socket.
 const RETRY_MS: u32 = 1000;
+/// …and when the server is restarting, long enough for it to come back.
+const RESTART_RETRY_MS: u32 = 3000;
 
 /// `GET /ws/maps/{id}`: upgrades to a live-editing session on an existing map.
 pub async fn upgrade(
@@ -224,10 +226,12 @@ where
         let outcome = session.live(membership, &mut sink, &mut stream).await;
         session.rooms.leave(map, session.id);
         if let Some(reason) = outcome {
-            let closing = ServerMsg::Closing {
-                reason,
-                retry_ms: RETRY_MS,
+            let retry_ms = if reason == RESTARTING {
+                RESTART_RETRY_MS
+            } else {
+                RETRY_MS
             };
+            let closing = ServerMsg::Closing { reason, retry_ms };
             let _ = send(&mut sink, &closing).await;
         }
         let _ = sink.close().await;
@@ -251,6 +255,8 @@ fn push_frame(frames: &mut Vec<Message>, frame: Message) {
     }
     frames.push(frame);
 }
+
+const RESTARTING: &str = "the server is restarting";
 
 /// A joined connection.
 struct Session {
@@ -301,6 +307,8 @@ impl Session {
         }
 
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
+        let closing = self.rooms.closing();
+        tokio::pin!(closing);
         loop {
             tokio::select! {
                 frame = stream.next() => {
@@ -343,6 +351,7 @@ impl Session {
                     }
                 }
                 () = tokio::time::sleep_until(deadline) => return Some("no message for too long".into()),
+                () = &mut closing => return Some(RESTARTING.into()),
             }
         }
     }

@@ -8,6 +8,8 @@ pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod export;
 pub mod hub;
 pub mod rooms;
 pub mod router;
+pub mod service;

@@ -1,67 +1,113 @@
-//! The `waymark` binary: read the configuration, open the database, serve.
+//! The `waymark` binary: read the command line, then serve or run a maintenance command.
 
-use std::sync::Arc;
+use std::fs::File;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
-use app::domain::template::Template;
-use axum::serve::Listener;
+use anyhow::{bail, Context};
 use clap::Parser;
-use leptos::config::LeptosOptions;
-use server::backend::ServerBackend;
-use server::config::Config;
-use server::db::Db;
-use server::rooms::Rooms;
-use server::router::{listen, router, AppState};
+use server::config::{Cli, Command, Config, LogFormat};
+use server::db;
+use server::service::Service;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid WAYMARK_LOG filter")?)
-        .init();
-
+    let cli = Cli::parse();
+    let config = cli.config;
+    let filter = EnvFilter::try_new(&config.log).context("invalid WAYMARK_LOG filter")?;
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
         )
     })?;
-    let db_path = config.database_path();
-    // Opening migrates the schema: blocking work, kept off the async executor.
-    let path = db_path.clone();
-    let (db, fresh) = tokio::task::spawn_blocking(move || Db::open(&path))
-        .await
-        .context("the database task failed")?
-        .with_context(|| format!("cannot open the database {}", db_path.display()))?;
-    let backend = ServerBackend {
-        rooms: Rooms::new(db.clone()),
-        db,
-    };
-    if fresh {
-        // A new installation starts with an example map rather than an empty page.
-        backend
-            .create(Template::CustomerJourney, None)
-            .await
-            .context("cannot create the starter map")?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Backup { file } => {
+            if file.exists() {
+                bail!(
+                    "{} exists already; choose a new file for the backup",
+                    file.display()
+                );
+            }
+            let bytes = db::backup(&config.database_path(), &file)
+                .with_context(|| format!("backup to {} failed", file.display()))?;
+            tracing::info!(file = %file.display(), bytes, "backup complete");
+            Ok(())
+        }
+        Command::Restore { file } => restore(&config, &file),
+        Command::Migrate => {
+            let path = config.database_path();
+            db::Db::open(&path).with_context(|| format!("cannot migrate {}", path.display()))?;
+            tracing::info!(database = %path.display(), schema = db::latest_schema(), "database is up to date");
+            Ok(())
+        }
     }
+}
 
-    let leptos_options = LeptosOptions::builder()
-        .output_name(Arc::<str>::from("waymark"))
-        .site_root(Arc::<str>::from(config.site_dir.to_string_lossy().as_ref()))
-        .site_pkg_dir(Arc::<str>::from("pkg"))
-        .site_addr(config.addr)
-        .build();
-    let app = router(AppState::new(leptos_options, backend));
-    let listener = listen(config.addr)
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    // Held while serving, so that `waymark restore` refuses to swap the database underneath.
+    let lock = File::create(config.lock_path()).context("cannot create the lock file")?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "another Waymark is serving from {}",
+            config.data_dir.display()
+        );
+    }
+    let path = config.database_path();
+    let service = Service::open(&path, &config.site_dir)
         .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tracing::info!(%url, database = %db_path.display(), "Waymark is serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    service
+        .run(
+            config.addr,
+            |addr| tracing::info!(url = %format!("http://{addr}"), database = %path.display(), "Waymark is serving"),
+            shutdown_signal(),
+        )
+        .await?;
+    drop(lock);
+    Ok(())
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let lock = File::create(config.lock_path()).context("cannot create the lock file")?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "Waymark is running on {}; stop it before restoring",
+            config.data_dir.display()
+        );
+    }
+    let schema = db::check_restorable(file).map_err(anyhow::Error::msg)?;
+    let target = config.database_path();
+    let staged = config.data_dir.join("waymark.sqlite.restoring");
+    std::fs::copy(file, &staged).context("cannot copy the backup into the data directory")?;
+    if target.exists() {
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let kept = config
+            .data_dir
+            .join(format!("waymark.sqlite.before-restore-{stamp}"));
+        std::fs::rename(&target, &kept).context("cannot set the current database aside")?;
+        tracing::info!(kept = %kept.display(), "the previous database is kept");
+    }
+    // The old database's write-ahead log belongs to it, not to the restored file.
+    for suffix in ["-wal", "-shm"] {
+        let side = config.data_dir.join(format!("waymark.sqlite{suffix}"));
+        if side.exists() {
+            std::fs::remove_file(&side)
+                .with_context(|| format!("cannot remove {}", side.display()))?;
+        }
+    }
+    std::fs::rename(&staged, &target).context("cannot move the restored database into place")?;
+    tracing::info!(from = %file.display(), schema, "database restored; start Waymark to use it");
     Ok(())
 }
 

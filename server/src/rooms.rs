@@ -81,6 +81,8 @@ pub struct Rooms {
     db: Db,
     rooms: Arc<Mutex<HashMap<MapId, Arc<Room>>>>,
     next_session: Arc<AtomicU64>,
+    /// Becomes true when the server is shutting down; live sessions then say goodbye.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 struct Room {
@@ -121,6 +123,26 @@ impl Rooms {
             db,
             rooms: Arc::default(),
             next_session: Arc::new(AtomicU64::new(1)),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Tells every live session the server is going away.
+    pub fn shut_down(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_closing(&self) -> tokio::sync::watch::Ref<'_, bool> {
+        self.closing.borrow()
+    }
+
+    /// Resolves once the server is shutting down.
+    pub fn closing(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the rooms are gone, which is a shutdown too.
+            let _ = closing.wait_for(|closing| *closing).await;
         }
     }
 

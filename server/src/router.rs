@@ -6,10 +6,10 @@ use app::api::ctx::ServerCtx;
 use app::api::error::AppError;
 use app::ui::app::{shell, App};
 use axum::body::{to_bytes, Body};
-use axum::extract::{FromRef, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
@@ -20,9 +20,11 @@ use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::backend::ServerBackend;
+use crate::export;
 use crate::hub::{self, LiveLimits};
 use crate::rooms::Rooms;
 
@@ -66,9 +68,7 @@ pub fn router(state: AppState) -> Router {
     let provide = move || provide_context(ctx.clone());
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/ws/maps/{id}", get(hub::upgrade))
+    let pages = Router::new()
         .leptos_routes_with_context(&state, routes, provide.clone(), move || {
             shell(options.clone())
         })
@@ -77,10 +77,48 @@ pub fn router(state: AppState) -> Router {
             _,
         >(provide, shell))
         .layer(middleware::from_fn(server_fn_status))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let files = export::routes()
+        .layer(DefaultBodyLimit::max(export::MAX_IMPORT_BYTES))
+        .layer(RequestBodyLimitLayer::new(export::MAX_IMPORT_BYTES));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/ws/maps/{id}", get(hub::upgrade))
+        .merge(files)
+        .merge(pages)
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Every request's log lines carry its id (also sent back in `x-request-id`).
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+}
+
+/// `GET /readyz`: 200 when the database reads and writes, 503 otherwise (and while shutting
+/// down, so a load balancer stops sending traffic).
+async fn ready(State(state): State<AppState>) -> Response {
+    if *state.rooms.is_closing() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    let check = tokio::time::timeout(std::time::Duration::from_secs(3), state.backend.db.ready());
+    match check.await {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(err)) => {
+            tracing::error!(%err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database too slow").into_response(),
+    }
 }
 
 /// Server functions answer every error with status 500; give each the status its `AppError`

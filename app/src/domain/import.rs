@@ -1,0 +1,187 @@
+//! The map file: Waymark's JSON export format, and reading one back safely.
+//!
+//! ```json
+//! { "format": "waymark-map", "version": 1, "exported_at": 1795685460000,
+//!   "map": { "id": "…", "title": "…", "scenario": "…", "goals": "…",
+//!            "created_at": 0, "updated_at": 0,
+//!            "stages": [{ "id", "name", "position" }],
+//!            "lanes": [{ "id", "name", "kind", "position" }],
+//!            "cards": [{ "id", "stage", "lane", "position", "text", "channel"?, "emotion"?, "evidence"? }],
+//!            "personas": [{ "id", "name", "position", "role", "goals", "motivations", "frustrations" }],
+//!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }] } }
+//! ```
+//!
+//! Field values follow the map's own types (`domain::map`): lane kinds, channels and evidence
+//! levels are snake_case words, emotions are -2..=2, positions are fractional-index keys. A file
+//! from outside is untrusted: `read_map_file` checks the format and version first, then rebuilds
+//! the map through `edit::apply`, so everything a user's edits must obey (limits, references,
+//! unique ids) holds for an imported map too.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::edit::{apply, Edit, EditError};
+use crate::domain::map::{JourneyMap, Millis};
+
+pub const FORMAT: &str = "waymark-map";
+pub const VERSION: u32 = 1;
+
+/// A map file as written by `export`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapFile {
+    pub format: String,
+    pub version: u32,
+    pub exported_at: Millis,
+    pub map: JourneyMap,
+}
+
+/// Why a file could not be imported. Nothing is created when it can't.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("this is not a Waymark map file (expected \"format\": \"{FORMAT}\")")]
+    NotAMapFile,
+    #[error("this map file is version {0}; this Waymark reads version {VERSION}")]
+    Version(u32),
+    #[error("the file is not valid: {0}")]
+    Malformed(String),
+    #[error("the map in the file is not valid: {0}")]
+    Invalid(String),
+}
+
+/// Wraps `map` for export.
+pub fn export(map: &JourneyMap, now: Millis) -> MapFile {
+    MapFile {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        exported_at: now,
+        map: map.clone(),
+    }
+}
+
+/// Reads a map file and returns its map, checked as thoroughly as a user's edits are.
+pub fn read_map_file(json: &str) -> Result<JourneyMap, ImportError> {
+    // The header first, on its own, so a file of another kind or version gets a clear error
+    // rather than a complaint about some field deep inside.
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let header: Header =
+        serde_json::from_str(json).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(ImportError::NotAMapFile);
+    }
+    match header.version {
+        Some(VERSION) => {}
+        Some(other) => return Err(ImportError::Version(other)),
+        None => return Err(ImportError::Malformed("missing \"version\"".into())),
+    }
+    let file: MapFile =
+        serde_json::from_str(json).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    rebuild(file.map)
+}
+
+/// The same map, rebuilt item by item through `apply` from its first persona up.
+pub fn rebuild(map: JourneyMap) -> Result<JourneyMap, ImportError> {
+    let mut personas = map.personas.into_iter();
+    let first = personas
+        .next()
+        .ok_or_else(|| ImportError::Invalid(EditError::LastPersona.to_string()))?;
+    let mut rebuilt = JourneyMap::new(map.id, map.title, first, map.created_at);
+    rebuilt.scenario = map.scenario;
+    rebuilt.goals = map.goals;
+    rebuilt.updated_at = map.updated_at;
+    let mut comments = map.comments;
+    // A thread's first comment must exist before its replies.
+    comments.sort_by_key(|c| c.thread.is_some());
+    let edits = personas
+        .map(|persona| Edit::AddPersona { persona })
+        .chain(map.stages.into_iter().map(|stage| Edit::AddStage { stage }))
+        .chain(map.lanes.into_iter().map(|lane| Edit::AddLane { lane }))
+        .chain(map.cards.into_iter().map(|card| Edit::AddCard { card }))
+        .chain(
+            comments
+                .into_iter()
+                .map(|comment| Edit::AddComment { comment }),
+        );
+    for edit in edits {
+        apply(&mut rebuilt, &edit).map_err(|err| ImportError::Invalid(err.to_string()))?;
+    }
+    Ok(rebuilt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixture::{ids, sample_map};
+    use crate::domain::ids::MapId;
+    use crate::domain::template::Template;
+
+    #[test]
+    fn every_template_round_trips() {
+        for template in Template::ALL {
+            let map = template.build(MapId::from_uuid(uuid::Uuid::nil()), None, 7, &mut ids(0));
+            let json = serde_json::to_string(&export(&map, 9)).unwrap();
+            assert_eq!(read_map_file(&json).unwrap(), map, "{template:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_files_are_refused_with_a_reason() {
+        let map = sample_map();
+        let good = serde_json::to_value(export(&map, 0)).unwrap();
+        let check = |value: serde_json::Value, expected: fn(&ImportError) -> bool| {
+            let err = read_map_file(&value.to_string()).unwrap_err();
+            assert!(expected(&err), "{err}");
+        };
+        let mut wrong_version = good.clone();
+        wrong_version["version"] = 2.into();
+        check(wrong_version, |e| matches!(e, ImportError::Version(2)));
+        let mut other_format = good.clone();
+        other_format["format"] = "something-else".into();
+        check(other_format, |e| matches!(e, ImportError::NotAMapFile));
+        let mut dangling = good.clone();
+        dangling["map"]["cards"][0]["stage"] = uuid::Uuid::new_v4().to_string().into();
+        check(
+            dangling,
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("stage")),
+        );
+        let mut duplicate = good.clone();
+        let first = duplicate["map"]["stages"][0].clone();
+        duplicate["map"]["stages"]
+            .as_array_mut()
+            .unwrap()
+            .push(first);
+        check(
+            duplicate,
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("already exists")),
+        );
+        let mut too_many = good.clone();
+        let stage = too_many["map"]["stages"][0].clone();
+        let stages: Vec<_> = (0..101)
+            .map(|n| {
+                let mut s = stage.clone();
+                s["id"] = uuid::Uuid::from_u128(10_000 + n).to_string().into();
+                s
+            })
+            .collect();
+        too_many["map"]["stages"] = stages.into();
+        check(
+            too_many,
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("at most 100")),
+        );
+        let mut no_persona = good;
+        no_persona["map"]["personas"] = serde_json::json!([]);
+        check(no_persona, |e| matches!(e, ImportError::Invalid(_)));
+
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(
+            read_map_file(&deep),
+            Err(ImportError::Malformed(_))
+        ));
+        assert!(matches!(
+            read_map_file("{\"format\":"),
+            Err(ImportError::Malformed(_))
+        ));
+    }
+}

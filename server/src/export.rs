@@ -1,0 +1,277 @@
+//! Files in and out: a map exported as JSON, SVG, PNG, PDF, Mermaid or CSV, and a map file
+//! imported as a new map. Plain axum routes, since they answer with files rather than data for
+//! the pages.
+
+mod mermaid;
+mod raster;
+mod svg;
+mod table;
+
+use app::domain::ids::MapId;
+use app::domain::import::{export, read_map_file};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::backend::ServerBackend;
+use crate::clock::now_millis;
+use crate::db::StoreError;
+use crate::router::AppState;
+
+/// Largest map file accepted for import.
+pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/maps/{id}/export/{format}", get(download))
+        .route("/maps/import", post(import))
+}
+
+/// An error answered as plain text (the pages link to these routes directly).
+struct Failure(StatusCode, String);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Failure {
+        match err {
+            StoreError::NotFound => Failure(StatusCode::NOT_FOUND, "no such map".into()),
+            StoreError::Internal(detail) => {
+                tracing::error!(%detail, "storage failure during an export or import");
+                Failure(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "something went wrong on our side".into(),
+                )
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ImageOptions {
+    /// Pixels per SVG unit for PNG; 2 suits most screens and print.
+    scale: Option<f32>,
+}
+
+/// A file name made from the map's title: letters, digits and dashes only.
+fn file_name(title: &str, extension: &str) -> String {
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug: Vec<&str> = slug.split('-').filter(|s| !s.is_empty()).collect();
+    let slug = if slug.is_empty() {
+        "map".to_owned()
+    } else {
+        slug.join("-")
+    };
+    format!("{}.{extension}", slug.chars().take(80).collect::<String>())
+}
+
+fn file(content_type: &'static str, name: String, body: impl Into<axum::body::Body>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    (headers, body.into()).into_response()
+}
+
+/// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid` or `csv`.
+async fn download(
+    State(backend): State<ServerBackend>,
+    Path((raw_id, format)): Path<(String, String)>,
+    Query(options): Query<ImageOptions>,
+) -> Result<Response, Failure> {
+    let id: MapId = raw_id
+        .parse()
+        .map_err(|_| Failure(StatusCode::NOT_FOUND, "no such map".into()))?;
+    let map = backend.rooms.snapshot(id).await?.map;
+    let name = |extension| file_name(map.title.as_str(), extension);
+    let response = match format.as_str() {
+        "json" => {
+            let json = serde_json::to_vec_pretty(&export(&map, now_millis()))
+                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            file("application/json", name("waymark.json"), json)
+        }
+        "svg" => file("image/svg+xml", name("svg"), svg::render(&map)),
+        "mermaid" => file(
+            "text/plain; charset=utf-8",
+            name("mmd"),
+            mermaid::render(&map),
+        ),
+        "csv" => {
+            let csv = table::cards_csv(&map)
+                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            file("text/csv; charset=utf-8", name("csv"), csv)
+        }
+        "png" | "pdf" => {
+            let scale = options.scale.unwrap_or(2.0);
+            if !(0.25..=8.0).contains(&scale) {
+                return Err(Failure(
+                    StatusCode::BAD_REQUEST,
+                    "scale must be between 0.25 and 8".into(),
+                ));
+            }
+            let picture = svg::render(&map);
+            let png = format == "png";
+            // Rendering is CPU-heavy: keep it off the async executor.
+            let bytes = tokio::task::spawn_blocking(move || {
+                if png {
+                    raster::png(&picture, scale)
+                } else {
+                    raster::pdf(&picture)
+                }
+            })
+            .await
+            .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| match e {
+                raster::RenderError::TooLarge { .. } => {
+                    Failure(StatusCode::BAD_REQUEST, e.to_string())
+                }
+                raster::RenderError::Failed(_) => {
+                    tracing::error!(%e, "rendering failed");
+                    Failure(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the map could not be rendered".into(),
+                    )
+                }
+            })?;
+            if png {
+                file("image/png", name("png"), bytes)
+            } else {
+                file("application/pdf", name("pdf"), bytes)
+            }
+        }
+        _ => {
+            return Err(Failure(
+                StatusCode::NOT_FOUND,
+                "unknown export format".into(),
+            ))
+        }
+    };
+    Ok(response)
+}
+
+/// `POST /maps/import`: a map file as the JSON body, or as the `file` field of a form upload.
+/// A form gets redirected to the new map; an API client gets `{ "id": … }`.
+async fn import(State(backend): State<ServerBackend>, request: Request) -> Response {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let body = if is_form {
+        form_file(request).await
+    } else {
+        json_body(request).await
+    };
+    let result = match body {
+        Ok(bytes) => create_from(&backend, &bytes).await,
+        Err(failure) => Err(failure),
+    };
+    match (result, is_form) {
+        (Ok(id), true) => Redirect::to(&format!("/maps/{id}")).into_response(),
+        (Ok(id), false) => {
+            (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response()
+        }
+        (Err(Failure(status, message)), true) => {
+            (status, import_failed_page(&message)).into_response()
+        }
+        (Err(Failure(status, message)), false) => {
+            (status, Json(serde_json::json!({ "error": message }))).into_response()
+        }
+    }
+}
+
+async fn json_body(request: Request) -> Result<Bytes, Failure> {
+    Bytes::from_request(request, &())
+        .await
+        .map_err(|e| Failure(e.status(), e.body_text()))
+}
+
+async fn form_file(request: Request) -> Result<Bytes, Failure> {
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| Failure(e.status(), e.body_text()))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| Failure(e.status(), e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            return field
+                .bytes()
+                .await
+                .map_err(|e| Failure(e.status(), e.body_text()));
+        }
+    }
+    Err(Failure(
+        StatusCode::BAD_REQUEST,
+        "choose a map file to import".into(),
+    ))
+}
+
+async fn create_from(backend: &ServerBackend, bytes: &[u8]) -> Result<MapId, Failure> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Failure(
+            StatusCode::BAD_REQUEST,
+            "the file is not text (UTF-8 JSON)".into(),
+        )
+    })?;
+    let text = text.to_owned();
+    // Parsing and checking a large file is CPU work: off the executor.
+    let parsed = tokio::task::spawn_blocking(move || read_map_file(&text))
+        .await
+        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let mut map = parsed.map_err(|e| Failure(StatusCode::BAD_REQUEST, e.to_string()))?;
+    // A new map: its own id and timestamps; everything inside stays as it was.
+    let now = now_millis();
+    map.id = MapId::from_uuid(Uuid::new_v4());
+    map.created_at = now;
+    map.updated_at = now;
+    let id = map.id;
+    backend.db.insert_map(map).await?;
+    Ok(id)
+}
+
+fn import_failed_page(message: &str) -> axum::response::Html<String> {
+    let message = svg::escape(message);
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Import failed · Waymark</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/waymark.css\"></head><body><main class=\"message-page\">\
+         <h1>The map could not be imported</h1><p>{message}</p>\
+         <p><a class=\"button primary\" href=\"/\">Back to your maps</a></p></main></body></html>"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(
+            file_name("Customer journey — online shoe store", "svg"),
+            "customer-journey-online-shoe-store.svg"
+        );
+        assert_eq!(file_name("\"; rm -rf /", "csv"), "rm-rf.csv");
+        assert_eq!(file_name("日本", "png"), "map.png");
+    }
+}

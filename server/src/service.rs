@@ -1,0 +1,93 @@
+//! A running Waymark: the database, the router, the listener, and an orderly shutdown.
+//!
+//! Shutting down stops accepting connections, tells live sessions to reconnect later, lets
+//! requests in flight finish, and waits until every queued write is committed.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use app::domain::template::Template;
+use axum::serve::Listener;
+use leptos::config::LeptosOptions;
+
+use crate::backend::ServerBackend;
+use crate::db::{Db, OpenError, StoreError};
+use crate::rooms::Rooms;
+use crate::router::{listen, router, AppState};
+
+pub struct Service {
+    pub state: AppState,
+    pub db: Db,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot create the starter map: {0}")]
+    Seed(StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot save the last writes: {0}")]
+    Flush(StoreError),
+}
+
+impl Service {
+    /// Opens (and migrates) the database; a new one gets an example map to start from.
+    pub async fn open(database: &Path, site_dir: &Path) -> Result<Service, ServeError> {
+        let path = database.to_owned();
+        // Opening migrates the schema: blocking work, kept off the async executor.
+        let (db, fresh) = tokio::task::spawn_blocking(move || Db::open(&path))
+            .await
+            .map_err(std::io::Error::other)??;
+        let backend = ServerBackend {
+            rooms: Rooms::new(db.clone()),
+            db: db.clone(),
+        };
+        if fresh {
+            backend
+                .create(Template::CustomerJourney, None)
+                .await
+                .map_err(ServeError::Seed)?;
+        }
+        let leptos_options = LeptosOptions::builder()
+            .output_name(Arc::<str>::from("waymark"))
+            .site_root(Arc::<str>::from(site_dir.to_string_lossy().as_ref()))
+            .site_pkg_dir(Arc::<str>::from("pkg"))
+            .build();
+        Ok(Service {
+            state: AppState::new(leptos_options, backend),
+            db,
+        })
+    }
+
+    /// Serves on `addr` until `shutdown` resolves, then shuts down in order. `on_listening`
+    /// hears the bound address (useful with port 0).
+    pub async fn run(
+        self,
+        addr: SocketAddr,
+        on_listening: impl FnOnce(SocketAddr),
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let listener = listen(addr)
+            .await
+            .map_err(|e| ServeError::Listen(addr, e))?;
+        on_listening(listener.local_addr()?);
+        let rooms = self.state.rooms.clone();
+        let app = router(self.state);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing live sessions, finishing requests");
+                rooms.shut_down();
+            })
+            .await?;
+        self.db.flush().await.map_err(ServeError::Flush)?;
+        tracing::info!("every write is saved; goodbye");
+        Ok(())
+    }
+}
