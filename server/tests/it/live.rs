@@ -1,84 +1,17 @@
 //! Live editing over real WebSockets on loopback: ordering, acknowledgements, broadcast,
 //! catch-up, idempotent resends, presence, restarts and bad input.
 
-use std::time::Duration;
-
 use app::domain::edit::{Edit, Op};
 use app::domain::ids::{MapId, Rev};
 use app::domain::map::JourneyMap;
 use app::domain::protocol::{ClientMsg, Focus, ServerMsg, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 use app::domain::template::Template;
 use app::domain::text::Name;
-use futures::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use futures::SinkExt;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
-use crate::support::{new_map, op, Disk, Running};
-
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Client {
-    async fn connect(server: &Running, map: MapId, since: Rev, name: &str) -> (Client, ServerMsg) {
-        let url = format!("ws://{}/ws/maps/{map}", server.addr);
-        let (ws, _) = connect_async(url).await.expect("websocket handshake");
-        let mut client = Client { ws };
-        client
-            .send(&ClientMsg::Hello {
-                protocol: PROTOCOL_VERSION,
-                since,
-                name: name.into(),
-            })
-            .await;
-        let welcome = client.next_not_peers().await;
-        (client, welcome)
-    }
-
-    async fn send(&mut self, msg: &ClientMsg) {
-        self.send_raw(serde_json::to_string(msg).unwrap()).await;
-    }
-
-    async fn send_raw(&mut self, text: String) {
-        self.ws.send(Message::Text(text.into())).await.unwrap();
-    }
-
-    async fn next(&mut self) -> ServerMsg {
-        loop {
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
-                .await
-                .expect("a message within 10 s")
-                .expect("the socket stays open")
-                .expect("a readable frame");
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).expect("a server message");
-            }
-        }
-    }
-
-    /// The next message that is not a presence update.
-    async fn next_not_peers(&mut self) -> ServerMsg {
-        loop {
-            match self.next().await {
-                ServerMsg::Peers { .. } => continue,
-                other => return other,
-            }
-        }
-    }
-
-    /// Revisions received until `rev` arrives.
-    async fn revs_until(&mut self, rev: Rev) -> Vec<Rev> {
-        let mut revs = Vec::new();
-        while revs.last() != Some(&rev) {
-            match self.next_not_peers().await {
-                ServerMsg::Applied { log } => revs.extend(log.iter().map(|l| l.rev)),
-                other => panic!("expected operations, got {other:?}"),
-            }
-        }
-        revs
-    }
-}
+use crate::support::{new_map, op, Client, Disk, Running};
 
 fn rename(title: &str) -> Op {
     op(Edit::RenameMap {

@@ -6,5 +6,7 @@
 
 mod http;
 mod live;
+mod ops;
 mod storage;
 mod support;
+mod transfer;

@@ -4,16 +4,22 @@ use std::path::Path;
 use std::sync::Arc;
 
 use app::domain::edit::{Edit, Op};
-use app::domain::ids::{MapId, OpId};
+use app::domain::ids::{MapId, OpId, Rev};
+use app::domain::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
 use app::domain::template::Template;
 use axum::serve::Listener;
 use axum::Router;
+use futures::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use server::backend::ServerBackend;
 use server::db::Db;
 use server::rooms::Rooms;
 use server::router::{router, AppState};
+use std::time::Duration;
 use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
 /// A data directory that outlives the backends opened on it, like a server's disk.
@@ -84,5 +90,84 @@ impl Disk {
             let _ = axum::serve(listener, app).await;
         });
         Running { addr, task }
+    }
+}
+
+/// A live-editing client over a real WebSocket.
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    pub async fn connect(
+        server: &Running,
+        map: MapId,
+        since: Rev,
+        name: &str,
+    ) -> (Client, ServerMsg) {
+        Client::connect_to(server.addr, map, since, name).await
+    }
+
+    pub async fn connect_to(
+        addr: std::net::SocketAddr,
+        map: MapId,
+        since: Rev,
+        name: &str,
+    ) -> (Client, ServerMsg) {
+        let url = format!("ws://{addr}/ws/maps/{map}");
+        let (ws, _) = connect_async(url).await.expect("websocket handshake");
+        let mut client = Client { ws };
+        client
+            .send(&ClientMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                since,
+                name: name.into(),
+            })
+            .await;
+        let welcome = client.next_not_peers().await;
+        (client, welcome)
+    }
+
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.send_raw(serde_json::to_string(msg).unwrap()).await;
+    }
+
+    pub async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    pub async fn next(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket stays open")
+                .expect("a readable frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).expect("a server message");
+            }
+        }
+    }
+
+    /// The next message that is not a presence update.
+    pub async fn next_not_peers(&mut self) -> ServerMsg {
+        loop {
+            match self.next().await {
+                ServerMsg::Peers { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Revisions received until `rev` arrives.
+    pub async fn revs_until(&mut self, rev: Rev) -> Vec<Rev> {
+        let mut revs = Vec::new();
+        while revs.last() != Some(&rev) {
+            match self.next_not_peers().await {
+                ServerMsg::Applied { log } => revs.extend(log.iter().map(|l| l.rev)),
+                other => panic!("expected operations, got {other:?}"),
+            }
+        }
+        revs
     }
 }

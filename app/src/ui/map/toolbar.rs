@@ -103,8 +103,52 @@ pub fn Toolbar() -> impl IntoView {
                 </button>
                 {panel_button(Panel::History, "History", Icon::Clock)}
             </div>
+            <ExportMenu/>
             <PresenceBar/>
             <SaveStatusView/>
         </header>
+    }
+}
+
+/// Downloads of the map in every format, and printing.
+#[component]
+fn ExportMenu() -> impl IntoView {
+    let editor = use_editor();
+    let base = format!("/maps/{}/export", editor.id);
+    let formats = [
+        ("json", "Map file (JSON)", "To move or back up this map; import it on the home page"),
+        ("svg", "Picture (SVG)", "Sharp at any size"),
+        ("png", "Picture (PNG)", "For slides and chats"),
+        ("pdf", "PDF", "For printing and sharing"),
+        ("mermaid", "Mermaid diagram", "For docs that render Mermaid"),
+        ("csv", "Cards (CSV)", "For spreadsheets"),
+    ];
+    view! {
+        <details class="menu">
+            <summary class="button ghost">"Export"</summary>
+            <ul class="menu-items" role="list">
+                {formats
+                    .into_iter()
+                    .map(|(format, label, hint)| {
+                        view! {
+                            <li>
+                                <a href=format!("{base}/{format}") download="">
+                                    <span>{label}</span>
+                                    <small>{hint}</small>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+                <li>
+                    <button type="button" class="link edit-only" on:click=move |_| {
+                        let _ = window().print();
+                    }>
+                        <span>"Print…"</span>
+                        <small>"Uses the print layout of this page"</small>
+                    </button>
+                </li>
+            </ul>
+        </details>
     }
 }

@@ -50,6 +50,7 @@ pub fn HomePage() -> impl IntoView {
                 <p class="notice error" role="alert">{move || failure().map(|e| e.to_string())}</p>
             </Show>
             <NewMapForm action=create/>
+            <ImportForm/>
             <section class="map-list" aria-labelledby="your-maps">
                 <h2 id="your-maps">"Your maps"</h2>
                 <Transition fallback=|| view! { <p class="loading">"Loading maps…"</p> }>
@@ -269,5 +270,23 @@ fn RenameForm(
                 </button>
             </ActionForm>
         </div>
+    }
+}
+
+/// Imports a map file (as exported from a map's Export menu) as a new map. A plain form post, so
+/// it works before the page is interactive too.
+#[component]
+fn ImportForm() -> impl IntoView {
+    view! {
+        <section class="import-map" aria-labelledby="import-heading">
+            <h2 id="import-heading">"Import a map file"</h2>
+            <form action="/maps/import" method="post" enctype="multipart/form-data" class="import-row">
+                <label class="field">
+                    <span>"Waymark map file (.json)"</span>
+                    <input type="file" name="file" accept=".json,application/json" required/>
+                </label>
+                <button type="submit" class="button">"Import map"</button>
+            </form>
+        </section>
     }
 }

@@ -1,0 +1,165 @@
+//! Operations: backups taken while the server writes, and shutting down without losing
+//! anything acknowledged.
+
+use std::collections::HashSet;
+
+use app::domain::edit::Edit;
+use app::domain::ids::{CardId, OpId, Rev};
+use app::domain::map::Card;
+use app::domain::position::Position;
+use app::domain::protocol::{ClientMsg, ServerMsg};
+use app::domain::template::Template;
+use app::domain::text::Text;
+use server::db::{self, Db};
+use server::service::Service;
+use uuid::Uuid;
+
+use crate::support::{new_map, op, Client, Disk};
+
+fn add_card(map: &app::domain::map::JourneyMap, n: usize) -> app::domain::edit::Op {
+    op(Edit::AddCard {
+        card: Card {
+            id: CardId::from_uuid(Uuid::new_v4()),
+            stage: map.stages()[n % map.stages().len()].id,
+            lane: map.lanes()[0].id,
+            position: Position::first(),
+            text: Text::parse(&format!("Card {n}")).unwrap(),
+            channel: None,
+            emotion: None,
+            evidence: None,
+        },
+    })
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_restores_to_a_consistent_database() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::Blank).await;
+    let map = backend.rooms.snapshot(id).await.unwrap().map;
+
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (backend, map) = (backend.clone(), map.clone());
+            tokio::spawn(async move {
+                for n in 0..150 {
+                    let edit = add_card(&map, w * 1000 + n);
+                    backend
+                        .rooms
+                        .submit(id, vec![edit], "writer")
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    // Back up while the writers are busy.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let source = disk.path().join("waymark.sqlite");
+    let target = disk.path().join("backup.sqlite");
+    let (src, dst) = (source.clone(), target.clone());
+    let bytes = tokio::task::spawn_blocking(move || db::backup(&src, &dst))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(bytes > 0);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    // The copy is a database of its own, consistent at some revision between 0 and 450.
+    assert_eq!(db::check_restorable(&target).unwrap(), db::latest_schema());
+    let (copy, fresh) = Db::open(&target).unwrap();
+    assert!(!fresh);
+    let stored = copy.load_map(id).await.unwrap();
+    assert!(stored.rev <= Rev(450));
+    assert_eq!(
+        stored.map.cards().len() as u64,
+        stored.rev.0,
+        "one card per logged revision"
+    );
+    assert_eq!(stored.op_ids.len() as u64, stored.rev.0);
+    let live = backend.rooms.snapshot(id).await.unwrap();
+    assert_eq!(live.rev, Rev(450));
+}
+
+#[tokio::test]
+async fn shutting_down_during_writes_loses_nothing_acknowledged() {
+    let disk = Disk::new();
+    let database = disk.path().join("waymark.sqlite");
+    let service = Service::open(&database, disk.path()).await.unwrap();
+    let map = service.state.backend.db.list_maps().await.unwrap()[0].id;
+    let template = service.state.rooms.snapshot(map).await.unwrap().map;
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(service.run(
+        ([127, 0, 0, 1], 0).into(),
+        move |addr| {
+            let _ = addr_tx.send(addr);
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let addr = addr_rx.await.unwrap();
+
+    // Two editors send operations one after another and note each acknowledgement.
+    let editors: Vec<_> = (0..2)
+        .map(|e| {
+            let template = template.clone();
+            tokio::spawn(async move {
+                let (mut client, _) = Client::connect_to(addr, map, Rev(0), "Editor").await;
+                let mut acknowledged = Vec::new();
+                let mut goodbye = None;
+                for n in 0.. {
+                    let edit = add_card(&template, e * 10_000 + n);
+                    let id = edit.id;
+                    client.send(&ClientMsg::Submit { ops: vec![edit] }).await;
+                    loop {
+                        match client.next().await {
+                            ServerMsg::Applied { log } if log.iter().any(|l| l.op.id == id) => {
+                                acknowledged.push(id);
+                                break;
+                            }
+                            ServerMsg::Closing { reason, retry_ms } => {
+                                goodbye = Some((reason, retry_ms));
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if goodbye.is_some() {
+                        break;
+                    }
+                }
+                (acknowledged, goodbye)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop_tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+
+    let mut acknowledged: HashSet<OpId> = HashSet::new();
+    for editor in editors {
+        let (acks, goodbye) = editor.await.unwrap();
+        let (reason, retry_ms) = goodbye.expect("the server says goodbye before closing");
+        assert!(
+            reason.contains("restarting") && retry_ms > 0,
+            "{reason} {retry_ms}"
+        );
+        assert!(!acks.is_empty());
+        acknowledged.extend(acks);
+    }
+    let (db, _) = Db::open(&database).unwrap();
+    let logged: HashSet<OpId> = db
+        .load_map(map)
+        .await
+        .unwrap()
+        .op_ids
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let lost: Vec<_> = acknowledged.difference(&logged).collect();
+    assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
+}
