@@ -14,8 +14,8 @@ test("the SVG export of a template map renders in Chromium", async ({ page }) =>
   expect(box?.width).toBeGreaterThan(1000);
   expect(box?.height).toBeGreaterThan(600);
   await expect(picture.locator("text", { hasText: "Exported journey" })).toBeVisible();
-  await expect(page.getByText("1. Awareness")).toBeVisible();
-  await expect(page.getByText("Instagram post")).toBeVisible();
+  await expect(picture.getByText("1. Awareness", { exact: true })).toBeVisible();
+  await expect(picture.getByText("Instagram post", { exact: true })).toBeVisible();
   const shot = await picture.screenshot();
   expect(shot.length).toBeGreaterThan(50_000);
 });
