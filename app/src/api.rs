@@ -4,7 +4,9 @@
 //! types before it acts. The bodies run only on the server, where they reach storage through the
 //! `ctx::Backend` port that the `server` crate provides; no SQL appears here.
 
+pub mod auth;
 pub mod ctx;
 pub mod error;
 pub mod history;
 pub mod maps;
+pub mod sharing;

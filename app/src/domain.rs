@@ -4,6 +4,7 @@
 //! `cfg(feature)`. It compiles unchanged for the browser and the server, which is how both apply
 //! an edit with the same code.
 
+pub mod access;
 pub mod edit;
 pub mod history;
 pub mod ids;

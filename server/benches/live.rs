@@ -26,7 +26,7 @@ use server::backend::ServerBackend;
 use server::db::Db;
 use server::hub::LiveLimits;
 use server::rooms::Rooms;
-use server::router::{router, AppState};
+use server::router::{router, AppState, SiteConfig};
 use tokio::net::TcpListener;
 use tokio_tungstenite::accept_async;
 use tokio_tungstenite::tungstenite::Message;
@@ -254,7 +254,7 @@ async fn start_waymark(
         db,
     };
     let map = backend
-        .create(Template::CustomerJourney, None)
+        .create(None, Template::CustomerJourney, None)
         .await
         .expect("map");
     let cards = backend
@@ -271,7 +271,7 @@ async fn start_waymark(
         .output_name(Arc::<str>::from("waymark"))
         .site_root(Arc::<str>::from(dir.to_string_lossy().as_ref()))
         .build();
-    let mut state = AppState::new(options, backend);
+    let mut state = AppState::new(options, backend, SiteConfig::default());
     // The per-connection rate limit protects a map from one runaway client; the benchmark
     // measures what the engine itself can do.
     state.live_limits = LiveLimits {

@@ -1,11 +1,12 @@
 //! The server's implementation of `app::api::ctx::Backend`: what server functions call.
 
+use app::api::auth::User;
 use app::api::ctx::{Backend, BackendFuture};
 use app::api::error::AppError;
 use app::api::history::{HistoryEntry, Version};
 use app::api::maps::{MapSnapshot, MapSummary, SyncReply};
 use app::domain::edit::Op;
-use app::domain::ids::{MapId, Rev};
+use app::domain::ids::{MapId, Rev, UserId};
 use app::domain::template::Template;
 use app::domain::text::Name;
 use uuid::Uuid;
@@ -13,9 +14,6 @@ use uuid::Uuid;
 use crate::clock::now_millis;
 use crate::db::{Db, StoreError};
 use crate::rooms::{CatchUp, Rooms};
-
-/// Who made a change through a server function, until accounts say who (issue #4).
-const ANONYMOUS: &str = "Someone";
 
 #[derive(Clone)]
 pub struct ServerBackend {
@@ -27,6 +25,10 @@ pub struct ServerBackend {
 pub fn app_error(err: StoreError) -> AppError {
     match err {
         StoreError::NotFound => AppError::NotFound,
+        StoreError::Conflict(message) => AppError::Invalid {
+            field: String::new(),
+            message,
+        },
         StoreError::Internal(detail) => {
             tracing::error!(%detail, "storage failure");
             AppError::Internal
@@ -35,14 +37,16 @@ pub fn app_error(err: StoreError) -> AppError {
 }
 
 impl ServerBackend {
+    /// Creates a map from a template, owned by `owner` (none: only admins reach it).
     pub async fn create(
         &self,
+        owner: Option<UserId>,
         template: Template,
         title: Option<Name>,
     ) -> Result<MapId, StoreError> {
         let id = MapId::from_uuid(Uuid::new_v4());
         let map = template.build(id, title, now_millis(), &mut Uuid::new_v4);
-        self.db.insert_map(map).await?;
+        self.db.insert_map(map, owner).await?;
         Ok(id)
     }
 
@@ -51,10 +55,11 @@ impl ServerBackend {
         id: MapId,
         since: Option<Rev>,
         ops: Vec<Op>,
+        author: String,
     ) -> Result<SyncReply, AppError> {
         let submitted = self
             .rooms
-            .submit(id, ops, ANONYMOUS)
+            .submit(id, ops, &author)
             .await
             .map_err(app_error)?;
         let log = match since {
@@ -82,15 +87,25 @@ impl ServerBackend {
 }
 
 impl Backend for ServerBackend {
-    fn list_maps(&self) -> BackendFuture<'_, Vec<MapSummary>> {
-        Box::pin(async move { self.db.list_maps().await.map_err(app_error) })
+    fn list_maps(&self, user: &User) -> BackendFuture<'_, Vec<MapSummary>> {
+        let visible_to = (!user.is_admin).then_some(user.id);
+        Box::pin(async move { self.db.list_maps(visible_to).await.map_err(app_error) })
     }
 
-    fn create_map(&self, template: Template, title: Option<Name>) -> BackendFuture<'_, MapId> {
-        Box::pin(async move { self.create(template, title).await.map_err(app_error) })
+    fn create_map(
+        &self,
+        owner: UserId,
+        template: Template,
+        title: Option<Name>,
+    ) -> BackendFuture<'_, MapId> {
+        Box::pin(async move {
+            self.create(Some(owner), template, title)
+                .await
+                .map_err(app_error)
+        })
     }
 
-    fn duplicate_map(&self, id: MapId, title: Name) -> BackendFuture<'_, MapId> {
+    fn duplicate_map(&self, owner: UserId, id: MapId, title: Name) -> BackendFuture<'_, MapId> {
         Box::pin(async move {
             let source = self.rooms.snapshot(id).await.map_err(app_error)?;
             let mut copy = source.map;
@@ -100,7 +115,10 @@ impl Backend for ServerBackend {
             copy.created_at = now;
             copy.updated_at = now;
             let new_id = copy.id;
-            self.db.insert_map(copy).await.map_err(app_error)?;
+            self.db
+                .insert_map(copy, Some(owner))
+                .await
+                .map_err(app_error)?;
             Ok(new_id)
         })
     }
@@ -118,8 +136,9 @@ impl Backend for ServerBackend {
         id: MapId,
         since: Option<Rev>,
         ops: Vec<Op>,
+        author: String,
     ) -> BackendFuture<'_, SyncReply> {
-        Box::pin(self.sync(id, since, ops))
+        Box::pin(self.sync(id, since, ops, author))
     }
 
     fn history(

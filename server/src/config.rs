@@ -27,6 +27,14 @@ pub enum Command {
     Restore { file: PathBuf },
     /// Bring the database's schema up to date, then exit.
     Migrate,
+    /// Create an admin account. The password is read from WAYMARK_ADMIN_PASSWORD, or from the
+    /// first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, clap::Args)]
@@ -62,6 +70,22 @@ pub struct Config {
     #[arg(long, env = "WAYMARK_LOG", default_value = "info", global = true)]
     pub log: String,
 
+    /// The address people reach Waymark at, e.g. `https://maps.example.com`, when it is
+    /// served through a proxy. Requests from other origins are refused, and with `https`
+    /// cookies are marked Secure.
+    #[arg(long, env = "WAYMARK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Origins allowed to show read-only embeds in a frame, comma-separated
+    /// (e.g. `https://intranet.example.com`). Every other page refuses to be framed.
+    #[arg(
+        long,
+        env = "WAYMARK_EMBED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub embed_origins: Vec<String>,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -81,5 +105,66 @@ impl Config {
     /// Held by a running server, so `restore` can tell it must not touch the database.
     pub fn lock_path(&self) -> PathBuf {
         self.data_dir.join("waymark.lock")
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing more.
+pub fn parse_origin(raw: &str) -> Result<String, String> {
+    let raw = raw.trim().trim_end_matches('/');
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| format!("{raw:?} is not an origin like https://example.com"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !matches!(scheme, "http" | "https") || !host_ok {
+        return Err(format!("{raw:?} is not an origin like https://example.com"));
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+impl Config {
+    /// The site settings the router needs, checked.
+    pub fn site(&self) -> Result<crate::router::SiteConfig, String> {
+        let public_origin = self.public_url.as_deref().map(parse_origin).transpose()?;
+        let embed_origins = self
+            .embed_origins
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| parse_origin(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::router::SiteConfig {
+            secure_cookies: public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://")),
+            public_origin,
+            embed_origins,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_checked() {
+        assert_eq!(
+            parse_origin("https://Intranet.Example.com/").unwrap(),
+            "https://intranet.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "intranet.example.com",
+            "javascript://x",
+            "https://a.com/path",
+            "https://a.com; script-src *",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! small pool of read-only connections. Callers reach both through async methods that never
 //! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
 
+pub mod accounts;
 mod history;
 mod maps;
 mod writer;
@@ -24,6 +25,10 @@ pub use writer::{Pending, Writer};
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    /// The change would break a rule of the data (an email already used, a map's last owner
+    /// removed); the message says which, for the person who asked.
+    #[error("{0}")]
+    Conflict(String),
     #[error("storage failure: {0}")]
     Internal(String),
 }
@@ -74,6 +79,7 @@ pub(crate) fn rev_column(value: i64) -> app::domain::ids::Rev {
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_history.sql"),
+    include_str!("../migrations/003_accounts.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -272,7 +278,21 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables, ["maps", "ops", "snapshots", "versions"]);
+        assert_eq!(
+            tables,
+            [
+                "invites",
+                "map_members",
+                "maps",
+                "ops",
+                "sessions",
+                "share_grants",
+                "share_links",
+                "snapshots",
+                "users",
+                "versions"
+            ]
+        );
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();

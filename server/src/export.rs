@@ -7,17 +7,20 @@ mod raster;
 mod svg;
 mod table;
 
-use app::domain::ids::MapId;
+use app::api::auth::{Caller, User};
+use app::api::ctx::Accounts;
+use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::accounts::ServerAccounts;
 use crate::backend::ServerBackend;
 use crate::clock::now_millis;
 use crate::db::StoreError;
@@ -45,6 +48,7 @@ impl From<StoreError> for Failure {
     fn from(err: StoreError) -> Failure {
         match err {
             StoreError::NotFound => Failure(StatusCode::NOT_FOUND, "no such map".into()),
+            StoreError::Conflict(message) => Failure(StatusCode::CONFLICT, message),
             StoreError::Internal(detail) => {
                 tracing::error!(%detail, "storage failure during an export or import");
                 Failure(
@@ -93,15 +97,35 @@ fn file(content_type: &'static str, name: String, body: impl Into<axum::body::Bo
     (headers, body.into()).into_response()
 }
 
+/// The signed-in user, or a 401.
+fn user(caller: Option<Extension<Caller>>) -> Result<User, Failure> {
+    caller
+        .and_then(|Extension(caller)| caller.user)
+        .ok_or_else(|| Failure(StatusCode::UNAUTHORIZED, "please sign in".into()))
+}
+
 /// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid` or `csv`.
+/// Anyone who may view the map may export it.
 async fn download(
     State(backend): State<ServerBackend>,
+    State(accounts): State<ServerAccounts>,
+    caller: Option<Extension<Caller>>,
     Path((raw_id, format)): Path<(String, String)>,
     Query(options): Query<ImageOptions>,
 ) -> Result<Response, Failure> {
-    let id: MapId = raw_id
-        .parse()
-        .map_err(|_| Failure(StatusCode::NOT_FOUND, "no such map".into()))?;
+    let user = user(caller)?;
+    let not_found = || Failure(StatusCode::NOT_FOUND, "no such map".into());
+    let id: MapId = raw_id.parse().map_err(|_| not_found())?;
+    match accounts.role(&user, id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(not_found()),
+        Err(_) => {
+            return Err(Failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side".into(),
+            ))
+        }
+    }
     let map = backend.rooms.snapshot(id).await?.map;
     let name = |extension| file_name(map.title.as_str(), extension);
     let response = match format.as_str() {
@@ -171,21 +195,26 @@ async fn download(
 
 /// `POST /maps/import`: a map file as the JSON body, or as the `file` field of a form upload.
 /// A form gets redirected to the new map; an API client gets `{ "id": … }`.
-async fn import(State(backend): State<ServerBackend>, request: Request) -> Response {
+async fn import(
+    State(backend): State<ServerBackend>,
+    caller: Option<Extension<Caller>>,
+    request: Request,
+) -> Response {
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let body = if is_form {
-        form_file(request).await
-    } else {
-        json_body(request).await
-    };
-    let result = match body {
-        Ok(bytes) => create_from(&backend, &bytes).await,
-        Err(failure) => Err(failure),
-    };
+    let result = async {
+        let owner = user(caller)?;
+        let bytes = if is_form {
+            form_file(request).await
+        } else {
+            json_body(request).await
+        }?;
+        create_from(&backend, owner.id, &bytes).await
+    }
+    .await;
     match (result, is_form) {
         (Ok(id), true) => Redirect::to(&format!("/maps/{id}")).into_response(),
         (Ok(id), false) => {
@@ -228,7 +257,11 @@ async fn form_file(request: Request) -> Result<Bytes, Failure> {
     ))
 }
 
-async fn create_from(backend: &ServerBackend, bytes: &[u8]) -> Result<MapId, Failure> {
+async fn create_from(
+    backend: &ServerBackend,
+    owner: UserId,
+    bytes: &[u8],
+) -> Result<MapId, Failure> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         Failure(
             StatusCode::BAD_REQUEST,
@@ -247,7 +280,7 @@ async fn create_from(backend: &ServerBackend, bytes: &[u8]) -> Result<MapId, Fai
     map.created_at = now;
     map.updated_at = now;
     let id = map.id;
-    backend.db.insert_map(map).await?;
+    backend.db.insert_map(map, Some(owner)).await?;
     Ok(id)
 }
 

@@ -9,6 +9,10 @@
 
 use std::time::Duration;
 
+use app::api::auth::{Caller, SHARE_COOKIE};
+use app::api::ctx::Accounts;
+use app::domain::access::Role;
+use app::domain::ids::LinkId;
 use app::domain::ids::MapId;
 use app::domain::ids::Rev;
 use app::domain::protocol::{
@@ -16,16 +20,21 @@ use app::domain::protocol::{
     MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{timeout, Instant};
 use tracing::Instrument;
 
+use crate::auth::cookie;
 use crate::db::StoreError;
 use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
+use crate::router::AppState;
 
 /// How long a new connection has to say `Hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,30 +63,66 @@ const RETRY_MS: u32 = 1000;
 /// …and when the server is restarting, long enough for it to come back.
 const RESTART_RETRY_MS: u32 = 3000;
 
-/// `GET /ws/maps/{id}`: upgrades to a live-editing session on an existing map.
+/// How a connection may use the map.
+#[derive(Clone, Debug)]
+pub struct Access {
+    /// Viewers and share-link visitors follow the map but cannot change it.
+    pub read_only: bool,
+    /// The share link the connection came through, so revoking it can end the connection.
+    pub link: Option<LinkId>,
+    /// The account name to show; visitors without an account use the name they give.
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LiveQuery {
+    /// A share link's token, for visitors without an account.
+    share: Option<String>,
+}
+
+/// `GET /ws/maps/{id}`: upgrades to a live-editing session on a map the caller may see.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     Path(raw_id): Path<String>,
-    State(rooms): State<Rooms>,
-    State(limits): State<LiveLimits>,
+    Query(query): Query<LiveQuery>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    State(state): State<AppState>,
 ) -> Response {
     let Ok(id) = raw_id.parse::<MapId>() else {
         return (StatusCode::NOT_FOUND, "no such map").into_response();
     };
-    match rooms.snapshot(id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => return (StatusCode::NOT_FOUND, "no such map").into_response(),
-        Err(StoreError::Internal(detail)) => {
-            tracing::error!(%detail, "cannot open a map for a live session");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    let user = caller.and_then(|Extension(caller)| caller.user);
+    let access = match (user, query.share) {
+        (Some(user), _) => match state.accounts.role(&user, id).await {
+            Ok(Some(role)) => Access {
+                read_only: role < Role::Editor,
+                link: None,
+                name: Some(user.name),
+            },
+            Ok(None) => return (StatusCode::NOT_FOUND, "no such map").into_response(),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        (None, Some(token)) => {
+            let grant = cookie(&headers, SHARE_COOKIE);
+            match state.accounts.open_share(token, grant).await {
+                Ok((map, link)) if map == id => Access {
+                    read_only: true,
+                    link: Some(link),
+                    name: None,
+                },
+                _ => return (StatusCode::NOT_FOUND, "no such map").into_response(),
+            }
         }
-    }
+        (None, None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+    };
+    let (rooms, limits) = (state.rooms, state.live_limits);
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
     // between is answered with an error frame below.
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
-            run(rooms, limits, id, sink, stream).await;
+            run(rooms, limits, id, access, sink, stream).await;
         })
 }
 
@@ -151,8 +196,14 @@ fn parse(frame: Option<Result<Message, axum::Error>>) -> Option<Incoming> {
 }
 
 /// Runs one connection until it closes.
-pub async fn run<S, R>(rooms: Rooms, limits: LiveLimits, map: MapId, mut sink: S, mut stream: R)
-where
+pub async fn run<S, R>(
+    rooms: Rooms,
+    limits: LiveLimits,
+    map: MapId,
+    access: Access,
+    mut sink: S,
+    mut stream: R,
+) where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
@@ -169,7 +220,9 @@ where
             protocol,
             since,
             name,
-        })) if protocol == PROTOCOL_VERSION => (since, clean_name(&name)),
+        })) if protocol == PROTOCOL_VERSION => {
+            (since, clean_name(access.name.as_deref().unwrap_or(&name)))
+        }
         Ok(Incoming::Msg(ClientMsg::Hello { protocol, .. })) => {
             let reason = format!("protocol {protocol} is not spoken here (this server speaks {PROTOCOL_VERSION}); reload the page");
             let _ = send(
@@ -220,6 +273,7 @@ where
         id: membership.session,
         author: name,
         budget: Budget::new(limits),
+        access,
     };
     async move {
         tracing::debug!(name = %session.author, "joined");
@@ -257,6 +311,7 @@ fn push_frame(frames: &mut Vec<Message>, frame: Message) {
 }
 
 const RESTARTING: &str = "the server is restarting";
+const REVOKED: &str = "this share link was revoked";
 
 /// A joined connection.
 struct Session {
@@ -266,6 +321,7 @@ struct Session {
     /// The name its operations are logged under.
     author: String,
     budget: Budget,
+    access: Access,
 }
 
 impl Session {
@@ -383,6 +439,10 @@ impl Session {
             Ok(RoomEvent::Peers(peers)) => ServerMsg::Peers {
                 peers: peers.to_vec(),
             },
+            Ok(RoomEvent::Revoked(link)) if self.access.link == Some(link) => {
+                return Err(REVOKED.into());
+            }
+            Ok(RoomEvent::Revoked(_)) => return Ok(None),
             // This connection fell behind the room's events: resend from where it was.
             Err(RecvError::Lagged(_)) => match self.rooms.catch_up(self.map, *last_sent).await {
                 Ok(CatchUp::Log(log)) => {
@@ -415,6 +475,9 @@ impl Session {
                 self.rooms.set_focus(self.map, self.id, focus);
                 Vec::new()
             }
+            ClientMsg::Submit { .. } if self.access.read_only => {
+                error("you can view this map but not change it".into())
+            }
             ClientMsg::Submit { ops } => {
                 if ops.len() > MAX_OPS_PER_MESSAGE {
                     return error(format!(
@@ -436,6 +499,7 @@ impl Session {
                         rejected.chain(known).collect()
                     }
                     Err(StoreError::NotFound) => error("this map was deleted".into()),
+                    Err(StoreError::Conflict(message)) => error(message),
                     Err(StoreError::Internal(detail)) => {
                         tracing::error!(%detail, "cannot apply operations");
                         error("the server could not save that; it will be sent again".into())

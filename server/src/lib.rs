@@ -4,6 +4,8 @@
 // Leptos view types nest deeply; the default limit is too low for the editor page.
 #![recursion_limit = "256"]
 
+pub mod accounts;
+pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;

@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { file } => restore(&config, &file),
+        Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
         Command::Migrate => {
             let path = config.database_path();
             db::Db::open(&path).with_context(|| format!("cannot migrate {}", path.display()))?;
@@ -61,8 +62,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             config.data_dir.display()
         );
     }
+    let site = config.site().map_err(anyhow::Error::msg)?;
     let path = config.database_path();
-    let service = Service::open(&path, &config.site_dir)
+    let service = Service::open(&path, &config.site_dir, site)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))?;
     service
@@ -108,6 +110,43 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&staged, &target).context("cannot move the restored database into place")?;
     tracing::info!(from = %file.display(), schema, "database restored; start Waymark to use it");
+    Ok(())
+}
+
+async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+    use app::api::auth::{check_password, parse_email, User};
+    use app::domain::ids::UserId;
+    use app::domain::text::Name;
+
+    let email = parse_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = Name::parse(name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
+    let password = match std::env::var("WAYMARK_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password")?;
+            line.trim_end_matches(['\n', '\r']).to_owned()
+        }
+    };
+    check_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = config.database_path();
+    let (db, _) = db::Db::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let hash = server::auth::hash_password(password).await?;
+    let user = User {
+        id: UserId::from_uuid(uuid::Uuid::new_v4()),
+        email,
+        name: name.to_string(),
+        is_admin: true,
+    };
+    let stored = user.clone();
+    db.writer()
+        .write(move |conn| {
+            db::accounts::insert_user(conn, &stored, &hash, server::clock::now_millis())
+        })
+        .await?;
+    tracing::info!(email = %user.email, "admin account created");
     Ok(())
 }
 

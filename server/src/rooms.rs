@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use app::api::maps::{Known, MapSnapshot, Rejection};
 use app::domain::edit::Op;
-use app::domain::ids::{MapId, Rev};
+use app::domain::ids::{LinkId, MapId, Rev};
 use app::domain::map::JourneyMap;
 use app::domain::protocol::{applied_json, Focus, Peer, SessionId, PALETTE};
 use app::domain::sync::{Authority, Logged, Outcome};
@@ -46,6 +46,8 @@ pub enum RoomEvent {
     },
     /// The people on the map changed.
     Peers(Arc<Vec<Peer>>),
+    /// A share link was revoked: connections through it must end.
+    Revoked(LinkId),
 }
 
 /// What became of a batch of submitted operations.
@@ -339,6 +341,12 @@ impl Rooms {
         if changed {
             announce_peers(&room);
         }
+    }
+
+    /// Ends every live connection to `map` made through share link `link`.
+    pub fn revoke_link(&self, map: MapId, link: LinkId) {
+        let room = self.room(map);
+        let _nobody_listening = room.events.send(RoomEvent::Revoked(link));
     }
 
     pub fn leave(&self, id: MapId, session: SessionId) {

@@ -23,6 +23,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::ServerAccounts;
+use crate::auth::{self, Throttle};
 use crate::backend::ServerBackend;
 use crate::export;
 use crate::hub::{self, LiveLimits};
@@ -31,21 +33,45 @@ use crate::rooms::Rooms;
 /// Largest request body accepted. A sync of the maximum batch of long card texts fits.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// How the site is reached, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct SiteConfig {
+    /// `scheme://host[:port]` the site is served at, when set; requests claiming another
+    /// origin are refused. Unset, the request's own `Host` is trusted.
+    pub public_origin: Option<String>,
+    /// Mark cookies `Secure` (the public origin is HTTPS).
+    pub secure_cookies: bool,
+    /// Origins allowed to show `/embed/…` pages in a frame.
+    pub embed_origins: Vec<String>,
+}
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: ServerBackend,
+    pub accounts: ServerAccounts,
     pub rooms: Rooms,
     pub live_limits: LiveLimits,
+    pub site: Arc<SiteConfig>,
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, backend: ServerBackend) -> AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        backend: ServerBackend,
+        site: SiteConfig,
+    ) -> AppState {
         AppState {
             leptos_options,
+            accounts: ServerAccounts {
+                db: backend.db.clone(),
+                rooms: backend.rooms.clone(),
+                throttle: Throttle::default(),
+            },
             rooms: backend.rooms.clone(),
             backend,
             live_limits: LiveLimits::default(),
+            site: Arc::new(site),
         }
     }
 }
@@ -64,7 +90,10 @@ pub async fn listen(addr: SocketAddr) -> std::io::Result<TapIo<TcpListener, fn(&
 }
 
 pub fn router(state: AppState) -> Router {
-    let ctx = ServerCtx(Arc::new(state.backend.clone()));
+    let ctx = ServerCtx {
+        backend: Arc::new(state.backend.clone()),
+        accounts: Arc::new(state.accounts.clone()),
+    };
     let provide = move || provide_context(ctx.clone());
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -87,6 +116,18 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/maps/{id}", get(hub::upgrade))
         .merge(files)
         .merge(pages)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

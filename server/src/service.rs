@@ -15,7 +15,7 @@ use leptos::config::LeptosOptions;
 use crate::backend::ServerBackend;
 use crate::db::{Db, OpenError, StoreError};
 use crate::rooms::Rooms;
-use crate::router::{listen, router, AppState};
+use crate::router::{listen, router, AppState, SiteConfig};
 
 pub struct Service {
     pub state: AppState,
@@ -38,7 +38,11 @@ pub enum ServeError {
 
 impl Service {
     /// Opens (and migrates) the database; a new one gets an example map to start from.
-    pub async fn open(database: &Path, site_dir: &Path) -> Result<Service, ServeError> {
+    pub async fn open(
+        database: &Path,
+        site_dir: &Path,
+        site: SiteConfig,
+    ) -> Result<Service, ServeError> {
         let path = database.to_owned();
         // Opening migrates the schema: blocking work, kept off the async executor.
         let (db, fresh) = tokio::task::spawn_blocking(move || Db::open(&path))
@@ -50,7 +54,7 @@ impl Service {
         };
         if fresh {
             backend
-                .create(Template::CustomerJourney, None)
+                .create(None, Template::CustomerJourney, None)
                 .await
                 .map_err(ServeError::Seed)?;
         }
@@ -60,7 +64,7 @@ impl Service {
             .site_pkg_dir(Arc::<str>::from("pkg"))
             .build();
         Ok(Service {
-            state: AppState::new(leptos_options, backend),
+            state: AppState::new(leptos_options, backend, site),
             db,
         })
     }
@@ -79,13 +83,16 @@ impl Service {
         on_listening(listener.local_addr()?);
         let rooms = self.state.rooms.clone();
         let app = router(self.state);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: closing live sessions, finishing requests");
-                rooms.shut_down();
-            })
-            .await?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing live sessions, finishing requests");
+            rooms.shut_down();
+        })
+        .await?;
         self.db.flush().await.map_err(ServeError::Flush)?;
         tracing::info!("every write is saved; goodbye");
         Ok(())

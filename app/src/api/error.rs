@@ -9,8 +9,14 @@ use crate::domain::text::FieldError;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
+    #[error("please sign in")]
+    Unauthenticated,
+    #[error("you don't have access to do that")]
+    Forbidden,
     #[error("that map doesn't exist (it may have been deleted)")]
     NotFound,
+    #[error("too many attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("too much at once: {0}")]
@@ -32,6 +38,9 @@ impl AppError {
     /// The HTTP status a response carrying this error should have.
     pub fn http_status(&self) -> u16 {
         match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::TooManyRequests(_) => 429,
             AppError::NotFound => 404,
             AppError::Invalid { .. } => 400,
             AppError::TooLarge(_) => 413,

@@ -33,38 +33,38 @@ pub struct Version {
 /// The newest changes before revision `before` (or the newest of all), newest first.
 #[server]
 pub async fn map_history(id: MapId, before: Option<Rev>) -> Result<Vec<HistoryEntry>, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Viewer).await?;
     backend()?.history(id, before, HISTORY_PAGE).await
 }
 
 /// The map as it was right after revision `rev`.
 #[server]
 pub async fn map_at(id: MapId, rev: Rev) -> Result<MapSnapshot, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Viewer).await?;
     backend()?.map_at(id, rev).await
 }
 
 /// Names revision `rev` of a map.
 #[server]
-pub async fn name_version(
-    id: MapId,
-    rev: Rev,
-    name: String,
-    author: String,
-) -> Result<Version, AppError> {
-    use crate::api::ctx::backend;
-    use crate::domain::protocol::clean_name;
+pub async fn name_version(id: MapId, rev: Rev, name: String) -> Result<Version, AppError> {
+    use crate::api::ctx::{author_name, authorize, backend};
+    use crate::domain::access::Role;
     use crate::domain::text::Name;
 
+    authorize(id, Role::Editor).await?;
     let name = Name::parse(&name).map_err(|e| AppError::invalid("name", e))?;
-    backend()?
-        .name_version(id, rev, name, clean_name(&author))
-        .await
+    backend()?.name_version(id, rev, name, author_name()).await
 }
 
 /// A map's named versions, newest first.
 #[server]
 pub async fn list_versions(id: MapId) -> Result<Vec<Version>, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Viewer).await?;
     backend()?.list_versions(id).await
 }

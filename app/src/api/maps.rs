@@ -56,17 +56,19 @@ pub struct SyncReply {
 
 #[server]
 pub async fn list_maps() -> Result<Vec<MapSummary>, AppError> {
-    use crate::api::ctx::backend;
-    backend()?.list_maps().await
+    use crate::api::ctx::{backend, require_user};
+    let user = require_user()?;
+    backend()?.list_maps(&user).await
 }
 
 /// Creates a map from a template and, for a plain form post, redirects to it.
 #[server]
 pub async fn create_map(template: String, title: String) -> Result<MapId, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{backend, require_user};
     use crate::domain::template::Template;
     use crate::domain::text::Name;
 
+    let user = require_user()?;
     let template = Template::from_key(&template).ok_or_else(|| AppError::Invalid {
         field: "template".into(),
         message: "unknown template".into(),
@@ -75,55 +77,69 @@ pub async fn create_map(template: String, title: String) -> Result<MapId, AppErr
         "" => None,
         raw => Some(Name::parse(raw).map_err(|e| AppError::invalid("title", e))?),
     };
-    let id = backend()?.create_map(template, title).await?;
+    let id = backend()?.create_map(user.id, template, title).await?;
     leptos_axum::redirect(&format!("/maps/{id}"));
     Ok(id)
 }
 
 #[server]
 pub async fn rename_map(id: MapId, title: String) -> Result<(), AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{author_name, authorize, backend};
+    use crate::domain::access::Role;
     use crate::domain::edit::Edit;
     use crate::domain::text::Name;
 
+    authorize(id, Role::Editor).await?;
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
     let op = Op {
         id: OpId::from_uuid(uuid::Uuid::new_v4()),
         edit: Edit::RenameMap { title },
     };
-    backend()?.sync_map(id, None, vec![op]).await?;
+    backend()?
+        .sync_map(id, None, vec![op], author_name())
+        .await?;
     Ok(())
 }
 
 #[server]
 pub async fn duplicate_map(id: MapId, title: String) -> Result<MapId, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
     use crate::domain::text::Name;
 
+    let owner = authorize(id, Role::Viewer).await?;
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
-    backend()?.duplicate_map(id, title).await
+    backend()?.duplicate_map(owner, id, title).await
 }
 
 #[server]
 pub async fn delete_map(id: MapId) -> Result<(), AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Owner).await?;
     backend()?.delete_map(id).await
 }
 
 #[server]
 pub async fn load_map(id: MapId) -> Result<MapSnapshot, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Viewer).await?;
     backend()?.load_map(id).await
 }
 
 /// Submits the browser's pending operations and returns the log after `since`.
 #[server(input = Json)]
 pub async fn sync_map(id: MapId, since: Rev, ops: Vec<Op>) -> Result<SyncReply, AppError> {
-    use crate::api::ctx::backend;
+    use crate::api::ctx::{author_name, authorize, backend};
+    use crate::domain::access::Role;
+    authorize(id, Role::Editor).await?;
     if ops.len() > MAX_OPS_PER_SYNC {
         return Err(AppError::TooLarge(format!(
             "at most {MAX_OPS_PER_SYNC} operations per request"
         )));
     }
-    backend()?.sync_map(id, Some(since), ops).await
+    backend()?
+        .sync_map(id, Some(since), ops, author_name())
+        .await
 }

@@ -73,6 +73,14 @@ id_type!(
     CommentId
 );
 id_type!(
+    /// A person with an account.
+    UserId
+);
+id_type!(
+    /// A read-only share link.
+    LinkId
+);
+id_type!(
     /// An operation. Lets the server recognise a resent operation and apply it only once.
     OpId
 );

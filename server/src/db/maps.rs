@@ -1,8 +1,9 @@
 //! Maps and their operation logs.
 
 use app::api::maps::MapSummary;
+use app::domain::access::Role;
 use app::domain::edit::{apply, Edit, Op};
-use app::domain::ids::{MapId, OpId, Rev};
+use app::domain::ids::{MapId, OpId, Rev, UserId};
 use app::domain::map::JourneyMap;
 use app::domain::sync::Logged;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -44,8 +45,12 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(StoreError::internal)
 }
 
-/// Inserts a new map at revision 0.
-pub fn insert_map(conn: &Connection, map: &JourneyMap) -> Result<(), StoreError> {
+/// Inserts a new map at revision 0, owned by `owner` when given.
+pub fn insert_map(
+    conn: &Connection,
+    map: &JourneyMap,
+    owner: Option<UserId>,
+) -> Result<(), StoreError> {
     let record = MapRecord::of(map, Rev(0));
     conn.execute(
         "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at)
@@ -62,6 +67,9 @@ pub fn insert_map(conn: &Connection, map: &JourneyMap) -> Result<(), StoreError>
         "INSERT INTO snapshots (map_id, rev, map) VALUES (?1, 0, ?2)",
         params![record.id.to_string(), to_json(map)?],
     )?;
+    if let Some(owner) = owner {
+        crate::db::accounts::set_member(conn, map.id, owner, Some(Role::Owner))?;
+    }
     Ok(())
 }
 
@@ -112,12 +120,14 @@ pub fn append_ops(
     Ok(())
 }
 
-/// Every map, most recently edited first.
-pub fn list_maps(conn: &Connection) -> Result<Vec<MapSummary>, StoreError> {
+/// The maps `user` may see (every map with `None`), most recently edited first.
+pub fn list_maps(conn: &Connection, user: Option<UserId>) -> Result<Vec<MapSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, stage_count, updated_at FROM maps ORDER BY updated_at DESC, id",
+        "SELECT id, title, stage_count, updated_at FROM maps
+         WHERE ?1 IS NULL OR id IN (SELECT map_id FROM map_members WHERE user_id = ?1)
+         ORDER BY updated_at DESC, id",
     )?;
-    let rows = stmt.query_map([], |row| {
+    let rows = stmt.query_map([user.map(|u| u.to_string())], |row| {
         Ok((
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
@@ -251,8 +261,9 @@ fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
 }
 
 impl Db {
-    pub async fn list_maps(&self) -> Result<Vec<MapSummary>, StoreError> {
-        self.read(list_maps).await
+    /// The maps `user` may see (every map with `None`).
+    pub async fn list_maps(&self, user: Option<UserId>) -> Result<Vec<MapSummary>, StoreError> {
+        self.read(move |conn| list_maps(conn, user)).await
     }
 
     pub async fn load_map(&self, id: MapId) -> Result<StoredMap, StoreError> {
@@ -263,9 +274,13 @@ impl Db {
         self.read(move |conn| log_since(conn, id, since)).await
     }
 
-    pub async fn insert_map(&self, map: JourneyMap) -> Result<(), StoreError> {
+    pub async fn insert_map(
+        &self,
+        map: JourneyMap,
+        owner: Option<UserId>,
+    ) -> Result<(), StoreError> {
         self.writer()
-            .write(move |conn| insert_map(conn, &map))
+            .write(move |conn| insert_map(conn, &map, owner))
             .await
     }
 

@@ -58,7 +58,7 @@ async fn pages_render_the_map_on_the_server() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::CustomerJourney).await;
-    let app = disk.router(backend);
+    let app = disk.router(backend).await;
 
     let home = get(&app, "/").await;
     assert_eq!(home.status, StatusCode::OK);
@@ -88,7 +88,7 @@ async fn pages_render_the_map_on_the_server() {
 #[tokio::test]
 async fn a_map_is_created_loaded_and_edited_over_http() {
     let disk = Disk::new();
-    let app = disk.router(disk.open());
+    let app = disk.router(disk.open()).await;
 
     let created = post_form(&app, CreateMap::PATH, "template=blank&title=Over+HTTP").await;
     assert!(
@@ -125,7 +125,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::Blank).await;
-    let app = disk.router(backend.clone());
+    let app = disk.router(backend.clone()).await;
     let before = backend.rooms.snapshot(id).await.unwrap();
 
     let unknown = post_form(&app, CreateMap::PATH, "template=nonsense&title=").await;
@@ -192,5 +192,5 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     );
 
     assert_eq!(backend.rooms.snapshot(id).await.unwrap(), before);
-    assert_eq!(backend.db.list_maps().await.unwrap().len(), 1);
+    assert_eq!(backend.db.list_maps(None).await.unwrap().len(), 1);
 }

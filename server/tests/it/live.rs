@@ -177,8 +177,15 @@ async fn a_restart_between_acknowledgement_and_reconnect_loses_nothing() {
 #[tokio::test]
 async fn presence_shows_who_is_here_and_what_they_edit() {
     let (_disk, server, id, map) = setup().await;
-    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
-    let (mut bob, _) = Client::connect(&server, id, Rev(0), "Bob").await;
+    // Both connect with the same (admin) account; the sessions tell them apart.
+    let session = |welcome: ServerMsg| match welcome {
+        ServerMsg::Welcome { session, .. } => session,
+        other => panic!("expected a welcome, got {other:?}"),
+    };
+    let (mut alice, welcome) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let alice_session = session(welcome);
+    let (mut bob, welcome) = Client::connect(&server, id, Rev(0), "Bob").await;
+    let bob_session = session(welcome);
     let card = map.cards()[0].id;
     bob.send(&ClientMsg::Presence {
         focus: Some(Focus::Card(card)),
@@ -186,7 +193,7 @@ async fn presence_shows_who_is_here_and_what_they_edit() {
     .await;
     loop {
         if let ServerMsg::Peers { peers } = alice.next().await {
-            let bob = peers.iter().find(|p| p.name == "Bob");
+            let bob = peers.iter().find(|p| p.session == bob_session);
             if bob.is_some_and(|p| p.focus == Some(Focus::Card(card))) {
                 assert_eq!(peers.len(), 2);
                 assert_ne!(peers[0].colour, peers[1].colour);
@@ -198,7 +205,8 @@ async fn presence_shows_who_is_here_and_what_they_edit() {
     loop {
         if let ServerMsg::Peers { peers } = alice.next().await {
             if peers.len() == 1 {
-                assert_eq!(peers[0].name, "Alice");
+                assert_eq!(peers[0].session, alice_session);
+                assert_eq!(peers[0].name, "Admin", "an account's own name is shown");
                 break;
             }
         }

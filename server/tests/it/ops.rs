@@ -14,7 +14,9 @@ use server::db::{self, Db};
 use server::service::Service;
 use uuid::Uuid;
 
-use crate::support::{new_map, op, Client, Disk};
+use server::router::SiteConfig;
+
+use crate::support::{admin_cookie, new_map, op, Client, Disk};
 
 fn add_card(map: &app::domain::map::JourneyMap, n: usize) -> app::domain::edit::Op {
     op(Edit::AddCard {
@@ -87,8 +89,11 @@ async fn a_backup_taken_during_writes_restores_to_a_consistent_database() {
 async fn shutting_down_during_writes_loses_nothing_acknowledged() {
     let disk = Disk::new();
     let database = disk.path().join("waymark.sqlite");
-    let service = Service::open(&database, disk.path()).await.unwrap();
-    let map = service.state.backend.db.list_maps().await.unwrap()[0].id;
+    let service = Service::open(&database, disk.path(), SiteConfig::default())
+        .await
+        .unwrap();
+    let cookie = admin_cookie(&service.state.backend).await;
+    let map = service.state.backend.db.list_maps(None).await.unwrap()[0].id;
     let template = service.state.rooms.snapshot(map).await.unwrap().map;
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -106,9 +111,10 @@ async fn shutting_down_during_writes_loses_nothing_acknowledged() {
     // Two editors send operations one after another and note each acknowledgement.
     let editors: Vec<_> = (0..2)
         .map(|e| {
-            let template = template.clone();
+            let (template, cookie) = (template.clone(), cookie.clone());
             tokio::spawn(async move {
-                let (mut client, _) = Client::connect_to(addr, map, Rev(0), "Editor").await;
+                let (mut client, _) =
+                    Client::connect_to(addr, map, Rev(0), "Editor", Some(&cookie)).await;
                 let mut acknowledged = Vec::new();
                 let mut goodbye = None;
                 for n in 0.. {

@@ -345,6 +345,6 @@ async fn deleting_a_map_removes_it_and_its_log() {
     backend.rooms.delete(id).await.unwrap();
     assert!(backend.rooms.snapshot(id).await.is_err());
     let restarted = disk.open();
-    assert!(restarted.db.list_maps().await.unwrap().is_empty());
+    assert!(restarted.db.list_maps(None).await.unwrap().is_empty());
     assert!(restarted.db.log_since(id, Rev(0)).await.unwrap().is_empty());
 }

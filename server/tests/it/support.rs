@@ -14,7 +14,7 @@ use leptos::config::LeptosOptions;
 use server::backend::ServerBackend;
 use server::db::Db;
 use server::rooms::Rooms;
-use server::router::{router, AppState};
+use server::router::{router, AppState, SiteConfig};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpStream;
@@ -47,17 +47,86 @@ impl Disk {
         }
     }
 
-    pub fn router(&self, backend: ServerBackend) -> Router {
+    /// The app as a signed-in admin would use it: every request carries an admin's session.
+    pub async fn router(&self, backend: ServerBackend) -> Router {
+        let cookie = admin_cookie(&backend).await;
+        self.bare_router(backend)
+            .layer(axum::middleware::map_request(
+                move |mut request: axum::extract::Request| {
+                    let cookie = cookie.clone();
+                    async move {
+                        if !request.headers().contains_key(axum::http::header::COOKIE) {
+                            if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+                                request
+                                    .headers_mut()
+                                    .insert(axum::http::header::COOKIE, value);
+                            }
+                        }
+                        request
+                    }
+                },
+            ))
+    }
+
+    /// The app as anyone on the network sees it.
+    pub fn bare_router(&self, backend: ServerBackend) -> Router {
         let leptos_options = LeptosOptions::builder()
             .output_name(Arc::<str>::from("waymark"))
             .site_root(Arc::<str>::from(self.path().to_string_lossy().as_ref()))
             .build();
-        router(AppState::new(leptos_options, backend))
+        router(AppState::new(
+            leptos_options,
+            backend,
+            SiteConfig::default(),
+        ))
     }
 }
 
+/// A session cookie (`name=value`) for a new admin account (the first one sets Waymark up).
+pub async fn admin_cookie(backend: &ServerBackend) -> String {
+    use app::api::ctx::Accounts;
+    let accounts = server::accounts::ServerAccounts {
+        db: backend.db.clone(),
+        rooms: backend.rooms.clone(),
+        throttle: server::auth::Throttle::default(),
+    };
+    let email = format!("admin-{}@example.com", Uuid::new_v4());
+    let token = match accounts
+        .set_up(email.clone(), "Admin".into(), "a long password".into())
+        .await
+    {
+        Ok(token) => token,
+        // Set up already: add another admin directly.
+        Err(_) => {
+            let user = app::api::auth::User {
+                id: app::domain::ids::UserId::from_uuid(Uuid::new_v4()),
+                email: email.clone(),
+                name: "Admin".into(),
+                is_admin: true,
+            };
+            let hash = server::auth::hash_password("a long password".into())
+                .await
+                .unwrap();
+            backend
+                .db
+                .writer()
+                .write(move |conn| server::db::accounts::insert_user(conn, &user, &hash, 0))
+                .await
+                .unwrap();
+            accounts
+                .log_in(email, "a long password".into(), "test".into())
+                .await
+                .unwrap()
+        }
+    };
+    format!("{}={token}", app::api::auth::SESSION_COOKIE)
+}
+
 pub async fn new_map(backend: &ServerBackend, template: Template) -> MapId {
-    backend.create(template, None).await.expect("create map")
+    backend
+        .create(None, template, None)
+        .await
+        .expect("create map")
 }
 
 pub fn op(edit: Edit) -> Op {
@@ -85,7 +154,7 @@ impl Disk {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = self.router(backend);
+        let app = self.router(backend).await;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -105,7 +174,7 @@ impl Client {
         since: Rev,
         name: &str,
     ) -> (Client, ServerMsg) {
-        Client::connect_to(server.addr, map, since, name).await
+        Client::connect_to(server.addr, map, since, name, None).await
     }
 
     pub async fn connect_to(
@@ -113,9 +182,18 @@ impl Client {
         map: MapId,
         since: Rev,
         name: &str,
+        cookie: Option<&str>,
     ) -> (Client, ServerMsg) {
-        let url = format!("ws://{addr}/ws/maps/{map}");
-        let (ws, _) = connect_async(url).await.expect("websocket handshake");
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{addr}/ws/maps/{map}")
+            .into_client_request()
+            .unwrap();
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+        }
+        let (ws, _) = connect_async(request).await.expect("websocket handshake");
         let mut client = Client { ws };
         client
             .send(&ClientMsg::Hello {

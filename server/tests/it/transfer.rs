@@ -158,8 +158,8 @@ async fn every_template_and_a_large_map_round_trip_through_json() {
     }
     let large = large_map();
     ids.push(large.id);
-    backend.db.insert_map(large).await.unwrap();
-    let app = disk.router(backend);
+    backend.db.insert_map(large, None).await.unwrap();
+    let app = disk.router(backend).await;
     for id in ids {
         round_trip(&app, id).await;
     }
@@ -170,7 +170,7 @@ async fn hostile_files_are_refused_and_create_nothing() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::CustomerJourney).await;
-    let app = disk.router(backend.clone());
+    let app = disk.router(backend.clone()).await;
     let good = exported(&app, id).await;
 
     let mut wrong_version = good.clone();
@@ -223,7 +223,7 @@ async fn hostile_files_are_refused_and_create_nothing() {
         assert!(text.contains(message), "{message:?} not in {text}");
     }
     assert_eq!(
-        backend.db.list_maps().await.unwrap().len(),
+        backend.db.list_maps(None).await.unwrap().len(),
         1,
         "nothing was created"
     );
@@ -234,7 +234,7 @@ async fn a_form_upload_imports_and_redirects() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::ExperienceJourney).await;
-    let app = disk.router(backend.clone());
+    let app = disk.router(backend.clone()).await;
     let file = serde_json::to_string(&exported(&app, id).await).unwrap();
     let boundary = "XBOUNDARYX";
     let body = format!(
@@ -250,7 +250,7 @@ async fn a_form_upload_imports_and_redirects() {
         .unwrap();
     let reply = send(&app, request).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert_eq!(backend.db.list_maps().await.unwrap().len(), 2);
+    assert_eq!(backend.db.list_maps(None).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -258,7 +258,7 @@ async fn every_export_format_is_served() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::CustomerJourney).await;
-    let app = disk.router(backend);
+    let app = disk.router(backend).await;
     let base = format!("/maps/{id}/export");
 
     let svg = get(&app, &format!("{base}/svg")).await;

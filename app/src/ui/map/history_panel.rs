@@ -124,14 +124,9 @@ fn NameVersion(on_named: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, rev, name, author) = (
-            editor.id,
-            editor.rev.get_untracked(),
-            draft.get_untracked(),
-            editor.name.get_untracked(),
-        );
+        let (id, rev, name) = (editor.id, editor.rev.get_untracked(), draft.get_untracked());
         leptos::task::spawn_local(async move {
-            match name_version(id, rev, name, author).await {
+            match name_version(id, rev, name).await {
                 Ok(_) => {
                     draft.set(String::new());
                     error.set(None);

@@ -116,7 +116,11 @@ fn ExportMenu() -> impl IntoView {
     let editor = use_editor();
     let base = format!("/maps/{}/export", editor.id);
     let formats = [
-        ("json", "Map file (JSON)", "To move or back up this map; import it on the home page"),
+        (
+            "json",
+            "Map file (JSON)",
+            "To move or back up this map; import it on the home page",
+        ),
         ("svg", "Picture (SVG)", "Sharp at any size"),
         ("png", "Picture (PNG)", "For slides and chats"),
         ("pdf", "PDF", "For printing and sharing"),
