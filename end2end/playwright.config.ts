@@ -11,9 +11,15 @@ if (!server) {
   throw new Error("WAYMARK_BIN must name the built waymark binary (.ci/test sets it).");
 }
 const dataDir = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
+/** Origins the embed tests frame from; the other one must be refused. */
+export const ALLOWED_EMBEDDER = "http://allowed.test";
+export const ADMIN = { email: "admin@example.com", name: "Ada Admin", password: "correct horse battery" };
+/** A second account, for tests with two people. */
+export const BOB = { email: "bob@example.com", name: "Bob Brown", password: "correct horse battery" };
 
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./tests/global-setup.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
@@ -37,9 +43,14 @@ export default defineConfig({
       ],
     },
     trace: "retain-on-failure",
+    // Signed in as the admin (see global-setup.ts); tests that need someone else make new contexts.
+    storageState: ".auth/admin.json",
   },
   webServer: {
-    command: server,
+    // A fresh installation with its first admin, created from the command line.
+    command:
+      `"${server}" create-admin --email ${ADMIN.email} --name "${ADMIN.name}" && ` +
+      `"${server}" create-admin --email ${BOB.email} --name "${BOB.name}" && exec "${server}" serve`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -50,6 +61,8 @@ export default defineConfig({
       WAYMARK_DATA_DIR: dataDir,
       WAYMARK_SITE_DIR: process.env.WAYMARK_SITE_DIR ?? "../target/site",
       WAYMARK_LOG: "warn",
+      WAYMARK_ADMIN_PASSWORD: ADMIN.password,
+      WAYMARK_EMBED_ORIGINS: ALLOWED_EMBEDDER,
     },
   },
 });

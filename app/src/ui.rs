@@ -3,6 +3,7 @@
 //! Pages load data through resources and render fully on the server; components take plain data
 //! or the `Editor` handle. User text is always rendered as text: there is no `inner_html`.
 
+pub mod account_menu;
 pub mod app;
 pub mod editor;
 pub mod format;

@@ -21,7 +21,8 @@ export { expect };
 export function watchErrors(page: Page, errors: string[]) {
   page.on("pageerror", (err) => errors.push(err.message));
   page.on("console", (msg) => {
-    if (msg.type() === "error" && msg.text().includes("panicked")) {
+    // A Rust panic, or something the page's Content-Security-Policy blocked.
+    if (msg.type() === "error" && /panicked|Content Security Policy/.test(msg.text())) {
       errors.push(msg.text().split("\n").slice(0, 2).join(" "));
     }
   });

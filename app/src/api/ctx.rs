@@ -14,6 +14,28 @@ pub fn respond_not_found() {
     }
 }
 
+/// Sends the page's Content-Security-Policy, allowing scripts only from this site plus the
+/// hydration script carrying this response's nonce. Does nothing in the browser.
+pub fn page_policy() {
+    #[cfg(feature = "ssr")]
+    {
+        let nonce = leptos::nonce::use_nonce()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
+             connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+        );
+        if let (Some(response), Ok(value)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&policy),
+        ) {
+            response.append_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod server_only {
     use std::future::Future;

@@ -120,12 +120,24 @@ pub async fn delete_map(id: MapId) -> Result<(), AppError> {
     backend()?.delete_map(id).await
 }
 
+/// A map opened by someone, with what they may do with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenMap {
+    pub snapshot: MapSnapshot,
+    pub role: crate::domain::access::Role,
+}
+
 #[server]
-pub async fn load_map(id: MapId) -> Result<MapSnapshot, AppError> {
-    use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Viewer).await?;
-    backend()?.load_map(id).await
+pub async fn load_map(id: MapId) -> Result<OpenMap, AppError> {
+    use crate::api::ctx::{accounts, backend, require_user};
+    let user = require_user()?;
+    // Not `authorize`: the page needs the role itself, to offer only what it allows.
+    let role = accounts()?
+        .role(&user, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let snapshot = backend()?.load_map(id).await?;
+    Ok(OpenMap { snapshot, role })
 }
 
 /// Submits the browser's pending operations and returns the log after `since`.

@@ -63,14 +63,16 @@ pub struct SharedMap {
     pub link: LinkId,
 }
 
-fn role(raw: &str) -> Result<Role, AppError> {
+/// A role from a form value.
+pub fn parse_role(raw: &str) -> Result<Role, AppError> {
     Role::from_key(raw).ok_or_else(|| AppError::Invalid {
         field: "role".into(),
         message: "choose viewer, editor or owner".into(),
     })
 }
 
-fn days(raw: Option<u32>) -> Result<Option<u32>, AppError> {
+/// A link's lifetime in days from a form value; 0 or nothing means it never expires.
+pub fn parse_days(raw: Option<u32>) -> Result<Option<u32>, AppError> {
     match raw {
         Some(0) | None => Ok(None),
         Some(days) if days <= MAX_DAYS => Ok(Some(days)),
@@ -95,7 +97,7 @@ pub async fn add_member(map: MapId, email: String, role: String) -> Result<(), A
     use crate::api::auth::parse_email;
     use crate::api::ctx::{accounts, authorize};
     authorize(map, Role::Owner).await?;
-    let (email, role) = (parse_email(&email)?, self::role(&role)?);
+    let (email, role) = (parse_email(&email)?, parse_role(&role)?);
     accounts()?.add_member(map, email, role).await
 }
 
@@ -106,7 +108,7 @@ pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(
     authorize(map, Role::Owner).await?;
     let role = match role.as_str() {
         "" => None,
-        raw => Some(self::role(raw)?),
+        raw => Some(parse_role(raw)?),
     };
     accounts()?.set_member_role(map, user, role).await
 }
@@ -142,7 +144,7 @@ pub async fn create_share_link(
     if let Some(password) = &password {
         check_password(password)?;
     }
-    let days = self::days(days)?;
+    let days = parse_days(days)?;
     accounts()?
         .create_share_link(map, user, label, days, password)
         .await
@@ -166,7 +168,7 @@ pub async fn create_invite(
 
     let offer = match (map, role.as_deref()) {
         (Some(map), Some(raw)) => {
-            let role = self::role(raw)?;
+            let role = parse_role(raw)?;
             (authorize(map, Role::Owner).await?, Some((map, role)))
         }
         (None, _) => (require_admin()?.id, None),
@@ -259,4 +261,18 @@ pub async fn set_admin(user: UserId, admin: bool) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, require_admin};
     require_admin()?;
     accounts()?.set_admin(user, admin).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_values_are_checked() {
+        assert_eq!(parse_role("owner"), Ok(Role::Owner));
+        assert!(parse_role("god").is_err());
+        assert_eq!(parse_days(Some(0)), Ok(None));
+        assert_eq!(parse_days(Some(30)), Ok(Some(30)));
+        assert!(parse_days(Some(MAX_DAYS + 1)).is_err());
+    }
 }

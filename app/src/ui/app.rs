@@ -5,12 +5,16 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::ui::pages::admin::AdminPage;
+use crate::ui::pages::auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
 use crate::ui::pages::home::HomePage;
 use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
+use crate::ui::pages::shared::{EmbedPage, SharePage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    crate::api::ctx::page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -45,6 +49,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/maps/:id") view=MapPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>
+                <Route path=path!("/embed/:token") view=EmbedPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -69,10 +69,32 @@ struct History {
 /// Longest undo history kept.
 const MAX_HISTORY: usize = 200;
 
+/// What this browser may do with the map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub can_edit: bool,
+    /// Manage members and share links (owners).
+    pub can_share: bool,
+    /// The share link this visitor came through (no account).
+    pub share_token: Option<String>,
+}
+
+impl Access {
+    pub fn for_role(role: crate::domain::access::Role) -> Access {
+        use crate::domain::access::Role;
+        Access {
+            can_edit: role >= Role::Editor,
+            can_share: role >= Role::Owner,
+            share_token: None,
+        }
+    }
+}
+
 /// A handle to the editor of one map; cheap to copy into event handlers.
 #[derive(Clone, Copy)]
 pub struct Editor {
     pub id: MapId,
+    pub access: StoredValue<Access>,
     /// The map as the user sees it: confirmed state plus pending edits.
     pub map: RwSignal<JourneyMap>,
     /// The last revision of the server's log this copy has.
@@ -113,19 +135,20 @@ pub fn fresh<T: From<Uuid>>() -> T {
 
 impl Editor {
     /// An editor of a live map; `ui::map::live` connects it.
-    pub fn new(snapshot: MapSnapshot) -> Editor {
-        Editor::with_connection(snapshot, Connection::Connecting)
+    pub fn new(snapshot: MapSnapshot, access: Access) -> Editor {
+        Editor::with_connection(snapshot, Connection::Connecting, access)
     }
 
     /// A read-only copy, e.g. of a past version.
     pub fn read_only(snapshot: MapSnapshot) -> Editor {
-        Editor::with_connection(snapshot, Connection::ReadOnly)
+        Editor::with_connection(snapshot, Connection::ReadOnly, Access::default())
     }
 
-    fn with_connection(snapshot: MapSnapshot, connection: Connection) -> Editor {
+    fn with_connection(snapshot: MapSnapshot, connection: Connection, access: Access) -> Editor {
         let history = RwSignal::new(History::default());
         Editor {
             id: snapshot.map.id,
+            access: StoredValue::new(access),
             map: RwSignal::new(snapshot.map.clone()),
             rev: RwSignal::new(snapshot.rev),
             unsaved: RwSignal::new(0),
@@ -145,8 +168,13 @@ impl Editor {
         }
     }
 
-    pub fn is_read_only(&self) -> bool {
-        self.connection.get_untracked() == Connection::ReadOnly
+    /// Whether this browser may change the map.
+    pub fn can_edit(&self) -> bool {
+        self.access.with_value(|a| a.can_edit)
+    }
+
+    pub fn can_share(&self) -> bool {
+        self.access.with_value(|a| a.can_share)
     }
 
     /// Makes one change, undoable as one step.
@@ -188,7 +216,7 @@ impl Editor {
     /// Applies `edits` locally and queues them; returns the edits that revert them, or `None`
     /// when none applied (the reason is shown as a notice).
     fn perform(&self, edits: Vec<Edit>) -> Option<Vec<Edit>> {
-        if self.is_read_only() {
+        if !self.can_edit() {
             return None;
         }
         let mut reverts: Vec<Vec<Edit>> = Vec::new();

@@ -15,6 +15,7 @@ pub mod map_header;
 pub mod persona_panel;
 pub mod presence;
 pub mod save_status;
+pub mod share_panel;
 pub mod side_panel;
 pub mod stage_header;
 pub mod toolbar;

@@ -1,5 +1,8 @@
 //! One module per page. Pages own their data: they load it and hand plain values down.
 
+pub mod admin;
+pub mod auth_pages;
 pub mod home;
 pub mod map_page;
 pub mod not_found;
+pub mod shared;

@@ -56,14 +56,18 @@ mod browser {
         spawn_local(run(editor, map, wake));
     }
 
-    fn url(map: MapId) -> String {
+    fn url(map: MapId, share: Option<String>) -> String {
         let location = window().location();
         let scheme = match location.protocol().as_deref() {
             Ok("https:") => "wss",
             _ => "ws",
         };
         let host = location.host().unwrap_or_default();
-        format!("{scheme}://{host}/ws/maps/{map}")
+        match share {
+            // Share tokens are hex, safe in a query string as they are.
+            Some(token) => format!("{scheme}://{host}/ws/maps/{map}?share={token}"),
+            None => format!("{scheme}://{host}/ws/maps/{map}"),
+        }
     }
 
     enum Ended {
@@ -140,7 +144,8 @@ mod browser {
         map: MapId,
         wake: &mut mpsc::UnboundedReceiver<Wake>,
     ) -> Ended {
-        let Ok(socket) = WebSocket::open(&url(map)) else {
+        let share = editor.access.with_value(|a| a.share_token.clone());
+        let Ok(socket) = WebSocket::open(&url(map, share)) else {
             return Ended::Lost { was_live: false };
         };
         let (mut up, mut down) = socket.split();

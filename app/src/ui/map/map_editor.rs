@@ -7,7 +7,7 @@ use leptos::wasm_bindgen::JsCast;
 use leptos_meta::Title;
 
 use crate::api::maps::MapSnapshot;
-use crate::ui::editor::Editor;
+use crate::ui::editor::{Access, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::grid::MapGrid;
@@ -16,12 +16,23 @@ use crate::ui::map::map_header::MapHeader;
 use crate::ui::map::side_panel::{Panel, SidePanel, SidePanelView};
 use crate::ui::map::toolbar::Toolbar;
 
+/// The editor of a live map. `embedded` leaves out the app's own chrome (for the embed view).
 #[component]
-pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
+pub fn MapEditor(
+    snapshot: MapSnapshot,
+    access: Access,
+    #[prop(optional)] embedded: bool,
+) -> impl IntoView {
     let id = snapshot.map.id;
-    let editor = Editor::new(snapshot);
+    let can_edit = access.can_edit;
+    let editor = Editor::new(snapshot, access);
     provide_context(editor);
-    provide_context(SidePanel(RwSignal::new(Panel::Personas)));
+    let first_panel = if embedded {
+        Panel::Closed
+    } else {
+        Panel::Personas
+    };
+    provide_context(SidePanel(RwSignal::new(first_panel)));
     let title = move || editor.map.with(|m| m.title.to_string());
 
     // Effects run only in the browser, after hydration.
@@ -44,16 +55,16 @@ pub fn MapEditor(snapshot: MapSnapshot) -> impl IntoView {
 
     view! {
         <Title text=title/>
-        <div class="editor">
+        <div class="editor" class:read-only=!can_edit class:embedded=embedded>
             // Erasing the view types here keeps the page's type shallow enough to compile fast.
-            {view! { <Toolbar/> }.into_any()}
+            {(!embedded).then(|| view! { <Toolbar/> }.into_any())}
             <Notice/>
             <div class="editor-body">
                 <main id="main" class="map-area">
                     {view! { <MapHeader/> }.into_any()}
                     {view! { <MapGrid/> }.into_any()}
                 </main>
-                {view! { <SidePanelView/> }.into_any()}
+                {(!embedded).then(|| view! { <SidePanelView/> }.into_any())}
             </div>
         </div>
     }

@@ -7,6 +7,7 @@ use crate::ui::icons::{Icon, IconButton};
 use crate::ui::map::comments_panel::CommentsPanel;
 use crate::ui::map::history_panel::HistoryPanel;
 use crate::ui::map::persona_panel::PersonaPanel;
+use crate::ui::map::share_panel::SharePanel;
 
 /// What the side panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub enum Panel {
     /// The threads on one item, or with `None` every open thread of the map.
     Comments(Option<Target>),
     History,
+    /// Members, invitations and share links (owners).
+    Share,
 }
 
 /// The side panel's state, shared through context by whatever opens it.
@@ -54,6 +57,7 @@ pub fn SidePanelView() -> impl IntoView {
                     Panel::Personas => view! { <PersonaPanel/> }.into_any(),
                     Panel::Comments(target) => view! { <CommentsPanel target/> }.into_any(),
                     Panel::History => view! { <HistoryPanel/> }.into_any(),
+                    Panel::Share => view! { <SharePanel/> }.into_any(),
                     Panel::Closed => ().into_any(),
                 }}
             </aside>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::domain::map::Evidence;
+use crate::ui::account_menu::AccountMenu;
 use crate::ui::editor::use_editor;
 use crate::ui::icons::{Icon, IconButton, Svg};
 use crate::ui::map::presence::PresenceBar;
@@ -14,6 +15,8 @@ use crate::ui::map::side_panel::{use_side_panel, Panel};
 pub fn Toolbar() -> impl IntoView {
     let editor = use_editor();
     let panel = use_side_panel();
+    // Share-link visitors have no account: no exports, no account menu.
+    let signed_in = editor.access.with_value(|a| a.share_token.is_none());
     let filter_value = move || match editor.evidence_filter.get() {
         None => "all".to_owned(),
         Some(None) => "none".to_owned(),
@@ -102,10 +105,12 @@ pub fn Toolbar() -> impl IntoView {
                     </Show>
                 </button>
                 {panel_button(Panel::History, "History", Icon::Clock)}
+                {editor.can_share().then(|| panel_button(Panel::Share, "Share", Icon::People))}
             </div>
-            <ExportMenu/>
+            {signed_in.then(|| view! { <ExportMenu/> })}
             <PresenceBar/>
             <SaveStatusView/>
+            {signed_in.then(|| view! { <AccountMenu/> })}
         </header>
     }
 }

@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::ui::account_menu::AccountMenu;
 
 use crate::api::error::AppError;
 use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
@@ -43,6 +46,8 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Journey maps"/>
         <header class="topbar">
             <a class="brand" href="/">"Waymark"</a>
+            <span class="spacer"></span>
+            <AccountMenu/>
         </header>
         <main id="main" class="home">
             <h1>"Journey maps"</h1>
@@ -56,6 +61,9 @@ pub fn HomePage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading maps…"</p> }>
                     {move || Suspend::new(async move {
                         match maps.await {
+                            Err(AppError::Unauthenticated) => {
+                                view! { <Redirect path="/login"/> }.into_any()
+                            }
                             Ok(list) if list.is_empty() => view! { <EmptyState/> }.into_any(),
                             Ok(list) => view! { <MapList maps=list actions/> }.into_any(),
                             Err(err) => {

@@ -1,25 +1,28 @@
-//! The map page: loads one map and hands it to the editor.
+//! The map page: loads one map and hands it to the editor, with what the visitor may do.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::error::AppError;
 use crate::api::maps::load_map;
 use crate::domain::ids::MapId;
+use crate::ui::editor::Access;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::not_found::NotFound;
 
 #[component]
 pub fn MapPage() -> impl IntoView {
     let params = use_params_map();
+    let location = use_location();
     let id = move || {
         params
             .read()
             .get("id")
             .and_then(|raw| raw.parse::<MapId>().ok())
     };
-    let snapshot = Resource::new(id, |id| async move {
+    let opened = Resource::new(id, |id| async move {
         match id {
             Some(id) => load_map(id).await,
             None => Err(AppError::NotFound),
@@ -29,9 +32,16 @@ pub fn MapPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading page-loading">"Loading map…"</p> }>
             {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(snapshot) => view! { <MapEditor snapshot/> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                match opened.await {
+                    Ok(open) => {
+                        let access = Access::for_role(open.role);
+                        view! { <MapEditor snapshot=open.snapshot access/> }.into_any()
+                    }
+                    Err(AppError::Unauthenticated) => {
+                        let next = location.pathname.get_untracked();
+                        view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                    }
+                    Err(AppError::NotFound | AppError::Forbidden) => view! { <NotFound/> }.into_any(),
                     Err(err) => {
                         view! {
                             <Title text="Map unavailable"/>

@@ -1,0 +1,212 @@
+//! Signing in: the first-run setup, the sign-in form, one's account, and accepting an invitation.
+//! All plain forms (`ActionForm`), so they work before the page is interactive.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::auth::{
+    current_user, needs_setup, ChangePassword, LogIn, SetUp, MIN_PASSWORD_CHARS,
+};
+use crate::api::sharing::{invite_info, AcceptInvite};
+use crate::ui::format::date_time;
+
+#[component]
+fn FormError(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.with(Option::is_some)>
+            <p class="notice error" role="alert">{move || message.get().unwrap_or_default()}</p>
+        </Show>
+    }
+}
+
+#[component]
+fn PasswordField(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    new: bool,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type="password"
+                name=name
+                required
+                minlength=if new { MIN_PASSWORD_CHARS } else { 1 }
+                autocomplete=if new { "new-password" } else { "current-password" }
+            />
+        </label>
+    }
+}
+
+/// `/setup`: the first admin account, on a new installation only.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let needed = Resource::new(|| (), |_| needs_setup());
+    let action = ServerAction::<SetUp>::new();
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    view! {
+        <Title text="Set up Waymark"/>
+        <main id="main" class="form-page">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if needed.await != Ok(true) {
+                        return view! { <Redirect path="/login"/> }.into_any();
+                    }
+                    view! {
+                        <h1>"Welcome to Waymark"</h1>
+                        <p>"Create the first account. It administers this Waymark: it invites the others."</p>
+                        <FormError message=error/>
+                        <ActionForm action>
+                            <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
+                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email"/></label>
+                            <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
+                            <button type="submit" class="button primary">"Create account"</button>
+                        </ActionForm>
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/login`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
+    let needed = Resource::new(|| (), |_| needs_setup());
+    let action = ServerAction::<LogIn>::new();
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    view! {
+        <Title text="Sign in"/>
+        <main id="main" class="form-page">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if needed.await == Ok(true) {
+                        return view! { <Redirect path="/setup"/> }.into_any();
+                    }
+                    view! {
+                        <h1>"Sign in to Waymark"</h1>
+                        <FormError message=error/>
+                        <ActionForm action>
+                            <input type="hidden" name="next" value=next()/>
+                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="username"/></label>
+                            <PasswordField label="Password" name="password" new=false/>
+                            <button type="submit" class="button primary">"Sign in"</button>
+                        </ActionForm>
+                        <p class="muted">"No account? Ask whoever runs this Waymark for an invitation."</p>
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/account`: who you are, and your password.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let action = ServerAction::<ChangePassword>::new();
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Your account"/>
+        <header class="topbar"><a class="brand" href="/">"Waymark"</a></header>
+        <main id="main" class="form-page">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let Ok(Some(user)) = user.await else {
+                        return view! { <Redirect path="/login?next=/account"/> }.into_any();
+                    };
+                    view! {
+                        <h1>{user.name.clone()}</h1>
+                        <p class="muted">{user.email.clone()}{if user.is_admin { " · admin" } else { "" }}</p>
+                        <h2>"Change your password"</h2>
+                        <p class="muted">"Every other place you are signed in is signed out."</p>
+                        <FormError message=error/>
+                        <Show when=done><p class="notice success" role="status">"Password changed."</p></Show>
+                        <ActionForm action>
+                            <PasswordField label="Current password" name="current" new=false/>
+                            <PasswordField label=format!("New password ({MIN_PASSWORD_CHARS} characters or more)") name="new" new=true/>
+                            <button type="submit" class="button primary">"Change password"</button>
+                        </ActionForm>
+                        <p><a href="/">"Back to your maps"</a></p>
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/invite/{token}`: joining Waymark through an invitation.
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let info = Resource::new(token, invite_info);
+    let action = ServerAction::<AcceptInvite>::new();
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
+    view! {
+        <Title text="Join Waymark"/>
+        <main id="main" class="form-page">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let Ok(invite) = info.await else {
+                        return view! {
+                            <h1>"This invitation can't be used"</h1>
+                            <p>"It may have expired or been used already. Ask for a new one."</p>
+                        }
+                            .into_any();
+                    };
+                    let offer = match (&invite.map_title, invite.role) {
+                        (Some(title), Some(role)) => format!(" to the map “{title}” as {}", role.label().to_lowercase()),
+                        _ => String::new(),
+                    };
+                    view! {
+                        <h1>"Join Waymark"</h1>
+                        <p>{format!("{} invited you{offer}. The invitation is valid until {}.", invite.invited_by, date_time(invite.expires_at))}</p>
+                        <FormError message=error/>
+                        <ActionForm action>
+                            <input type="hidden" name="token" value=token()/>
+                            <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
+                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email"/></label>
+                            <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
+                            <button type="submit" class="button primary">"Create my account"</button>
+                        </ActionForm>
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </main>
+    }
+}

@@ -1,0 +1,96 @@
+//! What a share link opens: the map, read-only and following the team's edits live, at
+//! `/s/{token}`; and the same without the app around it at `/embed/{token}`, for an intranet's
+//! iframe. A password-protected link asks for its password first.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::error::AppError;
+use crate::api::sharing::{open_share, UnlockShare};
+use crate::ui::editor::Access;
+use crate::ui::map::map_editor::MapEditor;
+
+#[component]
+pub fn SharePage() -> impl IntoView {
+    view! { <SharedView embedded=false/> }
+}
+
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    view! { <SharedView embedded=true/> }
+}
+
+#[component]
+fn SharedView(embedded: bool) -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let unlock = ServerAction::<UnlockShare>::new();
+    let shared = Resource::new(
+        move || (token(), unlock.version().get()),
+        |(token, _)| open_share(token),
+    );
+    let unlock_error = move || {
+        unlock
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+
+    view! {
+        <Suspense fallback=|| view! { <p class="loading page-loading">"Loading map…"</p> }>
+            {move || Suspend::new(async move {
+                let token = token();
+                match shared.await {
+                    Ok(shared) => {
+                        let access = Access {
+                            can_edit: false,
+                            can_share: false,
+                            share_token: Some(token.clone()),
+                        };
+                        view! {
+                            <div class="shared" class:embedded=embedded>
+                                <p class="shared-banner">
+                                    <span>"Read-only view · updates live as the team edits"</span>
+                                    {embedded.then(|| view! {
+                                        <a href=format!("/s/{token}") target="_blank" rel="noopener">"Open in Waymark ↗"</a>
+                                    })}
+                                </p>
+                                <MapEditor snapshot=shared.snapshot access embedded/>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(AppError::Unauthenticated) => view! {
+                        <Title text="Shared map"/>
+                        <main id="main" class="form-page">
+                            <h1>"This map is protected"</h1>
+                            <p>"Enter the password you were given with the link."</p>
+                            <Show when=move || unlock_error().is_some()>
+                                <p class="notice error" role="alert">{unlock_error}</p>
+                            </Show>
+                            <ActionForm action=unlock>
+                                <input type="hidden" name="token" value=token.clone()/>
+                                <label class="field">
+                                    <span>"Password"</span>
+                                    <input type="password" name="password" required autocomplete="off"/>
+                                </label>
+                                <button type="submit" class="button primary">"Open map"</button>
+                            </ActionForm>
+                        </main>
+                    }
+                        .into_any(),
+                    Err(_) => view! {
+                        <Title text="Link not available"/>
+                        <main id="main" class="message-page">
+                            <h1>"This link doesn't open a map any more"</h1>
+                            <p>"It may have expired or been revoked. Ask the person who shared it for a new one."</p>
+                        </main>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
