@@ -5,14 +5,19 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const port = Number(process.env.WAYMARK_TEST_PORT ?? 3917);
 const server = process.env.WAYMARK_BIN;
 if (!server) {
   throw new Error("WAYMARK_BIN must name the built waymark binary (.ci/test sets it).");
 }
 const dataDir = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
-/** Origins the embed tests frame from; the other one must be refused. */
-export const ALLOWED_EMBEDDER = "http://allowed.test";
+const port = Number(process.env.WAYMARK_TEST_PORT ?? 3917);
+
+/**
+ * The "intranet" the embed test frames the map from, served by the test itself on the next
+ * port, and another site that is not allowed to.
+ */
+export const EMBEDDER_PORTS = { allowed: port + 1, other: port + 2 };
+export const ALLOWED_EMBEDDER = `http://127.0.0.1:${EMBEDDER_PORTS.allowed}`;
 export const ADMIN = { email: "admin@example.com", name: "Ada Admin", password: "correct horse battery" };
 /** A second account, for tests with two people. */
 export const BOB = { email: "bob@example.com", name: "Bob Brown", password: "correct horse battery" };

@@ -19,6 +19,7 @@ use app::domain::protocol::{
     clean_name, merge_applied, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES,
     MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -82,12 +83,13 @@ pub struct LiveQuery {
 
 /// `GET /ws/maps/{id}`: upgrades to a live-editing session on a map the caller may see.
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    // Extracted last, as a result: who may connect is settled before whether they can.
     Path(raw_id): Path<String>,
     Query(query): Query<LiveQuery>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(id) = raw_id.parse::<MapId>() else {
         return (StatusCode::NOT_FOUND, "no such map").into_response();
@@ -115,6 +117,10 @@ pub async fn upgrade(
             }
         }
         (None, None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
     };
     let (rooms, limits) = (state.rooms, state.live_limits);
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
@@ -280,10 +286,11 @@ pub async fn run<S, R>(
         let outcome = session.live(membership, &mut sink, &mut stream).await;
         session.rooms.leave(map, session.id);
         if let Some(reason) = outcome {
-            let retry_ms = if reason == RESTARTING {
-                RESTART_RETRY_MS
-            } else {
-                RETRY_MS
+            let retry_ms = match reason.as_str() {
+                RESTARTING => RESTART_RETRY_MS,
+                // Reconnecting through a revoked link would only be refused.
+                REVOKED => 0,
+                _ => RETRY_MS,
             };
             let closing = ServerMsg::Closing { reason, retry_ms };
             let _ = send(&mut sink, &closing).await;

@@ -1,6 +1,6 @@
 //! The HTTP surface through the real router: pages, server functions, and bad input.
 
-use app::api::maps::{CreateMap, LoadMap, MapSnapshot, SyncMap, SyncReply, MAX_OPS_PER_SYNC};
+use app::api::maps::{CreateMap, LoadMap, OpenMap, SyncMap, SyncReply, MAX_OPS_PER_SYNC};
 use app::domain::edit::Edit;
 use app::domain::ids::{MapId, Rev};
 use app::domain::template::Template;
@@ -100,9 +100,14 @@ async fn a_map_is_created_loaded_and_edited_over_http() {
 
     let loaded = post_form(&app, LoadMap::PATH, &format!("id={id}")).await;
     assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
-    let snapshot: MapSnapshot = serde_json::from_str(&loaded.body).unwrap();
-    assert_eq!(snapshot.map.title.as_str(), "Over HTTP");
-    assert_eq!(snapshot.rev, Rev(0));
+    let opened: OpenMap = serde_json::from_str(&loaded.body).unwrap();
+    assert_eq!(opened.snapshot.map.title.as_str(), "Over HTTP");
+    assert_eq!(opened.snapshot.rev, Rev(0));
+    assert_eq!(
+        opened.role,
+        app::domain::access::Role::Owner,
+        "the creator owns it"
+    );
 
     let rename = op(Edit::RenameMap {
         title: Name::parse("Renamed").unwrap(),
