@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod ctx;
 pub mod error;
+pub mod feedback;
 pub mod history;
 pub mod maps;
 pub mod sharing;

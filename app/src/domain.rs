@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod edit;
+pub mod feedback;
 pub mod history;
 pub mod ids;
 pub mod import;
@@ -13,6 +14,8 @@ pub mod map;
 pub mod moves;
 pub mod position;
 pub mod protocol;
+pub mod response_table;
+pub mod stats;
 pub mod sync;
 pub mod template;
 pub mod text;

@@ -172,7 +172,11 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     let upgrade = request.headers().contains_key(header::UPGRADE);
+    // The feedback API authenticates with a key in a header, never a cookie, so a forged
+    // cross-site request carries no authority; integrations may call it from any origin.
+    let keyed_api = request.uri().path().starts_with("/api/v1/");
     if (changes_state || upgrade)
+        && !keyed_api
         && !from_same_origin(&request, state.site.public_origin.as_deref())
     {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();

@@ -6,6 +6,7 @@
 //! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
 
 pub mod accounts;
+pub mod feedback;
 mod history;
 mod maps;
 mod writer;
@@ -80,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_history.sql"),
     include_str!("../migrations/003_accounts.sql"),
+    include_str!("../migrations/004_feedback.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -281,6 +283,11 @@ mod tests {
         assert_eq!(
             tables,
             [
+                "api_keys",
+                "feedback_daily",
+                "feedback_forms",
+                "feedback_responses",
+                "feedback_totals",
                 "invites",
                 "map_members",
                 "maps",

@@ -5,12 +5,14 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod analysis;
 pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod export;
+pub mod feedback;
 pub mod hub;
 pub mod rooms;
 pub mod router;

@@ -27,6 +27,7 @@ use crate::accounts::ServerAccounts;
 use crate::auth::{self, Throttle};
 use crate::backend::ServerBackend;
 use crate::export;
+use crate::feedback::{self, ServerFeedback};
 use crate::hub::{self, LiveLimits};
 use crate::rooms::Rooms;
 
@@ -50,6 +51,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub backend: ServerBackend,
     pub accounts: ServerAccounts,
+    pub feedback: ServerFeedback,
     pub rooms: Rooms,
     pub live_limits: LiveLimits,
     pub site: Arc<SiteConfig>,
@@ -68,6 +70,7 @@ impl AppState {
                 rooms: backend.rooms.clone(),
                 throttle: Throttle::default(),
             },
+            feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
             rooms: backend.rooms.clone(),
             backend,
             live_limits: LiveLimits::default(),
@@ -93,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     let ctx = ServerCtx {
         backend: Arc::new(state.backend.clone()),
         accounts: Arc::new(state.accounts.clone()),
+        feedback: Arc::new(state.feedback.clone()),
     };
     let provide = move || provide_context(ctx.clone());
     let routes = generate_route_list(App);
@@ -110,11 +114,17 @@ pub fn router(state: AppState) -> Router {
     let files = export::routes()
         .layer(DefaultBodyLimit::max(export::MAX_IMPORT_BYTES))
         .layer(RequestBodyLimitLayer::new(export::MAX_IMPORT_BYTES));
+    let responses = feedback::api::routes()
+        .merge(feedback::import::routes())
+        .layer(DefaultBodyLimit::max(feedback::api::MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(feedback::api::MAX_BODY_BYTES))
+        .merge(feedback::form::routes());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/ws/maps/{id}", get(hub::upgrade))
         .merge(files)
+        .merge(responses)
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,5 +1,5 @@
 //! The server side of the server functions: the ports they call (`Backend` for maps,
-//! `Accounts` for people and access), who is calling, and the session cookie. The `server`
+//! `Accounts` for people and access, `Feedback` for customer feedback), who is calling, and the session cookie. The `server`
 //! crate implements the ports and provides them as Leptos context per request.
 //! Everything here but `respond_not_found` exists only in the server build.
 
@@ -51,12 +51,16 @@ mod server_only {
         Caller, ClientAddress, SiteSettings, User, SESSION_COOKIE, SHARE_COOKIE,
     };
     use crate::api::error::AppError;
+    use crate::api::feedback::{
+        ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, TouchpointFeedback,
+    };
     use crate::api::history::{HistoryEntry, Version};
     use crate::api::maps::{MapSnapshot, MapSummary, SyncReply};
     use crate::api::sharing::{Invitation, MapMember, NewInvite, NewShareLink, ShareLink};
     use crate::domain::access::Role;
     use crate::domain::edit::Op;
-    use crate::domain::ids::{LinkId, MapId, Rev, UserId};
+    use crate::domain::feedback::Period;
+    use crate::domain::ids::{CardId, LinkId, MapId, Rev, UserId};
     use crate::domain::template::Template;
     use crate::domain::text::Name;
 
@@ -187,11 +191,43 @@ mod server_only {
         ) -> BackendFuture<'_, String>;
     }
 
+    /// What the server functions need for customer feedback. Callers check access first,
+    /// except for `public_form`, which anyone holding the token may see.
+    pub trait Feedback: Send + Sync + 'static {
+        fn map_feedback(&self, map: MapId, filter: Filter) -> BackendFuture<'_, MapFeedback>;
+        fn touchpoint(
+            &self,
+            map: MapId,
+            card: CardId,
+            filter: Filter,
+            period: Period,
+        ) -> BackendFuture<'_, TouchpointFeedback>;
+        fn inbox(
+            &self,
+            map: MapId,
+            unhappy_only: bool,
+            before: Option<i64>,
+            limit: usize,
+        ) -> BackendFuture<'_, InboxPage>;
+        fn set_followed_up(&self, map: MapId, response: i64, done: bool) -> BackendFuture<'_, ()>;
+        fn form_token(&self, map: MapId, card: CardId, renew: bool) -> BackendFuture<'_, String>;
+        fn public_form(&self, token: String) -> BackendFuture<'_, PublicForm>;
+        fn api_keys(&self, map: MapId) -> BackendFuture<'_, Vec<ApiKey>>;
+        fn create_api_key(
+            &self,
+            map: MapId,
+            by: UserId,
+            label: String,
+        ) -> BackendFuture<'_, NewApiKey>;
+        fn revoke_api_key(&self, map: MapId, key: String) -> BackendFuture<'_, ()>;
+    }
+
     /// The ports as Leptos context.
     #[derive(Clone)]
     pub struct ServerCtx {
         pub backend: Arc<dyn Backend>,
         pub accounts: Arc<dyn Accounts>,
+        pub feedback: Arc<dyn Feedback>,
     }
 
     fn ctx() -> Result<ServerCtx, AppError> {
@@ -209,6 +245,11 @@ mod server_only {
     /// The accounts port for this request.
     pub fn accounts() -> Result<Arc<dyn Accounts>, AppError> {
         ctx().map(|ctx| ctx.accounts)
+    }
+
+    /// The feedback port for this request.
+    pub fn feedback() -> Result<Arc<dyn Feedback>, AppError> {
+        ctx().map(|ctx| ctx.feedback)
     }
 
     fn parts() -> Option<Parts> {

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::feedback::{FeedbackSettings, Survey};
 use crate::domain::ids::{CardId, CommentId, LaneId, OpId, PersonaId, StageId};
 use crate::domain::map::{
     index_of, insert_sorted, Card, Channel, Comment, Emotion, Evidence, JourneyMap, Lane, LaneKind,
@@ -17,7 +18,7 @@ use crate::domain::map::{
     MAX_STAGES,
 };
 use crate::domain::position::Position;
-use crate::domain::text::{Name, Text};
+use crate::domain::text::{FieldError, Name, Text};
 
 /// An edit with the id that makes it idempotent: the server applies each id at most once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ pub enum Edit {
     },
     SetGoals {
         text: Text,
+    },
+    SetFeedbackSettings {
+        settings: FeedbackSettings,
     },
 
     AddStage {
@@ -94,6 +98,11 @@ pub enum Edit {
     SetCardEvidence {
         id: CardId,
         evidence: Option<Evidence>,
+    },
+    /// Starts, changes or stops a touchpoint's feedback survey.
+    SetCardSurvey {
+        id: CardId,
+        survey: Option<Survey>,
     },
     MoveCard {
         id: CardId,
@@ -172,6 +181,8 @@ pub enum EditError {
     LastPersona,
     #[error("a reply must answer a thread about the same item")]
     StrayReply,
+    #[error("{0}")]
+    Invalid(FieldError),
 }
 
 fn missing(item: Item) -> EditError {
@@ -186,6 +197,10 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
         Edit::RenameMap { title } => map.title = title.clone(),
         Edit::SetScenario { text } => map.scenario = text.clone(),
         Edit::SetGoals { text } => map.goals = text.clone(),
+        Edit::SetFeedbackSettings { settings } => {
+            settings.check().map_err(EditError::Invalid)?;
+            map.feedback = settings.clone();
+        }
 
         Edit::AddStage { stage } => {
             add(&mut map.stages, stage.clone(), Item::Stage, MAX_STAGES)?;
@@ -220,6 +235,7 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
         Edit::SetCardChannel { id, channel } => card_mut(map, *id)?.channel = *channel,
         Edit::SetCardEmotion { id, emotion } => card_mut(map, *id)?.emotion = *emotion,
         Edit::SetCardEvidence { id, evidence } => card_mut(map, *id)?.evidence = *evidence,
+        Edit::SetCardSurvey { id, survey } => card_mut(map, *id)?.survey = survey.clone(),
         Edit::MoveCard {
             id,
             stage,
@@ -359,6 +375,9 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
         Edit::SetGoals { .. } => Edit::SetGoals {
             text: map.goals.clone(),
         },
+        Edit::SetFeedbackSettings { .. } => Edit::SetFeedbackSettings {
+            settings: map.feedback.clone(),
+        },
 
         Edit::AddStage { stage } => Edit::RemoveStage { id: stage.id },
         Edit::RenameStage { id, .. } => Edit::RenameStage {
@@ -424,6 +443,10 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
         Edit::SetCardEvidence { id, .. } => Edit::SetCardEvidence {
             id: *id,
             evidence: card(*id)?.evidence,
+        },
+        Edit::SetCardSurvey { id, .. } => Edit::SetCardSurvey {
+            id: *id,
+            survey: card(*id)?.survey.clone(),
         },
         Edit::MoveCard { id, .. } => {
             let old = card(*id)?;

@@ -155,6 +155,7 @@ impl Choice {
                     channel: None,
                     emotion: None,
                     evidence: None,
+                    survey: None,
                 },
             },
             13 => Edit::SetCardText {

@@ -32,6 +32,11 @@ pub fn describe(edit: &Edit) -> String {
         Edit::SetCardChannel { .. } => "Set a card's channel".into(),
         Edit::SetCardEmotion { .. } => "Set an emotion".into(),
         Edit::SetCardEvidence { .. } => "Set a card's evidence level".into(),
+        Edit::SetCardSurvey {
+            survey: Some(_), ..
+        } => "Set a touchpoint's survey".into(),
+        Edit::SetCardSurvey { survey: None, .. } => "Stopped a touchpoint's survey".into(),
+        Edit::SetFeedbackSettings { .. } => "Changed the feedback settings".into(),
         Edit::MoveCard { .. } => "Moved a card".into(),
         Edit::RemoveCard { .. } => "Removed a card".into(),
         Edit::AddPersona { persona } => format!("Added persona {}", quote(persona.name.as_str())),
@@ -110,6 +115,14 @@ pub fn edits_between(current: &JourneyMap, target: &JourneyMap) -> Vec<Edit> {
             &mut work,
             Edit::SetGoals {
                 text: target.goals.clone(),
+            },
+        );
+    }
+    if work.feedback != target.feedback {
+        push(
+            &mut work,
+            Edit::SetFeedbackSettings {
+                settings: target.feedback.clone(),
             },
         );
     }
@@ -220,6 +233,15 @@ pub fn edits_between(current: &JourneyMap, target: &JourneyMap) -> Vec<Edit> {
                 Edit::SetCardEvidence {
                     id,
                     evidence: card.evidence,
+                },
+            );
+        }
+        if now.survey != card.survey {
+            push(
+                &mut work,
+                Edit::SetCardSurvey {
+                    id,
+                    survey: card.survey.clone(),
                 },
             );
         }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::feedback::{FeedbackSettings, Survey};
 use crate::domain::ids::{CardId, CommentId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::position::Position;
 use crate::domain::text::{FieldError, Name, Text};
@@ -38,6 +39,9 @@ pub struct JourneyMap {
     /// Comment threads on cards, stages and lanes, oldest first.
     #[serde(default)]
     pub(crate) comments: Vec<Comment>,
+    /// How feedback on the map's touchpoints is summarised.
+    #[serde(default)]
+    pub feedback: FeedbackSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,6 +141,9 @@ pub struct Card {
     /// How well the card is backed by research.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// What the touchpoint asks customers; it collects no feedback without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<Survey>,
 }
 
 /// The channel of a touchpoint.
@@ -418,6 +425,7 @@ impl JourneyMap {
             cards: Vec::new(),
             personas: vec![persona],
             comments: Vec::new(),
+            feedback: FeedbackSettings::default(),
         }
     }
 

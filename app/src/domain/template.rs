@@ -193,6 +193,7 @@ impl Spec {
                         .emotion
                         .map(|e| Emotion::new(e).expect("template emotions are valid")),
                     evidence: spec.evidence,
+                    survey: None,
                 },
             });
         }

@@ -73,6 +73,7 @@ mod tests {
             channel: None,
             emotion: None,
             evidence: None,
+            survey: None,
         };
         app::domain::edit::apply(&mut map, &app::domain::edit::Edit::AddCard { card }).unwrap();
         let csv = String::from_utf8(cards_csv(&map).unwrap()).unwrap();

@@ -29,6 +29,7 @@ fn add_card(map: &app::domain::map::JourneyMap, n: usize) -> app::domain::edit::
             channel: None,
             emotion: None,
             evidence: None,
+            survey: None,
         },
     })
 }

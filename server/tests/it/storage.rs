@@ -89,6 +89,7 @@ fn one_of_each(map: &JourneyMap) -> Vec<Edit> {
                 channel: None,
                 emotion: None,
                 evidence: None,
+                survey: None,
             },
         },
         Edit::SetCardText {
@@ -298,6 +299,7 @@ async fn concurrent_writers_get_one_gapless_order() {
                     channel: None,
                     emotion: None,
                     evidence: None,
+                    survey: None,
                 };
                 let reply = backend
                     .rooms

@@ -129,6 +129,7 @@ fn large_map() -> JourneyMap {
             channel: Some(app::domain::map::Channel::ALL[n % 8]),
             emotion: app::domain::map::Emotion::new((n % 5) as i8 - 2).ok(),
             evidence: Some(app::domain::map::Evidence::ALL[n % 3]),
+            survey: None,
         };
         let id = card.id;
         apply(&mut map, &Edit::AddCard { card }).unwrap();

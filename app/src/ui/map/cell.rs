@@ -132,6 +132,7 @@ fn Composer(
                     .then(|| Emotion::new(0).ok())
                     .flatten(),
                 evidence: None,
+                survey: None,
             },
         });
         el.set_value("");

@@ -115,6 +115,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                         channel: None,
                         emotion: Some(emotion),
                         evidence: None,
+                        survey: None,
                     },
                 });
             }

@@ -1,0 +1,292 @@
+//! Server functions for customer feedback: summaries for the map and for one touchpoint, the
+//! inbox of responses, public form links and API keys.
+//!
+//! Responses arrive elsewhere: through the public form (`/f/{token}`), the JSON API
+//! (`/api/v1/…`) and CSV import, which are plain HTTP routes in the `server` crate.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::api::error::AppError;
+use crate::domain::feedback::{Day, Period, Source, Summary, Trend};
+use crate::domain::ids::{CardId, MapId, StageId};
+use crate::domain::map::Millis;
+
+/// Responses per inbox page.
+pub const INBOX_PAGE: usize = 50;
+
+/// Which responses a summary counts. Days are inclusive; empty labels mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Filter {
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub channel: Option<String>,
+    pub segment: Option<String>,
+}
+
+impl Filter {
+    /// Whether the filter keeps everything (the server then reads its running totals).
+    pub fn is_everything(&self) -> bool {
+        *self == Filter::default()
+    }
+}
+
+/// The feedback shown across a map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapFeedback {
+    pub minimum: u64,
+    pub map: Summary,
+    pub stages: Vec<(StageId, Summary)>,
+    pub touchpoints: Vec<(CardId, Summary)>,
+    /// Touchpoints scoring significantly below the rest of the map.
+    pub pain_points: Vec<CardId>,
+    /// The channels and segments responses carry, for the filters.
+    pub channels: Vec<String>,
+    pub segments: Vec<String>,
+}
+
+impl MapFeedback {
+    pub fn touchpoint(&self, card: CardId) -> Option<&Summary> {
+        self.touchpoints
+            .iter()
+            .find(|(id, _)| *id == card)
+            .map(|(_, s)| s)
+    }
+
+    pub fn stage(&self, stage: StageId) -> Option<&Summary> {
+        self.stages
+            .iter()
+            .find(|(id, _)| *id == stage)
+            .map(|(_, s)| s)
+    }
+}
+
+/// A comment as the touchpoint panel shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub at: Millis,
+    pub text: String,
+    /// VADER compound score, -1 … 1.
+    pub sentiment: f64,
+}
+
+/// How many comments mention one of the team's themes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeCount {
+    pub name: String,
+    pub comments: u64,
+}
+
+/// Everything the touchpoint panel shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TouchpointFeedback {
+    pub summary: Summary,
+    pub trend: Trend,
+    /// Comments are withheld (all of the below empty) below the anonymity minimum.
+    pub comments_shown: bool,
+    pub comment_minimum: u64,
+    pub themes: Vec<ThemeCount>,
+    /// Words and phrases frequent in this touchpoint's comments, with their comment counts.
+    pub suggested: Vec<(String, usize)>,
+    pub quotes: Vec<Quote>,
+    pub latest: Vec<Quote>,
+}
+
+/// One response in the inbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: i64,
+    pub touchpoint: CardId,
+    pub at: Millis,
+    pub nps: Option<u8>,
+    pub csat: Option<u8>,
+    pub ces: Option<u8>,
+    pub comment: Option<String>,
+    pub sentiment: Option<f64>,
+    pub channel: String,
+    pub segment: String,
+    pub respondent: Option<String>,
+    pub source: Source,
+    pub followed_up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next: Option<i64>,
+}
+
+/// A key for the feedback API. Its secret is shown once, when it is made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub label: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// A filter from the panel's form values: dates as `YYYY-MM-DD`, blank for none.
+pub fn parse_filter(
+    from: &str,
+    to: &str,
+    channel: &str,
+    segment: &str,
+) -> Result<Filter, AppError> {
+    use crate::domain::feedback::{day_of, parse_time};
+    let day = |field: &str, raw: &str| -> Result<Option<Day>, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        parse_time(raw)
+            .map(|at| Some(day_of(at)))
+            .ok_or_else(|| AppError::Invalid {
+                field: field.into(),
+                message: "use a date like 2026-11-26".into(),
+            })
+    };
+    let text = |raw: &str| Some(raw.trim().to_owned()).filter(|s| !s.is_empty());
+    let filter = Filter {
+        from: day("from", from)?,
+        to: day("to", to)?,
+        channel: text(channel),
+        segment: text(segment),
+    };
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from > to {
+            return Err(AppError::Invalid {
+                field: "to".into(),
+                message: "the end date is before the start date".into(),
+            });
+        }
+    }
+    Ok(filter)
+}
+
+/// Checks access for reading a map's feedback: a member with any role, or the holder of a live
+/// share link to this map.
+#[cfg(feature = "ssr")]
+async fn may_read(map: MapId, share: Option<String>) -> Result<(), AppError> {
+    use crate::api::ctx::{accounts, authorize, share_grant};
+    use crate::domain::access::Role;
+    match share {
+        None => authorize(map, Role::Viewer).await.map(|_| ()),
+        Some(token) => {
+            let (shared, _) = accounts()?.open_share(token, share_grant()).await?;
+            if shared == map {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+    }
+}
+
+/// Summaries for every touchpoint and stage of a map, and the map as a whole.
+#[server(input = Json)]
+pub async fn get_map_feedback(
+    map: MapId,
+    filter: Filter,
+    share: Option<String>,
+) -> Result<MapFeedback, AppError> {
+    use crate::api::ctx::feedback;
+    may_read(map, share).await?;
+    feedback()?.map_feedback(map, filter).await
+}
+
+/// One touchpoint's scores, trend, sentiment, themes and comments.
+#[server(input = Json)]
+pub async fn get_touchpoint_feedback(
+    map: MapId,
+    card: CardId,
+    filter: Filter,
+    period: Period,
+    share: Option<String>,
+) -> Result<TouchpointFeedback, AppError> {
+    use crate::api::ctx::feedback;
+    may_read(map, share).await?;
+    feedback()?.touchpoint(map, card, filter, period).await
+}
+
+/// The newest responses before `before` (a response id), optionally only unhappy ones.
+#[server]
+pub async fn feedback_inbox(
+    map: MapId,
+    unhappy_only: bool,
+    before: Option<i64>,
+) -> Result<InboxPage, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    authorize(map, Role::Editor).await?;
+    feedback()?
+        .inbox(map, unhappy_only, before, INBOX_PAGE)
+        .await
+}
+
+/// Marks a response as followed up (or not).
+#[server]
+pub async fn set_followed_up(map: MapId, response: i64, done: bool) -> Result<(), AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    authorize(map, Role::Editor).await?;
+    feedback()?.set_followed_up(map, response, done).await
+}
+
+/// The token of a touchpoint's public form (made on first request); `renew` replaces it, so
+/// links and QR codes already handed out stop working.
+#[server]
+pub async fn form_token(map: MapId, card: CardId, renew: bool) -> Result<String, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    authorize(map, Role::Editor).await?;
+    feedback()?.form_token(map, card, renew).await
+}
+
+#[server]
+pub async fn api_keys(map: MapId) -> Result<Vec<ApiKey>, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    authorize(map, Role::Editor).await?;
+    feedback()?.api_keys(map).await
+}
+
+#[server]
+pub async fn create_api_key(map: MapId, label: String) -> Result<NewApiKey, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    use crate::domain::text::Name;
+    let by = authorize(map, Role::Editor).await?;
+    let label = Name::parse(&label).map_err(|e| AppError::invalid("label", e))?;
+    feedback()?.create_api_key(map, by, label.to_string()).await
+}
+
+#[server]
+pub async fn revoke_api_key(map: MapId, key: String) -> Result<(), AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Role;
+    authorize(map, Role::Editor).await?;
+    feedback()?.revoke_api_key(map, key).await
+}
+
+/// What the public form shows: the touchpoint's name and its survey, nothing else of the map.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicForm {
+    pub touchpoint: String,
+    pub survey: crate::domain::feedback::Survey,
+}
+
+/// The form behind a public token; `NotFound` when the token is unknown or the touchpoint no
+/// longer collects feedback.
+#[server]
+pub async fn get_public_form(token: String) -> Result<PublicForm, AppError> {
+    use crate::api::ctx::feedback;
+    feedback()?.public_form(token).await
+}

@@ -1,0 +1,455 @@
+//! Customer feedback on the server: taking responses in (`ingest`, shared by the public form,
+//! the API and CSV import) and the summaries behind `app::api::ctx::Feedback`.
+//!
+//! Responses are checked whole before anything is stored: a batch with one bad response stores
+//! nothing and reports every bad one. A stored batch is committed (`synchronous=FULL`) before it
+//! is acknowledged.
+
+pub mod api;
+pub mod form;
+pub mod import;
+
+use std::collections::HashMap;
+
+use app::api::ctx::{BackendFuture, Feedback};
+use app::api::error::AppError;
+use app::api::feedback::{
+    ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
+    TouchpointFeedback,
+};
+use app::domain::feedback::{self, Period, ResponseError, ResponseInput, Source, Summary, Tally};
+use app::domain::ids::{CardId, MapId, StageId, UserId};
+use app::domain::map::JourneyMap;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::analysis;
+use crate::auth::{hash_token, new_token, Throttle};
+use crate::backend::app_error;
+use crate::clock::now_millis;
+use crate::db::feedback::{self as store, Incoming, StoredComment};
+use crate::db::{Db, StoreError};
+use crate::rooms::Rooms;
+
+/// Most responses taken in one API request or CSV file.
+pub const MAX_BATCH: usize = 100_000;
+/// Comments read for a touchpoint's themes, keywords and quotes: the newest this many.
+const COMMENTS_ANALYSED: usize = 1_000;
+/// Comments of the whole map read as the background keywords are contrasted with.
+const BACKGROUND_COMMENTS: usize = 3_000;
+const LATEST_SHOWN: usize = 10;
+const QUOTES_SHOWN: usize = 3;
+const KEYWORDS_SUGGESTED: usize = 8;
+
+/// One refused response of a batch: its position (0-based) and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub index: usize,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{} responses were refused; nothing was stored", .0.len())]
+    Rejected(Vec<Rejection>),
+    #[error("at most {MAX_BATCH} responses at once")]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How a batch names touchpoints: by card id (the API), or also by a card's text (CSV files
+/// written by people).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    Id,
+    IdOrText,
+}
+
+/// Resolves touchpoint references against the cards of `map`.
+fn resolver(map: &JourneyMap, naming: Naming) -> impl Fn(&str) -> Option<CardId> + '_ {
+    let by_text: HashMap<String, Option<CardId>> = match naming {
+        Naming::Id => HashMap::new(),
+        Naming::IdOrText => {
+            let mut by_text: HashMap<String, Option<CardId>> = HashMap::new();
+            for card in map.cards() {
+                let title = first_line(card.text.as_str()).to_lowercase();
+                // Two cards with the same text: ambiguous, so neither is matched by text.
+                by_text
+                    .entry(title)
+                    .and_modify(|found| *found = None)
+                    .or_insert(Some(card.id));
+            }
+            by_text
+        }
+    };
+    move |reference: &str| {
+        if let Ok(id) = reference.parse::<CardId>() {
+            return map.card(id).map(|c| c.id);
+        }
+        by_text.get(&reference.to_lowercase()).copied().flatten()
+    }
+}
+
+pub fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
+}
+
+#[derive(Clone)]
+pub struct ServerFeedback {
+    pub db: Db,
+    pub rooms: Rooms,
+    /// Submissions per address through the public form.
+    pub submissions: Throttle,
+}
+
+impl ServerFeedback {
+    pub fn new(db: Db, rooms: Rooms) -> ServerFeedback {
+        ServerFeedback {
+            db,
+            rooms,
+            submissions: Throttle::default(),
+        }
+    }
+
+    async fn map(&self, id: MapId) -> Result<JourneyMap, StoreError> {
+        Ok(self.rooms.snapshot(id).await?.map)
+    }
+
+    /// Checks `items` against `map` and stores them all, or none. An item that could not
+    /// even be read (malformed JSON, a score that is not a number) arrives as its error, so
+    /// that it is reported by position together with the others. With `dry_run`, checks only.
+    pub async fn ingest(
+        &self,
+        map: MapId,
+        items: Vec<Result<ResponseInput, ResponseError>>,
+        source: Source,
+        naming: Naming,
+        dry_run: bool,
+    ) -> Result<usize, IngestError> {
+        if items.len() > MAX_BATCH {
+            return Err(IngestError::TooMany);
+        }
+        let journey = self.map(map).await?;
+        let now = now_millis();
+        // Checking and sentiment are CPU work: off the async executor.
+        let checked = tokio::task::spawn_blocking(move || {
+            let resolve = resolver(&journey, naming);
+            let mut rejections = Vec::new();
+            let mut accepted = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                match item.and_then(|input| input.check(&resolve, now)) {
+                    Ok(response) => accepted.push(response),
+                    Err(err) => rejections.push(Rejection {
+                        index,
+                        field: err.field,
+                        message: err.message,
+                    }),
+                }
+            }
+            if !rejections.is_empty() {
+                return Err(IngestError::Rejected(rejections));
+            }
+            Ok(accepted
+                .into_iter()
+                .map(|response| {
+                    let sentiment = response.comment.as_deref().map(analysis::sentiment);
+                    Incoming {
+                        negative: sentiment.is_some_and(analysis::is_negative),
+                        sentiment,
+                        response,
+                        source,
+                    }
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+        .map_err(StoreError::internal)??;
+        if dry_run {
+            return Ok(checked.len());
+        }
+        let stored = self
+            .db
+            .writer()
+            .write(move |conn| store::insert_responses(conn, map, &checked, now))
+            .await?;
+        Ok(stored)
+    }
+
+    /// The touchpoint behind a form token, and what its form shows; `NotFound` when the token
+    /// is unknown or the touchpoint no longer collects feedback.
+    pub async fn open_form(&self, token: String) -> Result<(MapId, CardId, PublicForm), AppError> {
+        let (map, card) = self
+            .db
+            .read(move |conn| store::form(conn, &token))
+            .await
+            .map_err(app_error)?;
+        let journey = self.map(map).await.map_err(app_error)?;
+        let found = journey.card(card).ok_or(AppError::NotFound)?;
+        let survey = found.survey.clone().ok_or(AppError::NotFound)?;
+        let form = PublicForm {
+            touchpoint: first_line(found.text.as_str()).to_owned(),
+            survey,
+        };
+        Ok((map, card, form))
+    }
+
+    async fn summaries(&self, map: MapId, filter: Filter) -> Result<MapFeedback, StoreError> {
+        let journey = self.map(map).await?;
+        let reading = filter.clone();
+        let (tallies, (channels, segments)) = self
+            .db
+            .read(move |conn| {
+                Ok((
+                    store::tallies(conn, map, &reading)?,
+                    store::labels(conn, map)?,
+                ))
+            })
+            .await?;
+        let minimum = u64::from(journey.feedback.minimum);
+        // Responses to cards since removed stay stored but are not shown.
+        let tallies: Vec<(CardId, Tally)> = tallies
+            .into_iter()
+            .filter(|(card, _)| journey.card(*card).is_some())
+            .collect();
+        let mut by_stage: HashMap<StageId, Tally> = HashMap::new();
+        for (card, tally) in &tallies {
+            if let Some(card) = journey.card(*card) {
+                by_stage.entry(card.stage).or_default().add(tally);
+            }
+        }
+        let total: Tally = tallies.iter().map(|(_, t)| t.clone()).sum();
+        Ok(MapFeedback {
+            minimum,
+            map: Summary::new(&total, minimum),
+            stages: journey
+                .stages()
+                .iter()
+                .filter_map(|s| {
+                    by_stage
+                        .get(&s.id)
+                        .map(|t| (s.id, Summary::new(t, minimum)))
+                })
+                .collect(),
+            pain_points: feedback::pain_points(&tallies, minimum),
+            touchpoints: tallies
+                .iter()
+                .map(|(card, tally)| (*card, Summary::new(tally, minimum)))
+                .collect(),
+            channels,
+            segments,
+        })
+    }
+
+    async fn detail(
+        &self,
+        map: MapId,
+        card: CardId,
+        filter: Filter,
+        period: Period,
+    ) -> Result<TouchpointFeedback, StoreError> {
+        let journey = self.map(map).await?;
+        if journey.card(card).is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let settings = journey.feedback.clone();
+        let (days, comments, background) = self
+            .db
+            .read(move |conn| {
+                Ok((
+                    store::daily(conn, map, card, &filter)?,
+                    store::comments(conn, map, Some(card), &filter, COMMENTS_ANALYSED)?,
+                    store::comments(conn, map, None, &filter, BACKGROUND_COMMENTS)?,
+                ))
+            })
+            .await?;
+        let minimum = u64::from(settings.minimum);
+        let comment_minimum = u64::from(settings.comment_minimum);
+        let total: Tally = days.iter().map(|(_, t)| t.clone()).sum();
+        let summary = Summary::new(&total, minimum);
+        let trend = feedback::trend(&days, period, minimum);
+        let comments_shown = total.comments >= comment_minimum;
+        let analysed = if comments_shown {
+            tokio::task::spawn_blocking(move || analyse(&settings.themes, &comments, &background))
+                .await
+                .map_err(StoreError::internal)?
+        } else {
+            Analysis::default()
+        };
+        Ok(TouchpointFeedback {
+            summary,
+            trend,
+            comments_shown,
+            comment_minimum,
+            themes: analysed.themes,
+            suggested: analysed.suggested,
+            quotes: analysed.quotes,
+            latest: analysed.latest,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Analysis {
+    themes: Vec<ThemeCount>,
+    suggested: Vec<(String, usize)>,
+    quotes: Vec<Quote>,
+    latest: Vec<Quote>,
+}
+
+/// Themes, keywords and quotes of a touchpoint's comments (newest first).
+fn analyse(
+    themes: &[feedback::Theme],
+    comments: &[StoredComment],
+    background: &[StoredComment],
+) -> Analysis {
+    let texts: Vec<&str> = comments.iter().map(|c| c.text.as_str()).collect();
+    let background: Vec<&str> = background.iter().map(|c| c.text.as_str()).collect();
+    let quote = |c: &StoredComment| Quote {
+        at: c.at,
+        text: c.text.clone(),
+        sentiment: c.sentiment,
+    };
+    Analysis {
+        themes: themes
+            .iter()
+            .map(|theme| {
+                let keywords: Vec<String> = theme.keywords.iter().map(|k| k.to_string()).collect();
+                ThemeCount {
+                    name: theme.name.to_string(),
+                    comments: texts
+                        .iter()
+                        .filter(|t| analysis::mentions(t, &keywords))
+                        .count() as u64,
+                }
+            })
+            .collect(),
+        suggested: analysis::suggest_keywords(&texts, &background, KEYWORDS_SUGGESTED),
+        quotes: analysis::representative(&texts, QUOTES_SHOWN)
+            .into_iter()
+            .filter_map(|i| comments.get(i).map(quote))
+            .collect(),
+        latest: comments.iter().take(LATEST_SHOWN).map(quote).collect(),
+    }
+}
+
+impl Feedback for ServerFeedback {
+    fn map_feedback(&self, map: MapId, filter: Filter) -> BackendFuture<'_, MapFeedback> {
+        Box::pin(async move { self.summaries(map, filter).await.map_err(app_error) })
+    }
+
+    fn touchpoint(
+        &self,
+        map: MapId,
+        card: CardId,
+        filter: Filter,
+        period: Period,
+    ) -> BackendFuture<'_, TouchpointFeedback> {
+        Box::pin(async move {
+            self.detail(map, card, filter, period)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn inbox(
+        &self,
+        map: MapId,
+        unhappy_only: bool,
+        before: Option<i64>,
+        limit: usize,
+    ) -> BackendFuture<'_, InboxPage> {
+        Box::pin(async move {
+            // One more than a page tells whether there is a next one.
+            let mut items = self
+                .db
+                .read(move |conn| store::inbox(conn, map, unhappy_only, before, limit + 1))
+                .await
+                .map_err(app_error)?;
+            let next = (items.len() > limit).then(|| {
+                items.truncate(limit);
+                items.last().map(|i| i.id)
+            });
+            Ok(InboxPage {
+                items,
+                next: next.flatten(),
+            })
+        })
+    }
+
+    fn set_followed_up(&self, map: MapId, response: i64, done: bool) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .writer()
+                .write(move |conn| store::set_followed_up(conn, map, response, done))
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn form_token(&self, map: MapId, card: CardId, renew: bool) -> BackendFuture<'_, String> {
+        Box::pin(async move {
+            let journey = self.map(map).await.map_err(app_error)?;
+            if journey.card(card).is_none() {
+                return Err(AppError::NotFound);
+            }
+            // 128 bits: unguessable, and short enough for a small QR code.
+            let fresh: String = new_token().map_err(app_error)?.chars().take(32).collect();
+            let now = now_millis();
+            self.db
+                .writer()
+                .write(move |conn| store::form_token(conn, map, card, renew, &fresh, now))
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn public_form(&self, token: String) -> BackendFuture<'_, PublicForm> {
+        Box::pin(async move { Ok(self.open_form(token).await?.2) })
+    }
+
+    fn api_keys(&self, map: MapId) -> BackendFuture<'_, Vec<ApiKey>> {
+        Box::pin(async move {
+            self.db
+                .read(move |conn| store::api_keys(conn, map))
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn create_api_key(
+        &self,
+        map: MapId,
+        by: UserId,
+        label: String,
+    ) -> BackendFuture<'_, NewApiKey> {
+        Box::pin(async move {
+            let secret = format!("wmk_{}", new_token().map_err(app_error)?);
+            let key = ApiKey {
+                id: Uuid::new_v4().to_string(),
+                label,
+                created_at: now_millis(),
+                last_used_at: None,
+            };
+            let (stored, hash) = (key.clone(), hash_token(&secret));
+            self.db
+                .writer()
+                .write(move |conn| store::insert_api_key(conn, map, &stored, &hash, by))
+                .await
+                .map_err(app_error)?;
+            Ok(NewApiKey { key, secret })
+        })
+    }
+
+    fn revoke_api_key(&self, map: MapId, key: String) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let now = now_millis();
+            self.db
+                .writer()
+                .write(move |conn| store::revoke_api_key(conn, map, &key, now))
+                .await
+                .map_err(app_error)
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! CSV import of responses: `POST /maps/{id}/feedback/import`, a form upload with the file, the
+//! column mapping the person chose in the preview, and optionally `dry_run` to check only.
+//!
+//! All-or-nothing: one bad row stores nothing, and the answer lists every bad row with its
+//! line number in the file.
+
+use app::api::auth::Caller;
+use app::api::ctx::Accounts as _;
+use app::domain::access::Role;
+use app::domain::feedback::{ResponseError, ResponseInput, Source};
+use app::domain::ids::MapId;
+use app::domain::response_table::{delimiter, Mapping};
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::accounts::ServerAccounts;
+use crate::db::StoreError;
+use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
+use crate::router::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/maps/{id}/feedback/import", post(import))
+}
+
+/// A refused row, by its line in the file (the header is line 1).
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct BadRow {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// The rows of `text` as responses (or as the reason a row cannot be one), each with its line.
+pub fn read_rows(
+    text: &str,
+    mapping: &Mapping,
+) -> Result<Vec<(u64, Result<ResponseInput, ResponseError>)>, String> {
+    let separator = u8::try_from(delimiter(text)).unwrap_or(b',');
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row: {e}"))?;
+    if headers.len() != mapping.columns.len() {
+        return Err(format!(
+            "the file has {} columns but the mapping names {}; choose the file again",
+            headers.len(),
+            mapping.columns.len()
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if record.iter().all(|cell| cell.trim().is_empty()) {
+                    continue;
+                }
+                let cells: Vec<&str> = record.iter().collect();
+                rows.push((line, mapping.row(&cells)));
+            }
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                rows.push((
+                    line,
+                    Err(ResponseError {
+                        field: "row".into(),
+                        message: format!("cannot be read: {err}"),
+                    }),
+                ));
+            }
+        }
+        if rows.len() > MAX_BATCH {
+            return Err(format!("at most {MAX_BATCH} rows per file"));
+        }
+    }
+    Ok(rows)
+}
+
+struct Upload {
+    text: String,
+    mapping: Mapping,
+    dry_run: bool,
+}
+
+async fn upload(mut form: Multipart) -> Result<Upload, Response> {
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, message);
+    let (mut text, mut mapping, mut dry_run) = (None, None, false);
+    while let Some(field) = form.next_field().await.map_err(|e| bad(e.body_text()))? {
+        match field.name() {
+            Some("file") => {
+                let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+                let decoded = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    bad("the file is not UTF-8 text; save it as “CSV UTF-8”".into())
+                })?;
+                text = Some(decoded);
+            }
+            Some("mapping") => {
+                let raw = field.text().await.map_err(|e| bad(e.body_text()))?;
+                let parsed: Mapping = serde_json::from_str(&raw)
+                    .map_err(|e| bad(format!("the column mapping is malformed: {e}")))?;
+                parsed.check().map_err(bad)?;
+                mapping = Some(parsed);
+            }
+            Some("dry_run") => dry_run = field.text().await.is_ok_and(|v| v == "1" || v == "true"),
+            _ => {}
+        }
+    }
+    Ok(Upload {
+        text: text.ok_or_else(|| bad("choose a CSV file".into()))?,
+        mapping: mapping.ok_or_else(|| bad("say which column holds which answer".into()))?,
+        dry_run,
+    })
+}
+
+async fn import(
+    State(feedback): State<ServerFeedback>,
+    State(accounts): State<ServerAccounts>,
+    caller: Option<Extension<Caller>>,
+    Path(raw_map): Path<String>,
+    form: Multipart,
+) -> Response {
+    let Some(user) = caller.and_then(|Extension(c)| c.user) else {
+        return error(StatusCode::UNAUTHORIZED, "please sign in");
+    };
+    let Ok(map) = raw_map.parse::<MapId>() else {
+        return error(StatusCode::NOT_FOUND, "no such map");
+    };
+    match accounts.role(&user, map).await {
+        Ok(Some(role)) if role >= Role::Editor => {}
+        Ok(Some(_)) => return error(StatusCode::FORBIDDEN, "only editors can import feedback"),
+        Ok(None) => return error(StatusCode::NOT_FOUND, "no such map"),
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            )
+        }
+    }
+    let upload = match upload(form).await {
+        Ok(upload) => upload,
+        Err(response) => return response,
+    };
+    let Upload {
+        text,
+        mapping,
+        dry_run,
+    } = upload;
+    let rows = match tokio::task::spawn_blocking(move || read_rows(&text, &mapping)).await {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(message)) => return error(StatusCode::BAD_REQUEST, message),
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            )
+        }
+    };
+    if rows.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the file has no rows after the header",
+        );
+    }
+    let (lines, items): (Vec<u64>, Vec<_>) = rows.into_iter().unzip();
+    let total = items.len();
+    match feedback
+        .ingest(map, items, Source::Csv, Naming::IdOrText, dry_run)
+        .await
+    {
+        Ok(count) if dry_run => Json(json!({ "checked": count })).into_response(),
+        Ok(count) => Json(json!({ "imported": count })).into_response(),
+        Err(IngestError::Rejected(rejections)) => {
+            let bad: Vec<BadRow> = rejections
+                .into_iter()
+                .map(|r| BadRow {
+                    line: lines.get(r.index).copied().unwrap_or(0),
+                    field: r.field,
+                    message: r.message,
+                })
+                .collect();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({
+                    "error": format!("{} of {total} rows were refused; nothing was imported", bad.len()),
+                    "rows": total,
+                    "rejected": bad,
+                })),
+            )
+                .into_response()
+        }
+        Err(IngestError::TooMany) => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_BATCH} rows per file"),
+        ),
+        Err(IngestError::Store(StoreError::NotFound)) => {
+            error(StatusCode::NOT_FOUND, "no such map")
+        }
+        Err(IngestError::Store(err)) => {
+            tracing::error!(%err, "cannot import feedback");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::response_table::Field;
+
+    #[test]
+    fn rows_carry_their_line_numbers() {
+        let mapping = Mapping {
+            columns: vec![
+                Some(Field::Touchpoint),
+                Some(Field::Nps),
+                Some(Field::Comment),
+            ],
+            touchpoint: None,
+        };
+        let text = "touchpoint,nps,comment\nCheckout,9,\"two\nlines\"\n,,\nCheckout,x,ok\n";
+        let rows = read_rows(text, &mapping).unwrap();
+        assert_eq!(rows.len(), 2, "blank rows are skipped");
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(
+            rows[0].1.as_ref().unwrap().comment.as_deref(),
+            Some("two\nlines")
+        );
+        assert_eq!(rows[1].0, 5);
+        assert_eq!(rows[1].1.as_ref().unwrap_err().field, "nps");
+        let narrow = Mapping {
+            columns: vec![Some(Field::Nps)],
+            touchpoint: None,
+        };
+        assert!(read_rows(text, &narrow).unwrap_err().contains("3 columns"));
+    }
+}
