@@ -7,6 +7,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::ui::pages::admin::AdminPage;
 use crate::ui::pages::auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
+use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use crate::ui::pages::home::HomePage;
 use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
@@ -56,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>
                 <Route path=path!("/embed/:token") view=EmbedPage ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token") view=FeedbackFormPage ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token/thanks") view=FeedbackThanksPage/>
             </Routes>
         </Router>
     }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth_pages;
+pub mod feedback_form;
 pub mod home;
 pub mod map_page;
 pub mod not_found;

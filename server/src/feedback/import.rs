@@ -61,10 +61,11 @@ pub fn read_rows(
         ));
     }
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         match record {
             Ok(record) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = lines.at(record.position().map_or(0, |p| p.byte()));
                 if record.iter().all(|cell| cell.trim().is_empty()) {
                     continue;
                 }
@@ -72,7 +73,7 @@ pub fn read_rows(
                 rows.push((line, mapping.row(&cells)));
             }
             Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
+                let line = lines.at(err.position().map_or(0, |p| p.byte()));
                 rows.push((
                     line,
                     Err(ResponseError {
@@ -87,6 +88,41 @@ pub fn read_rows(
         }
     }
     Ok(rows)
+}
+
+/// Line numbers from byte offsets. The `csv` crate's own line count is off by one after a
+/// blank line, and people look rows up by the line numbers their editor shows.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn new(text: &str) -> LineCounter<'_> {
+        LineCounter {
+            text: text.as_bytes(),
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at `byte` (records come in order, so this only scans
+    /// forward). A record's offset may point at the line breaks before it; they are skipped.
+    fn at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start >= self.byte {
+            let between = self.text.get(self.byte..start).unwrap_or_default();
+            self.line += between.iter().filter(|b| **b == b'\n').count() as u64;
+            self.byte = start;
+        }
+        self.line
+    }
 }
 
 struct Upload {

@@ -4,7 +4,7 @@
 
 use app::api::ctx::Accounts;
 use app::domain::access::Role;
-use app::domain::ids::{MapId, UserId};
+use app::domain::ids::{CardId, MapId, UserId};
 use app::domain::template::Template;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
@@ -29,9 +29,48 @@ enum Need {
 }
 
 /// Each server function by name: who it needs, and arguments that name the test map.
-fn cases(map: MapId, user: UserId) -> Vec<(&'static str, Need, String)> {
+fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, String)> {
     let uuid = Uuid::new_v4();
     vec![
+        (
+            "get_map_feedback",
+            Need::Role(Role::Viewer),
+            format!(r#"{{"map":"{map}","filter":{{}},"share":null}}"#),
+        ),
+        (
+            "get_touchpoint_feedback",
+            Need::Role(Role::Viewer),
+            format!(
+                r#"{{"map":"{map}","card":"{card}","filter":{{}},"period":"week","share":null}}"#
+            ),
+        ),
+        ("get_public_form", Need::Anyone, format!("token={uuid}")),
+        (
+            "feedback_inbox",
+            Need::Role(Role::Editor),
+            format!("map={map}&unhappy_only=false"),
+        ),
+        (
+            "set_followed_up",
+            Need::Role(Role::Editor),
+            format!("map={map}&response=1&done=true"),
+        ),
+        (
+            "form_token",
+            Need::Role(Role::Editor),
+            format!("map={map}&card={card}&renew=false"),
+        ),
+        ("api_keys", Need::Role(Role::Editor), format!("map={map}")),
+        (
+            "create_api_key",
+            Need::Role(Role::Editor),
+            format!("map={map}&label=Zapier"),
+        ),
+        (
+            "revoke_api_key",
+            Need::Role(Role::Editor),
+            format!("map={map}&key={uuid}"),
+        ),
         ("current_user", Need::Anyone, String::new()),
         ("needs_setup", Need::Anyone, String::new()),
         (
@@ -205,7 +244,8 @@ async fn every_server_function_refuses_callers_without_access() {
     let (viewer, as_viewer) = person(&backend, map, Some(Role::Viewer)).await;
     let (_, as_stranger) = person(&backend, map, None).await;
     let app = disk.bare_router(backend.clone());
-    let cases = cases(map, viewer);
+    let card = backend.rooms.snapshot(map).await.unwrap().map.cards()[0].id;
+    let cases = cases(map, viewer, card);
 
     let mut seen = Vec::new();
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod feedback;
 mod http;
 mod live;
 mod ops;

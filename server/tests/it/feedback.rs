@@ -1,0 +1,690 @@
+//! Feedback through the real router: the JSON API with good and bad payloads, the public form
+//! as a browser without JavaScript posts it, CSV import with its report, and the summaries.
+
+use app::api::ctx::Feedback;
+use app::api::feedback::Filter;
+use app::domain::edit::Edit;
+use app::domain::feedback::{Period, Survey};
+use app::domain::ids::{CardId, MapId, UserId};
+use app::domain::map::LaneKind;
+use app::domain::template::Template;
+use app::domain::text::Name;
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use server::backend::ServerBackend;
+use server::feedback::ServerFeedback;
+use tower::ServiceExt;
+
+use crate::support::{new_map, op, Disk};
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = to_bytes(response.into_body(), 64 << 20).await.unwrap();
+    Reply {
+        status,
+        location,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A map whose touchpoints collect feedback, its touchpoint cards, and the feedback port.
+struct Setup {
+    backend: ServerBackend,
+    feedback: ServerFeedback,
+    map: MapId,
+    touchpoints: Vec<(CardId, String)>,
+}
+
+async fn setup(backend: ServerBackend) -> Setup {
+    let map = new_map(&backend, Template::CustomerJourney).await;
+    let snapshot = backend.rooms.snapshot(map).await.unwrap().map;
+    let lane = snapshot
+        .lanes()
+        .iter()
+        .find(|l| l.kind == LaneKind::Touchpoints)
+        .unwrap()
+        .id;
+    let touchpoints: Vec<(CardId, String)> = snapshot
+        .cards()
+        .iter()
+        .filter(|c| c.lane == lane)
+        .map(|c| (c.id, c.text.as_str().lines().next().unwrap().to_owned()))
+        .collect();
+    assert!(touchpoints.len() >= 3, "the template has touchpoints");
+    let survey = Survey::default_for("checkout");
+    let ops = touchpoints
+        .iter()
+        .map(|(id, _)| {
+            op(Edit::SetCardSurvey {
+                id: *id,
+                survey: Some(survey.clone()),
+            })
+        })
+        .collect();
+    backend.rooms.submit(map, ops, "Test").await.unwrap();
+    Setup {
+        feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
+        backend,
+        map,
+        touchpoints,
+    }
+}
+
+async fn api_key(setup: &Setup) -> String {
+    let admin = UserId::from_uuid(uuid::Uuid::new_v4());
+    // The key's creator must exist; the admin made for the router is one, so use the store.
+    let user = app::api::auth::User {
+        id: admin,
+        email: format!("{admin}@example.com"),
+        name: "Key maker".into(),
+        is_admin: false,
+    };
+    setup
+        .backend
+        .db
+        .writer()
+        .write(move |conn| server::db::accounts::insert_user(conn, &user, "x", 0))
+        .await
+        .unwrap();
+    setup
+        .feedback
+        .create_api_key(setup.map, admin, "Test".into())
+        .await
+        .unwrap()
+        .secret
+}
+
+fn post_json(path: &str, key: Option<&str>, body: &Value) -> Request<Body> {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+async fn stored(setup: &Setup) -> u64 {
+    setup
+        .feedback
+        .map_feedback(setup.map, Filter::default())
+        .await
+        .unwrap()
+        .map
+        .responses
+}
+
+#[tokio::test]
+async fn the_api_stores_good_batches_and_refuses_bad_ones_whole() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let (checkout, _) = setup.touchpoints[0];
+
+    let one =
+        json!({ "touchpoint": checkout, "nps": 9, "comment": "Quick and easy", "channel": "web" });
+    let reply = send(&app, post_json(&path, Some(&key), &one)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.json()["accepted"], 1);
+
+    let batch: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({
+                "touchpoint": checkout,
+                "at": format!("2026-10-{:02}T12:00:00Z", 1 + i % 28),
+                "nps": i % 11,
+                "csat": 1 + i % 5,
+                "segment": if i % 2 == 0 { "pro" } else { "free" },
+            })
+        })
+        .collect();
+    let reply = send(
+        &app,
+        post_json(&path, Some(&key), &json!({ "responses": batch })),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(stored(&setup).await, 41);
+
+    // One bad response among good ones: nothing is stored, every bad one is named.
+    let mixed = json!([
+        { "touchpoint": checkout, "nps": 10 },
+        { "touchpoint": checkout, "nps": 11 },
+        { "touchpoint": checkout, "csat": 0 },
+        { "touchpoint": "no-such-card", "nps": 5 },
+        { "touchpoint": checkout },
+        { "touchpoint": checkout, "comment": "x".repeat(2001) },
+        { "touchpoint": checkout, "nps": 5, "mood": "happy" },
+        { "touchpoint": checkout, "nps": 5, "at": "last tuesday" },
+        { "nps": 5 },
+    ]);
+    let reply = send(&app, post_json(&path, Some(&key), &mixed)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let rejected: Vec<(u64, String)> = reply.json()["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = [
+        (1, "nps"),
+        (2, "csat"),
+        (3, "touchpoint"),
+        (4, "nps"),
+        (5, "comment"),
+        (6, "body"),
+        (7, "at"),
+        (8, "body"),
+    ]
+    .into_iter()
+    .map(|(i, f)| (i, f.to_owned()))
+    .collect();
+    assert_eq!(rejected, expected);
+    assert_eq!(stored(&setup).await, 41, "a refused batch stores nothing");
+
+    // Keys: none, wrong, revoked, or of another map.
+    assert_eq!(
+        send(&app, post_json(&path, None, &one)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, post_json(&path, Some("wmk_wrong"), &one))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = new_map(&setup.backend, Template::Blank).await;
+    let elsewhere = format!("/api/v1/maps/{other}/responses");
+    assert_eq!(
+        send(&app, post_json(&elsewhere, Some(&key), &one))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let not_json = Request::post(&path)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::from("nps=9"))
+        .unwrap();
+    let reply = send(&app, not_json).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.json()["error"].as_str().unwrap().contains("not JSON"));
+    let keys = setup.feedback.api_keys(setup.map).await.unwrap();
+    assert!(keys[0].last_used_at.is_some(), "a key's use is recorded");
+    setup
+        .feedback
+        .revoke_api_key(setup.map, keys[0].id.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, post_json(&path, Some(&key), &one)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(stored(&setup).await, 41);
+
+    let doc = send(
+        &app,
+        Request::get("/api/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.json()["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn the_api_refuses_guessing_keys() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let body = json!({ "touchpoint": setup.touchpoints[0].0, "nps": 9 });
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(
+            send(&app, post_json(&path, Some("wmk_guess"), &body))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses[24], StatusCode::TOO_MANY_REQUESTS);
+}
+
+fn form_post(token: &str, body: &str) -> Request<Body> {
+    Request::post(format!("/f/{token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_public_form_takes_answers_without_javascript() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let (card, name) = setup.touchpoints[1].clone();
+    let token = setup
+        .feedback
+        .form_token(setup.map, card, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        setup
+            .feedback
+            .form_token(setup.map, card, false)
+            .await
+            .unwrap(),
+        token,
+        "the same link every time"
+    );
+
+    let page = send(
+        &app,
+        Request::get(format!("/f/{token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&name), "the form names its touchpoint");
+    assert!(page.body.contains("name=\"nps\""));
+    assert!(
+        !page.body.contains("Awareness"),
+        "the form shows nothing else of the map"
+    );
+
+    let reply = send(&app, form_post(&token, "nps=9&csat=5&comment=Lovely+staff")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location, format!("/f/{token}/thanks"));
+    let thanks = send(
+        &app,
+        Request::get(&reply.location).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(thanks.body.contains("Thank you"), "{}", thanks.body);
+    assert_eq!(stored(&setup).await, 1);
+
+    // The honeypot: a bot is thanked, and nothing is kept.
+    let reply = send(
+        &app,
+        form_post(&token, "nps=0&website=http%3A%2F%2Fspam.example"),
+    )
+    .await;
+    assert_eq!(reply.location, format!("/f/{token}/thanks"));
+    assert_eq!(stored(&setup).await, 1);
+
+    // Bad answers go back to the form with the reason, and store nothing.
+    for body in ["nps=11", "csat=x", "ces=4", "", "nps=&comment=+"] {
+        let reply = send(&app, form_post(&token, body)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{body}");
+        assert!(
+            reply.location.starts_with(&format!("/f/{token}?error=")),
+            "{body}: {}",
+            reply.location
+        );
+    }
+    let page = send(
+        &app,
+        Request::get(format!("/f/{token}?error=Please%20answer"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(page.body.contains("Please answer"));
+    assert_eq!(stored(&setup).await, 1);
+
+    let qr = send(
+        &app,
+        Request::get(format!("/f/{token}/qr.svg"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(qr.status, StatusCode::OK);
+    assert!(qr.body.starts_with("<?xml") && qr.body.contains("<svg"));
+
+    // A renewed link retires the old one.
+    let renewed = setup
+        .feedback
+        .form_token(setup.map, card, true)
+        .await
+        .unwrap();
+    assert_ne!(renewed, token);
+    let old = send(&app, form_post(&token, "nps=9")).await;
+    assert_eq!(old.status, StatusCode::NOT_FOUND);
+    let gone = send(
+        &app,
+        Request::get(format!("/f/{token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(stored(&setup).await, 1);
+}
+
+#[tokio::test]
+async fn the_public_form_limits_each_address() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let token = setup
+        .feedback
+        .form_token(setup.map, setup.touchpoints[0].0, false)
+        .await
+        .unwrap();
+    for _ in 0..30 {
+        let reply = send(&app, form_post(&token, "nps=7")).await;
+        assert!(reply.location.ends_with("/thanks"));
+    }
+    let reply = send(&app, form_post(&token, "nps=7")).await;
+    assert!(
+        reply.location.contains("error=Too%20many"),
+        "{}",
+        reply.location
+    );
+    assert_eq!(stored(&setup).await, 30);
+}
+
+fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "waymark-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        let file = if *name == "file" {
+            "; filename=\"answers.csv\""
+        } else {
+            ""
+        };
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+async fn import_csv(app: &Router, map: MapId, csv: &str, mapping: &Value, dry_run: bool) -> Reply {
+    let mapping = mapping.to_string();
+    let mut fields = vec![("file", csv), ("mapping", mapping.as_str())];
+    if dry_run {
+        fields.push(("dry_run", "1"));
+    }
+    let (content_type, body) = multipart(&fields);
+    let request = Request::post(format!("/maps/{map}/feedback/import"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    send(app, request).await
+}
+
+#[tokio::test]
+async fn csv_import_is_all_or_nothing_with_a_report_by_line() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.router(setup.backend.clone()).await;
+    let (_, first) = &setup.touchpoints[0];
+    let (second_id, _) = &setup.touchpoints[1];
+    let mapping = json!({
+        "columns": ["at", "touchpoint", "nps", "comment", null],
+        "touchpoint": null,
+    });
+    let bad = format!(
+        "date,touchpoint,nps,comment,notes\n\
+         2026-11-01,{first},9,\"Great, really\",x\n\
+         2026-11-02,{second_id},12,too high,\n\
+         2026-11-03,Nowhere,5,,\n\
+         \n\
+         2026-11-04,{first},seven,,\n\
+         2026-13-01,{first},5,,\n\
+         2026-11-05,{},8,fine,\n",
+        first.to_uppercase()
+    );
+    let reply = import_csv(&app, setup.map, &bad, &mapping, false).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let report = reply.json();
+    assert_eq!(report["rows"], 6);
+    let lines: Vec<(u64, &str)> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(3, "nps"), (4, "touchpoint"), (6, "nps"), (7, "at")]
+    );
+    assert_eq!(stored(&setup).await, 0, "nothing of a refused file is kept");
+
+    let good = format!(
+        "date,touchpoint,nps,comment,notes\n\
+         2026-11-01,{first},9,\"Great, really\",x\n\
+         2026-11-02,{second_id},3,too slow,\n\
+         2026-11-05,{},8,fine,\n",
+        first.to_uppercase()
+    );
+    let checked = import_csv(&app, setup.map, &good, &mapping, true).await;
+    assert_eq!(checked.json()["checked"], 3, "{}", checked.body);
+    assert_eq!(stored(&setup).await, 0, "a dry run stores nothing");
+    let imported = import_csv(&app, setup.map, &good, &mapping, false).await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(imported.json()["imported"], 3);
+    let summary = setup
+        .feedback
+        .map_feedback(setup.map, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.map.responses, 3);
+    assert_eq!(
+        summary
+            .touchpoint(setup.touchpoints[0].0)
+            .unwrap()
+            .responses,
+        2
+    );
+
+    // A mapping that names no answer is refused before the file is read.
+    let useless = json!({ "columns": ["at", "touchpoint", null, null, null], "touchpoint": null });
+    let reply = import_csv(&app, setup.map, &good, &useless, false).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("at least one"));
+    // Signed out: refused.
+    let anonymous = disk.bare_router(setup.backend.clone());
+    let reply = import_csv(&anonymous, setup.map, &good, &mapping, false).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn summaries_follow_the_responses_and_survive_a_restart() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let (good, bad, quiet) = (
+        setup.touchpoints[0].0,
+        setup.touchpoints[1].0,
+        setup.touchpoints[2].0,
+    );
+    let mut batch = Vec::new();
+    for i in 0..60 {
+        // `good`: 70% promoters; `bad`: 70% detractors; `quiet`: 3 answers only.
+        let promoter = i % 10 < 7;
+        batch.push(json!({ "touchpoint": good, "nps": if promoter { 10 } else { 2 },
+            "at": if i < 30 { "2026-10-05" } else { "2026-11-05" },
+            "comment": if i % 3 == 0 { Some("Delivery was quick and the staff were lovely") } else { None } }));
+        batch.push(json!({ "touchpoint": bad, "nps": if promoter { 1 } else { 9 },
+            "at": if i < 30 { "2026-10-06" } else { "2026-11-06" },
+            "comment": if i % 3 == 0 { Some("The checkout page was slow and confusing") } else { None } }));
+    }
+    for _ in 0..3 {
+        batch.push(json!({ "touchpoint": quiet, "nps": 0 }));
+    }
+    let reply = send(&app, post_json(&path, Some(&key), &Value::Array(batch))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let all = setup
+        .feedback
+        .map_feedback(setup.map, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.map.responses, 123);
+    let good_nps = all.touchpoint(good).unwrap().nps.as_ref().unwrap();
+    assert_eq!(good_nps.value(), Some(40.0));
+    let quiet_summary = all.touchpoint(quiet).unwrap();
+    assert_eq!(quiet_summary.responses, 3);
+    assert_eq!(
+        quiet_summary.headline().unwrap().estimate,
+        None,
+        "below the minimum"
+    );
+    assert_eq!(all.pain_points, [bad]);
+    let stage = setup
+        .backend
+        .rooms
+        .snapshot(setup.map)
+        .await
+        .unwrap()
+        .map
+        .card(good)
+        .unwrap()
+        .stage;
+    assert!(all.stage(stage).unwrap().responses >= 60);
+
+    let october = Filter {
+        from: Some(app::domain::feedback::days_from_civil(2026, 10, 1)),
+        to: Some(app::domain::feedback::days_from_civil(2026, 10, 31)),
+        ..Filter::default()
+    };
+    let filtered = setup
+        .feedback
+        .map_feedback(setup.map, october)
+        .await
+        .unwrap();
+    assert_eq!(filtered.touchpoint(good).unwrap().responses, 30);
+
+    let detail = setup
+        .feedback
+        .touchpoint(setup.map, bad, Filter::default(), Period::Month)
+        .await
+        .unwrap();
+    assert_eq!(detail.trend.points.len(), 2);
+    assert!(detail.comments_shown);
+    assert_eq!(detail.summary.comments, 20);
+    assert_eq!(
+        detail.summary.negative, 20,
+        "slow and confusing reads negative"
+    );
+    assert!(!detail.latest.is_empty() && !detail.quotes.is_empty());
+    let suggested: Vec<&str> = detail.suggested.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(
+        suggested
+            .iter()
+            .any(|k| k.contains("checkout") || k.contains("slow")),
+        "{suggested:?}"
+    );
+
+    // Comments stay hidden below the anonymity minimum.
+    let quiet_detail = setup
+        .feedback
+        .touchpoint(setup.map, quiet, Filter::default(), Period::Week)
+        .await
+        .unwrap();
+    assert!(!quiet_detail.comments_shown);
+
+    // Themes the team defines are counted.
+    let mut settings = setup
+        .backend
+        .rooms
+        .snapshot(setup.map)
+        .await
+        .unwrap()
+        .map
+        .feedback;
+    settings.themes.push(app::domain::feedback::Theme {
+        name: Name::parse("Speed").unwrap(),
+        keywords: vec![Name::parse("slow*").unwrap(), Name::parse("quick").unwrap()],
+    });
+    setup
+        .backend
+        .rooms
+        .submit(
+            setup.map,
+            vec![op(Edit::SetFeedbackSettings { settings })],
+            "Test",
+        )
+        .await
+        .unwrap();
+    let themed = setup
+        .feedback
+        .touchpoint(setup.map, bad, Filter::default(), Period::Month)
+        .await
+        .unwrap();
+    assert_eq!(themed.themes[0].comments, 20);
+
+    // The inbox: newest first, unhappy ones on request, follow-ups remembered.
+    let unhappy = setup
+        .feedback
+        .inbox(setup.map, true, None, 500)
+        .await
+        .unwrap();
+    assert!(unhappy.items.iter().all(|i| i.nps.is_some_and(|n| n <= 6)));
+    assert_eq!(unhappy.items.len(), 18 + 42 + 3);
+    let first = unhappy.items[0].id;
+    setup
+        .feedback
+        .set_followed_up(setup.map, first, true)
+        .await
+        .unwrap();
+
+    // Acknowledged means on disk: a new server on the same file sees it all.
+    drop(app);
+    let reopened = disk.open();
+    let again = ServerFeedback::new(reopened.db.clone(), reopened.rooms.clone());
+    let summary = again
+        .map_feedback(setup.map, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.map.responses, 123);
+    let page = again.inbox(setup.map, true, None, 1).await.unwrap();
+    assert!(page.items[0].followed_up);
+    assert!(page.next.is_some());
+}
