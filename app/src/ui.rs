@@ -12,3 +12,4 @@ pub mod identity;
 pub mod inline_text;
 pub mod map;
 pub mod pages;
+pub mod upload;

@@ -1,6 +1,8 @@
 //! Formatting for display. Deterministic (UTC, no locale), so the server and the browser render
 //! the same text and hydration matches.
 
+use crate::domain::feedback::civil_from_days;
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -12,7 +14,7 @@ pub fn date_time(millis: i64) -> String {
     let (year, month, day) = civil_from_days(days);
     format!(
         "{day} {} {year}, {:02}:{:02} UTC",
-        MONTHS[(month - 1) as usize],
+        MONTHS[(month as usize).saturating_sub(1) % 12],
         day_secs / 3600,
         day_secs % 3600 / 60
     )
@@ -41,19 +43,6 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Year, month (1..=12) and day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

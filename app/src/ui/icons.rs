@@ -20,6 +20,7 @@ pub enum Icon {
     Comment,
     Clock,
     Check,
+    Chart,
 }
 
 impl Icon {
@@ -43,6 +44,7 @@ impl Icon {
             Icon::Comment => "M4 5h16v11H9l-5 4z",
             Icon::Clock => "M12 7v5l3 2M21 12a9 9 0 11-18 0 9 9 0 0118 0z",
             Icon::Check => "M5 12l5 5 9-10",
+            Icon::Chart => "M4 20h16M7 16v-5M12 16V6M17 16v-8",
         }
     }
 }

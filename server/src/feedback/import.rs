@@ -39,11 +39,11 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
+/// A row of the file: its line number and the response it holds (or why it holds none).
+type Row = (u64, Result<ResponseInput, ResponseError>);
+
 /// The rows of `text` as responses (or as the reason a row cannot be one), each with its line.
-pub fn read_rows(
-    text: &str,
-    mapping: &Mapping,
-) -> Result<Vec<(u64, Result<ResponseInput, ResponseError>)>, String> {
+pub fn read_rows(text: &str, mapping: &Mapping) -> Result<Vec<Row>, String> {
     let separator = u8::try_from(delimiter(text)).unwrap_or(b',');
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()

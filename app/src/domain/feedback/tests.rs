@@ -174,11 +174,15 @@ fn trend_buckets_by_week_and_month() {
         "Week of 2026-11-23"
     );
 
-    let mut monday = Tally::default();
-    monday.responses = 2;
+    let mut monday = Tally {
+        responses: 2,
+        ..Tally::default()
+    };
     monday.nps[10] = 2;
-    let mut sunday = Tally::default();
-    sunday.responses = 1;
+    let mut sunday = Tally {
+        responses: 1,
+        ..Tally::default()
+    };
     sunday.nps[0] = 1;
     let days = [
         (days_from_civil(2026, 11, 23), monday.clone()),
@@ -254,9 +258,11 @@ fn summaries_hide_scores_below_the_minimum() {
     assert!(low.csat.is_none(), "no CSAT asked");
     assert_eq!(low.headline().unwrap().metric, Metric::Nps);
 
-    let mut csat_only = Tally::default();
-    csat_only.csat = [0, 0, 10, 20, 10];
-    csat_only.responses = 40;
+    let csat_only = Tally {
+        csat: [0, 0, 10, 20, 10],
+        responses: 40,
+        ..Tally::default()
+    };
     let summary = Summary::new(&csat_only, 5);
     let headline = summary.headline().unwrap();
     assert_eq!(

@@ -18,6 +18,8 @@ use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::presence::{colour, PeerTag};
+use crate::ui::map::scores::ScoreChip;
+use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 #[component]
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
@@ -92,6 +94,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
             />
             <footer class="card-meta">
                 {(kind == LaneKind::Touchpoints).then(|| view! { <ChannelSelect id channel=card.channel/> })}
+                {(kind == LaneKind::Touchpoints || card.survey.is_some()).then(|| view! { <FeedbackButton id/> })}
                 {(kind == LaneKind::Emotions).then(|| view! { <EmotionSelect id emotion=card.emotion/> })}
                 <EvidenceSelect id evidence/>
                 <CommentButton target=Target::Card(id)/>
@@ -152,6 +155,21 @@ fn on_card_key(editor: Editor, id: CardId, ev: &KeyboardEvent) {
                 }
             }
         });
+    }
+}
+
+/// The touchpoint's score chip (once it has answers) and the button to its feedback panel.
+#[component]
+fn FeedbackButton(id: CardId) -> impl IntoView {
+    let panel = use_side_panel();
+    view! {
+        <ScoreChip card=id/>
+        <IconButton
+            icon=Icon::Chart
+            label="Feedback on this touchpoint"
+            class="card-feedback"
+            on_click=Callback::new(move |()| panel.toggle(Panel::Touchpoint(id)))
+        />
     }
 }
 

@@ -1,6 +1,9 @@
 //! The emotion curve of an emotions lane: one point per stage at the mean score of its cards,
 //! joined into a line. Points are edited in place: click a level in a stage's column to set it,
 //! or focus a point and press the up and down arrows.
+//!
+//! Beside this designed curve, a dashed measured one: each stage's headline feedback score
+//! placed on the same -2 … +2 scale, where customers' answers exist.
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -12,6 +15,7 @@ use crate::domain::moves::after_last;
 use crate::domain::text::Text;
 use crate::ui::editor::{fresh, use_editor};
 use crate::ui::map::grid::{Cells, COLUMN_WIDTH};
+use crate::ui::map::scores::{describe, use_scores};
 
 const HEIGHT: f64 = 112.0;
 /// Vertical distance between two adjacent scores.
@@ -67,6 +71,23 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                         mean: sum / scored.len() as f64,
                         card: first,
                     })
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let scores = use_scores();
+    // (column, stage name, position on the emotion scale, description) per measured stage.
+    let measured = Memo::new(move |_| {
+        stages.with(|stages| {
+            stages
+                .iter()
+                .enumerate()
+                .filter_map(|(column, (stage, name))| {
+                    let summary = scores.stage(*stage)?;
+                    let score = summary.headline()?.clone();
+                    let value = score.estimate?.value;
+                    let level = score.metric.normalise(value) * 4.0 - 2.0;
+                    Some((column, name.clone(), level, describe(&score)))
                 })
                 .collect::<Vec<_>>()
         })
@@ -158,6 +179,36 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                 }}
             </g>
             <path class="curve" d=path></path>
+            <path class="curve measured" d=move || {
+                measured.with(|points| {
+                    points
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (column, _, level, _))| {
+                            let cmd = if i == 0 { 'M' } else { 'L' };
+                            format!("{cmd}{:.1},{:.1}", x_of(*column), y_of(*level))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+            }></path>
+            <For
+                each=move || measured.get()
+                key=|(column, _, level, text)| (*column, level.to_bits(), text.clone())
+                children=move |(column, name, level, text)| view! {
+                    <rect class="measured-point" x=x_of(column) - 4.0 y=y_of(level) - 4.0 width="8" height="8">
+                        <title>{format!("Measured at {name}: {text}")}</title>
+                    </rect>
+                }
+            />
+            <Show when=move || measured.with(|m| !m.is_empty())>
+                <g class="curve-legend" aria-hidden="true">
+                    <line class="curve" x1="8" x2="28" y1="10" y2="10"></line>
+                    <text x="32" y="14">"designed"</text>
+                    <line class="curve measured" x1="96" x2="116" y1="10" y2="10"></line>
+                    <text x="120" y="14">"measured (feedback)"</text>
+                </g>
+            </Show>
             <For
                 each=move || points.get()
                 key=|p| (p.stage, p.column, p.mean.to_bits(), p.card.id)

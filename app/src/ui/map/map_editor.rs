@@ -13,6 +13,7 @@ use crate::ui::identity::local_name;
 use crate::ui::map::grid::MapGrid;
 use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
+use crate::ui::map::scores::Scores;
 use crate::ui::map::side_panel::{Panel, SidePanel, SidePanelView};
 use crate::ui::map::toolbar::Toolbar;
 
@@ -25,6 +26,7 @@ pub fn MapEditor(
 ) -> impl IntoView {
     let id = snapshot.map.id;
     let can_edit = access.can_edit;
+    let access_share_token = access.share_token.clone();
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     let first_panel = if embedded {
@@ -33,6 +35,10 @@ pub fn MapEditor(
         Panel::Personas
     };
     provide_context(SidePanel(RwSignal::new(first_panel)));
+    let scores = Scores::new();
+    provide_context(scores);
+    let share = access_share_token;
+    scores.start(id, share);
     let title = move || editor.map.with(|m| m.title.to_string());
 
     // Effects run only in the browser, after hydration.

@@ -1,13 +1,16 @@
-//! The panel beside the grid: personas, comments or history, one at a time.
+//! The panel beside the grid: personas, comments, history, sharing or feedback, one at a time.
 
 use leptos::prelude::*;
 
+use crate::domain::ids::CardId;
 use crate::domain::map::Target;
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::map::comments_panel::CommentsPanel;
+use crate::ui::map::feedback_panel::FeedbackPanel;
 use crate::ui::map::history_panel::HistoryPanel;
 use crate::ui::map::persona_panel::PersonaPanel;
 use crate::ui::map::share_panel::SharePanel;
+use crate::ui::map::touchpoint_panel::TouchpointPanel;
 
 /// What the side panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +22,10 @@ pub enum Panel {
     History,
     /// Members, invitations and share links (owners).
     Share,
+    /// The map's customer feedback: overview, inbox, import, API keys, settings.
+    Feedback,
+    /// One touchpoint's survey and feedback.
+    Touchpoint(CardId),
 }
 
 /// The side panel's state, shared through context by whatever opens it.
@@ -58,6 +65,8 @@ pub fn SidePanelView() -> impl IntoView {
                     Panel::Comments(target) => view! { <CommentsPanel target/> }.into_any(),
                     Panel::History => view! { <HistoryPanel/> }.into_any(),
                     Panel::Share => view! { <SharePanel/> }.into_any(),
+                    Panel::Feedback => view! { <FeedbackPanel/> }.into_any(),
+                    Panel::Touchpoint(card) => view! { <TouchpointPanel card/> }.into_any(),
                     Panel::Closed => ().into_any(),
                 }}
             </aside>

@@ -104,6 +104,7 @@ pub fn Toolbar() -> impl IntoView {
                         </span>
                     </Show>
                 </button>
+                {panel_button(Panel::Feedback, "Feedback", Icon::Chart)}
                 {panel_button(Panel::History, "History", Icon::Clock)}
                 {editor.can_share().then(|| panel_button(Panel::Share, "Share", Icon::People))}
             </div>

@@ -1,0 +1,220 @@
+//! Feedback scores on the map: the summaries of every touchpoint and stage, loaded in the
+//! browser and refreshed every minute, the filter they are computed under, and the small views
+//! that show a score (the chip on a card, a score with its margin in the panels).
+
+use leptos::prelude::*;
+
+use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
+use crate::domain::feedback::{Metric, Score, Summary};
+use crate::domain::ids::{CardId, MapId, StageId};
+use crate::domain::stats::Confidence;
+use crate::ui::map::side_panel::{use_side_panel, Panel};
+
+/// How often the map's scores are fetched again while it is open.
+const REFRESH_MS: u32 = 60_000;
+
+/// The map's feedback summaries, shared through context.
+#[derive(Clone, Copy)]
+pub struct Scores {
+    /// Which responses count, for the chips and every panel.
+    pub filter: RwSignal<Filter>,
+    pub data: RwSignal<Option<MapFeedback>>,
+    pub error: RwSignal<Option<String>>,
+    version: RwSignal<u32>,
+}
+
+impl Scores {
+    pub fn new() -> Scores {
+        Scores {
+            filter: RwSignal::new(Filter::default()),
+            data: RwSignal::new(None),
+            error: RwSignal::new(None),
+            version: RwSignal::new(0),
+        }
+    }
+
+    /// Loads the summaries again (after an import, say).
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+
+    pub fn touchpoint(&self, card: CardId) -> Option<Summary> {
+        self.data
+            .with(|d| d.as_ref().and_then(|d| d.touchpoint(card).cloned()))
+    }
+
+    pub fn stage(&self, stage: StageId) -> Option<Summary> {
+        self.data
+            .with(|d| d.as_ref().and_then(|d| d.stage(stage).cloned()))
+    }
+
+    pub fn is_pain_point(&self, card: CardId) -> bool {
+        self.data
+            .with(|d| d.as_ref().is_some_and(|d| d.pain_points.contains(&card)))
+    }
+
+    /// Fetches the summaries whenever the filter changes or a refresh is asked for, and every
+    /// minute. Browser only: it is called from an effect.
+    pub fn start(self, map: MapId, share: Option<String>) {
+        Effect::new(move |_| {
+            let filter = self.filter.get();
+            self.version.track();
+            let share = share.clone();
+            leptos::task::spawn_local(async move {
+                match get_map_feedback(map, filter, share).await {
+                    Ok(data) => {
+                        self.data.set(Some(data));
+                        self.error.set(None);
+                    }
+                    Err(err) => self.error.set(Some(err.to_string())),
+                }
+            });
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let every = std::time::Duration::from_millis(u64::from(REFRESH_MS));
+            if let Ok(timer) = set_interval_with_handle(move || self.refresh(), every) {
+                on_cleanup(move || timer.clear());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = REFRESH_MS;
+    }
+}
+
+impl Default for Scores {
+    fn default() -> Scores {
+        Scores::new()
+    }
+}
+
+pub fn use_scores() -> Scores {
+    expect_context::<Scores>()
+}
+
+/// A colour step from red (0) to green (4) for a score's place on its scale.
+pub fn tone(metric: Metric, value: f64) -> u8 {
+    (metric.normalise(value) * 4.999).floor() as u8
+}
+
+/// "NPS +32 ±12 · n=140", for titles and screen readers.
+pub fn describe(score: &Score) -> String {
+    match score.estimate {
+        None => format!(
+            "{}: {} answers, too few to show a score",
+            score.metric.label(),
+            score.n
+        ),
+        Some(e) => {
+            let low = if score.confidence == Confidence::Low {
+                ", low confidence"
+            } else {
+                ""
+            };
+            format!(
+                "{} {} (95% interval {} to {}), {} answers{low}",
+                score.metric.label(),
+                score.metric.format(e.value),
+                score.metric.format(e.low),
+                score.metric.format(e.high),
+                e.n
+            )
+        }
+    }
+}
+
+/// The chip a touchpoint card shows: its headline score, coloured, with the answer count. It
+/// opens the touchpoint's feedback panel.
+#[component]
+pub fn ScoreChip(card: CardId) -> impl IntoView {
+    let scores = use_scores();
+    let panel = use_side_panel();
+    let summary = Memo::new(move |_| scores.touchpoint(card));
+    let pain = Memo::new(move |_| scores.is_pain_point(card));
+    move || {
+        let summary = summary.get()?;
+        let headline = summary.headline().cloned();
+        let (text, tone_class, title) = match &headline {
+            Some(score) => match score.estimate {
+                Some(e) => (
+                    format!("{} {}", score.metric.label(), score.metric.format(e.value)),
+                    format!("tone-{}", tone(score.metric, e.value)),
+                    describe(score),
+                ),
+                None => (
+                    format!("n={}", summary.responses),
+                    "tone-none".to_owned(),
+                    describe(score),
+                ),
+            },
+            None => (
+                format!("{} comments", summary.comments),
+                "tone-none".to_owned(),
+                "Comments only, no scores".to_owned(),
+            ),
+        };
+        let low = headline
+            .as_ref()
+            .is_some_and(|s| s.confidence == Confidence::Low);
+        let n = summary.responses;
+        Some(view! {
+            <button
+                type="button"
+                class=format!("chip score-chip {tone_class}")
+                title=title.clone()
+                aria-label=format!("Feedback: {title}. Open the feedback panel")
+                on:click=move |_| panel.show(Panel::Touchpoint(card))
+            >
+                <span class="score-value">{text}</span>
+                {(headline.as_ref().is_some_and(|s| s.estimate.is_some())).then(|| view! {
+                    <span class="score-n">{format!("n={n}")}</span>
+                })}
+                {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
+            </button>
+            {pain.get().then(|| view! {
+                <span class="chip pain-point" title="Scores significantly below the rest of this map">"Pain point"</span>
+            })}
+        })
+    }
+}
+
+/// A score with its margin of error, interval, count and confidence, for the panels.
+#[component]
+pub fn ScoreLine(score: Score, #[prop(optional_no_strip)] mean: Option<Score>) -> impl IntoView {
+    let label = score.metric.label();
+    match score.estimate {
+        None => view! {
+            <div class="score-line hidden-score">
+                <span class="score-label">{label}</span>
+                <span class="score-value">"—"</span>
+                <span class="score-detail">{format!("{} answers; a score shows from the map's minimum", score.n)}</span>
+            </div>
+        }
+        .into_any(),
+        Some(e) => {
+            let metric = score.metric;
+            let low = score.confidence == Confidence::Low;
+            let mean = mean
+                .and_then(|m| m.estimate)
+                .map(|m| format!(" · mean {:.2} of 5", m.value));
+            view! {
+                <div class=format!("score-line tone-{}", tone(metric, e.value))>
+                    <span class="score-label">{label}</span>
+                    <span class="score-value">{metric.format(e.value)}</span>
+                    <span class="score-detail">
+                        {format!(
+                            "±{:.1} · 95% interval {} to {} · n={}",
+                            e.margin(),
+                            metric.format(e.low),
+                            metric.format(e.high),
+                            e.n
+                        )}
+                        {mean}
+                        {low.then(|| view! { <span class="low-confidence-label">" · low confidence"</span> })}
+                    </span>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
