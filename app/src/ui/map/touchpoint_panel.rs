@@ -90,7 +90,8 @@ fn SurveySettings(card: CardId) -> impl IntoView {
         set(Some(Survey::default_for(&text)));
     };
     view! {
-        <details class="survey-settings" open=move || survey.with(Option::is_none)>
+        // Open at first when there is nothing to show yet; after that the user decides.
+        <details class="survey-settings" open=survey.with_untracked(Option::is_none)>
             <summary>"Survey and form link"</summary>
             {move || match survey.get() {
                 None => view! {
