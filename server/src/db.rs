@@ -82,6 +82,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_history.sql"),
     include_str!("../migrations/003_accounts.sql"),
     include_str!("../migrations/004_feedback.sql"),
+    include_str!("../migrations/005_feedback_rollups.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -285,7 +286,9 @@ mod tests {
             [
                 "api_keys",
                 "feedback_daily",
+                "feedback_days",
                 "feedback_forms",
+                "feedback_labels",
                 "feedback_responses",
                 "feedback_totals",
                 "invites",

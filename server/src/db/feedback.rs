@@ -1,11 +1,12 @@
 //! Customer feedback as stored: responses, the tallies kept beside them, public form tokens
 //! and API keys.
 //!
-//! Inserting responses adds to two tallies in the same transaction: per touchpoint and day
-//! (with channel and segment, for filters and trends) and per touchpoint overall. A summary
-//! then sums tally rows rather than scanning responses.
+//! Inserting responses adds to three tallies in the same transaction: per touchpoint, day,
+//! channel and segment (for any filter, and trends); per day and touchpoint (for date filters);
+//! and per touchpoint overall (for the map's default view). A summary then sums the fewest
+//! tally rows its filter allows rather than scanning responses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
@@ -112,7 +113,9 @@ pub fn insert_responses(
 ) -> Result<usize, StoreError> {
     let map_id = map.to_string();
     let mut daily: HashMap<(CardId, Day, &str, &str), Tally> = HashMap::new();
+    let mut days: HashMap<(Day, CardId), Tally> = HashMap::new();
     let mut totals: HashMap<CardId, Tally> = HashMap::new();
+    let mut labels: HashSet<(&str, &str)> = HashSet::new();
     {
         let mut insert = conn.prepare_cached(
             "INSERT INTO feedback_responses (map_id, card_id, at, day, nps, csat, ces, comment,
@@ -143,10 +146,15 @@ pub fn insert_responses(
                 .entry((r.touchpoint, day, &r.channel, &r.segment))
                 .or_default()
                 .record(r, incoming.negative);
+            days.entry((day, r.touchpoint))
+                .or_default()
+                .record(r, incoming.negative);
             totals
                 .entry(r.touchpoint)
                 .or_default()
                 .record(r, incoming.negative);
+            labels.insert(("channel", &r.channel));
+            labels.insert(("segment", &r.segment));
         }
     }
     // Summed per key first: a batch of a thousand answers for one touchpoint on one day
@@ -161,6 +169,21 @@ pub fn insert_responses(
         let mut values: Vec<&dyn ToSql> = vec![&map_id, &card, day, channel, segment];
         values.extend(counts.iter().map(|c| c as &dyn ToSql));
         upsert_daily.execute(values.as_slice())?;
+    }
+    let mut upsert_days =
+        conn.prepare_cached(&upsert_sql("feedback_days", &["map_id", "day", "card_id"]))?;
+    for ((day, card), tally) in &days {
+        let card = card.to_string();
+        let counts = counts(tally);
+        let mut values: Vec<&dyn ToSql> = vec![&map_id, day, &card];
+        values.extend(counts.iter().map(|c| c as &dyn ToSql));
+        upsert_days.execute(values.as_slice())?;
+    }
+    let mut insert_label = conn.prepare_cached(
+        "INSERT OR IGNORE INTO feedback_labels (map_id, kind, value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (kind, value) in labels.into_iter().filter(|(_, v)| !v.is_empty()) {
+        insert_label.execute(params![map_id, kind, value])?;
     }
     let mut upsert_total =
         conn.prepare_cached(&upsert_sql("feedback_totals", &["map_id", "card_id"]))?;
@@ -210,23 +233,22 @@ pub fn tallies(
     filter: &Filter,
 ) -> Result<Vec<(CardId, Tally)>, StoreError> {
     let columns: Vec<String> = count_columns().collect();
-    let (sql, values) = if filter.is_everything() {
-        (
-            format!(
-                "SELECT card_id, {} FROM feedback_totals WHERE map_id = ?1",
-                columns.join(", ")
-            ),
-            Vec::new(),
+    let (conditions, values) = filter_sql(filter, 2);
+    let sql = if filter.is_everything() {
+        format!(
+            "SELECT card_id, {} FROM feedback_totals WHERE map_id = ?1",
+            columns.join(", ")
         )
     } else {
-        let (conditions, values) = filter_sql(filter, 2);
-        (
-            format!(
-                "SELECT card_id, {} FROM feedback_daily WHERE map_id = ?1{conditions}
-                 GROUP BY card_id",
-                sums()
-            ),
-            values,
+        // Dates alone need no channel or segment split: the smaller per-day table will do.
+        let table = if filter.channel.is_none() && filter.segment.is_none() {
+            "feedback_days"
+        } else {
+            "feedback_daily"
+        };
+        format!(
+            "SELECT card_id, {} FROM {table} WHERE map_id = ?1{conditions} GROUP BY card_id",
+            sums()
         )
     };
     let map_id = map.to_string();
@@ -311,12 +333,12 @@ pub fn comments(
 /// The distinct channels and segments of a map's responses, for the filter menus.
 pub fn labels(conn: &Connection, map: MapId) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let map_id = map.to_string();
-    let distinct = |column: &str| -> Result<Vec<String>, StoreError> {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT DISTINCT {column} FROM feedback_daily
-             WHERE map_id = ?1 AND {column} <> '' ORDER BY {column} LIMIT 200"
-        ))?;
-        let rows = stmt.query_map([&map_id], |row| row.get(0))?;
+    let distinct = |kind: &str| -> Result<Vec<String>, StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT value FROM feedback_labels WHERE map_id = ?1 AND kind = ?2
+             ORDER BY value LIMIT 200",
+        )?;
+        let rows = stmt.query_map([map_id.as_str(), kind], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     };
     Ok((distinct("channel")?, distinct("segment")?))

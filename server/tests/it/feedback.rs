@@ -556,7 +556,7 @@ async fn summaries_follow_the_responses_and_survive_a_restart() {
             "comment": if i % 3 == 0 { Some("The checkout page was slow and confusing") } else { None } }));
     }
     for _ in 0..3 {
-        batch.push(json!({ "touchpoint": quiet, "nps": 0 }));
+        batch.push(json!({ "touchpoint": quiet, "nps": 0, "channel": "store", "segment": "vip" }));
     }
     let reply = send(&app, post_json(&path, Some(&key), &Value::Array(batch))).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
@@ -600,6 +600,20 @@ async fn summaries_follow_the_responses_and_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(filtered.touchpoint(good).unwrap().responses, 30);
+    // The filter menus list the channels and segments used; a channel filter keeps only its own.
+    assert_eq!(all.channels, ["store"]);
+    assert_eq!(all.segments, ["vip"]);
+    let in_store = Filter {
+        channel: Some("store".into()),
+        ..Filter::default()
+    };
+    let in_store = setup
+        .feedback
+        .map_feedback(setup.map, in_store)
+        .await
+        .unwrap();
+    assert_eq!(in_store.map.responses, 3);
+    assert!(in_store.touchpoint(good).is_none());
 
     let detail = setup
         .feedback

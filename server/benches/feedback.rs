@@ -1,0 +1,618 @@
+//! Feedback benchmark.
+//!
+//! - **Ingest**: responses per second through the real `waymark` binary's API (batches of
+//!   1,000 from four clients on loopback, each acknowledged only after its commit), beside a bare
+//!   rusqlite loop inserting the same rows into the same schema in transactions of the same
+//!   size. Then the binary is killed with SIGKILL in the middle of a stream of batches, and the
+//!   database is checked: every acknowledged response must be on disk.
+//! - **Summary**: the full summary of a map with 200 touchpoints and 1,000,000 responses, warm,
+//!   unfiltered (running totals) and filtered (daily tallies), beside the naive full scan of
+//!   the responses.
+//!
+//! Run: `cargo bench -p server --bench feedback` (add `-- --quick` for a short run).
+
+// A benchmark's job is to print its figures.
+#![allow(clippy::print_stdout)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::api::ctx::Feedback;
+use app::api::feedback::Filter;
+use app::domain::edit::{Edit, Op};
+use app::domain::feedback::{day_of, ResponseInput, Source, Summary, Survey, Tally, When};
+use app::domain::ids::{CardId, MapId, OpId, UserId};
+use app::domain::map::{Card, LaneKind};
+use app::domain::position::Position;
+use app::domain::template::Template;
+use app::domain::text::Text;
+use server::backend::ServerBackend;
+use server::db::Db;
+use server::feedback::{Naming, ServerFeedback};
+use server::rooms::Rooms;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use uuid::Uuid;
+
+const BATCH: usize = 1_000;
+const CLIENTS: usize = 4;
+const TOUCHPOINTS: usize = 200;
+const DAY_MS: i64 = 86_400_000;
+/// 2026-11-01, so that every response is in the past.
+const LATEST: i64 = 20_393 * DAY_MS;
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (ingested, summarised) = if quick {
+        (40_000, 200_000)
+    } else {
+        (200_000, 1_000_000)
+    };
+    ingest(ingested).await;
+    summary(summarised).await;
+}
+
+// ---------- Ingest ----------
+
+async fn ingest(total: usize) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (map, cards, key) = prepare_ingest(dir.path()).await;
+    let mut waymark = Waymark::start(dir.path()).await;
+    let bodies: Vec<Arc<Vec<u8>>> = (0..CLIENTS)
+        .map(|c| Arc::new(batch_json(&cards, c * BATCH)))
+        .collect();
+    let path = format!("/api/v1/maps/{map}/responses");
+
+    println!("Ingest: {total} responses in batches of {BATCH} from {CLIENTS} clients.");
+    let started = Instant::now();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = bodies
+        .iter()
+        .map(|body| {
+            let (body, path, key, sent) = (body.clone(), path.clone(), key.clone(), sent.clone());
+            let addr = waymark.addr;
+            tokio::spawn(async move {
+                let mut http = Http::connect(addr).await;
+                while sent.fetch_add(BATCH, Ordering::SeqCst) < total {
+                    let status = http.post(&path, &key, &body).await.expect("answer");
+                    assert_eq!(status, 201, "the API refused a batch");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("client");
+    }
+    let waymark_rate = total as f64 / started.elapsed().as_secs_f64();
+
+    let baseline_rate = bare_insert(
+        &dir.path().join("baseline.sqlite"),
+        &dir.path().join("waymark.sqlite"),
+        &cards,
+        map,
+        total,
+    );
+    println!(
+        "  waymark API     {:>9.0} responses/s  (parse, check, sentiment, insert, tallies, commit)",
+        waymark_rate
+    );
+    println!(
+        "  bare rusqlite   {:>9.0} responses/s  (insert only, same schema and transaction size)",
+        baseline_rate
+    );
+    println!(
+        "  ratio           {:>9.2}  (target: waymark ≥ 5,000 responses/s)",
+        waymark_rate / baseline_rate
+    );
+
+    // Kill -9 while batches are in flight; count what was acknowledged against what is stored.
+    let acknowledged = Arc::new(AtomicUsize::new(total));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = bodies
+        .iter()
+        .map(|body| {
+            let (body, path, key) = (body.clone(), path.clone(), key.clone());
+            let (acknowledged, stop, addr) = (acknowledged.clone(), stop.clone(), waymark.addr);
+            tokio::spawn(async move {
+                let mut http = Http::connect(addr).await;
+                while !stop.load(Ordering::SeqCst) {
+                    match http.post(&path, &key, &body).await {
+                        Ok(201) => {
+                            acknowledged.fetch_add(BATCH, Ordering::SeqCst);
+                        }
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    waymark.kill();
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        task.await.expect("client");
+    }
+    let acknowledged = acknowledged.load(Ordering::SeqCst);
+    let (stored, tallied) = stored_counts(&dir.path().join("waymark.sqlite"));
+    println!(
+        "  kill -9 mid-stream: {acknowledged} acknowledged, {stored} on disk, {tallied} in the tallies"
+    );
+    assert!(
+        stored >= acknowledged,
+        "LOST {} acknowledged responses",
+        acknowledged - stored
+    );
+    assert_eq!(
+        stored, tallied,
+        "tallies disagree with the stored responses"
+    );
+    println!("  nothing acknowledged was lost; tallies match the responses\n");
+}
+
+/// A map whose touchpoints collect feedback, and an API key for it, in `dir`'s database.
+async fn prepare_ingest(dir: &Path) -> (MapId, Vec<CardId>, String) {
+    let (db, _) = Db::open(&dir.join("waymark.sqlite")).expect("database");
+    let (backend, feedback, map, cards) = map_with_touchpoints(db, 20).await;
+    let user = app::api::auth::User {
+        id: UserId::from_uuid(Uuid::new_v4()),
+        email: "bench@example.com".into(),
+        name: "Bench".into(),
+        is_admin: true,
+    };
+    let id = user.id;
+    backend
+        .db
+        .writer()
+        .write(move |conn| server::db::accounts::insert_user(conn, &user, "x", 0))
+        .await
+        .expect("user");
+    let key = feedback
+        .create_api_key(map, id, "Bench".into())
+        .await
+        .expect("key")
+        .secret;
+    backend.db.flush().await.expect("flush");
+    (map, cards, key)
+}
+
+/// A map from the customer-journey template with `n` more touchpoint cards, each with a survey.
+async fn map_with_touchpoints(
+    db: Db,
+    n: usize,
+) -> (ServerBackend, ServerFeedback, MapId, Vec<CardId>) {
+    let backend = ServerBackend {
+        rooms: Rooms::new(db.clone()),
+        db,
+    };
+    let map = backend
+        .create(None, Template::CustomerJourney, None)
+        .await
+        .expect("map");
+    let journey = backend.rooms.snapshot(map).await.expect("snapshot").map;
+    let lane = journey
+        .lanes()
+        .iter()
+        .find(|l| l.kind == LaneKind::Touchpoints)
+        .expect("a touchpoint lane")
+        .id;
+    let stages: Vec<_> = journey.stages().iter().map(|s| s.id).collect();
+    let survey = Survey::default_for("this step");
+    let cards: Vec<Card> = Position::sequence(None, n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, position)| Card {
+            id: CardId::from_uuid(Uuid::new_v4()),
+            stage: stages[i % stages.len()],
+            lane,
+            position,
+            text: Text::parse(&format!("Touchpoint {i}")).expect("text"),
+            channel: None,
+            emotion: None,
+            evidence: None,
+            survey: Some(survey.clone()),
+        })
+        .collect();
+    let ids = cards.iter().map(|c| c.id).collect();
+    for chunk in cards.chunks(100) {
+        let ops = chunk
+            .iter()
+            .map(|card| Op {
+                id: OpId::from_uuid(Uuid::new_v4()),
+                edit: Edit::AddCard { card: card.clone() },
+            })
+            .collect();
+        backend
+            .rooms
+            .submit(map, ops, "Bench")
+            .await
+            .expect("cards");
+    }
+    let feedback = ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    (backend, feedback, map, ids)
+}
+
+/// The `i`th synthetic response: spread over touchpoints, a year of days, three channels and
+/// two segments; every fourth one has a comment.
+fn response(cards: &[CardId], i: usize) -> ResponseInput {
+    const COMMENTS: [&str; 4] = [
+        "Delivery was late again and nobody told me",
+        "Quick and friendly, thank you",
+        "The checkout page kept logging me out",
+        "Fine",
+    ];
+    ResponseInput {
+        touchpoint: cards[i % cards.len()].to_string(),
+        // A hash of `i`, so that days are independent of touchpoints and channels.
+        at: Some(When::Millis(
+            LATEST - ((i as u64).wrapping_mul(2_654_435_761) >> 8) as i64 % 365 * DAY_MS,
+        )),
+        nps: Some((i * 7 % 11) as i64),
+        csat: Some((i % 5 + 1) as i64),
+        ces: (i % 3 == 0).then_some((i % 7 + 1) as i64),
+        comment: (i % 4 == 0).then(|| COMMENTS[i / 4 % 4].to_owned()),
+        channel: Some(["web", "store", "email"][i % 3].to_owned()),
+        segment: (i % 5 == 0).then(|| "vip".to_owned()),
+        respondent: None,
+    }
+}
+
+fn batch_json(cards: &[CardId], first: usize) -> Vec<u8> {
+    let batch: Vec<ResponseInput> = (first..first + BATCH).map(|i| response(cards, i)).collect();
+    serde_json::to_vec(&batch).expect("json")
+}
+
+/// The baseline: plain inserts of the same rows into the same table, `BATCH` per transaction,
+/// with the same durability settings (WAL, `synchronous=FULL`). Returns rows per second.
+fn bare_insert(path: &Path, source: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
+    drop(Db::open(path).expect("schema"));
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("sync");
+    // The map the responses belong to, for their foreign key (checked, as in Waymark).
+    conn.execute("ATTACH ?1 AS waymark", [source.to_string_lossy()])
+        .expect("attach");
+    conn.execute(
+        "INSERT INTO maps SELECT * FROM waymark.maps WHERE id = ?1",
+        [map.to_string()],
+    )
+    .expect("map row");
+    conn.execute("DETACH waymark", []).expect("detach");
+    let rows: Vec<ResponseInput> = (0..BATCH).map(|i| response(cards, i)).collect();
+    let map_id = map.to_string();
+    let started = Instant::now();
+    for _ in 0..total / BATCH {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO feedback_responses (map_id, card_id, at, day, nps, csat, ces,
+                         comment, sentiment, channel, segment, respondent, source, received_at,
+                         detractor)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10, NULL, 'api', ?11, 0)",
+                )
+                .expect("prepare");
+            for r in &rows {
+                let at = match r.at {
+                    Some(When::Millis(at)) => at,
+                    _ => LATEST,
+                };
+                insert
+                    .execute(rusqlite::params![
+                        map_id,
+                        r.touchpoint,
+                        at,
+                        day_of(at),
+                        r.nps,
+                        r.csat,
+                        r.ces,
+                        r.comment,
+                        r.channel.as_deref().unwrap_or(""),
+                        r.segment.as_deref().unwrap_or(""),
+                        LATEST,
+                    ])
+                    .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Responses stored, and responses counted in the running totals.
+fn stored_counts(path: &Path) -> (usize, usize) {
+    let conn = rusqlite::Connection::open(path).expect("open after the kill");
+    let count = |sql: &str| -> usize {
+        let n: i64 = conn.query_row(sql, [], |row| row.get(0)).expect("count");
+        usize::try_from(n).unwrap_or(0)
+    };
+    (
+        count("SELECT count(*) FROM feedback_responses"),
+        count("SELECT coalesce(sum(responses), 0) FROM feedback_totals"),
+    )
+}
+
+/// The `waymark` binary serving a data directory, as a child process.
+struct Waymark {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Waymark {
+    async fn start(dir: &Path) -> Waymark {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let child = Command::new(env!("CARGO_BIN_EXE_waymark"))
+            .arg("serve")
+            .env("WAYMARK_ADDR", addr.to_string())
+            .env("WAYMARK_DATA_DIR", dir)
+            .env("WAYMARK_SITE_DIR", dir)
+            .env("WAYMARK_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start waymark");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Http::get_status(addr, "/healthz").await != Some(200) {
+            assert!(Instant::now() < deadline, "waymark did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Waymark { child, addr }
+    }
+
+    /// SIGKILL: no shutdown, no flushing.
+    fn kill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Waymark {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Just enough HTTP/1.1 for the benchmark: keep-alive requests, answers with a length.
+struct Http {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Http {
+    async fn connect(addr: SocketAddr) -> Http {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Http {
+            stream,
+            buffer: Vec::new(),
+        }
+    }
+
+    async fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
+        let mut http = Http {
+            stream: TcpStream::connect(addr).await.ok()?,
+            buffer: Vec::new(),
+        };
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        http.stream.write_all(request.as_bytes()).await.ok()?;
+        http.answer().await.ok()
+    }
+
+    async fn post(&mut self, path: &str, key: &str, body: &[u8]) -> std::io::Result<u16> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body).await?;
+        self.answer().await
+    }
+
+    /// Reads one answer and returns its status.
+    async fn answer(&mut self) -> std::io::Result<u16> {
+        let broken = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        let end = loop {
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            self.fill().await?;
+        };
+        let head = String::from_utf8_lossy(&self.buffer[..end]).to_lowercase();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| broken("no status"))?;
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        while self.buffer.len() < end + length {
+            self.fill().await?;
+        }
+        self.buffer.drain(..end + length);
+        Ok(status)
+    }
+
+    async fn fill(&mut self) -> std::io::Result<()> {
+        let mut chunk = [0u8; 8192];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        self.buffer.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+}
+
+// ---------- Summary ----------
+
+async fn summary(total: usize) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (db, _) = Db::open(&dir.path().join("summary.sqlite")).expect("database");
+    let (backend, feedback, map, cards) = map_with_touchpoints(db, TOUCHPOINTS).await;
+    let journey = backend.rooms.snapshot(map).await.expect("snapshot").map;
+    println!(
+        "Summary: a map with {} touchpoints and {total} responses.",
+        cards.len()
+    );
+    let started = Instant::now();
+    for first in (0..total).step_by(50_000) {
+        let items = (first..(first + 50_000).min(total))
+            .map(|i| Ok(response(&cards, i)))
+            .collect();
+        feedback
+            .ingest(map, items, Source::Api, Naming::Id, false)
+            .await
+            .expect("load");
+    }
+    println!(
+        "  loaded through the ingest path in {:.1} s ({:.0} responses/s, batches of 50,000)",
+        started.elapsed().as_secs_f64(),
+        total as f64 / started.elapsed().as_secs_f64()
+    );
+
+    let last_30_days = Filter {
+        from: Some(day_of(LATEST) - 29),
+        to: Some(day_of(LATEST)),
+        ..Filter::default()
+    };
+    let web = Filter {
+        channel: Some("web".into()),
+        ..Filter::default()
+    };
+    println!(
+        "  {:<28} {:>10} {:>10} | {:>12}",
+        "", "p50", "p90", "naive scan"
+    );
+    for (label, filter) in [
+        ("whole map, all answers", Filter::default()),
+        ("whole map, last 30 days", last_30_days),
+        ("whole map, channel = web", web),
+    ] {
+        // Warm: the first read loads the pages into SQLite's and the OS's caches.
+        let check = feedback
+            .map_feedback(map, filter.clone())
+            .await
+            .expect("summary");
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let started = Instant::now();
+            let summary = feedback
+                .map_feedback(map, filter.clone())
+                .await
+                .expect("summary");
+            times.push(started.elapsed());
+            std::hint::black_box(summary);
+        }
+        times.sort();
+        let scan_path = dir.path().join("summary.sqlite");
+        let scan_filter = filter.clone();
+        let scan_journey = journey.clone();
+        let (naive, scanned) = tokio::task::spawn_blocking(move || {
+            naive_scan(&scan_path, map, &scan_filter, &scan_journey)
+        })
+        .await
+        .expect("scan");
+        assert_eq!(
+            scanned, check.map.responses,
+            "the rollups and the full scan disagree"
+        );
+        println!(
+            "  {label:<28} {:>10} {:>10} | {:>12}",
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 9 / 10]),
+            ms(naive)
+        );
+    }
+    println!("  (target: the whole map's summary under 100 ms warm)");
+}
+
+/// The summary computed the obvious way: read every response of the map, tally in Rust.
+/// Returns its time (best of three) and the number of responses it counted.
+fn naive_scan(
+    path: &Path,
+    map: MapId,
+    filter: &Filter,
+    journey: &app::domain::map::JourneyMap,
+) -> (Duration, u64) {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let mut best = Duration::MAX;
+    let mut counted = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT card_id, nps, csat, ces, comment IS NOT NULL, coalesce(sentiment, 0)
+                 FROM feedback_responses
+                 WHERE map_id = ?1 AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day <= ?3)
+                   AND (?4 IS NULL OR channel = ?4) AND (?5 IS NULL OR segment = ?5)",
+            )
+            .expect("prepare");
+        let mut rows = stmt
+            .query(rusqlite::params![
+                map.to_string(),
+                filter.from,
+                filter.to,
+                filter.channel,
+                filter.segment
+            ])
+            .expect("query");
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        while let Some(row) = rows.next().expect("row") {
+            let card: String = row.get(0).expect("card");
+            let tally = tallies.entry(card).or_default();
+            tally.responses += 1;
+            if let Some(s) = row.get::<_, Option<u8>>(1).expect("nps") {
+                let s = usize::from(s);
+                tally.nps[s] += 1;
+            }
+            if let Some(s) = row.get::<_, Option<u8>>(2).expect("csat") {
+                let s = usize::from(s);
+                tally.csat[s - 1] += 1;
+            }
+            if let Some(s) = row.get::<_, Option<u8>>(3).expect("ces") {
+                let s = usize::from(s);
+                tally.ces[s - 1] += 1;
+            }
+            if row.get::<_, bool>(4).expect("comment") {
+                tally.comments += 1;
+                if row.get::<_, f64>(5).expect("sentiment") <= -0.05 {
+                    tally.negative += 1;
+                }
+            }
+        }
+        let mut by_stage: HashMap<_, Tally> = HashMap::new();
+        let mut whole = Tally::default();
+        for (card, tally) in &tallies {
+            if let Some(card) = card.parse().ok().and_then(|id| journey.card(id)) {
+                by_stage.entry(card.stage).or_default().add(tally);
+                whole.add(tally);
+                std::hint::black_box(Summary::new(tally, 5));
+            }
+        }
+        for tally in by_stage.values() {
+            std::hint::black_box(Summary::new(tally, 5));
+        }
+        counted = Summary::new(&whole, 5).responses;
+        best = best.min(started.elapsed());
+    }
+    (best, counted)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
