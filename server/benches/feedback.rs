@@ -254,10 +254,10 @@ fn response(cards: &[CardId], i: usize) -> ResponseInput {
         )),
         nps: Some((i * 7 % 11) as i64),
         csat: Some((i % 5 + 1) as i64),
-        ces: (i % 3 == 0).then_some((i % 7 + 1) as i64),
-        comment: (i % 4 == 0).then(|| COMMENTS[i / 4 % 4].to_owned()),
+        ces: i.is_multiple_of(3).then_some((i % 7 + 1) as i64),
+        comment: i.is_multiple_of(4).then(|| COMMENTS[i / 4 % 4].to_owned()),
         channel: Some(["web", "store", "email"][i % 3].to_owned()),
-        segment: (i % 5 == 0).then(|| "vip".to_owned()),
+        segment: i.is_multiple_of(5).then(|| "vip".to_owned()),
         respondent: None,
     }
 }

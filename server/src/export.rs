@@ -1,5 +1,5 @@
-//! Files in and out: a map exported as JSON, SVG, PNG, PDF, Mermaid or CSV, and a map file
-//! imported as a new map. Plain axum routes, since they answer with files rather than data for
+//! Files in and out: a map exported as JSON (optionally with its feedback), SVG, PNG, PDF,
+//! Mermaid or CSV, its feedback responses as CSV, and a map file imported as a new map. Plain axum routes, since they answer with files rather than data for
 //! the pages.
 
 mod mermaid;
@@ -9,6 +9,7 @@ mod table;
 
 use app::api::auth::{Caller, User};
 use app::api::ctx::Accounts;
+use app::domain::access::Role;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};
 use axum::body::Bytes;
@@ -24,10 +25,11 @@ use crate::accounts::ServerAccounts;
 use crate::backend::ServerBackend;
 use crate::clock::now_millis;
 use crate::db::StoreError;
+use crate::feedback::ServerFeedback;
 use crate::router::AppState;
 
-/// Largest map file accepted for import.
-pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest map file accepted for import (room for a map with a few hundred thousand responses).
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,6 +66,9 @@ impl From<StoreError> for Failure {
 struct ImageOptions {
     /// Pixels per SVG unit for PNG; 2 suits most screens and print.
     scale: Option<f32>,
+    /// For `json`: include the customers' responses (editors only).
+    #[serde(default)]
+    feedback: bool,
 }
 
 /// A file name made from the map's title: letters, digits and dashes only.
@@ -104,11 +109,13 @@ fn user(caller: Option<Extension<Caller>>) -> Result<User, Failure> {
         .ok_or_else(|| Failure(StatusCode::UNAUTHORIZED, "please sign in".into()))
 }
 
-/// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid` or `csv`.
-/// Anyone who may view the map may export it.
+/// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid`, `csv`
+/// (the cards) or `responses` (the feedback, as CSV). Anyone who may view the map may export
+/// it; its customers' responses (`responses`, `json?feedback=true`) only editors and owners.
 async fn download(
     State(backend): State<ServerBackend>,
     State(accounts): State<ServerAccounts>,
+    State(feedback): State<ServerFeedback>,
     caller: Option<Extension<Caller>>,
     Path((raw_id, format)): Path<(String, String)>,
     Query(options): Query<ImageOptions>,
@@ -116,8 +123,8 @@ async fn download(
     let user = user(caller)?;
     let not_found = || Failure(StatusCode::NOT_FOUND, "no such map".into());
     let id: MapId = raw_id.parse().map_err(|_| not_found())?;
-    match accounts.role(&user, id).await {
-        Ok(Some(_)) => {}
+    let role = match accounts.role(&user, id).await {
+        Ok(Some(role)) => role,
         Ok(None) => return Err(not_found()),
         Err(_) => {
             return Err(Failure(
@@ -125,14 +132,32 @@ async fn download(
                 "something went wrong on our side".into(),
             ))
         }
+    };
+    let with_responses = format == "responses" || (format == "json" && options.feedback);
+    if with_responses && role < Role::Editor {
+        return Err(Failure(
+            StatusCode::FORBIDDEN,
+            "only the map's editors may export its customers' responses".into(),
+        ));
     }
     let map = backend.rooms.snapshot(id).await?.map;
+    let responses = if with_responses {
+        feedback.all_responses(id).await?
+    } else {
+        Vec::new()
+    };
     let name = |extension| file_name(map.title.as_str(), extension);
     let response = match format.as_str() {
         "json" => {
-            let json = serde_json::to_vec_pretty(&export(&map, now_millis()))
+            let responses = responses.into_iter().map(|(r, _)| r).collect();
+            let json = serde_json::to_vec_pretty(&export(&map, responses, now_millis()))
                 .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
             file("application/json", name("waymark.json"), json)
+        }
+        "responses" => {
+            let csv = table::responses_csv(&map, &responses)
+                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            file("text/csv; charset=utf-8", name("responses.csv"), csv)
         }
         "svg" => file("image/svg+xml", name("svg"), svg::render(&map)),
         "mermaid" => file(
@@ -197,6 +222,7 @@ async fn download(
 /// A form gets redirected to the new map; an API client gets `{ "id": … }`.
 async fn import(
     State(backend): State<ServerBackend>,
+    State(feedback): State<ServerFeedback>,
     caller: Option<Extension<Caller>>,
     request: Request,
 ) -> Response {
@@ -212,7 +238,7 @@ async fn import(
         } else {
             json_body(request).await
         }?;
-        create_from(&backend, owner.id, &bytes).await
+        create_from(&backend, &feedback, owner.id, &bytes).await
     }
     .await;
     match (result, is_form) {
@@ -259,6 +285,7 @@ async fn form_file(request: Request) -> Result<Bytes, Failure> {
 
 async fn create_from(
     backend: &ServerBackend,
+    feedback: &ServerFeedback,
     owner: UserId,
     bytes: &[u8],
 ) -> Result<MapId, Failure> {
@@ -270,17 +297,20 @@ async fn create_from(
     })?;
     let text = text.to_owned();
     // Parsing and checking a large file is CPU work: off the executor.
-    let parsed = tokio::task::spawn_blocking(move || read_map_file(&text))
+    let now = now_millis();
+    let parsed = tokio::task::spawn_blocking(move || read_map_file(&text, now))
         .await
         .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let mut map = parsed.map_err(|e| Failure(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let imported = parsed.map_err(|e| Failure(StatusCode::BAD_REQUEST, e.to_string()))?;
     // A new map: its own id and timestamps; everything inside stays as it was.
-    let now = now_millis();
+    let mut map = imported.map;
     map.id = MapId::from_uuid(Uuid::new_v4());
     map.created_at = now;
     map.updated_at = now;
     let id = map.id;
     backend.db.insert_map(map, Some(owner)).await?;
+    // Checked with the map above, so only a failing disk can refuse them now.
+    feedback.restore(id, imported.responses).await?;
     Ok(id)
 }
 

@@ -17,8 +17,11 @@ use app::api::feedback::{
     ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
     TouchpointFeedback,
 };
-use app::domain::feedback::{self, Period, ResponseError, ResponseInput, Source, Summary, Tally};
+use app::domain::feedback::{
+    self, Period, Response, ResponseError, ResponseInput, Source, Summary, Tally,
+};
 use app::domain::ids::{CardId, MapId, StageId, UserId};
+use app::domain::import::FileResponse;
 use app::domain::map::JourneyMap;
 use serde::Serialize;
 use uuid::Uuid;
@@ -153,15 +156,7 @@ impl ServerFeedback {
             }
             Ok(accepted
                 .into_iter()
-                .map(|response| {
-                    let sentiment = response.comment.as_deref().map(analysis::sentiment);
-                    Incoming {
-                        negative: sentiment.is_some_and(analysis::is_negative),
-                        sentiment,
-                        response,
-                        source,
-                    }
-                })
+                .map(|response| incoming(response, source, false))
                 .collect::<Vec<_>>())
         })
         .await
@@ -175,6 +170,65 @@ impl ServerFeedback {
             .write(move |conn| store::insert_responses(conn, map, &checked, now))
             .await?;
         Ok(stored)
+    }
+
+    /// Stores responses read from a map file (already checked against `map`), keeping their
+    /// source and follow-up marks.
+    pub async fn restore(
+        &self,
+        map: MapId,
+        responses: Vec<FileResponse>,
+    ) -> Result<usize, StoreError> {
+        if responses.is_empty() {
+            return Ok(0);
+        }
+        let now = now_millis();
+        let incoming = tokio::task::spawn_blocking(move || {
+            responses
+                .into_iter()
+                .map(|r| incoming(r.response, r.source, r.followed_up))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(StoreError::internal)?;
+        self.db
+            .writer()
+            .write(move |conn| store::insert_responses(conn, map, &incoming, now))
+            .await
+    }
+
+    /// Every response of `map`, newest first, as a map file carries them, with each comment's
+    /// sentiment.
+    pub async fn all_responses(
+        &self,
+        map: MapId,
+    ) -> Result<Vec<(FileResponse, Option<f64>)>, StoreError> {
+        let items = self
+            .db
+            .read(move |conn| store::inbox(conn, map, false, None, usize::MAX))
+            .await?;
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let response = Response {
+                    touchpoint: item.touchpoint,
+                    at: item.at,
+                    nps: item.nps,
+                    csat: item.csat,
+                    ces: item.ces,
+                    comment: item.comment,
+                    channel: item.channel,
+                    segment: item.segment,
+                    respondent: item.respondent,
+                };
+                let file = FileResponse {
+                    response,
+                    source: item.source,
+                    followed_up: item.followed_up,
+                };
+                (file, item.sentiment)
+            })
+            .collect())
     }
 
     /// The touchpoint behind a form token, and what its form shows; `NotFound` when the token
@@ -287,6 +341,18 @@ impl ServerFeedback {
             quotes: analysed.quotes,
             latest: analysed.latest,
         })
+    }
+}
+
+/// A checked response with its comment's sentiment, ready to store.
+fn incoming(response: Response, source: Source, followed_up: bool) -> Incoming {
+    let sentiment = response.comment.as_deref().map(analysis::sentiment);
+    Incoming {
+        negative: sentiment.is_some_and(analysis::is_negative),
+        sentiment,
+        response,
+        source,
+        followed_up,
     }
 }
 

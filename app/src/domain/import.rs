@@ -8,8 +8,16 @@
 //!            "lanes": [{ "id", "name", "kind", "position" }],
 //!            "cards": [{ "id", "stage", "lane", "position", "text", "channel"?, "emotion"?, "evidence"? }],
 //!            "personas": [{ "id", "name", "position", "role", "goals", "motivations", "frustrations" }],
-//!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }] } }
+//!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }],
+//!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] } },
+//!   "responses"?: [{ "touchpoint", "at", "nps"?, "csat"?, "ces"?, "comment"?, "channel", "segment",
+//!                    "respondent"?, "source", "followed_up" }] }
 //! ```
+//!
+//! Cards that collect feedback carry `"survey": { "nps"?, "csat"?, "ces"?, "comment"? }` (the
+//! wording of each question asked). `responses`, the customers' answers, is there only when the
+//! export asked for it; `at` is milliseconds since the Unix epoch and `source` one of `form`,
+//! `api`, `csv`.
 //!
 //! Field values follow the map's own types (`domain::map`): lane kinds, channels and evidence
 //! levels are snake_case words, emotions are -2..=2, positions are fractional-index keys. A file
@@ -20,6 +28,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::edit::{apply, Edit, EditError};
+use crate::domain::feedback::{Response, ResponseInput, Source, When};
 use crate::domain::map::{JourneyMap, Millis};
 
 pub const FORMAT: &str = "waymark-map";
@@ -32,6 +41,26 @@ pub struct MapFile {
     pub version: u32,
     pub exported_at: Millis,
     pub map: JourneyMap,
+    /// Customers' answers, when the export included them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<FileResponse>,
+}
+
+/// A stored response as a map file carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileResponse {
+    #[serde(flatten)]
+    pub response: Response,
+    pub source: Source,
+    #[serde(default)]
+    pub followed_up: bool,
+}
+
+/// What a map file holds, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported {
+    pub map: JourneyMap,
+    pub responses: Vec<FileResponse>,
 }
 
 /// Why a file could not be imported. Nothing is created when it can't.
@@ -47,18 +76,20 @@ pub enum ImportError {
     Invalid(String),
 }
 
-/// Wraps `map` for export.
-pub fn export(map: &JourneyMap, now: Millis) -> MapFile {
+/// Wraps `map`, and optionally its responses, for export.
+pub fn export(map: &JourneyMap, responses: Vec<FileResponse>, now: Millis) -> MapFile {
     MapFile {
         format: FORMAT.to_owned(),
         version: VERSION,
         exported_at: now,
         map: map.clone(),
+        responses,
     }
 }
 
-/// Reads a map file and returns its map, checked as thoroughly as a user's edits are.
-pub fn read_map_file(json: &str) -> Result<JourneyMap, ImportError> {
+/// Reads a map file and returns its map and responses, checked as thoroughly as a user's edits
+/// and a customer's answers are (`now` bounds the answers' times).
+pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     // The header first, on its own, so a file of another kind or version gets a clear error
     // rather than a complaint about some field deep inside.
     #[derive(Deserialize)]
@@ -78,7 +109,46 @@ pub fn read_map_file(json: &str) -> Result<JourneyMap, ImportError> {
     }
     let file: MapFile =
         serde_json::from_str(json).map_err(|e| ImportError::Malformed(e.to_string()))?;
-    rebuild(file.map)
+    let map = rebuild(file.map)?;
+    let responses = file
+        .responses
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            check_response(&map, r, now)
+                .map_err(|e| ImportError::Invalid(format!("response {}: {e}", i + 1)))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Imported { map, responses })
+}
+
+/// A response from a file, checked as if a customer had just sent it.
+fn check_response(
+    map: &JourneyMap,
+    file: FileResponse,
+    now: Millis,
+) -> Result<FileResponse, crate::domain::feedback::ResponseError> {
+    let r = file.response;
+    let input = ResponseInput {
+        touchpoint: r.touchpoint.to_string(),
+        at: Some(When::Millis(r.at)),
+        nps: r.nps.map(i64::from),
+        csat: r.csat.map(i64::from),
+        ces: r.ces.map(i64::from),
+        comment: r.comment,
+        channel: Some(r.channel),
+        segment: Some(r.segment),
+        respondent: r.respondent,
+    };
+    let response = input.check(
+        |id| id.parse().ok().filter(|id| map.card(*id).is_some()),
+        now,
+    )?;
+    Ok(FileResponse {
+        response,
+        source: file.source,
+        followed_up: file.followed_up,
+    })
 }
 
 /// The same map, rebuilt item by item through `apply` from its first persona up.
@@ -91,6 +161,10 @@ pub fn rebuild(map: JourneyMap) -> Result<JourneyMap, ImportError> {
     rebuilt.scenario = map.scenario;
     rebuilt.goals = map.goals;
     rebuilt.updated_at = map.updated_at;
+    let settings = Edit::SetFeedbackSettings {
+        settings: map.feedback,
+    };
+    apply(&mut rebuilt, &settings).map_err(|err| ImportError::Invalid(err.to_string()))?;
     let mut comments = map.comments;
     // A thread's first comment must exist before its replies.
     comments.sort_by_key(|c| c.thread.is_some());
@@ -117,21 +191,78 @@ mod tests {
     use crate::domain::ids::MapId;
     use crate::domain::template::Template;
 
+    /// 2026-11-26, after every answer in these tests.
+    const NOW: Millis = 1_795_651_200_000;
+
     #[test]
     fn every_template_round_trips() {
         for template in Template::ALL {
             let map = template.build(MapId::from_uuid(uuid::Uuid::nil()), None, 7, &mut ids(0));
-            let json = serde_json::to_string(&export(&map, 9)).unwrap();
-            assert_eq!(read_map_file(&json).unwrap(), map, "{template:?}");
+            let json = serde_json::to_string(&export(&map, vec![], 9)).unwrap();
+            assert_eq!(read_map_file(&json, NOW).unwrap().map, map, "{template:?}");
         }
+    }
+
+    #[test]
+    fn surveys_feedback_settings_and_responses_round_trip() {
+        use crate::domain::feedback::{FeedbackSettings, Survey};
+        let mut map = sample_map();
+        let card = map.cards()[0].id;
+        let survey = Edit::SetCardSurvey {
+            id: card,
+            survey: Some(Survey::default_for("checkout")),
+        };
+        apply(&mut map, &survey).unwrap();
+        let settings = FeedbackSettings {
+            minimum: 12,
+            comment_minimum: 20,
+            ..FeedbackSettings::default()
+        };
+        apply(&mut map, &Edit::SetFeedbackSettings { settings }).unwrap();
+        let answer = |nps: u8| FileResponse {
+            response: Response {
+                touchpoint: card,
+                at: NOW - 86_400_000,
+                nps: Some(nps),
+                csat: None,
+                ces: Some(6),
+                comment: Some("Quick and easy".into()),
+                channel: "web".into(),
+                segment: String::new(),
+                respondent: Some("order-17".into()),
+            },
+            source: Source::Csv,
+            followed_up: true,
+        };
+        let file = export(&map, vec![answer(9), answer(3)], NOW);
+        let json = serde_json::to_string(&file).unwrap();
+        let back = read_map_file(&json, NOW).unwrap();
+        assert_eq!(back.map, map);
+        assert_eq!(back.responses, file.responses);
+
+        // An answer out of range, or for a card the map lacks, refuses the whole file.
+        let mut bad = serde_json::to_value(&file).unwrap();
+        bad["responses"][1]["nps"] = 11.into();
+        let err = read_map_file(&bad.to_string(), NOW).unwrap_err();
+        assert!(
+            matches!(&err, ImportError::Invalid(m) if m.contains("response 2") && m.contains("nps")),
+            "{err}"
+        );
+        let mut stray = serde_json::to_value(&file).unwrap();
+        stray["responses"][0]["touchpoint"] = uuid::Uuid::new_v4().to_string().into();
+        let err = read_map_file(&stray.to_string(), NOW).unwrap_err();
+        assert!(
+            matches!(&err, ImportError::Invalid(m) if m.contains("touchpoint")),
+            "{err}"
+        );
     }
 
     #[test]
     fn hostile_files_are_refused_with_a_reason() {
         let map = sample_map();
-        let good = serde_json::to_value(export(&map, 0)).unwrap();
+        let good = serde_json::to_value(export(&map, vec![], 0)).unwrap();
         let check = |value: serde_json::Value, expected: fn(&ImportError) -> bool| {
-            let err = read_map_file(&value.to_string()).unwrap_err();
+            let err = read_map_file(&value.to_string(), NOW).unwrap_err();
             assert!(expected(&err), "{err}");
         };
         let mut wrong_version = good.clone();
@@ -176,11 +307,11 @@ mod tests {
 
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(matches!(
-            read_map_file(&deep),
+            read_map_file(&deep, NOW),
             Err(ImportError::Malformed(_))
         ));
         assert!(matches!(
-            read_map_file("{\"format\":"),
+            read_map_file("{\"format\":", NOW),
             Err(ImportError::Malformed(_))
         ));
     }

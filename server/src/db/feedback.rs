@@ -24,6 +24,8 @@ pub struct Incoming {
     /// Sentiment of the comment, when there is one.
     pub sentiment: Option<f64>,
     pub negative: bool,
+    /// Already followed up (true only for responses restored from a map file).
+    pub followed_up: bool,
 }
 
 /// The count columns of a tally table, in `Tally` order.
@@ -119,8 +121,9 @@ pub fn insert_responses(
     {
         let mut insert = conn.prepare_cached(
             "INSERT INTO feedback_responses (map_id, card_id, at, day, nps, csat, ces, comment,
-                 sentiment, channel, segment, respondent, source, received_at, detractor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 sentiment, channel, segment, respondent, source, received_at, detractor,
+                 followed_up)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for incoming in responses {
             let r = &incoming.response;
@@ -141,6 +144,7 @@ pub fn insert_responses(
                 incoming.source.key(),
                 received_at,
                 is_unhappy(r),
+                incoming.followed_up,
             ])?;
             daily
                 .entry((r.touchpoint, day, &r.channel, &r.segment))
@@ -566,6 +570,7 @@ mod tests {
             source: Source::Api,
             sentiment: Some(-0.5),
             negative: nps < 5,
+            followed_up: false,
         }
     }
 

@@ -1,6 +1,8 @@
-//! The map's cards as CSV, one row per card, for spreadsheets.
+//! The map's cards, and its customers' responses, as CSV for spreadsheets.
 
-use app::domain::map::JourneyMap;
+use app::domain::feedback::civil_from_days;
+use app::domain::import::FileResponse;
+use app::domain::map::{JourneyMap, Millis};
 
 /// Cells that start like a formula are prefixed with `'` so a spreadsheet shows them as text
 /// rather than running them (CSV injection).
@@ -50,9 +52,79 @@ pub fn cards_csv(map: &JourneyMap) -> Result<Vec<u8>, csv::Error> {
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
+/// `2026-11-05T10:00:00Z`: RFC 3339 in UTC, which spreadsheets and the CSV import both read.
+fn timestamp(at: Millis) -> String {
+    let (day, ms) = (at.div_euclid(86_400_000), at.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(day);
+    let s = ms / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// One row per response, with the touchpoint's id (for re-importing) and its title; the
+/// column names are ones the CSV import recognises.
+pub fn responses_csv(
+    map: &JourneyMap,
+    responses: &[(FileResponse, Option<f64>)],
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "touchpoint",
+        "touchpoint_name",
+        "at",
+        "nps",
+        "csat",
+        "ces",
+        "comment",
+        "channel",
+        "segment",
+        "respondent",
+        "source",
+        "sentiment",
+        "followed_up",
+    ])?;
+    let number = |n: Option<u8>| n.map(|n| n.to_string()).unwrap_or_default();
+    for (file, sentiment) in responses {
+        let r = &file.response;
+        let name = map
+            .card(r.touchpoint)
+            .map(|c| c.text.as_str().lines().next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        out.write_record([
+            r.touchpoint.to_string(),
+            cell(&name),
+            timestamp(r.at),
+            number(r.nps),
+            number(r.csat),
+            number(r.ces),
+            cell(r.comment.as_deref().unwrap_or("")),
+            cell(&r.channel),
+            cell(&r.segment),
+            cell(r.respondent.as_deref().unwrap_or("")),
+            file.source.key().to_owned(),
+            sentiment.map(|s| format!("{s:.3}")).unwrap_or_default(),
+            file.followed_up.to_string(),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_rfc_3339_in_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            timestamp(1_795_651_200_000 + 37_230_500),
+            "2026-11-26T10:20:30Z"
+        );
+    }
 
     #[test]
     fn formulas_are_defused_and_quotes_kept() {

@@ -362,7 +362,16 @@ async fn plain_routes_refuse_callers_without_access() {
         get(export.clone(), Some(as_stranger.clone())).await,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(get(export, Some(as_viewer)).await, StatusCode::OK);
+    assert_eq!(get(export, Some(as_viewer.clone())).await, StatusCode::OK);
+    // Customers' responses are for editors: a viewer is refused them in either form.
+    for path in ["export/responses", "export/json?feedback=true"] {
+        let path = format!("/maps/{map}/{path}");
+        assert_eq!(get(path.clone(), None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            get(path, Some(as_viewer.clone())).await,
+            StatusCode::FORBIDDEN
+        );
+    }
 
     let import = Request::post("/maps/import")
         .header(header::CONTENT_TYPE, "application/json")

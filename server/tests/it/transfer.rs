@@ -215,7 +215,11 @@ async fn hostile_files_are_refused_and_create_nothing() {
             "not valid",
         ),
         (vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST, "not text"),
-        (vec![b' '; 17 << 20], StatusCode::PAYLOAD_TOO_LARGE, ""),
+        (
+            vec![b' '; server::export::MAX_IMPORT_BYTES + 1],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
     ];
     for (body, status, message) in cases {
         let reply = import(&app, body).await;
@@ -291,4 +295,97 @@ async fn every_export_format_is_served() {
     );
     let nowhere = format!("/maps/{}/export/svg", Uuid::new_v4());
     assert_eq!(get(&app, &nowhere).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn feedback_travels_in_the_map_file_and_as_csv() {
+    use app::api::ctx::Feedback;
+    use app::api::feedback::Filter;
+    use app::domain::feedback::{FeedbackSettings, ResponseInput, Source, Survey, When};
+    use server::feedback::{Naming, ServerFeedback};
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let map = backend.rooms.snapshot(id).await.unwrap().map;
+    let card = map
+        .cards()
+        .iter()
+        .find(|c| c.text.as_str() == "Instagram post")
+        .unwrap()
+        .id;
+    let settings = FeedbackSettings {
+        minimum: 3,
+        ..FeedbackSettings::default()
+    };
+    let ops = vec![
+        crate::support::op(Edit::SetCardSurvey {
+            id: card,
+            survey: Some(Survey::default_for("Instagram post")),
+        }),
+        crate::support::op(Edit::SetFeedbackSettings { settings }),
+    ];
+    backend.rooms.submit(id, ops, "Test").await.unwrap();
+    let feedback = ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    let answers = (0..5)
+        .map(|i| {
+            Ok(ResponseInput {
+                touchpoint: card.to_string(),
+                at: Some(When::Text(format!("2026-10-0{}T09:30:00Z", i + 1))),
+                nps: Some(i * 2),
+                comment: Some(format!("=cmd|' /C calc'!A{i} slow delivery")),
+                channel: Some("store".into()),
+                ..ResponseInput::default()
+            })
+        })
+        .collect();
+    feedback
+        .ingest(id, answers, Source::Csv, Naming::Id, false)
+        .await
+        .unwrap();
+    let app = disk.router(backend).await;
+
+    // Without asking, the map file carries no responses.
+    assert!(exported(&app, id).await.get("responses").is_none());
+    let reply = get(&app, &format!("/maps/{id}/export/json?feedback=true")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let file: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(file["responses"].as_array().unwrap().len(), 5);
+    assert_eq!(file["responses"][0]["source"], "csv");
+
+    let reply = import(&app, reply.body).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let created: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    let copy: MapId = created["id"].as_str().unwrap().parse().unwrap();
+    let again = get(&app, &format!("/maps/{copy}/export/json?feedback=true")).await;
+    let again: serde_json::Value = serde_json::from_slice(&again.body).unwrap();
+    assert_eq!(again["responses"], file["responses"], "responses survive");
+    assert_eq!(
+        content(&again),
+        content(&file),
+        "surveys and settings survive"
+    );
+    let summary = feedback
+        .map_feedback(copy, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.map.responses, 5, "the copy's tallies count them");
+    assert_eq!(summary.channels, ["store"]);
+
+    let csv = get(&app, &format!("/maps/{id}/export/responses")).await;
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    let csv = String::from_utf8(csv.body).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 6, "a header and five responses");
+    assert!(lines[0].starts_with("touchpoint,touchpoint_name,at,nps"));
+    assert!(
+        lines[1].contains(",Instagram post,2026-10-05T09:30:00Z,8,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("'=cmd"),
+        "formulas are defused: {}",
+        lines[1]
+    );
 }

@@ -121,7 +121,7 @@ pub fn Toolbar() -> impl IntoView {
 fn ExportMenu() -> impl IntoView {
     let editor = use_editor();
     let base = format!("/maps/{}/export", editor.id);
-    let formats = [
+    let mut formats = vec![
         (
             "json",
             "Map file (JSON)",
@@ -133,6 +133,22 @@ fn ExportMenu() -> impl IntoView {
         ("mermaid", "Mermaid diagram", "For docs that render Mermaid"),
         ("csv", "Cards (CSV)", "For spreadsheets"),
     ];
+    // Customers' answers are for the people who work on the map, not its viewers.
+    if editor.can_edit() {
+        formats.insert(
+            1,
+            (
+                "json?feedback=true",
+                "Map file with feedback (JSON)",
+                "The map and every customer response, to move or back up both",
+            ),
+        );
+        formats.push((
+            "responses",
+            "Feedback responses (CSV)",
+            "Every customer response, for spreadsheets",
+        ));
+    }
     view! {
         <details class="menu">
             <summary class="button ghost">"Export"</summary>
