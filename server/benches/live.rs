@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::api::ctx::Accounts;
 use app::domain::edit::{Edit, Op};
 use app::domain::ids::{MapId, OpId, Rev};
 use app::domain::protocol::{ClientMsg, PROTOCOL_VERSION};
@@ -36,7 +37,7 @@ use uuid::Uuid;
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (waymark, map, card_ids) = start_waymark(dir.path()).await;
+    let (waymark, cookie, map, card_ids) = start_waymark(dir.path()).await;
     let echo = start_echo().await;
 
     println!("Edit round trip on loopback; each editor waits for its own acknowledgement.");
@@ -59,9 +60,10 @@ async fn main() {
     for (editors, rounds) in [(2usize, 400usize), (10, 150), (50, 40)] {
         let rounds = if quick { rounds / 4 } else { rounds };
         let base = run(editors, rounds, |n| echo_client(echo, n)).await;
-        let card_ids = card_ids.clone();
+        let (card_ids, cookie) = (card_ids.clone(), cookie.clone());
         let wm = run(editors, rounds, move |n| {
-            waymark_client(waymark, map, card_ids[n % card_ids.len()])
+            let (cookie, card) = (cookie.clone(), card_ids[n % card_ids.len()]);
+            async move { waymark_client(waymark, &cookie, map, card).await }
         })
         .await;
         println!(
@@ -158,7 +160,7 @@ impl RoundTrip for EchoClient {
 }
 
 async fn echo_client(addr: SocketAddr, n: usize) -> Box<dyn RoundTrip> {
-    let (ws, _) = connect(format!("ws://{addr}/")).await;
+    let (ws, _) = connect(format!("ws://{addr}/"), None).await;
     // The same size as an edit message, for a like-for-like floor.
     let op = edit_op(CardIdLike::nil(), n);
     let payload = serde_json::to_string(&ClientMsg::Submit { ops: vec![op] }).expect("json");
@@ -200,10 +202,11 @@ impl RoundTrip for WaymarkClient {
 
 async fn waymark_client(
     addr: SocketAddr,
+    cookie: &str,
     map: MapId,
     card: app::domain::ids::CardId,
 ) -> Box<dyn RoundTrip> {
-    let (mut ws, _) = connect(format!("ws://{addr}/ws/maps/{map}")).await;
+    let (mut ws, _) = connect(format!("ws://{addr}/ws/maps/{map}"), Some(cookie)).await;
     let hello = ClientMsg::Hello {
         protocol: PROTOCOL_VERSION,
         since: Rev(u64::MAX >> 2),
@@ -214,14 +217,22 @@ async fn waymark_client(
     Box::new(WaymarkClient { ws, card, n: 0 })
 }
 
-/// Connects with Nagle's algorithm off, as browsers do.
+/// Connects with Nagle's algorithm off, as browsers do, with a session `cookie` if given.
 async fn connect(
     url: String,
+    cookie: Option<&str>,
 ) -> (
     Socket,
     tokio_tungstenite::tungstenite::handshake::client::Response,
 ) {
-    tokio_tungstenite::connect_async_with_config(url, None, true)
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("websocket url");
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().expect("cookie header"));
+    }
+    tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .expect("websocket connect")
 }
@@ -245,14 +256,30 @@ fn edit_op(card: app::domain::ids::CardId, n: usize) -> Op {
     }
 }
 
+/// A Waymark server on loopback with one map, its card ids, and the session cookie of the
+/// admin every simulated editor signs in as.
 async fn start_waymark(
     dir: &std::path::Path,
-) -> (SocketAddr, MapId, Vec<app::domain::ids::CardId>) {
+) -> (SocketAddr, String, MapId, Vec<app::domain::ids::CardId>) {
     let (db, _) = Db::open(&dir.join("bench.sqlite")).expect("database");
     let backend = ServerBackend {
         rooms: Rooms::new(db.clone()),
         db,
     };
+    let accounts = server::accounts::ServerAccounts {
+        db: backend.db.clone(),
+        rooms: backend.rooms.clone(),
+        throttle: server::auth::Throttle::default(),
+    };
+    let token = accounts
+        .set_up(
+            "bench@example.com".into(),
+            "Bench".into(),
+            "a long bench password".into(),
+        )
+        .await
+        .expect("admin account");
+    let cookie = format!("{}={token}", app::api::auth::SESSION_COOKIE);
     let map = backend
         .create(None, Template::CustomerJourney, None)
         .await
@@ -284,7 +311,7 @@ async fn start_waymark(
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, map, cards)
+    (addr, cookie, map, cards)
 }
 
 async fn start_echo() -> SocketAddr {
