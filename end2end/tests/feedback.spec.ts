@@ -136,6 +136,16 @@ test("answers sent through the API show as a coloured score with its interval", 
   await expect(panel.getByRole("img", { name: /NPS by week/ })).toBeVisible();
   // Ten comments: above the comment minimum of 8, so quotes are shown.
   await expect(panel.locator(".quote").first()).toBeVisible();
+
+  // Editors can take the responses away as CSV from the Export menu.
+  await page.locator("summary", { hasText: "Export" }).click();
+  const link = page.getByRole("link", { name: /Feedback responses \(CSV\)/ });
+  await expect(link).toHaveAttribute("href", `/maps/${mapId}/export/responses`);
+  const csv = await page.request.get(`/maps/${mapId}/export/responses`);
+  expect(csv.status()).toBe(200);
+  const lines = (await csv.text()).trim().split("\n");
+  expect(lines).toHaveLength(11);
+  expect(lines[0]).toContain("touchpoint,touchpoint_name,at,nps");
 });
 
 test("a CSV file with bad rows is refused whole with each row's line and reason", async ({ page }) => {
