@@ -210,19 +210,8 @@ impl ServerFeedback {
         Ok(items
             .into_iter()
             .map(|item| {
-                let response = Response {
-                    touchpoint: item.touchpoint,
-                    at: item.at,
-                    nps: item.nps,
-                    csat: item.csat,
-                    ces: item.ces,
-                    comment: item.comment,
-                    channel: item.channel,
-                    segment: item.segment,
-                    respondent: item.respondent,
-                };
                 let file = FileResponse {
-                    response,
+                    response: item.response,
                     source: item.source,
                     followed_up: item.followed_up,
                 };

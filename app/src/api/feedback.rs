@@ -9,7 +9,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
-use crate::domain::feedback::{Day, Period, Source, Summary, Trend};
+use crate::domain::feedback::{Day, Period, Response, Source, Summary, Trend};
 use crate::domain::ids::{CardId, MapId, StageId};
 use crate::domain::map::Millis;
 
@@ -93,20 +93,13 @@ pub struct TouchpointFeedback {
     pub latest: Vec<Quote>,
 }
 
-/// One response in the inbox.
+/// One response in the inbox: what the customer said, and what the server knows of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InboxItem {
     pub id: i64,
-    pub touchpoint: CardId,
-    pub at: Millis,
-    pub nps: Option<u8>,
-    pub csat: Option<u8>,
-    pub ces: Option<u8>,
-    pub comment: Option<String>,
+    #[serde(flatten)]
+    pub response: Response,
     pub sentiment: Option<f64>,
-    pub channel: String,
-    pub segment: String,
-    pub respondent: Option<String>,
     pub source: Source,
     pub followed_up: bool,
 }

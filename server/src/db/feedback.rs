@@ -373,16 +373,18 @@ pub fn inbox(
                 row.get::<_, String>(11)?,
                 InboxItem {
                     id: row.get(0)?,
-                    touchpoint: CardId::from_uuid(uuid::Uuid::nil()),
-                    at: row.get(2)?,
-                    nps: row.get(3)?,
-                    csat: row.get(4)?,
-                    ces: row.get(5)?,
-                    comment: row.get(6)?,
+                    response: Response {
+                        touchpoint: CardId::from_uuid(uuid::Uuid::nil()),
+                        at: row.get(2)?,
+                        nps: row.get(3)?,
+                        csat: row.get(4)?,
+                        ces: row.get(5)?,
+                        comment: row.get(6)?,
+                        channel: row.get(8)?,
+                        segment: row.get(9)?,
+                        respondent: row.get(10)?,
+                    },
                     sentiment: row.get(7)?,
-                    channel: row.get(8)?,
-                    segment: row.get(9)?,
-                    respondent: row.get(10)?,
                     source: Source::Form,
                     followed_up: row.get(12)?,
                 },
@@ -392,7 +394,7 @@ pub fn inbox(
     let mut items = Vec::new();
     for row in rows {
         let (card, source, mut item) = row?;
-        item.touchpoint = card_id(&card)
+        item.response.touchpoint = card_id(&card)
             .ok_or_else(|| StoreError::internal(format!("malformed card id {card:?}")))?;
         item.source = Source::from_key(&source)
             .ok_or_else(|| StoreError::internal(format!("unknown source {source:?}")))?;
@@ -639,11 +641,11 @@ mod tests {
         insert_responses(&conn, map, &batch, 0).unwrap();
         let first = inbox(&conn, map, false, None, 4).unwrap();
         assert_eq!(
-            first.iter().map(|i| i.nps).collect::<Vec<_>>(),
+            first.iter().map(|i| i.response.nps).collect::<Vec<_>>(),
             [Some(10), Some(9), Some(8), Some(7)]
         );
         let next = inbox(&conn, map, false, Some(first[3].id), 4).unwrap();
-        assert_eq!(next[0].nps, Some(6));
+        assert_eq!(next[0].response.nps, Some(6));
         let unhappy = inbox(&conn, map, true, None, 100).unwrap();
         assert_eq!(unhappy.len(), 7, "NPS 0–6");
         set_followed_up(&conn, map, unhappy[0].id, true).unwrap();

@@ -680,7 +680,10 @@ async fn summaries_follow_the_responses_and_survive_a_restart() {
         .inbox(setup.map, true, None, 500)
         .await
         .unwrap();
-    assert!(unhappy.items.iter().all(|i| i.nps.is_some_and(|n| n <= 6)));
+    assert!(unhappy
+        .items
+        .iter()
+        .all(|i| i.response.nps.is_some_and(|n| n <= 6)));
     assert_eq!(unhappy.items.len(), 18 + 42 + 3);
     let first = unhappy.items[0].id;
     setup

@@ -227,12 +227,13 @@ fn Inbox() -> impl IntoView {
                 key=|item| (item.id, item.followed_up)
                 children=move |item| {
                     let id = item.id;
-                    let scores = [("NPS", item.nps), ("CSAT", item.csat), ("CES", item.ces)]
+                    let r = &item.response;
+                    let scores = [("NPS", r.nps), ("CSAT", r.csat), ("CES", r.ces)]
                         .into_iter()
                         .filter_map(|(label, s)| s.map(|s| format!("{label} {s}")))
                         .collect::<Vec<_>>()
                         .join(" · ");
-                    let meta = [item.channel.clone(), item.segment.clone(), item.respondent.clone().unwrap_or_default()]
+                    let meta = [r.channel.clone(), r.segment.clone(), r.respondent.clone().unwrap_or_default()]
                         .into_iter()
                         .filter(|s| !s.is_empty())
                         .collect::<Vec<_>>()
@@ -240,11 +241,11 @@ fn Inbox() -> impl IntoView {
                     view! {
                         <li class="inbox-item" class:done=item.followed_up>
                             <p class="inbox-head">
-                                <strong>{card_name(editor, item.touchpoint)}</strong>
-                                <span class="muted">{format!(" · {} · via {}", date_time(item.at), item.source.key())}</span>
+                                <strong>{card_name(editor, item.response.touchpoint)}</strong>
+                                <span class="muted">{format!(" · {} · via {}", date_time(item.response.at), item.source.key())}</span>
                             </p>
                             {(!scores.is_empty()).then(|| view! { <p class="inbox-scores">{scores}</p> })}
-                            {item.comment.clone().map(|c| view! { <blockquote>{c}</blockquote> })}
+                            {item.response.comment.clone().map(|c| view! { <blockquote>{c}</blockquote> })}
                             {(!meta.is_empty()).then(|| view! { <p class="muted">{meta}</p> })}
                             <label class="check">
                                 <input type="checkbox" checked=item.followed_up on:change=move |ev| follow(id, event_target_checked(&ev))/>
