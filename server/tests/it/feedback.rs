@@ -114,6 +114,14 @@ async fn api_key(setup: &Setup) -> String {
         .secret
 }
 
+async fn get(app: &Router, path: impl AsRef<str>) -> Reply {
+    send(
+        app,
+        Request::get(path.as_ref()).body(Body::empty()).unwrap(),
+    )
+    .await
+}
+
 fn post_json(path: &str, key: Option<&str>, body: &Value) -> Request<Body> {
     let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(key) = key {
@@ -251,13 +259,7 @@ async fn the_api_stores_good_batches_and_refuses_bad_ones_whole() {
     );
     assert_eq!(stored(&setup).await, 41);
 
-    let doc = send(
-        &app,
-        Request::get("/api/v1/openapi.json")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let doc = get(&app, "/api/v1/openapi.json").await;
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.json()["openapi"], "3.1.0");
 }
@@ -309,13 +311,7 @@ async fn the_public_form_takes_answers_without_javascript() {
         "the same link every time"
     );
 
-    let page = send(
-        &app,
-        Request::get(format!("/f/{token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = get(&app, format!("/f/{token}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&name), "the form names its touchpoint");
     assert!(page.body.contains("name=\"nps\""));
@@ -327,11 +323,7 @@ async fn the_public_form_takes_answers_without_javascript() {
     let reply = send(&app, form_post(&token, "nps=9&csat=5&comment=Lovely+staff")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.location, format!("/f/{token}/thanks"));
-    let thanks = send(
-        &app,
-        Request::get(&reply.location).body(Body::empty()).unwrap(),
-    )
-    .await;
+    let thanks = get(&app, &reply.location).await;
     assert!(thanks.body.contains("Thank you"), "{}", thanks.body);
     assert_eq!(stored(&setup).await, 1);
 
@@ -354,23 +346,11 @@ async fn the_public_form_takes_answers_without_javascript() {
             reply.location
         );
     }
-    let page = send(
-        &app,
-        Request::get(format!("/f/{token}?error=Please%20answer"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = get(&app, format!("/f/{token}?error=Please%20answer")).await;
     assert!(page.body.contains("Please answer"));
     assert_eq!(stored(&setup).await, 1);
 
-    let qr = send(
-        &app,
-        Request::get(format!("/f/{token}/qr.svg"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let qr = get(&app, format!("/f/{token}/qr.svg")).await;
     assert_eq!(qr.status, StatusCode::OK);
     assert!(qr.body.starts_with("<?xml") && qr.body.contains("<svg"));
 
@@ -383,13 +363,7 @@ async fn the_public_form_takes_answers_without_javascript() {
     assert_ne!(renewed, token);
     let old = send(&app, form_post(&token, "nps=9")).await;
     assert_eq!(old.status, StatusCode::NOT_FOUND);
-    let gone = send(
-        &app,
-        Request::get(format!("/f/{token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let gone = get(&app, format!("/f/{token}")).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(stored(&setup).await, 1);
 }
