@@ -127,6 +127,9 @@ test("answers sent through the API show as a coloured score with its interval", 
   // Fewer than 30 answers: marked as low confidence.
   await expect(chip.locator(".low-confidence")).toBeVisible();
   await expect(chip).toHaveAttribute("title", /95% interval/);
+  // Its stage sums up its touchpoints under the stage's name.
+  const stage = page.locator(".stage-header", { hasText: "Awareness" }).locator(".score-chip");
+  await expect(stage).toContainText("NPS +50");
 
   await chip.click();
   const panel = page.locator(".touchpoint-feedback");

@@ -135,7 +135,7 @@ fn Overview() -> impl IntoView {
                                 .or_else(|| summary.headline().cloned());
                             view! {
                                 <li>
-                                    <span class="stage-name">{name}</span>
+                                    <span class="stage-label">{name}</span>
                                     {score.map(|score| view! { <ScoreLine score/> })}
                                 </li>
                             }

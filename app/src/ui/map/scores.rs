@@ -133,48 +133,79 @@ pub fn ScoreChip(card: CardId) -> impl IntoView {
     let pain = Memo::new(move |_| scores.is_pain_point(card));
     move || {
         let summary = summary.get()?;
-        let headline = summary.headline().cloned();
-        let (text, tone_class, title) = match &headline {
-            Some(score) => match score.estimate {
-                Some(e) => (
-                    format!("{} {}", score.metric.label(), score.metric.format(e.value)),
-                    format!("tone-{}", tone(score.metric, e.value)),
-                    describe(score),
-                ),
-                None => (
-                    format!("n={}", summary.responses),
-                    "tone-none".to_owned(),
-                    describe(score),
-                ),
-            },
-            None => (
-                format!("{} comments", summary.comments),
-                "tone-none".to_owned(),
-                "Comments only, no scores".to_owned(),
-            ),
-        };
-        let low = headline
-            .as_ref()
-            .is_some_and(|s| s.confidence == Confidence::Low);
-        let n = summary.responses;
         Some(view! {
-            <button
-                type="button"
-                class=format!("chip score-chip {tone_class}")
-                title=title.clone()
-                aria-label=format!("Feedback: {title}. Open the feedback panel")
-                on:click=move |_| panel.show(Panel::Touchpoint(card))
-            >
-                <span class="score-value">{text}</span>
-                {(headline.as_ref().is_some_and(|s| s.estimate.is_some())).then(|| view! {
-                    <span class="score-n">{format!("n={n}")}</span>
-                })}
-                {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
-            </button>
+            <SummaryChip
+                summary
+                opens="the feedback panel"
+                on_click=Callback::new(move |()| panel.show(Panel::Touchpoint(card)))
+            />
             {pain.get().then(|| view! {
                 <span class="chip pain-point" title="Scores significantly below the rest of this map">"Pain point"</span>
             })}
         })
+    }
+}
+
+/// A stage's headline score, over all its touchpoints, under the stage's name. It opens the
+/// map's feedback panel, which lists every stage.
+#[component]
+pub fn StageScore(stage: StageId) -> impl IntoView {
+    let scores = use_scores();
+    let panel = use_side_panel();
+    let summary = Memo::new(move |_| scores.stage(stage));
+    move || {
+        summary.get().map(|summary| {
+            view! {
+                <SummaryChip
+                    summary
+                    opens="the map's feedback"
+                    on_click=Callback::new(move |()| panel.show(Panel::Feedback))
+                />
+            }
+        })
+    }
+}
+
+/// A summary's headline score as a coloured button, with its count and confidence.
+#[component]
+fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) -> impl IntoView {
+    let headline = summary.headline().cloned();
+    let (text, tone_class, title) = match &headline {
+        Some(score) => match score.estimate {
+            Some(e) => (
+                format!("{} {}", score.metric.label(), score.metric.format(e.value)),
+                format!("tone-{}", tone(score.metric, e.value)),
+                describe(score),
+            ),
+            None => (
+                format!("n={}", summary.responses),
+                "tone-none".to_owned(),
+                describe(score),
+            ),
+        },
+        None => (
+            format!("{} comments", summary.comments),
+            "tone-none".to_owned(),
+            "Comments only, no scores".to_owned(),
+        ),
+    };
+    let low = headline
+        .as_ref()
+        .is_some_and(|s| s.confidence == Confidence::Low);
+    let shows_score = headline.as_ref().is_some_and(|s| s.estimate.is_some());
+    let n = summary.responses;
+    view! {
+        <button
+            type="button"
+            class=format!("chip score-chip {tone_class}")
+            title=title.clone()
+            aria-label=format!("Feedback: {title}. Open {opens}")
+            on:click=move |_| on_click.run(())
+        >
+            <span class="score-value">{text}</span>
+            {shows_score.then(|| view! { <span class="score-n">{format!("n={n}")}</span> })}
+            {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
+        </button>
     }
 }
 

@@ -16,6 +16,7 @@ use crate::ui::inline_text::InlineText;
 use crate::ui::map::card_view::report_focus;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
+use crate::ui::map::scores::StageScore;
 
 #[component]
 pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl IntoView {
@@ -82,6 +83,9 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             <h2 class="stage-name">
                 <InlineText value=Signal::stored(name.clone()) label="Stage name" on_commit=rename editing/>
             </h2>
+            <div class="stage-score">
+                <StageScore stage=id/>
+            </div>
             <div class="header-controls edit-only">
                 <IconButton
                     icon=Icon::Left
