@@ -29,7 +29,7 @@ use server::hub::LiveLimits;
 use server::rooms::Rooms;
 use server::router::{router, AppState, SiteConfig};
 use tokio::net::TcpListener;
-use tokio_tungstenite::accept_async;
+use tokio_tungstenite::accept_async_with_config;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -232,9 +232,15 @@ async fn connect(
             .headers_mut()
             .insert("cookie", cookie.parse().expect("cookie header"));
     }
-    tokio_tungstenite::connect_async_with_config(request, None, true)
+    tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true)
         .await
         .expect("websocket connect")
+}
+
+/// Every socket in the benchmark, the echo server's and all clients', reads as Waymark's do.
+fn socket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(server::hub::READ_BUFFER_BYTES)
 }
 
 /// Stand-in for a card id in the echo payload.
@@ -320,7 +326,8 @@ async fn start_echo() -> SocketAddr {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let Ok(mut ws) = accept_async(stream).await else {
+                let Ok(mut ws) = accept_async_with_config(stream, Some(socket_config())).await
+                else {
                     return;
                 };
                 while let Some(Ok(frame)) = ws.next().await {

@@ -41,6 +41,10 @@ use crate::router::AppState;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection silent this long is closed; browsers ping every 15 seconds.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// How much a socket reads at a time. tungstenite zero-fills this much of its buffer before
+/// every read, so its default (128 KiB) cost more than the messages themselves, which are
+/// mostly under 1 KiB; a larger message still arrives whole, over several reads.
+pub const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// How fast one connection may submit operations.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveLimits {
@@ -126,6 +130,7 @@ pub async fn upgrade(
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
     // between is answered with an error frame below.
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
             run(rooms, limits, id, access, sink, stream).await;
