@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use crate::domain::edit::Edit;
+use crate::domain::feedback::{FeedbackSettings, Survey};
 use crate::domain::ids::{CardId, CommentId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::map::{
     Card, Channel, Comment, Emotion, Evidence, JourneyMap, Lane, LaneKind, Persona, PersonaField,
@@ -49,7 +50,7 @@ pub struct Choice {
 
 pub fn choice() -> impl Strategy<Value = Choice> {
     (
-        0u8..24,
+        0u8..30,
         0usize..16,
         0usize..16,
         0usize..16,
@@ -226,7 +227,18 @@ impl Choice {
                 id: comment,
                 resolved: self.a.is_multiple_of(2),
             },
-            _ => Edit::RemoveComment { id: comment },
+            27 => Edit::RemoveComment { id: comment },
+            28 => Edit::SetCardSurvey {
+                id: card,
+                survey: (!self.a.is_multiple_of(3)).then(|| Survey::default_for(&label)),
+            },
+            _ => Edit::SetFeedbackSettings {
+                settings: FeedbackSettings {
+                    minimum: 1 + self.a as u32,
+                    comment_minimum: 1 + self.b as u32,
+                    themes: Vec::new(),
+                },
+            },
         }
     }
 }
