@@ -2,7 +2,7 @@
 //! Compiled natively into the server (`ssr`) and to wasm for the browser (`hydrate`).
 
 // Leptos view types nest deeply; the default limit is too low for the editor page.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod domain;

@@ -66,7 +66,8 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
 }
 
 /// Counts recent failures per key (an address, an account) and refuses further attempts once
-/// a key has failed too often within the window: brute-force guessing gets nowhere.
+/// a key has failed too often within the window: brute-force guessing gets nowhere. It also
+/// counts plain requests where every request counts (`count`), as a rate limit.
 #[derive(Clone, Default)]
 pub struct Throttle {
     failures: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
@@ -95,6 +96,11 @@ impl Throttle {
     }
 
     pub fn fail(&self, key: &str) {
+        self.count(key);
+    }
+
+    /// Records an attempt that counts against `key`, whatever its outcome.
+    pub fn count(&self, key: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded under a flood of distinct keys.
         if failures.len() > 100_000 {

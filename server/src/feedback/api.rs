@@ -27,6 +27,9 @@ use crate::router::AppState;
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Failed key checks allowed per address in the throttle's window.
 const BAD_KEYS_PER_ADDRESS: usize = 20;
+/// Requests one key may make in the throttle's window (15 minutes): a runaway integration is
+/// stopped, while batches of up to `MAX_BATCH` leave room for any honest volume.
+pub const REQUESTS_PER_KEY: usize = 3_000;
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -42,6 +45,15 @@ async fn openapi() -> Response {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// 429, saying when to try again.
+fn too_many(seconds: u64, message: &str) -> Response {
+    let mut response = error(StatusCode::TOO_MANY_REQUESTS, message);
+    if let Ok(value) = seconds.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -92,14 +104,10 @@ async fn submit(
         .submissions
         .check(&throttle_key, BAD_KEYS_PER_ADDRESS)
     {
-        let mut response = error(
-            StatusCode::TOO_MANY_REQUESTS,
+        return too_many(
+            seconds,
             "too many requests with a wrong key; wait before trying again",
         );
-        if let Ok(value) = seconds.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
     }
     let unauthorized = || {
         feedback.submissions.fail(&throttle_key);
@@ -131,6 +139,14 @@ async fn submit(
             );
         }
     };
+    let key_throttle = format!("key:{key_id}");
+    if let Err(seconds) = feedback.submissions.check(&key_throttle, REQUESTS_PER_KEY) {
+        return too_many(
+            seconds,
+            "this key sent too many requests; send responses in batches, and wait before trying again",
+        );
+    }
+    feedback.submissions.count(&key_throttle);
     let items = match responses(&body) {
         Ok(items) => items,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),

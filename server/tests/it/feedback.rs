@@ -283,6 +283,30 @@ async fn the_api_refuses_guessing_keys() {
     assert_eq!(statuses[24], StatusCode::TOO_MANY_REQUESTS);
 }
 
+#[tokio::test]
+async fn a_runaway_key_is_slowed_down() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    // Empty batches are refused, but count: the limit is on requests.
+    let empty = json!([]);
+    for _ in 0..server::feedback::api::REQUESTS_PER_KEY {
+        let reply = send(&app, post_json(&path, Some(&key), &empty)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    }
+    let one = json!({ "touchpoint": setup.touchpoints[0].0, "nps": 9 });
+    let reply = send(&app, post_json(&path, Some(&key), &one)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(reply.body.contains("batches"));
+    assert_eq!(stored(&setup).await, 0, "nothing stored once refused");
+    // Another key is not held up by this one.
+    let other = api_key(&setup).await;
+    let reply = send(&app, post_json(&path, Some(&other), &one)).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+}
+
 fn form_post(token: &str, body: &str) -> Request<Body> {
     Request::post(format!("/f/{token}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
