@@ -7,3 +7,23 @@ pub mod home;
 pub mod map_page;
 pub mod not_found;
 pub mod shared;
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use crate::api::error::AppError;
+
+/// The message of a form action's last failure, for the form to show.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    })
+}

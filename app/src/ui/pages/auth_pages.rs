@@ -11,6 +11,7 @@ use crate::api::auth::{
 };
 use crate::api::sharing::{invite_info, AcceptInvite};
 use crate::ui::format::date_time;
+use crate::ui::pages::action_error;
 
 #[component]
 fn FormError(message: Signal<Option<String>>) -> impl IntoView {
@@ -46,13 +47,7 @@ fn PasswordField(
 pub fn SetupPage() -> impl IntoView {
     let needed = Resource::new(|| (), |_| needs_setup());
     let action = ServerAction::<SetUp>::new();
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
+    let error = action_error(action);
     view! {
         <Title text="Set up Waymark"/>
         <main id="main" class="form-page">
@@ -86,13 +81,7 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
     let needed = Resource::new(|| (), |_| needs_setup());
     let action = ServerAction::<LogIn>::new();
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
+    let error = action_error(action);
     view! {
         <Title text="Sign in"/>
         <main id="main" class="form-page">
@@ -124,13 +113,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let action = ServerAction::<ChangePassword>::new();
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
+    let error = action_error(action);
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
         <Title text="Your account"/>
@@ -169,13 +152,7 @@ pub fn InvitePage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let info = Resource::new(token, invite_info);
     let action = ServerAction::<AcceptInvite>::new();
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
+    let error = action_error(action);
     view! {
         <Title text="Join Waymark"/>
         <main id="main" class="form-page">

@@ -10,6 +10,7 @@ use crate::api::error::AppError;
 use crate::api::sharing::{open_share, UnlockShare};
 use crate::ui::editor::Access;
 use crate::ui::map::map_editor::MapEditor;
+use crate::ui::pages::action_error;
 
 #[component]
 pub fn SharePage() -> impl IntoView {
@@ -30,13 +31,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
         move || (token(), unlock.version().get()),
         |(token, _)| open_share(token),
     );
-    let unlock_error = move || {
-        unlock
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    };
+    let unlock_error = action_error(unlock);
 
     view! {
         <Suspense fallback=|| view! { <p class="loading page-loading">"Loading map…"</p> }>
@@ -67,7 +62,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                         <main id="main" class="form-page">
                             <h1>"This map is protected"</h1>
                             <p>"Enter the password you were given with the link."</p>
-                            <Show when=move || unlock_error().is_some()>
+                            <Show when=move || unlock_error.with(Option::is_some)>
                                 <p class="notice error" role="alert">{unlock_error}</p>
                             </Show>
                             <ActionForm action=unlock>
