@@ -11,7 +11,7 @@ use crate::domain::stats::Confidence;
 use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 /// How often the map's scores are fetched again while it is open.
-const REFRESH_MS: u32 = 60_000;
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The map's feedback summaries, shared through context.
 #[derive(Clone, Copy)]
@@ -54,7 +54,7 @@ impl Scores {
     }
 
     /// Fetches the summaries whenever the filter changes or a refresh is asked for, and every
-    /// minute. Browser only: it is called from an effect.
+    /// minute. The work happens in effects, so only in the browser.
     pub fn start(self, map: MapId, share: Option<String>) {
         Effect::new(move |_| {
             let filter = self.filter.get();
@@ -70,15 +70,13 @@ impl Scores {
                 }
             });
         });
-        #[cfg(feature = "hydrate")]
-        {
-            let every = std::time::Duration::from_millis(u64::from(REFRESH_MS));
-            if let Ok(timer) = set_interval_with_handle(move || self.refresh(), every) {
+        // Effects run only in the browser, so the timer is made there; this one tracks
+        // nothing, so it runs once, and its cleanup stops the timer with the map.
+        Effect::new(move |_| {
+            if let Ok(timer) = set_interval_with_handle(move || self.refresh(), REFRESH) {
                 on_cleanup(move || timer.clear());
             }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = REFRESH_MS;
+        });
     }
 }
 
