@@ -703,3 +703,76 @@ async fn summaries_follow_the_responses_and_survive_a_restart() {
     assert!(page.items[0].followed_up);
     assert!(page.next.is_some());
 }
+
+/// Whatever JSON arrives, the API answers 201, 400 or 422 (never a server error), and stores
+/// exactly what it says it accepted.
+#[test]
+fn any_json_gets_a_clear_answer() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let disk = Disk::new();
+    let (setup, app, key) = runtime.block_on(async {
+        let setup = setup(disk.open()).await;
+        let app = disk.bare_router(setup.backend.clone());
+        let key = api_key(&setup).await;
+        (setup, app, key)
+    });
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let touchpoint = setup.touchpoints[0].0.to_string();
+
+    let field = prop_oneof![
+        Just("touchpoint".to_owned()),
+        Just("nps".to_owned()),
+        Just("csat".to_owned()),
+        Just("ces".to_owned()),
+        Just("comment".to_owned()),
+        Just("at".to_owned()),
+        Just("channel".to_owned()),
+        Just("responses".to_owned()),
+        "[a-z]{1,6}",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (-3i64..13).prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "\\PC{0,30}".prop_map(Value::from),
+        Just(Value::from(touchpoint)),
+        Just(Value::from("2026-10-05T10:00:00Z")),
+    ];
+    let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(field.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        ..Config::default()
+    });
+    runner
+        .run(&value, |body| {
+            runtime.block_on(async {
+                let before = stored(&setup).await;
+                let reply = send(&app, post_json(&path, Some(&key), &body)).await;
+                let after = stored(&setup).await;
+                match reply.status {
+                    StatusCode::CREATED => {
+                        let accepted = reply.json()["accepted"].as_u64().unwrap();
+                        prop_assert_eq!(after, before + accepted);
+                    }
+                    StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+                        prop_assert_eq!(after, before, "a refused request stores nothing");
+                        prop_assert!(reply.json()["error"].is_string(), "{}", reply.body);
+                    }
+                    other => prop_assert!(false, "{other} for {body}: {}", reply.body),
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+}
