@@ -169,6 +169,7 @@ impl ServerFeedback {
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &checked, now))
             .await?;
+        self.rooms.feedback_changed(map);
         Ok(stored)
     }
 

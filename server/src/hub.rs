@@ -455,6 +455,7 @@ impl Session {
                 return Err(REVOKED.into());
             }
             Ok(RoomEvent::Revoked(_)) => return Ok(None),
+            Ok(RoomEvent::FeedbackChanged) => ServerMsg::FeedbackChanged,
             // This connection fell behind the room's events: resend from where it was.
             Err(RecvError::Lagged(_)) => match self.rooms.catch_up(self.map, *last_sent).await {
                 Ok(CatchUp::Log(log)) => {

@@ -48,6 +48,8 @@ pub enum RoomEvent {
     Peers(Arc<Vec<Peer>>),
     /// A share link was revoked: connections through it must end.
     Revoked(LinkId),
+    /// Customer feedback was stored for the map.
+    FeedbackChanged,
 }
 
 /// What became of a batch of submitted operations.
@@ -347,6 +349,12 @@ impl Rooms {
     pub fn revoke_link(&self, map: MapId, link: LinkId) {
         let room = self.room(map);
         let _nobody_listening = room.events.send(RoomEvent::Revoked(link));
+    }
+
+    /// Tells everyone on the map that customer feedback arrived (so their scores refresh).
+    pub fn feedback_changed(&self, map: MapId) {
+        let room = self.room(map);
+        let _nobody_listening = room.events.send(RoomEvent::FeedbackChanged);
     }
 
     pub fn leave(&self, id: MapId, session: SessionId) {

@@ -6,6 +6,7 @@
 //! `Welcome` (with the whole map when the client is too far behind) and then streams `Applied`
 //! for every operation committed on the map, the client's own included, which is how the client
 //! learns its operations were acknowledged. `Rejected` goes only to the operation's sender.
+//! `FeedbackChanged` says customers' answers arrived, so the scores on the map are stale.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ use crate::domain::ids::{CardId, LaneId, OpId, Rev, StageId};
 use crate::domain::map::JourneyMap;
 use crate::domain::sync::Logged;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// Largest message either side sends, in bytes of JSON.
 pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
 /// Most operations in one `Submit`.
@@ -84,6 +85,8 @@ pub enum ServerMsg {
         reason: String,
         retry_ms: u32,
     },
+    /// New customer feedback was stored for the map: its summaries have changed.
+    FeedbackChanged,
     Pong,
 }
 

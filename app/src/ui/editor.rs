@@ -109,6 +109,8 @@ pub struct Editor {
     pub me: RwSignal<Option<SessionId>>,
     /// A message about the last thing that could not be done, shown until dismissed.
     pub notice: RwSignal<Option<String>>,
+    /// Counts the server's news of customer feedback arriving, for the scores to follow.
+    pub feedback_news: RwSignal<u32>,
     /// Shows only cards of this evidence level (`Some(None)`: cards without a level).
     pub evidence_filter: RwSignal<Option<Option<Evidence>>>,
     pub dragging: RwSignal<Option<Dragged>>,
@@ -157,6 +159,7 @@ impl Editor {
             name: RwSignal::new("Guest".to_owned()),
             me: RwSignal::new(None),
             notice: RwSignal::new(None),
+            feedback_news: RwSignal::new(0),
             evidence_filter: RwSignal::new(None),
             dragging: RwSignal::new(None),
             can_undo: Memo::new(move |_| history.with(|h| !h.undo.is_empty())),
@@ -358,6 +361,10 @@ impl Editor {
                     Connection::Offline { reason }
                 };
                 self.connection.set(state);
+            }
+            ServerMsg::FeedbackChanged => {
+                self.feedback_news.update(|n| *n += 1);
+                return true;
             }
             ServerMsg::Pong => return true,
         }

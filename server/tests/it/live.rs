@@ -333,3 +333,43 @@ async fn unknown_maps_and_other_protocols_are_turned_away() {
         other => panic!("expected a closing message, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn everyone_on_the_map_hears_that_feedback_arrived() {
+    use app::domain::feedback::{ResponseInput, Source};
+    use server::feedback::{Naming, ServerFeedback};
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let card = backend.rooms.snapshot(id).await.unwrap().map.cards()[1].id;
+    let feedback = ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    let server = disk.serve(backend).await;
+    let (mut alice, _) = Client::connect(&server, id, Rev(0), "Alice").await;
+    let (mut bob, _) = Client::connect(&server, id, Rev(0), "Bob").await;
+
+    let answer = ResponseInput {
+        touchpoint: card.to_string(),
+        nps: Some(9),
+        ..ResponseInput::default()
+    };
+    feedback
+        .ingest(id, vec![Ok(answer)], Source::Api, Naming::Id, false)
+        .await
+        .unwrap();
+    assert_eq!(alice.next_not_peers().await, ServerMsg::FeedbackChanged);
+    assert_eq!(bob.next_not_peers().await, ServerMsg::FeedbackChanged);
+
+    // A refused batch changes nothing, so nobody is told anything.
+    let bad = ResponseInput {
+        touchpoint: card.to_string(),
+        nps: Some(11),
+        ..ResponseInput::default()
+    };
+    assert!(feedback
+        .ingest(id, vec![Ok(bad)], Source::Api, Naming::Id, false)
+        .await
+        .is_err());
+    alice.send(&ClientMsg::Ping).await;
+    assert_eq!(alice.next_not_peers().await, ServerMsg::Pong);
+}

@@ -37,8 +37,7 @@ pub fn MapEditor(
     provide_context(SidePanel(RwSignal::new(first_panel)));
     let scores = Scores::new();
     provide_context(scores);
-    let share = access_share_token;
-    scores.start(id, share);
+    scores.start(id, access_share_token, editor.feedback_news);
     let title = move || editor.map.with(|m| m.title.to_string());
 
     // Effects run only in the browser, after hydration.

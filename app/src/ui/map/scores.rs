@@ -12,6 +12,9 @@ use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 /// How often the map's scores are fetched again while it is open.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long news of arriving feedback waits before the scores are fetched: a busy API
+/// integration sends many batches, and each open map should fetch once for all of them.
+const NEWS_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The map's feedback summaries, shared through context.
 #[derive(Clone, Copy)]
@@ -53,9 +56,10 @@ impl Scores {
             .with(|d| d.as_ref().is_some_and(|d| d.pain_points.contains(&card)))
     }
 
-    /// Fetches the summaries whenever the filter changes or a refresh is asked for, and every
-    /// minute. The work happens in effects, so only in the browser.
-    pub fn start(self, map: MapId, share: Option<String>) {
+    /// Fetches the summaries whenever the filter changes or a refresh is asked for, shortly
+    /// after the server says feedback arrived (`news` counts its messages), and every minute.
+    /// The work happens in effects, so only in the browser.
+    pub fn start(self, map: MapId, share: Option<String>, news: RwSignal<u32>) {
         Effect::new(move |_| {
             let filter = self.filter.get();
             self.version.track();
@@ -75,6 +79,21 @@ impl Scores {
         Effect::new(move |_| {
             if let Ok(timer) = set_interval_with_handle(move || self.refresh(), REFRESH) {
                 on_cleanup(move || timer.clear());
+            }
+        });
+        let waiting = StoredValue::new(false);
+        Effect::new(move |seen: Option<()>| {
+            news.track();
+            // The first run is the effect starting, not news.
+            if seen.is_some() && !waiting.get_value() {
+                waiting.set_value(true);
+                set_timeout(
+                    move || {
+                        waiting.set_value(false);
+                        self.refresh();
+                    },
+                    NEWS_DELAY,
+                );
             }
         });
     }
