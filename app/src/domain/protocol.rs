@@ -167,7 +167,7 @@ mod tests {
         let json = serde_json::to_string(&hello).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"hello","protocol":1,"since":7,"name":"Ana"}"#
+            r#"{"type":"hello","protocol":2,"since":7,"name":"Ana"}"#
         );
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), hello);
         let presence = ClientMsg::Presence {
