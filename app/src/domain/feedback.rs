@@ -324,7 +324,12 @@ fn label(field: &str, value: Option<String>, max: usize) -> Result<Option<String
 /// `+01:00`: what spreadsheets and APIs commonly write. Times without an offset are UTC.
 pub fn parse_time(text: &str) -> Option<Millis> {
     let text = text.trim();
-    let (date, rest) = text.split_at(text.len().min(10));
+    // A date is ASCII: text that is not cannot be cut at byte 10, and is no date anyway.
+    let cut = text.len().min(10);
+    if !text.is_char_boundary(cut) {
+        return None;
+    }
+    let (date, rest) = text.split_at(cut);
     let mut parts = date.split('-');
     let year: i64 = parts.next()?.parse().ok()?;
     let month: u32 = parts.next()?.parse().ok()?;
@@ -357,7 +362,11 @@ pub fn parse_time(text: &str) -> Option<Millis> {
     let hours: i64 = fields.next()?.parse().ok()?;
     let minutes: i64 = fields.next()?.parse().ok()?;
     let seconds: f64 = fields.next().map_or(Some(0.0), |s| s.parse().ok())?;
-    if fields.next().is_some() || hours > 23 || minutes > 59 || !(0.0..61.0).contains(&seconds) {
+    if fields.next().is_some()
+        || !(0..=23).contains(&hours)
+        || !(0..=59).contains(&minutes)
+        || !(0.0..61.0).contains(&seconds)
+    {
         return None;
     }
     millis += (hours * 3600 + minutes * 60) * 1000 + (seconds * 1000.0) as i64;

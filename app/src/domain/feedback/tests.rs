@@ -132,6 +132,10 @@ fn times_parse_as_spreadsheets_write_them() {
         "26/11/2026",
         "2026-01-01Tnoon",
         "é",
+        // Multi-byte text across the 10th byte, found by the API's property test.
+        "𑏕𐁔:𞟫&Ú𐽾",
+        "2026-01-01T-1:00",
+        "2026-01-01T10:-5",
     ] {
         assert_eq!(parse_time(bad), None, "{bad}");
     }
