@@ -4,6 +4,7 @@
 
 use app::api::auth::ClientAddress;
 use app::domain::feedback::{ResponseInput, Source};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -77,7 +78,7 @@ async fn submit(
     State(feedback): State<ServerFeedback>,
     Path(token): Path<String>,
     address: Option<Extension<ClientAddress>>,
-    Form(answers): Form<Answers>,
+    answers: Result<Form<Answers>, FormRejection>,
 ) -> Response {
     let address = address.map_or_else(|| "unknown".to_owned(), |Extension(a)| a.0);
     let key = format!("form:{address}");
@@ -96,6 +97,13 @@ async fn submit(
             .into_response();
     };
     feedback.submissions.fail(&key);
+    // A body no form of ours sends (a field twice, say): back to the form, not an error page.
+    let Ok(Form(answers)) = answers else {
+        return back_with(
+            &token,
+            "Your answers could not be read. Please choose them again.",
+        );
+    };
     // A bot filled the hidden field: thank it and keep nothing.
     if !answers.website.trim().is_empty() {
         return Redirect::to(&format!("/f/{token}/thanks")).into_response();
