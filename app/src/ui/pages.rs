@@ -12,6 +12,19 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::api::error::AppError;
+use crate::ui::account_menu::AccountMenu;
+
+/// The bar across the top of the pages outside a map: the brand, and the account menu.
+#[component]
+pub fn TopBar() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Waymark"</a>
+            <span class="spacer"></span>
+            <AccountMenu/>
+        </header>
+    }
+}
 
 /// The message of a form action's last failure, for the form to show.
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<String>>

@@ -6,8 +6,8 @@ use leptos_router::components::Redirect;
 
 use crate::api::auth::{current_user, User};
 use crate::api::sharing::{create_invite, list_users, RemoveUser, SetAdmin};
-use crate::ui::account_menu::AccountMenu;
 use crate::ui::format::date_time;
+use crate::ui::pages::TopBar;
 
 /// This page's address, for links made here (`https://…`).
 pub fn site_origin() -> String {
@@ -33,11 +33,7 @@ pub fn AdminPage() -> impl IntoView {
     };
     view! {
         <Title text="Members"/>
-        <header class="topbar">
-            <a class="brand" href="/">"Waymark"</a>
-            <span class="spacer"></span>
-            <AccountMenu/>
-        </header>
+        <TopBar/>
         <main id="main" class="home">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::ui::account_menu::AccountMenu;
+use crate::ui::pages::TopBar;
 
 use crate::api::error::AppError;
 use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
@@ -44,11 +44,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <Title text="Journey maps"/>
-        <header class="topbar">
-            <a class="brand" href="/">"Waymark"</a>
-            <span class="spacer"></span>
-            <AccountMenu/>
-        </header>
+        <TopBar/>
         <main id="main" class="home">
             <h1>"Journey maps"</h1>
             <Show when=move || failure().is_some()>
