@@ -5,7 +5,8 @@
 //! operation coming back in the map's log, which happens only after it is committed to SQLite
 //! with `synchronous=FULL`), while also receiving everyone else's operations.
 //!
-//! Run: `cargo bench -p server --bench live` (add `-- --quick` for a short run).
+//! Run: `cargo bench -p server --bench live` (add `-- --quick` for a short run, `-- --editors 50`
+//! for one row).
 
 // A benchmark's job is to print its figures.
 #![allow(clippy::print_stdout)]
@@ -35,48 +36,69 @@ use uuid::Uuid;
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--editors N` runs only that row (handy under a profiler).
+    let only: Option<usize> = args
+        .iter()
+        .position(|a| a == "--editors")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok());
     let dir = tempfile::tempdir().expect("temporary directory");
     let (waymark, cookie, map, card_ids) = start_waymark(dir.path()).await;
-    let echo = start_echo().await;
+    let echo = start_echo(false).await;
+    let relay = start_echo(true).await;
 
     println!("Edit round trip on loopback; each editor waits for its own acknowledgement.");
     println!(
-        "Waymark acknowledges only after the SQLite commit (synchronous=FULL); the per-connection"
+        "Waymark acknowledges only after the SQLite commit (synchronous=FULL) and sends every"
     );
-    println!("rate limit is lifted for the benchmark.\n");
+    println!("edit to every editor; the per-connection rate limit is lifted for the benchmark.");
+    println!("Floors: a bare echo back to the sender, and a bare relay that sends each message to");
+    println!("every client (the same deliveries as Waymark's, without the map or the database).\n");
     println!(
-        "{:>8} {:>9} | {:>9} {:>9} {:>10} | {:>9} {:>9} {:>10} | {:>9}",
+        "{:>7} {:>6} | {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>8} {:>8} {:>9} | {:>8} {:>8}",
         "editors",
         "edits",
         "echo p50",
         "echo p99",
-        "echo msg/s",
+        "relay50",
+        "relay99",
+        "relay/s",
         "wm p50",
         "wm p99",
-        "wm edits/s",
-        "p50 ratio"
+        "wm/s",
+        "wm/relay",
+        "wm/echo"
     );
-    for (editors, rounds) in [(2usize, 400usize), (10, 150), (50, 40)] {
-        let rounds = if quick { rounds / 4 } else { rounds };
-        let base = run(editors, rounds, |n| echo_client(echo, n)).await;
+    for (editors, rounds) in [(2usize, 2000usize), (10, 500), (50, 200)] {
+        if only.is_some_and(|only| only != editors) {
+            continue;
+        }
+        let rounds = if quick { rounds / 10 } else { rounds };
+        let echo = run(editors, rounds, |n| echo_client(echo, n)).await;
+        let relay = run(editors, rounds, |n| echo_client(relay, n)).await;
         let (card_ids, cookie) = (card_ids.clone(), cookie.clone());
         let wm = run(editors, rounds, move |n| {
             let (cookie, card) = (cookie.clone(), card_ids[n % card_ids.len()]);
             async move { waymark_client(waymark, &cookie, map, card).await }
         })
         .await;
+        let ratio = |base: &Figures| wm.p50.as_secs_f64() / base.p50.as_secs_f64();
         println!(
-            "{:>8} {:>9} | {:>9} {:>9} {:>10.0} | {:>9} {:>9} {:>10.0} | {:>8.2}x",
+            "{:>7} {:>6} | {:>8} {:>8} | {:>8} {:>8} {:>9.0} | {:>8} {:>8} {:>9.0} | {:>7.2}x {:>7.2}x",
             editors,
             editors * rounds,
-            ms(base.p50),
-            ms(base.p99),
-            base.per_second,
+            ms(echo.p50),
+            ms(echo.p99),
+            ms(relay.p50),
+            ms(relay.p99),
+            relay.per_second,
             ms(wm.p50),
             ms(wm.p99),
             wm.per_second,
-            wm.p50.as_secs_f64() / base.p50.as_secs_f64()
+            ratio(&relay),
+            ratio(&echo),
         );
     }
 }
@@ -139,6 +161,7 @@ type Socket =
 
 struct EchoClient {
     ws: Socket,
+    /// Unique to this client, so it can tell its own message among everyone's on the relay.
     payload: String,
 }
 
@@ -150,8 +173,10 @@ impl RoundTrip for EchoClient {
                 .await
                 .expect("send");
             while let Some(Ok(frame)) = self.ws.next().await {
-                if frame.is_text() {
-                    return;
+                if let Message::Text(text) = frame {
+                    if text.as_str() == self.payload {
+                        return;
+                    }
                 }
             }
             panic!("echo connection closed");
@@ -254,7 +279,8 @@ impl CardIdLike {
 
 fn edit_op(card: app::domain::ids::CardId, n: usize) -> Op {
     Op {
-        id: OpId::from_uuid(Uuid::new_v4()),
+        // As browsers make them.
+        id: OpId::from_uuid(Uuid::now_v7()),
         edit: Edit::SetCardText {
             id: card,
             text: Text::parse(&format!("Edited by the benchmark, revision {n}")).expect("text"),
@@ -320,18 +346,52 @@ async fn start_waymark(
     (addr, cookie, map, cards)
 }
 
-async fn start_echo() -> SocketAddr {
+/// A bare WebSocket echo server. With `relay`, every message goes to every client connected
+/// (a chat relay: the least work that still delivers each edit to everyone, as Waymark must);
+/// without, only back to its sender. Either way a socket writes whatever is waiting in one go.
+async fn start_echo(relay: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let everyone = tokio::sync::broadcast::channel::<Message>(1024).0;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            let everyone = everyone.clone();
+            // As Waymark's listener does: no Nagle delay on small frames.
+            let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
-                let Ok(mut ws) = accept_async_with_config(stream, Some(socket_config())).await
-                else {
+                let Ok(ws) = accept_async_with_config(stream, Some(socket_config())).await else {
                     return;
                 };
-                while let Some(Ok(frame)) = ws.next().await {
-                    if frame.is_text() && ws.send(frame).await.is_err() {
+                let (mut sink, mut stream) = ws.split();
+                if !relay {
+                    while let Some(Ok(frame)) = stream.next().await {
+                        if frame.is_text() && sink.send(frame).await.is_err() {
+                            return;
+                        }
+                    }
+                    return;
+                }
+                let mut heard = everyone.subscribe();
+                loop {
+                    tokio::select! {
+                        frame = stream.next() => match frame {
+                            Some(Ok(frame)) if frame.is_text() => {
+                                let _ = everyone.send(frame);
+                            }
+                            Some(Ok(_)) => {}
+                            _ => return,
+                        },
+                        Ok(mut frame) = heard.recv() => loop {
+                            if sink.feed(frame).await.is_err() {
+                                return;
+                            }
+                            match heard.try_recv() {
+                                Ok(next) => frame = next,
+                                Err(_) => break,
+                            }
+                        },
+                    }
+                    if sink.flush().await.is_err() {
                         return;
                     }
                 }

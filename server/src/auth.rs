@@ -79,7 +79,7 @@ const WINDOW: Duration = Duration::from_secs(15 * 60);
 impl Throttle {
     /// `Err(seconds)` when `key` has failed `limit` times within the window.
     pub fn check(&self, key: &str, limit: usize) -> Result<(), u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = crate::lock(&self.failures);
         let now = Instant::now();
         let Some(times) = failures.get_mut(key) else {
             return Ok(());
@@ -101,7 +101,7 @@ impl Throttle {
 
     /// Records an attempt that counts against `key`, whatever its outcome.
     pub fn count(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = crate::lock(&self.failures);
         // Keep memory bounded under a flood of distinct keys.
         if failures.len() > 100_000 {
             let now = Instant::now();
@@ -114,10 +114,7 @@ impl Throttle {
     }
 
     pub fn forget(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        crate::lock(&self.failures).remove(key);
     }
 }
 

@@ -104,6 +104,8 @@ impl Db {
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let fresh = migrate(&mut conn)? == 0;
+        // Room for every statement the writer runs often (the default is 16).
+        conn.set_prepared_statement_cache_capacity(64);
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|c| configure(c));

@@ -308,11 +308,10 @@ pub async fn run<S, R>(
 }
 
 /// Adds `frame` to those about to be written, folding consecutive `Applied` messages into one
-/// (under load, one commit carries many people's operations; one frame instead of many saves
-/// the server and every browser a lot of small work).
+/// (a connection that fell behind by several batches catches up in one frame).
 fn push_frame(frames: &mut Vec<Message>, frame: Message) {
     if let (Some(Message::Text(last)), Message::Text(next)) = (frames.last(), &frame) {
-        if let Some(merged) = merge_applied(last.as_str(), next.as_str()) {
+        if let Some(merged) = merge_applied([last.as_str(), next.as_str()]) {
             if let Some(slot) = frames.last_mut() {
                 *slot = Message::Text(merged.into());
             }

@@ -17,3 +17,11 @@ pub mod hub;
 pub mod rooms;
 pub mod router;
 pub mod service;
+
+/// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data
+/// it guards is still usable: so a poisoned lock is taken as it is rather than failing a request.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -3,8 +3,11 @@
 //! While a map is loaded, its room is the only code that changes it. The room applies operations
 //! in arrival order (numbering them with revisions), queues them for the writer while it still
 //! holds the map's lock (so they commit in that order), and answers only once they are committed.
-//! The writer runs each batch's commit hook in commit order; the hook publishes the operations to
-//! everyone connected, so every connection sees the log in revision order, without gaps.
+//! The writer runs each batch's commit hooks in commit order; they collect the operations, and
+//! once the batch is done the room announces them to everyone connected, in one message per
+//! batch (under load one commit carries many people's edits, and one message instead of many
+//! saves every connection work). So every connection sees the log in revision order, without
+//! gaps.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,13 +17,14 @@ use app::api::maps::{Known, MapSnapshot, Rejection};
 use app::domain::edit::Op;
 use app::domain::ids::{LinkId, MapId, Rev};
 use app::domain::map::JourneyMap;
-use app::domain::protocol::{applied_json, Focus, Peer, SessionId, PALETTE};
+use app::domain::protocol::{applied_json, merge_applied, Focus, Peer, SessionId, PALETTE};
 use app::domain::sync::{Authority, Logged, Outcome};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
 use crate::clock::now_millis;
 use crate::db::{Db, MapRecord, StoreError};
+use crate::lock;
 
 /// Store a fresh snapshot once the log has grown this much past the last one.
 const SNAPSHOT_EVERY: u64 = 256;
@@ -84,6 +88,8 @@ pub enum JoinError {
 pub struct Rooms {
     db: Db,
     rooms: Arc<Mutex<HashMap<MapId, Arc<Room>>>>,
+    /// Rooms with committed operations not yet announced; the writer empties it after each batch.
+    committed: Arc<Mutex<Vec<Arc<Room>>>>,
     next_session: Arc<AtomicU64>,
     /// Becomes true when the server is shutting down; live sessions then say goodbye.
     closing: tokio::sync::watch::Sender<bool>,
@@ -95,7 +101,33 @@ struct Room {
     events: broadcast::Sender<RoomEvent>,
     /// The last revision known to be committed.
     durable: AtomicU64,
+    /// Committed operations (and each submission's `Applied` message) waiting to be announced.
+    outbox: Mutex<Vec<(Vec<Logged>, String)>>,
     peers: Mutex<BTreeMap<SessionId, Peer>>,
+}
+
+impl Room {
+    /// Tells everyone on the map about the operations in the outbox, in one message.
+    fn announce_committed(&self) {
+        let outbox = std::mem::take(&mut *lock(&self.outbox));
+        let json = match outbox.as_slice() {
+            [] => return,
+            [(_, json)] => json.clone(),
+            many => match merge_applied(many.iter().map(|(_, json)| json.as_str())) {
+                Some(json) => json,
+                None => {
+                    tracing::error!("an Applied message is not in the form merge_applied reads");
+                    return;
+                }
+            },
+        };
+        let log = outbox.into_iter().flat_map(|(log, _)| log).collect();
+        let event = RoomEvent::Applied {
+            log: Arc::new(log),
+            json: json.into(),
+        };
+        let _nobody_listening = self.events.send(event);
+    }
 }
 
 struct RoomState {
@@ -114,18 +146,24 @@ pub struct Membership {
     _room: Arc<Room>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Nothing panics while holding these locks; if something did, the data is still usable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl Rooms {
     pub fn new(db: Db) -> Rooms {
+        let committed: Arc<Mutex<Vec<Arc<Room>>>> = Arc::default();
+        let announce = Arc::downgrade(&committed);
+        db.writer().after_each_batch(move || {
+            let Some(committed) = announce.upgrade() else {
+                return false;
+            };
+            let rooms = std::mem::take(&mut *lock(&committed));
+            for room in rooms {
+                room.announce_committed();
+            }
+            true
+        });
         Rooms {
             db,
             rooms: Arc::default(),
+            committed,
             next_session: Arc::new(AtomicU64::new(1)),
             closing: tokio::sync::watch::channel(false).0,
         }
@@ -163,6 +201,7 @@ impl Rooms {
                     state: tokio::sync::Mutex::new(None),
                     events: broadcast::channel(EVENT_BUFFER).0,
                     durable: AtomicU64::new(0),
+                    outbox: Mutex::default(),
                     peers: Mutex::default(),
                 })
             })
@@ -216,17 +255,19 @@ impl Rooms {
         let excess = state.recent.len().saturating_sub(RECENT_OPS);
         state.recent.drain(..excess);
         let publish = {
-            let room = room.clone();
+            let (room, committed) = (room.clone(), self.committed.clone());
             let json = applied_json(&submitted.applied).map_err(StoreError::internal)?;
-            let event = RoomEvent::Applied {
-                log: Arc::new(submitted.applied.clone()),
-                json: json.into(),
-            };
+            let log = submitted.applied.clone();
             move || {
-                // Durable first, then announced: a connection that joins in between reads the
-                // new revision and also hears the event, and ignores what it already has.
+                // Durable first, then announced (after the batch): a connection that joins in
+                // between reads the new revision and also hears the event, and ignores what it
+                // already has.
                 room.durable.store(rev.0, Ordering::SeqCst);
-                let _nobody_listening = room.events.send(event);
+                let mut outbox = lock(&room.outbox);
+                if outbox.is_empty() {
+                    lock(&committed).push(room.clone());
+                }
+                outbox.push((log, json));
             }
         };
         let queued = self

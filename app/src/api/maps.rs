@@ -92,7 +92,7 @@ pub async fn rename_map(id: MapId, title: String) -> Result<(), AppError> {
     authorize(id, Role::Editor).await?;
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
     let op = Op {
-        id: OpId::from_uuid(uuid::Uuid::new_v4()),
+        id: OpId::from_uuid(uuid::Uuid::now_v7()),
         edit: Edit::RenameMap { title },
     };
     backend()?

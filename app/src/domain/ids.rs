@@ -1,7 +1,8 @@
 //! Identifiers. Every id is a random UUID: maps are shared by link, so their ids must be
 //! unguessable, and browsers name new stages, lanes and cards before the server has seen them.
 //!
-//! Pure: nothing here makes an id. Callers (`ui`, `server`) pass in `Uuid::new_v4()`.
+//! Pure: nothing here makes an id. Callers (`ui`, `server`) pass in `Uuid::new_v4()`, or for
+//! operations `Uuid::now_v7()` (see `OpId`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -82,6 +83,8 @@ id_type!(
 );
 id_type!(
     /// An operation. Lets the server recognise a resent operation and apply it only once.
+    /// Made time-ordered (`Uuid::now_v7()`): the log's index of operation ids then grows at its
+    /// end, so a commit of many people's edits writes a few pages instead of one per edit.
     OpId
 );
 

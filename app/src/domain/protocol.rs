@@ -101,18 +101,24 @@ pub fn applied_json(log: &[Logged]) -> serde_json::Result<String> {
     serde_json::to_string(&Applied { log })
 }
 
-/// Two encoded `Applied` messages as one (their logs joined), or `None` when either is not an
+/// Encoded `Applied` messages as one (their logs joined in order), or `None` when any is not an
 /// `Applied` message in the form `applied_json` writes.
-pub fn merge_applied(first: &str, second: &str) -> Option<String> {
+pub fn merge_applied<'a>(messages: impl IntoIterator<Item = &'a str>) -> Option<String> {
     const HEAD: &str = r#"{"type":"applied","log":["#;
     const TAIL: &str = "]}";
-    let a = first.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
-    let b = second.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => Some(second.to_owned()),
-        (_, true) => Some(first.to_owned()),
-        _ => Some(format!("{HEAD}{a},{b}{TAIL}")),
+    let mut merged = String::from(HEAD);
+    for message in messages {
+        let log = message.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+        if log.is_empty() {
+            continue;
+        }
+        if merged.len() > HEAD.len() {
+            merged.push(',');
+        }
+        merged.push_str(log);
     }
+    merged.push_str(TAIL);
+    Some(merged)
 }
 
 /// Something a person can be editing.
@@ -197,13 +203,22 @@ mod tests {
 
         let mut later = log.clone();
         later[0].rev = Rev(4);
-        let merged = merge_applied(&whole, &applied_json(&later).unwrap()).unwrap();
         let both: Vec<_> = log.iter().chain(&later).cloned().collect();
+        let (empty, later) = (applied_json(&[]).unwrap(), applied_json(&later).unwrap());
+        let merged = merge_applied([whole.as_str(), empty.as_str(), later.as_str()]).unwrap();
         assert_eq!(
             serde_json::from_str::<ServerMsg>(&merged).unwrap(),
             ServerMsg::Applied { log: both }
         );
-        assert_eq!(merge_applied(&whole, r#"{"type":"pong"}"#), None);
+        assert_eq!(
+            merge_applied([whole.as_str()]).as_deref(),
+            Some(whole.as_str())
+        );
+        assert_eq!(
+            merge_applied([empty.as_str()]).as_deref(),
+            Some(empty.as_str())
+        );
+        assert_eq!(merge_applied([whole.as_str(), r#"{"type":"pong"}"#]), None);
     }
 
     #[test]

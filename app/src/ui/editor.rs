@@ -125,7 +125,7 @@ pub struct Editor {
 
 fn new_op(edit: Edit) -> Op {
     Op {
-        id: OpId::from_uuid(Uuid::new_v4()),
+        id: OpId::from_uuid(Uuid::now_v7()),
         edit,
     }
 }

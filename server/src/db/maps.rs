@@ -98,16 +98,17 @@ pub fn append_ops(
             author
         ])?;
     }
-    let changed = conn.execute(
-        "UPDATE maps SET title = ?2, stage_count = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
-        params![
+    let changed = conn
+        .prepare_cached(
+            "UPDATE maps SET title = ?2, stage_count = ?3, rev = ?4, updated_at = ?5 WHERE id = ?1",
+        )?
+        .execute(params![
             id,
             record.title,
             record.stage_count,
             rev_param(record.rev),
             record.updated_at
-        ],
-    )?;
+        ])?;
     if changed == 0 {
         return Err(StoreError::NotFound);
     }

@@ -2,12 +2,14 @@
 //! batches. Batching (group commit) lets many small writes share one fsync; each job runs in its
 //! own savepoint, so one failing job does not undo the others in its batch.
 
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::StoreError;
+use crate::lock;
 
 /// How many jobs may wait for the writer before senders wait too (back-pressure).
 const QUEUE_DEPTH: usize = 4096;
@@ -57,10 +59,15 @@ where
     }
 }
 
+/// Runs on the writer thread after each batch, once its jobs' hooks have run; returns `false`
+/// when it is no longer wanted.
+type Listener = Box<dyn FnMut() -> bool + Send>;
+
 /// A handle to the writer thread. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Job>>,
+    listeners: Arc<Mutex<Vec<Listener>>>,
 }
 
 /// A write that has been queued; await it to learn whether it committed.
@@ -77,10 +84,19 @@ impl<T> Pending<T> {
 impl Writer {
     pub(super) fn start(conn: Connection) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
+        let listeners: Arc<Mutex<Vec<Listener>>> = Arc::default();
+        let after_batch = listeners.clone();
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, jobs))?;
-        Ok(Writer { queue })
+            .spawn(move || run(conn, jobs, &after_batch))?;
+        Ok(Writer { queue, listeners })
+    }
+
+    /// Calls `listener` after every batch, once the hooks of its jobs have run, until it returns
+    /// `false`. A hook can leave work for it, to be done once per batch instead of once per job
+    /// (rooms announce a whole batch's operations in one message this way).
+    pub fn after_each_batch(&self, listener: impl FnMut() -> bool + Send + 'static) {
+        lock(&self.listeners).push(Box::new(listener));
     }
 
     /// Queues `f` to run in the next batch. Jobs commit in the order they are queued, so a
@@ -142,20 +158,30 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    // Cached: parsing these anew for every job was a measurable part of a busy writer's time.
+    let run = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute([]))
+    };
+    run("SAVEPOINT job")?;
     match f(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE job")?;
+            run("RELEASE job")?;
             Ok(value)
         }
         Err(err) => {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            run("ROLLBACK TO job")?;
+            run("RELEASE job")?;
             Err(err)
         }
     }
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+fn run(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Box<dyn Job>>,
+    listeners: &Mutex<Vec<Listener>>,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -166,6 +192,7 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         commit_batch(&mut conn, &mut batch);
+        lock(listeners).retain_mut(|listener| listener());
     }
     tracing::debug!("sqlite writer stopped: every handle is gone");
 }
@@ -189,5 +216,53 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>) {
     }
     for d in done {
         d(result.as_ref().map(|_| ()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn listeners_run_once_per_batch_after_its_hooks() {
+        let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (record, mut calls) = (seen.clone(), 0);
+        writer.after_each_batch(move || {
+            calls += 1;
+            lock(&record).push("batch".into());
+            calls < 2
+        });
+
+        // Hold the writer in a first batch, so that the next jobs queue up behind it together.
+        let (started, has_started) = oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = writer
+            .enqueue(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        has_started.await.unwrap();
+        let mut queued = Vec::new();
+        for n in 0..3 {
+            let record = seen.clone();
+            let hook = move || lock(&record).push(format!("hook {n}"));
+            queued.push(writer.enqueue_then(|_| Ok(()), hook).await.unwrap());
+        }
+        release.send(()).unwrap();
+        first.committed().await.unwrap();
+        for pending in queued {
+            pending.committed().await.unwrap();
+        }
+        // The listener asked to stop after its second call.
+        writer.write(|_| Ok(())).await.unwrap();
+
+        assert_eq!(
+            *lock(&seen),
+            ["batch", "hook 0", "hook 1", "hook 2", "batch"]
+        );
     }
 }
