@@ -110,18 +110,22 @@ impl Room {
     /// Tells everyone on the map about the operations in the outbox, in one message.
     fn announce_committed(&self) {
         let outbox = std::mem::take(&mut *lock(&self.outbox));
-        let json = match outbox.as_slice() {
-            [] => return,
-            [(_, json)] => json.clone(),
-            many => match merge_applied(many.iter().map(|(_, json)| json.as_str())) {
-                Some(json) => json,
-                None => {
-                    tracing::error!("an Applied message is not in the form merge_applied reads");
-                    return;
-                }
-            },
+        if outbox.is_empty() {
+            return;
+        }
+        let (logs, messages): (Vec<_>, Vec<_>) = outbox.into_iter().unzip();
+        let log: Vec<Logged> = logs.into_iter().flatten().collect();
+        // Joining the encoded messages is cheaper than encoding the log again, which is the
+        // fallback should they ever not be in the form `merge_applied` reads.
+        let json = merge_applied(messages.iter().map(String::as_str))
+            .map_or_else(|| applied_json(&log), Ok);
+        let json = match json {
+            Ok(json) => json,
+            Err(err) => {
+                tracing::error!(%err, "cannot encode committed operations");
+                return;
+            }
         };
-        let log = outbox.into_iter().flat_map(|(log, _)| log).collect();
         let event = RoomEvent::Applied {
             log: Arc::new(log),
             json: json.into(),
