@@ -352,7 +352,9 @@ async fn start_waymark(
 async fn start_echo(relay: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let everyone = tokio::sync::broadcast::channel::<Message>(1024).0;
+    // Large enough for every message of a run: a bare relay has no way to catch up a client that
+    // lagged, and a lost message would leave its sender waiting for ever.
+    let everyone = tokio::sync::broadcast::channel::<Message>(1 << 16).0;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let everyone = everyone.clone();
