@@ -373,3 +373,59 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
     alice.send(&ClientMsg::Ping).await;
     assert_eq!(alice.next_not_peers().await, ServerMsg::Pong);
 }
+
+#[tokio::test]
+async fn one_commit_is_announced_in_one_message() {
+    use server::rooms::RoomEvent;
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let watcher = backend.rooms.join(id, "Watcher".into(), Rev(0)).await;
+    let mut events = watcher.unwrap().events;
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+
+    // Hold the writer in a batch of its own, so that three submissions queue up behind it and
+    // commit together.
+    let (started, has_started) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let hold = backend.db.writer().enqueue(move |_| {
+        let _ = started.send(());
+        let _ = released.recv();
+        Ok(())
+    });
+    let hold = hold.await.unwrap();
+    has_started.await.unwrap();
+    let submits: Vec<_> = (0..3)
+        .map(|n| {
+            let rooms = backend.rooms.clone();
+            tokio::spawn(async move { rooms.submit(id, vec![rename(&format!("T{n}"))], "A").await })
+        })
+        .collect();
+    // A room queues what it applied before it lets go of the map, so once the revision has
+    // moved on by three, all three are waiting for the writer.
+    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + 3 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    hold.committed().await.unwrap();
+    for submit in submits {
+        submit.await.unwrap().unwrap();
+    }
+
+    let applied = |event: RoomEvent| match event {
+        RoomEvent::Applied { log, .. } => Some(log.iter().map(|l| l.rev.0).collect::<Vec<_>>()),
+        _ => None,
+    };
+    // The writer announces a batch after it has answered the batch's jobs: wait for the first
+    // announcement, then take whatever else came with it (a batch's are all sent at once).
+    let mut announced = Vec::new();
+    while announced.is_empty() {
+        announced.extend(applied(events.recv().await.unwrap()));
+    }
+    while let Ok(event) = events.try_recv() {
+        announced.extend(applied(event));
+    }
+    let revs: Vec<u64> = (1..=3).map(|n| start.0 + n).collect();
+    assert_eq!(announced, [revs]);
+}
