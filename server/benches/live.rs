@@ -6,7 +6,7 @@
 //! with `synchronous=FULL`), while also receiving everyone else's operations.
 //!
 //! Run: `cargo bench -p server --bench live` (add `-- --quick` for a short run, `-- --editors 50`
-//! for one row).
+//! for one row, `-- --waymark-only` to leave out the floors, e.g. under a profiler).
 
 // A benchmark's job is to print its figures.
 #![allow(clippy::print_stdout)]
@@ -44,6 +44,7 @@ async fn main() {
         .position(|a| a == "--editors")
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok());
+    let waymark_only = args.iter().any(|a| a == "--waymark-only");
     let dir = tempfile::tempdir().expect("temporary directory");
     let (waymark, cookie, map, card_ids) = start_waymark(dir.path()).await;
     let echo = start_echo(false).await;
@@ -76,8 +77,14 @@ async fn main() {
             continue;
         }
         let rounds = if quick { rounds / 10 } else { rounds };
-        let echo = run(editors, rounds, |n| echo_client(echo, n)).await;
-        let relay = run(editors, rounds, |n| echo_client(relay, n)).await;
+        let (echo, relay) = if waymark_only {
+            (Figures::NONE, Figures::NONE)
+        } else {
+            (
+                run(editors, rounds, |n| echo_client(echo, n)).await,
+                run(editors, rounds, |n| echo_client(relay, n)).await,
+            )
+        };
         let (card_ids, cookie) = (card_ids.clone(), cookie.clone());
         let wm = run(editors, rounds, move |n| {
             let (cookie, card) = (cookie.clone(), card_ids[n % card_ids.len()]);
@@ -111,6 +118,15 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     per_second: f64,
+}
+
+impl Figures {
+    /// For a floor that was not run.
+    const NONE: Figures = Figures {
+        p50: Duration::ZERO,
+        p99: Duration::ZERO,
+        per_second: 0.0,
+    };
 }
 
 /// Runs `editors` clients concurrently, each doing `rounds` round trips, and summarises them.
