@@ -16,11 +16,11 @@ use app::domain::ids::LinkId;
 use app::domain::ids::MapId;
 use app::domain::ids::Rev;
 use app::domain::protocol::{
-    clean_name, merge_applied, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES,
+    clean_name, is_applied, merge_applied, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES,
     MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
@@ -307,18 +307,37 @@ pub async fn run<S, R>(
     .await;
 }
 
-/// Adds `frame` to those about to be written, folding consecutive `Applied` messages into one
-/// (a connection that fell behind by several batches catches up in one frame).
-fn push_frame(frames: &mut Vec<Message>, frame: Message) {
-    if let (Some(Message::Text(last)), Message::Text(next)) = (frames.last(), &frame) {
-        if let Some(merged) = merge_applied([last.as_str(), next.as_str()]) {
-            if let Some(slot) = frames.last_mut() {
-                *slot = Message::Text(merged.into());
+/// Joins each run of `Applied` frames into one: a connection that fell a few commits behind
+/// then sends (and its browser applies) one message instead of several.
+fn join_applied(frames: Vec<Message>) -> Vec<Message> {
+    let mut joined = Vec::with_capacity(frames.len());
+    let mut run: Vec<Utf8Bytes> = Vec::new();
+    for frame in frames {
+        match frame {
+            Message::Text(text) if is_applied(&text) => run.push(text),
+            other => {
+                end_run(&mut joined, &mut run);
+                joined.push(other);
             }
-            return;
         }
     }
-    frames.push(frame);
+    end_run(&mut joined, &mut run);
+    joined
+}
+
+fn end_run(joined: &mut Vec<Message>, run: &mut Vec<Utf8Bytes>) {
+    let merged = match run.len() {
+        0 => return,
+        1 => None,
+        _ => merge_applied(run.iter().map(Utf8Bytes::as_str)),
+    };
+    match merged {
+        Some(merged) => {
+            run.clear();
+            joined.push(Message::Text(merged.into()));
+        }
+        None => joined.extend(run.drain(..).map(Message::Text)),
+    }
 }
 
 const RESTARTING: &str = "the server is restarting";
@@ -398,7 +417,7 @@ impl Session {
                     let mut next = Some(event);
                     while let Some(event) = next {
                         match self.frame(event, &mut last_sent).await {
-                            Ok(Some(frame)) => push_frame(&mut frames, frame),
+                            Ok(Some(frame)) => frames.push(frame),
                             Ok(None) => {}
                             Err(reason) => return Some(reason),
                         }
@@ -408,7 +427,7 @@ impl Session {
                             Err(TryRecvError::Empty | TryRecvError::Closed) => None,
                         };
                     }
-                    for frame in frames {
+                    for frame in join_applied(frames) {
                         if sink.feed(frame).await.is_err() {
                             return None;
                         }
@@ -519,5 +538,56 @@ impl Session {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::protocol::applied_json;
+
+    fn texts(frames: &[Message]) -> Vec<&str> {
+        frames
+            .iter()
+            .filter_map(|f| match f {
+                Message::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_of_applied_frames_are_sent_as_one() {
+        let applied = |revs: std::ops::RangeInclusive<u64>| {
+            let log: Vec<_> = revs
+                .map(|rev| app::domain::sync::Logged {
+                    rev: Rev(rev),
+                    op: app::domain::edit::Op {
+                        id: app::domain::ids::OpId::from_uuid(uuid::Uuid::now_v7()),
+                        edit: app::domain::edit::Edit::SetGoals {
+                            text: app::domain::text::Text::parse("Goals").unwrap(),
+                        },
+                    },
+                })
+                .collect();
+            (
+                log.clone(),
+                Message::Text(applied_json(&log).unwrap().into()),
+            )
+        };
+        let ((one, a), (two, b), (three, c)) = (applied(1..=1), applied(2..=3), applied(4..=4));
+        let pong = Message::Text(r#"{"type":"pong"}"#.into());
+        let frames = join_applied(vec![a, b, pong.clone(), c]);
+
+        let expected_first = applied_json(&[one, two].concat()).unwrap();
+        let expected_last = applied_json(&three).unwrap();
+        assert_eq!(
+            texts(&frames),
+            [
+                expected_first.as_str(),
+                r#"{"type":"pong"}"#,
+                expected_last.as_str()
+            ]
+        );
     }
 }

@@ -101,23 +101,39 @@ pub fn applied_json(log: &[Logged]) -> serde_json::Result<String> {
     serde_json::to_string(&Applied { log })
 }
 
+/// How `applied_json` begins and ends an `Applied` message (what `merge_applied` cuts off).
+const APPLIED_HEAD: &str = r#"{"type":"applied","log":["#;
+const APPLIED_TAIL: &str = "]}";
+
+/// Whether `message` is an `Applied` message in the form `applied_json` writes.
+pub fn is_applied(message: &str) -> bool {
+    message.starts_with(APPLIED_HEAD) && message.ends_with(APPLIED_TAIL)
+}
+
 /// Encoded `Applied` messages as one (their logs joined in order), or `None` when any is not an
 /// `Applied` message in the form `applied_json` writes.
-pub fn merge_applied<'a>(messages: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    const HEAD: &str = r#"{"type":"applied","log":["#;
-    const TAIL: &str = "]}";
-    let mut merged = String::from(HEAD);
+pub fn merge_applied<'a, I>(messages: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+    I::IntoIter: Clone,
+{
+    let messages = messages.into_iter();
+    // Sized once: under load the server joins many large messages for every connection.
+    let mut merged = String::with_capacity(messages.clone().map(str::len).sum());
+    merged.push_str(APPLIED_HEAD);
     for message in messages {
-        let log = message.strip_prefix(HEAD)?.strip_suffix(TAIL)?;
+        let log = message
+            .strip_prefix(APPLIED_HEAD)?
+            .strip_suffix(APPLIED_TAIL)?;
         if log.is_empty() {
             continue;
         }
-        if merged.len() > HEAD.len() {
+        if merged.len() > APPLIED_HEAD.len() {
             merged.push(',');
         }
         merged.push_str(log);
     }
-    merged.push_str(TAIL);
+    merged.push_str(APPLIED_TAIL);
     Some(merged)
 }
 
@@ -219,6 +235,8 @@ mod tests {
             Some(empty.as_str())
         );
         assert_eq!(merge_applied([whole.as_str(), r#"{"type":"pong"}"#]), None);
+        assert!(is_applied(&whole) && is_applied(&empty));
+        assert!(!is_applied(r#"{"type":"pong"}"#));
     }
 
     #[test]
