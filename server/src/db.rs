@@ -83,6 +83,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003_accounts.sql"),
     include_str!("../migrations/004_feedback.sql"),
     include_str!("../migrations/005_feedback_rollups.sql"),
+    include_str!("../migrations/006_unindex_updated_at.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
