@@ -18,11 +18,11 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
-pub use maps::{MapRecord, StoredMap};
+pub use maps::{append_ops, LogEntry, MapRecord, StoredMap};
 pub use writer::{Pending, Writer};
 
 /// Failures of the storage layer, without rusqlite types.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

@@ -1,16 +1,16 @@
 //! Rooms: the single authority for each open map, and the people on it.
 //!
 //! While a map is loaded, its room is the only code that changes it. The room applies operations
-//! in arrival order (numbering them with revisions), queues them for the writer while it still
-//! holds the map's lock (so they commit in that order), and answers only once they are committed.
-//! The writer runs each batch's commit hooks in commit order; they collect the operations, and
-//! once the batch is done the room announces them to everyone connected, in one message per
-//! batch (under load one commit carries many people's edits, and one message instead of many
-//! saves every connection work). So every connection sees the log in revision order, without
-//! gaps.
+//! in arrival order (numbering them with revisions) and adds them to its backlog for the writer
+//! while it still holds the map's lock, so they commit in that order; it answers only once they
+//! are committed. One queued write takes the whole backlog when the writer reaches it (under load
+//! that is many people's edits). The writer tells the writes their outcome in commit order; they
+//! collect the operations, and once the batch is done the room announces them to everyone
+//! connected, in one message per batch (one message instead of many saves every connection
+//! work). So every connection sees the log in revision order, without gaps.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::api::maps::{Known, MapSnapshot, Rejection};
@@ -20,10 +20,10 @@ use app::domain::map::JourneyMap;
 use app::domain::protocol::{applied_json, merge_applied, Focus, Peer, SessionId, PALETTE};
 use app::domain::sync::{Authority, Logged, Outcome};
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 
 use crate::clock::now_millis;
-use crate::db::{Db, MapRecord, StoreError};
+use crate::db::{append_ops, Db, LogEntry, MapRecord, StoreError};
 use crate::lock;
 
 /// Store a fresh snapshot once the log has grown this much past the last one.
@@ -101,9 +101,88 @@ struct Room {
     events: broadcast::Sender<RoomEvent>,
     /// The last revision known to be committed.
     durable: AtomicU64,
+    /// Applied operations waiting for the writer.
+    backlog: Mutex<Backlog>,
     /// Committed operations (and each submission's `Applied` message) waiting to be announced.
     outbox: Mutex<Vec<(Vec<Logged>, String)>>,
     peers: Mutex<BTreeMap<SessionId, Peer>>,
+}
+
+/// What a room has applied and not yet handed to the writer. The room queues one write when
+/// the backlog starts, and that write takes the whole backlog when the writer reaches it: so
+/// however many submissions arrive while it waits in the queue, a busy map costs the writer one
+/// job (one savepoint, one update of the map's row) per commit instead of one per submission.
+#[derive(Default)]
+struct Backlog {
+    submissions: Vec<Unwritten>,
+    /// The map's listing columns as of the last of them.
+    record: Option<MapRecord>,
+    /// The map as of a revision among them, when a snapshot is due.
+    snapshot: Option<(Rev, String)>,
+}
+
+/// One submission's applied operations, on their way to the log.
+struct Unwritten {
+    log: Vec<Logged>,
+    /// Its `Applied` message, encoded once for everyone on the map.
+    json: String,
+    author: String,
+    at: i64,
+    /// Told once the operations are committed, or why not.
+    committed: oneshot::Sender<Result<(), StoreError>>,
+}
+
+impl Backlog {
+    /// Writes the backlog in the writer's transaction.
+    fn append(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
+        let Some(record) = &self.record else {
+            return Ok(());
+        };
+        let log = self.submissions.iter().flat_map(|s| {
+            s.log.iter().map(|logged| LogEntry {
+                logged,
+                author: &s.author,
+                at: s.at,
+            })
+        });
+        let snapshot = self
+            .snapshot
+            .as_ref()
+            .map(|(rev, json)| (*rev, json.as_str()));
+        append_ops(conn, record, log, snapshot)
+    }
+
+    /// Once committed: puts the operations in the room's outbox (for the announcement that
+    /// follows the batch), then tells each submitter.
+    fn committed(self, room: &Arc<Room>, rooms_committed: &Mutex<Vec<Arc<Room>>>) {
+        if let Some(record) = &self.record {
+            // Durable first, then announced: a connection that joins in between reads the new
+            // revision and also hears the event, and ignores what it already has.
+            room.durable.store(record.rev.0, Ordering::SeqCst);
+        }
+        let mut submitters = Vec::with_capacity(self.submissions.len());
+        {
+            let mut outbox = lock(&room.outbox);
+            if outbox.is_empty() {
+                lock(rooms_committed).push(room.clone());
+            }
+            for submission in self.submissions {
+                outbox.push((submission.log, submission.json));
+                submitters.push(submission.committed);
+            }
+        }
+        for submitter in submitters {
+            // One that went away needs no answer; its operations stand.
+            let _ignored = submitter.send(Ok(()));
+        }
+    }
+
+    /// Tells each submitter why its operations were not saved.
+    fn failed(self, err: &StoreError) {
+        for submission in self.submissions {
+            let _ignored = submission.committed.send(Err(err.clone()));
+        }
+    }
 }
 
 impl Room {
@@ -205,6 +284,7 @@ impl Rooms {
                     state: tokio::sync::Mutex::new(None),
                     events: broadcast::channel(EVENT_BUFFER).0,
                     durable: AtomicU64::new(0),
+                    backlog: Mutex::default(),
                     outbox: Mutex::default(),
                     peers: Mutex::default(),
                 })
@@ -258,44 +338,73 @@ impl Rooms {
         state.recent.extend(submitted.applied.iter().cloned());
         let excess = state.recent.len().saturating_sub(RECENT_OPS);
         state.recent.drain(..excess);
-        let publish = {
-            let (room, committed) = (room.clone(), self.committed.clone());
-            let json = applied_json(&submitted.applied).map_err(StoreError::internal)?;
-            let log = submitted.applied.clone();
-            move || {
-                // Durable first, then announced (after the batch): a connection that joins in
-                // between reads the new revision and also hears the event, and ignores what it
-                // already has.
-                room.durable.store(rev.0, Ordering::SeqCst);
-                let mut outbox = lock(&room.outbox);
-                if outbox.is_empty() {
-                    lock(&committed).push(room.clone());
-                }
-                outbox.push((log, json));
-            }
+        let (committed, on_commit) = oneshot::channel();
+        let unwritten = Unwritten {
+            log: submitted.applied.clone(),
+            json: applied_json(&submitted.applied).map_err(StoreError::internal)?,
+            author: author.to_owned(),
+            at: record.updated_at,
+            committed,
         };
-        let queued = self
-            .db
-            .enqueue_ops(
-                record,
-                submitted.applied.clone(),
-                author.to_owned(),
-                snapshot,
-                publish,
-            )
-            .await;
+        let starts_backlog = {
+            let mut backlog = lock(&room.backlog);
+            backlog.submissions.push(unwritten);
+            backlog.record = Some(record);
+            if let Some(json) = snapshot {
+                backlog.snapshot = Some((rev, json));
+            }
+            backlog.submissions.len() == 1
+        };
+        if starts_backlog {
+            // Still under the map's lock, so its writes are queued in revision order.
+            if let Err(err) = self.queue_backlog(&room).await {
+                // Nothing will write the backlog: give it up, and reload the map from the
+                // database next time.
+                std::mem::take(&mut *lock(&room.backlog)).failed(&err);
+                *guard = None;
+            }
+        }
         drop(guard);
 
-        let committed = match queued {
-            Ok(pending) => pending.committed().await,
-            Err(err) => Err(err),
-        };
+        let committed = on_commit
+            .await
+            .unwrap_or_else(|_| Err(StoreError::internal("the operations were not committed")));
         if let Err(err) = committed {
             // Memory is now ahead of the database: forget it, the next use reloads.
             *room.state.lock().await = None;
             return Err(err);
         }
         Ok(submitted)
+    }
+
+    /// Queues a write that takes `room`'s backlog when the writer reaches it.
+    async fn queue_backlog(&self, room: &Arc<Room>) -> Result<(), StoreError> {
+        let (write_room, done_room) = (room.clone(), room.clone());
+        let rooms_committed = self.committed.clone();
+        // Whether the write has taken the backlog (a batch that cannot begin leaves it be).
+        let taken = Arc::new(AtomicBool::new(false));
+        let took = taken.clone();
+        let write = move |conn: &rusqlite::Connection| {
+            took.store(true, Ordering::SeqCst);
+            let backlog = std::mem::take(&mut *lock(&write_room.backlog));
+            match backlog.append(conn) {
+                Ok(()) => Ok(backlog),
+                Err(err) => {
+                    backlog.failed(&err);
+                    Err(err)
+                }
+            }
+        };
+        let done = move |outcome: Result<Backlog, StoreError>| match outcome {
+            Ok(backlog) => backlog.committed(&done_room, &rooms_committed),
+            Err(err) if !taken.load(Ordering::SeqCst) => {
+                std::mem::take(&mut *lock(&done_room.backlog)).failed(&err);
+            }
+            // Taken, written, then the commit failed: the backlog was dropped with the write's
+            // result, which its submitters hear as their channel closing.
+            Err(_) => {}
+        };
+        self.db.writer().enqueue_then(write, done).await
     }
 
     /// The operations after `since`, up to what is committed now; or the whole map when `since`

@@ -8,7 +8,7 @@ use app::domain::map::JourneyMap;
 use app::domain::sync::Logged;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{rev_column, rev_param, Db, Pending, StoreError};
+use crate::db::{rev_column, rev_param, Db, StoreError};
 
 /// A map as loaded from storage: its current state and what the room needs to continue its log.
 pub struct StoredMap {
@@ -73,29 +73,34 @@ pub fn insert_map(
     Ok(())
 }
 
-/// Appends applied operations, made by `author`, to a map's log and updates its listing
-/// columns; with `snapshot`, also stores the map's state as of `record.rev`.
-pub fn append_ops(
+/// An applied operation as the log keeps it: who made it, and when.
+pub struct LogEntry<'a> {
+    pub logged: &'a Logged,
+    pub author: &'a str,
+    pub at: i64,
+}
+
+/// Appends applied operations to a map's log and updates its listing columns to `record`;
+/// with `snapshot`, also stores the map's state as of that revision.
+pub fn append_ops<'a>(
     conn: &Connection,
     record: &MapRecord,
-    ops: &[Logged],
-    author: &str,
-    now: i64,
-    snapshot: Option<&str>,
+    log: impl IntoIterator<Item = LogEntry<'a>>,
+    snapshot: Option<(Rev, &str)>,
 ) -> Result<(), StoreError> {
     let id = record.id.to_string();
     let mut insert = conn.prepare_cached(
         "INSERT INTO ops (map_id, rev, op_id, edit, created_at, author)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for logged in ops {
+    for entry in log {
         insert.execute(params![
             id,
-            rev_param(logged.rev),
-            logged.op.id.to_string(),
-            to_json(&logged.op.edit)?,
-            now,
-            author
+            rev_param(entry.logged.rev),
+            entry.logged.op.id.to_string(),
+            to_json(&entry.logged.op.edit)?,
+            entry.at,
+            entry.author
         ])?;
     }
     let changed = conn
@@ -112,10 +117,10 @@ pub fn append_ops(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    if let Some(json) = snapshot {
+    if let Some((rev, json)) = snapshot {
         conn.execute(
             "INSERT INTO snapshots (map_id, rev, map) VALUES (?1, ?2, ?3)",
-            params![id, rev_param(record.rev), json],
+            params![id, rev_param(rev), json],
         )?;
     }
     Ok(())
@@ -282,25 +287,6 @@ impl Db {
     ) -> Result<(), StoreError> {
         self.writer()
             .write(move |conn| insert_map(conn, &map, owner))
-            .await
-    }
-
-    /// Queues applied operations for the next commit (see `append_ops`); `on_commit` runs on
-    /// the writer thread once they are committed, in commit order.
-    pub async fn enqueue_ops(
-        &self,
-        record: MapRecord,
-        ops: Vec<Logged>,
-        author: String,
-        snapshot: Option<String>,
-        on_commit: impl FnOnce() + Send + 'static,
-    ) -> Result<Pending<()>, StoreError> {
-        let now = record.updated_at;
-        self.writer()
-            .enqueue_then(
-                move |conn| append_ops(conn, &record, &ops, &author, now, snapshot.as_deref()),
-                on_commit,
-            )
             .await
     }
 

@@ -25,42 +25,39 @@ trait Job: Send {
     fn abort(self: Box<Self>, err: &StoreError);
 }
 
-struct Task<T, F> {
+struct Task<T, F, D> {
     f: F,
-    reply: oneshot::Sender<Result<T, StoreError>>,
-    /// Runs on the writer thread after a successful commit, before the reply: hooks therefore
-    /// run in commit order, which is what lets rooms broadcast operations in revision order.
-    on_commit: Option<Box<dyn FnOnce() + Send>>,
+    /// Told the outcome on the writer thread once the batch has committed (or failed), before
+    /// the next job's: so outcomes arrive in commit order, which is what lets rooms broadcast
+    /// operations in revision order.
+    done: D,
+    result: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T, F> Job for Task<T, F>
+impl<T, F, D> Job for Task<T, F, D>
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    D: FnOnce(Result<T, StoreError>) + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &Connection) -> Done {
         let result = in_savepoint(conn, self.f);
-        let (reply, on_commit) = (self.reply, self.on_commit);
+        let done = self.done;
         Box::new(move |commit: Result<(), &StoreError>| {
-            let outcome = match commit {
+            done(match commit {
                 Ok(()) => result,
-                Err(err) => Err(StoreError::internal(err)),
-            };
-            if let (Ok(_), Some(hook)) = (&outcome, on_commit) {
-                hook();
-            }
-            // The caller may have gone away (a closed request); the write stands regardless.
-            let _ignored = reply.send(outcome);
+                Err(err) => Err(err.clone()),
+            })
         })
     }
 
     fn abort(self: Box<Self>, err: &StoreError) {
-        let _ignored = self.reply.send(Err(StoreError::internal(err)));
+        (self.done)(Err(err.clone()));
     }
 }
 
-/// Runs on the writer thread after each batch, once its jobs' hooks have run; returns `false`
-/// when it is no longer wanted.
+/// Runs on the writer thread after each batch, once its jobs have been told their outcome;
+/// returns `false` when it is no longer wanted.
 type Listener = Box<dyn FnMut() -> bool + Send>;
 
 /// A handle to the writer thread. Cheap to clone.
@@ -92,9 +89,9 @@ impl Writer {
         Ok(Writer { queue, listeners })
     }
 
-    /// Calls `listener` after every batch, once the hooks of its jobs have run, until it returns
-    /// `false`. A hook can leave work for it, to be done once per batch instead of once per job
-    /// (rooms announce a whole batch's operations in one message this way).
+    /// Calls `listener` after every batch, once its jobs have been told their outcome, until it
+    /// returns `false`. A job's `done` can leave work for it, to be done once per batch instead of
+    /// once per job (rooms announce a whole batch's operations in one message this way).
     pub fn after_each_batch(&self, listener: impl FnMut() -> bool + Send + 'static) {
         lock(&self.listeners).push(Box::new(listener));
     }
@@ -106,42 +103,32 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.queue_task(f, None).await
-    }
-
-    /// Like `enqueue`, and runs `on_commit` once `f`'s changes are committed.
-    pub async fn enqueue_then<T, F>(
-        &self,
-        f: F,
-        on_commit: impl FnOnce() + Send + 'static,
-    ) -> Result<Pending<T>, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.queue_task(f, Some(Box::new(on_commit))).await
-    }
-
-    async fn queue_task<T, F>(
-        &self,
-        f: F,
-        on_commit: Option<Box<dyn FnOnce() + Send>>,
-    ) -> Result<Pending<T>, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
         let (reply, receiver) = oneshot::channel();
+        self.enqueue_then(f, move |outcome| {
+            // The caller may have gone away (a closed request); the write stands regardless.
+            let _ignored = reply.send(outcome);
+        })
+        .await?;
+        Ok(Pending(receiver))
+    }
+
+    /// Like `enqueue`, but hands `f`'s outcome to `done`, on the writer thread, once its batch
+    /// has committed or failed. `done` must be quick: the rest of the batch waits for it.
+    pub async fn enqueue_then<T, F, D>(&self, f: F, done: D) -> Result<(), StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        D: FnOnce(Result<T, StoreError>) + Send + 'static,
+    {
         let job: Box<dyn Job> = Box::new(Task {
             f,
-            reply,
-            on_commit,
+            done,
+            result: std::marker::PhantomData,
         });
         self.queue
             .send(job)
             .await
-            .map_err(|_| StoreError::internal("the writer has stopped"))?;
-        Ok(Pending(receiver))
+            .map_err(|_| StoreError::internal("the writer has stopped"))
     }
 
     /// Queues `f` and waits until it is committed.
@@ -224,7 +211,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn listeners_run_once_per_batch_after_its_hooks() {
+    async fn listeners_run_once_per_batch_after_its_jobs_are_done() {
         let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
         let (record, mut calls) = (seen.clone(), 0);
@@ -249,20 +236,25 @@ mod tests {
         let mut queued = Vec::new();
         for n in 0..3 {
             let record = seen.clone();
-            let hook = move || lock(&record).push(format!("hook {n}"));
-            queued.push(writer.enqueue_then(|_| Ok(()), hook).await.unwrap());
+            let (reply, committed) = oneshot::channel();
+            let done = move |outcome: Result<(), StoreError>| {
+                lock(&record).push(format!("done {n}"));
+                let _ = reply.send(outcome);
+            };
+            writer.enqueue_then(|_| Ok(()), done).await.unwrap();
+            queued.push(committed);
         }
         release.send(()).unwrap();
         first.committed().await.unwrap();
-        for pending in queued {
-            pending.committed().await.unwrap();
+        for committed in queued {
+            committed.await.unwrap().unwrap();
         }
         // The listener asked to stop after its second call.
         writer.write(|_| Ok(())).await.unwrap();
 
         assert_eq!(
             *lock(&seen),
-            ["batch", "hook 0", "hook 1", "hook 2", "batch"]
+            ["batch", "done 0", "done 1", "done 2", "batch"]
         );
     }
 }

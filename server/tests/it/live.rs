@@ -429,3 +429,51 @@ async fn one_commit_is_announced_in_one_message() {
     let revs: Vec<u64> = (1..=3).map(|n| start.0 + n).collect();
     assert_eq!(announced, [revs]);
 }
+
+#[tokio::test]
+async fn a_failed_write_answers_everyone_in_it_and_the_map_reloads() {
+    use server::db::StoreError;
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+
+    // Hold the writer in a job that deletes the map behind the room's back, so that the three
+    // submissions queued behind it share one write, and that write fails.
+    let (started, has_started) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let hold = backend.db.writer().enqueue(move |conn| {
+        conn.execute("DELETE FROM maps WHERE id = ?1", [id.to_string()])
+            .map_err(StoreError::from)?;
+        let _ = started.send(());
+        let _ = released.recv();
+        Ok(())
+    });
+    let hold = hold.await.unwrap();
+    has_started.await.unwrap();
+    let submits: Vec<_> = (0..3)
+        .map(|n| {
+            let rooms = backend.rooms.clone();
+            tokio::spawn(async move { rooms.submit(id, vec![rename(&format!("T{n}"))], "A").await })
+        })
+        .collect();
+    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + 3 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    hold.committed().await.unwrap();
+
+    for submit in submits {
+        let refused = submit.await.unwrap();
+        assert!(
+            refused.is_err(),
+            "a submission in the failed write succeeded"
+        );
+    }
+    // The room forgot what it had applied and reads the map again: it is gone.
+    assert!(matches!(
+        backend.rooms.snapshot(id).await,
+        Err(StoreError::NotFound)
+    ));
+}
