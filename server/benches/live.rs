@@ -72,7 +72,7 @@ async fn main() {
         "wm/relay",
         "wm/echo"
     );
-    for (editors, rounds) in [(2usize, 2000usize), (10, 500), (50, 200)] {
+    for (editors, rounds) in [(2usize, 2000usize), (10, 500), (50, 1000)] {
         if only.is_some_and(|only| only != editors) {
             continue;
         }
