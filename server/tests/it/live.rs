@@ -374,22 +374,19 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
     assert_eq!(alice.next_not_peers().await, ServerMsg::Pong);
 }
 
-#[tokio::test]
-async fn one_commit_is_announced_in_one_message() {
-    use server::rooms::RoomEvent;
-
-    let disk = Disk::new();
-    let backend = disk.open();
-    let id = new_map(&backend, Template::CustomerJourney).await;
-    let watcher = backend.rooms.join(id, "Watcher".into(), Rev(0)).await;
-    let mut events = watcher.unwrap().events;
+/// Holds the writer in a job of its own (which runs `first`), has three people submit a rename
+/// each while it waits, and lets the writer go once all three are queued behind it: so the three
+/// share the next commit. Returns what each submission came to.
+async fn three_submissions_in_one_commit(
+    backend: &server::backend::ServerBackend,
+    id: MapId,
+    first: impl FnOnce(&rusqlite::Connection) -> Result<(), server::db::StoreError> + Send + 'static,
+) -> Vec<Result<server::rooms::Submitted, server::db::StoreError>> {
     let start = backend.rooms.snapshot(id).await.unwrap().rev;
-
-    // Hold the writer in a batch of its own, so that three submissions queue up behind it and
-    // commit together.
     let (started, has_started) = tokio::sync::oneshot::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
-    let hold = backend.db.writer().enqueue(move |_| {
+    let hold = backend.db.writer().enqueue(move |conn| {
+        first(conn)?;
         let _ = started.send(());
         let _ = released.recv();
         Ok(())
@@ -409,8 +406,26 @@ async fn one_commit_is_announced_in_one_message() {
     }
     release.send(()).unwrap();
     hold.committed().await.unwrap();
+    let mut outcomes = Vec::new();
     for submit in submits {
-        submit.await.unwrap().unwrap();
+        outcomes.push(submit.await.unwrap());
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn one_commit_is_announced_in_one_message() {
+    use server::rooms::RoomEvent;
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let watcher = backend.rooms.join(id, "Watcher".into(), Rev(0)).await;
+    let mut events = watcher.unwrap().events;
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+
+    for outcome in three_submissions_in_one_commit(&backend, id, |_| Ok(())).await {
+        outcome.unwrap();
     }
 
     let applied = |event: RoomEvent| match event {
@@ -437,37 +452,16 @@ async fn a_failed_write_answers_everyone_in_it_and_the_map_reloads() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::CustomerJourney).await;
-    let start = backend.rooms.snapshot(id).await.unwrap().rev;
 
-    // Hold the writer in a job that deletes the map behind the room's back, so that the three
-    // submissions queued behind it share one write, and that write fails.
-    let (started, has_started) = tokio::sync::oneshot::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let hold = backend.db.writer().enqueue(move |conn| {
+    // The map is deleted behind the room's back just before the three submissions' write.
+    let delete = move |conn: &rusqlite::Connection| {
         conn.execute("DELETE FROM maps WHERE id = ?1", [id.to_string()])
-            .map_err(StoreError::from)?;
-        let _ = started.send(());
-        let _ = released.recv();
-        Ok(())
-    });
-    let hold = hold.await.unwrap();
-    has_started.await.unwrap();
-    let submits: Vec<_> = (0..3)
-        .map(|n| {
-            let rooms = backend.rooms.clone();
-            tokio::spawn(async move { rooms.submit(id, vec![rename(&format!("T{n}"))], "A").await })
-        })
-        .collect();
-    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + 3 {
-        tokio::task::yield_now().await;
-    }
-    release.send(()).unwrap();
-    hold.committed().await.unwrap();
-
-    for submit in submits {
-        let refused = submit.await.unwrap();
+            .map(drop)
+            .map_err(StoreError::from)
+    };
+    for outcome in three_submissions_in_one_commit(&backend, id, delete).await {
         assert!(
-            refused.is_err(),
+            outcome.is_err(),
             "a submission in the failed write succeeded"
         );
     }
