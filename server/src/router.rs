@@ -1,6 +1,6 @@
 //! The HTTP surface: Leptos pages and server functions, static files, health check.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::api::ctx::ServerCtx;
 use app::api::error::AppError;
@@ -15,7 +15,7 @@ use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tower_http::compression::CompressionLayer;
@@ -92,6 +92,15 @@ pub async fn listen(addr: SocketAddr) -> std::io::Result<TapIo<TcpListener, fn(&
         .tap_io(no_delay as fn(&mut TcpStream)))
 }
 
+/// The app's routes, worked out once per process. Working them out renders the app with
+/// resource loading switched off for the whole process (a global flag in `leptos_server`), so a
+/// page that another router in the same process rendered meanwhile could wait for ever
+/// (leptos-rs/leptos#4773). The server builds one router, but the tests build many at once.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
     let ctx = ServerCtx {
         backend: Arc::new(state.backend.clone()),
@@ -99,7 +108,7 @@ pub fn router(state: AppState) -> Router {
         feedback: Arc::new(state.feedback.clone()),
     };
     let provide = move || provide_context(ctx.clone());
-    let routes = generate_route_list(App);
+    let routes = routes();
     let options = state.leptos_options.clone();
     let pages = Router::new()
         .leptos_routes_with_context(&state, routes, provide.clone(), move || {

@@ -85,6 +85,54 @@ async fn pages_render_the_map_on_the_server() {
     assert_eq!(get(&app, "/healthz").await.body, "ok");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_routers_are_built() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let disk = Arc::new(Disk::new());
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let app = disk.router(backend.clone()).await;
+
+    // Working out the app's routes switches resource loading off for the whole process while it
+    // runs; a page rendered meanwhile used to wait for ever (leptos-rs/leptos#4773). The tests
+    // build routers side by side all the time.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    // Stops the builder on a failed assertion too: the runtime waits for it before the test ends.
+    let stop_building = StopOnDrop(stop.clone());
+    let building = {
+        let (disk, stop) = (disk.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || {
+            while !stop.load(Ordering::Relaxed) {
+                drop(disk.bare_router(backend.clone()));
+            }
+        })
+    };
+    for path in ["/".to_owned(), format!("/maps/{id}")]
+        .iter()
+        .cycle()
+        .take(40)
+    {
+        let page = tokio::time::timeout(Duration::from_secs(60), get(&app, path)).await;
+        let page = page.unwrap_or_else(|_| panic!("{path} never finished rendering"));
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            page.body.contains("Customer journey — online shoe store"),
+            "{path}"
+        );
+    }
+    drop(stop_building);
+    building.await.unwrap();
+}
+
 #[tokio::test]
 async fn a_map_is_created_loaded_and_edited_over_http() {
     let disk = Disk::new();
