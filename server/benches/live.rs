@@ -91,9 +91,13 @@ async fn main() {
             async move { waymark_client(waymark, &cookie, map, card).await }
         })
         .await;
-        let ratio = |base: &Figures| wm.p50.as_secs_f64() / base.p50.as_secs_f64();
+        // A floor that was not run (`--waymark-only`) has no ratio.
+        let ratio = |base: &Figures| match base.p50.as_secs_f64() {
+            0.0 => "-".to_owned(),
+            floor => format!("{:.2}x", wm.p50.as_secs_f64() / floor),
+        };
         println!(
-            "{:>7} {:>6} | {:>8} {:>8} | {:>8} {:>8} {:>9.0} | {:>8} {:>8} {:>9.0} | {:>7.2}x {:>7.2}x",
+            "{:>7} {:>6} | {:>8} {:>8} | {:>8} {:>8} {:>9.0} | {:>8} {:>8} {:>9.0} | {:>8} {:>8}",
             editors,
             editors * rounds,
             ms(echo.p50),
