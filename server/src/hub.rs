@@ -377,9 +377,6 @@ impl Session {
             CatchUp::Map(map, _) => (Some(map), Vec::new()),
         };
         let mut last_sent = rev;
-        if let Some(last) = log.last() {
-            last_sent = last_sent.max(last.rev);
-        }
         let welcome = ServerMsg::Welcome {
             session: self.id,
             rev,

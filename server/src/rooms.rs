@@ -224,6 +224,7 @@ pub struct Membership {
     pub session: SessionId,
     pub events: broadcast::Receiver<RoomEvent>,
     pub catch_up: CatchUp,
+    /// The revision the connection is at once it has its catch-up.
     pub rev: Rev,
     /// Keeps the room loaded (and its presence list) while the connection lasts.
     _room: Arc<Room>,
@@ -464,7 +465,6 @@ impl Rooms {
             );
         }
         let events = room.events.subscribe();
-        let rev = state.authority.rev();
         let catch_up = self.catch_up_locked(id, &room, state, since).await;
         drop(guard);
         let catch_up = match catch_up {
@@ -473,6 +473,12 @@ impl Rooms {
                 self.leave(id, session);
                 return Err(err.into());
             }
+        };
+        // Not the room's own revision: that runs ahead of what is committed while writes are
+        // in flight, and the connection must still be sent those operations once they are.
+        let rev = match &catch_up {
+            CatchUp::Log(log) => log.last().map_or(since, |l| l.rev),
+            CatchUp::Map(_, rev) => *rev,
         };
         announce_peers(&room);
         Ok(Membership {

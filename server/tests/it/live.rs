@@ -374,15 +374,12 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
     assert_eq!(alice.next_not_peers().await, ServerMsg::Pong);
 }
 
-/// Holds the writer in a job of its own (which runs `first`), has three people submit a rename
-/// each while it waits, and lets the writer go once all three are queued behind it: so the three
-/// share the next commit. Returns what each submission came to.
-async fn three_submissions_in_one_commit(
+/// Holds the writer in a job of its own (which runs `first`) until the returned sender says go;
+/// the job's outcome is the second half.
+async fn hold_writer(
     backend: &server::backend::ServerBackend,
-    id: MapId,
     first: impl FnOnce(&rusqlite::Connection) -> Result<(), server::db::StoreError> + Send + 'static,
-) -> Vec<Result<server::rooms::Submitted, server::db::StoreError>> {
-    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+) -> (std::sync::mpsc::Sender<()>, server::db::Pending<()>) {
     let (started, has_started) = tokio::sync::oneshot::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let hold = backend.db.writer().enqueue(move |conn| {
@@ -393,17 +390,42 @@ async fn three_submissions_in_one_commit(
     });
     let hold = hold.await.unwrap();
     has_started.await.unwrap();
-    let submits: Vec<_> = (0..3)
-        .map(|n| {
-            let rooms = backend.rooms.clone();
-            tokio::spawn(async move { rooms.submit(id, vec![rename(&format!("T{n}"))], "A").await })
+    (release, hold)
+}
+
+/// Starts submissions of a rename each (one per title) and returns once the room has applied
+/// them all, so that they are waiting for the writer.
+async fn submissions_waiting_for_the_writer(
+    backend: &server::backend::ServerBackend,
+    id: MapId,
+    titles: &[&str],
+) -> Vec<tokio::task::JoinHandle<Result<server::rooms::Submitted, server::db::StoreError>>> {
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+    let submits = titles
+        .iter()
+        .map(|title| {
+            let (rooms, op) = (backend.rooms.clone(), rename(title));
+            tokio::spawn(async move { rooms.submit(id, vec![op], "A").await })
         })
         .collect();
     // A room queues what it applied before it lets go of the map, so once the revision has
-    // moved on by three, all three are waiting for the writer.
-    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + 3 {
+    // moved on by all of them, all are waiting for the writer.
+    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + titles.len() as u64 {
         tokio::task::yield_now().await;
     }
+    submits
+}
+
+/// Holds the writer in a job of its own (which runs `first`), has three people submit a rename
+/// each while it waits, and lets the writer go once all three are queued behind it: so the three
+/// share the next commit. Returns what each submission came to.
+async fn three_submissions_in_one_commit(
+    backend: &server::backend::ServerBackend,
+    id: MapId,
+    first: impl FnOnce(&rusqlite::Connection) -> Result<(), server::db::StoreError> + Send + 'static,
+) -> Vec<Result<server::rooms::Submitted, server::db::StoreError>> {
+    let (release, hold) = hold_writer(backend, first).await;
+    let submits = submissions_waiting_for_the_writer(backend, id, &["T0", "T1", "T2"]).await;
     release.send(()).unwrap();
     hold.committed().await.unwrap();
     let mut outcomes = Vec::new();
@@ -470,4 +492,27 @@ async fn a_failed_write_answers_everyone_in_it_and_the_map_reloads() {
         backend.rooms.snapshot(id).await,
         Err(StoreError::NotFound)
     ));
+}
+
+#[tokio::test]
+async fn someone_joining_while_a_write_is_in_flight_gets_it_once_committed() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let server = disk.serve(backend.clone()).await;
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+
+    // The room has applied an edit the writer has not committed yet when Bob arrives, up to
+    // date with everything committed.
+    let (release, hold) = hold_writer(&backend, |_| Ok(())).await;
+    let submits = submissions_waiting_for_the_writer(&backend, id, &["Pending"]).await;
+    let (mut bob, welcome) = Client::connect(&server, id, start, "Bob").await;
+    assert!(matches!(welcome, ServerMsg::Welcome { map: None, .. }));
+    release.send(()).unwrap();
+    hold.committed().await.unwrap();
+    for submit in submits {
+        submit.await.unwrap().unwrap();
+    }
+
+    assert_eq!(bob.revs_until(Rev(start.0 + 1)).await, [Rev(start.0 + 1)]);
 }
