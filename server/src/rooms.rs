@@ -96,8 +96,14 @@ pub struct Rooms {
 }
 
 struct Room {
-    /// `None` until loaded, and again after a failed commit so the next use reloads.
+    /// `None` until loaded; reloaded when a write has failed since (see `epoch`).
     state: tokio::sync::Mutex<Option<RoomState>>,
+    /// Goes up whenever one of the room's writes fails. The operations in that write are lost,
+    /// so a state loaded before then is ahead of the database, and so is every operation applied
+    /// to it: those are refused rather than written on top of the hole, and the next use of the
+    /// room loads the map afresh. (The writer notices a failure before it runs the room's next
+    /// write, so nothing slips through.)
+    epoch: AtomicU64,
     events: broadcast::Sender<RoomEvent>,
     /// The last revision known to be committed.
     durable: AtomicU64,
@@ -117,12 +123,14 @@ struct Backlog {
     submissions: Vec<Unwritten>,
     /// The map's listing columns as of the last of them.
     record: Option<MapRecord>,
-    /// The map as of a revision among them, when a snapshot is due.
-    snapshot: Option<(Rev, String)>,
+    /// The map as of a revision among them, when a snapshot is due, and its epoch.
+    snapshot: Option<(Rev, String, u64)>,
 }
 
 /// One submission's applied operations, on their way to the log.
 struct Unwritten {
+    /// The room's epoch when they were applied.
+    epoch: u64,
     log: Vec<Logged>,
     /// Its `Applied` message, encoded once for everyone on the map.
     json: String,
@@ -133,6 +141,25 @@ struct Unwritten {
 }
 
 impl Backlog {
+    /// Refuses the submissions applied before the room's last failed write (see `Room::epoch`).
+    fn refuse_stale(&mut self, epoch: u64) {
+        let fresh = self.submissions.iter().position(|s| s.epoch >= epoch);
+        let stale: Vec<Unwritten> = match fresh {
+            Some(first) => self.submissions.drain(..first).collect(),
+            None => std::mem::take(&mut self.submissions),
+        };
+        if self.submissions.is_empty() {
+            self.record = None;
+        }
+        if self.snapshot.as_ref().is_some_and(|(.., at)| *at < epoch) {
+            self.snapshot = None;
+        }
+        let err = StoreError::internal("an earlier write of this map failed");
+        for submission in stale {
+            let _ignored = submission.committed.send(Err(err.clone()));
+        }
+    }
+
     /// Writes the backlog in the writer's transaction.
     fn append(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
         let Some(record) = &self.record else {
@@ -148,7 +175,7 @@ impl Backlog {
         let snapshot = self
             .snapshot
             .as_ref()
-            .map(|(rev, json)| (*rev, json.as_str()));
+            .map(|(rev, json, _)| (*rev, json.as_str()));
         append_ops(conn, record, log, snapshot)
     }
 
@@ -161,7 +188,7 @@ impl Backlog {
             room.durable.store(record.rev.0, Ordering::SeqCst);
         }
         let mut submitters = Vec::with_capacity(self.submissions.len());
-        {
+        if !self.submissions.is_empty() {
             let mut outbox = lock(&room.outbox);
             if outbox.is_empty() {
                 lock(rooms_committed).push(room.clone());
@@ -214,6 +241,8 @@ impl Room {
 }
 
 struct RoomState {
+    /// The room's epoch when the map was loaded.
+    epoch: u64,
     authority: Authority,
     snapshot_rev: Rev,
     recent: VecDeque<Logged>,
@@ -283,6 +312,7 @@ impl Rooms {
             .or_insert_with(|| {
                 Arc::new(Room {
                     state: tokio::sync::Mutex::new(None),
+                    epoch: AtomicU64::new(0),
                     events: broadcast::channel(EVENT_BUFFER).0,
                     durable: AtomicU64::new(0),
                     backlog: Mutex::default(),
@@ -341,6 +371,7 @@ impl Rooms {
         state.recent.drain(..excess);
         let (committed, on_commit) = oneshot::channel();
         let unwritten = Unwritten {
+            epoch: state.epoch,
             log: submitted.applied.clone(),
             json: applied_json(&submitted.applied).map_err(StoreError::internal)?,
             author: author.to_owned(),
@@ -352,17 +383,16 @@ impl Rooms {
             backlog.submissions.push(unwritten);
             backlog.record = Some(record);
             if let Some(json) = snapshot {
-                backlog.snapshot = Some((rev, json));
+                backlog.snapshot = Some((rev, json, state.epoch));
             }
             backlog.submissions.len() == 1
         };
         if starts_backlog {
             // Still under the map's lock, so its writes are queued in revision order.
             if let Err(err) = self.queue_backlog(&room).await {
-                // Nothing will write the backlog: give it up, and reload the map from the
-                // database next time.
+                // Nothing will write the backlog: give it up.
                 std::mem::take(&mut *lock(&room.backlog)).failed(&err);
-                *guard = None;
+                room.epoch.fetch_add(1, Ordering::SeqCst);
             }
         }
         drop(guard);
@@ -370,11 +400,8 @@ impl Rooms {
         let committed = on_commit
             .await
             .unwrap_or_else(|_| Err(StoreError::internal("the operations were not committed")));
-        if let Err(err) = committed {
-            // Memory is now ahead of the database: forget it, the next use reloads.
-            *room.state.lock().await = None;
-            return Err(err);
-        }
+        // On failure the room's epoch has moved on, so the next use reloads the map.
+        committed?;
         Ok(submitted)
     }
 
@@ -387,10 +414,13 @@ impl Rooms {
         let took = taken.clone();
         let write = move |conn: &rusqlite::Connection| {
             took.store(true, Ordering::SeqCst);
-            let backlog = std::mem::take(&mut *lock(&write_room.backlog));
+            let mut backlog = std::mem::take(&mut *lock(&write_room.backlog));
+            backlog.refuse_stale(write_room.epoch.load(Ordering::SeqCst));
             match backlog.append(conn) {
                 Ok(()) => Ok(backlog),
                 Err(err) => {
+                    // Before the submitters hear of it, so that their next use reloads.
+                    write_room.epoch.fetch_add(1, Ordering::SeqCst);
                     backlog.failed(&err);
                     Err(err)
                 }
@@ -398,12 +428,16 @@ impl Rooms {
         };
         let done = move |outcome: Result<Backlog, StoreError>| match outcome {
             Ok(backlog) => backlog.committed(&done_room, &rooms_committed),
-            Err(err) if !taken.load(Ordering::SeqCst) => {
-                std::mem::take(&mut *lock(&done_room.backlog)).failed(&err);
+            Err(err) => {
+                // Whatever failed, the backlog's operations are lost.
+                done_room.epoch.fetch_add(1, Ordering::SeqCst);
+                if !taken.load(Ordering::SeqCst) {
+                    std::mem::take(&mut *lock(&done_room.backlog)).failed(&err);
+                }
+                // Otherwise it was taken, and either its write failed (and said so) or the
+                // commit did: then the backlog was dropped with the write's result after this,
+                // which its submitters hear as their channel closing.
             }
-            // Taken, written, then the commit failed: the backlog was dropped with the write's
-            // result, which its submitters hear as their channel closing.
-            Err(_) => {}
         };
         self.db.writer().enqueue_then(write, done).await
     }
@@ -541,10 +575,16 @@ impl Rooms {
         room: &Room,
         slot: &'a mut Option<RoomState>,
     ) -> Result<&'a mut RoomState, StoreError> {
+        // Read before loading: a write that fails meanwhile only makes the next use load again.
+        let epoch = room.epoch.load(Ordering::SeqCst);
+        if slot.as_ref().is_some_and(|state| state.epoch != epoch) {
+            *slot = None;
+        }
         if slot.is_none() {
             let stored = self.db.load_map(id).await?;
             room.durable.store(stored.rev.0, Ordering::SeqCst);
             *slot = Some(RoomState {
+                epoch,
                 authority: Authority::new(stored.map, stored.rev, stored.op_ids),
                 snapshot_rev: stored.snapshot_rev,
                 recent: VecDeque::new(),

@@ -516,3 +516,60 @@ async fn someone_joining_while_a_write_is_in_flight_gets_it_once_committed() {
 
     assert_eq!(bob.revs_until(Rev(start.0 + 1)).await, [Rev(start.0 + 1)]);
 }
+
+#[tokio::test]
+async fn nothing_is_written_on_top_of_a_failed_commit() {
+    use server::db::StoreError;
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let start = backend.rooms.snapshot(id).await.unwrap().rev;
+
+    // Alice's edit goes into a batch whose commit fails: a job beside it leaves a foreign-key
+    // violation that SQLite checks only at the commit.
+    let (release_first, first) = hold_writer(&backend, |_| Ok(())).await;
+    let alice = submissions_waiting_for_the_writer(&backend, id, &["Alice's"]).await;
+    let (breaking, has_broken) = tokio::sync::oneshot::channel();
+    let (release_breaker, released) = std::sync::mpsc::channel::<()>();
+    let breaker = backend.db.writer().enqueue(move |conn| {
+        let _ = breaking.send(());
+        let _ = released.recv();
+        conn.execute_batch(
+            "PRAGMA defer_foreign_keys = ON;
+             INSERT INTO ops (map_id, rev, op_id, edit, created_at, author)
+                 VALUES ('no such map', 1, 'x', '{}', 0, '');",
+        )
+        .map_err(StoreError::from)
+    });
+    let breaker = breaker.await.unwrap();
+    release_first.send(()).unwrap();
+    first.committed().await.unwrap();
+    has_broken.await.unwrap();
+    // Alice's edit is written but not committed. Bob's, applied on top of it, waits for the next
+    // batch.
+    let bob = submissions_waiting_for_the_writer(&backend, id, &["Bob's"]).await;
+    release_breaker.send(()).unwrap();
+    assert!(breaker.committed().await.is_err(), "the commit should fail");
+
+    for submit in alice.into_iter().chain(bob) {
+        assert!(
+            submit.await.unwrap().is_err(),
+            "an edit resting on the failed commit was saved"
+        );
+    }
+    // The log has no hole: the map loads, and the next edit takes the next revision.
+    let reloaded = backend.rooms.snapshot(id).await.unwrap();
+    assert_eq!(reloaded.rev, start);
+    let after = backend
+        .rooms
+        .submit(id, vec![rename("After")], "A")
+        .await
+        .unwrap();
+    assert_eq!(after.rev, Rev(start.0 + 1));
+    let stored = backend.db.load_map(id).await.unwrap();
+    assert_eq!(
+        (stored.rev, stored.map.title.as_str()),
+        (after.rev, "After")
+    );
+}
