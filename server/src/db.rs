@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
 pub use maps::{append_ops, LogEntry, MapRecord, StoredMap};
-pub use writer::{Pending, Writer};
+pub use writer::{Pending, Reserved, Writer};
 
 /// Failures of the storage layer, without rusqlite types.
 #[derive(Clone, Debug, thiserror::Error)]

@@ -23,7 +23,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::clock::now_millis;
-use crate::db::{append_ops, Db, LogEntry, MapRecord, StoreError};
+use crate::db::{append_ops, Db, LogEntry, MapRecord, Reserved, StoreError};
 use crate::lock;
 
 /// Store a fresh snapshot once the log has grown this much past the last one.
@@ -342,6 +342,10 @@ impl Rooms {
         author: &str,
     ) -> Result<Submitted, StoreError> {
         let room = self.room(id);
+        // A place in the writer's queue first: from the moment the room applies the operations
+        // until their write is queued nothing may wait, or a caller that goes away half-way (a
+        // closed request) would leave memory ahead of the database, or a backlog nothing writes.
+        let place = self.db.writer().reserve().await?;
         let mut guard = room.state.lock().await;
         let state = self.loaded(id, &room, &mut guard).await?;
         let mut submitted = Submitted::default();
@@ -359,9 +363,14 @@ impl Rooms {
         let rev = submitted.rev;
         state.authority.touch(now_millis());
         let map = state.authority.map();
+        // Should encoding ever fail, memory is ahead of the database: the next use reloads.
+        let ahead = |err: serde_json::Error| {
+            room.epoch.fetch_add(1, Ordering::SeqCst);
+            StoreError::internal(err)
+        };
         let snapshot = if rev.0 - state.snapshot_rev.0 >= SNAPSHOT_EVERY {
             state.snapshot_rev = rev;
-            Some(serde_json::to_string(map).map_err(StoreError::internal)?)
+            Some(serde_json::to_string(map).map_err(ahead)?)
         } else {
             None
         };
@@ -373,7 +382,7 @@ impl Rooms {
         let unwritten = Unwritten {
             epoch: state.epoch,
             log: submitted.applied.clone(),
-            json: applied_json(&submitted.applied).map_err(StoreError::internal)?,
+            json: applied_json(&submitted.applied).map_err(ahead)?,
             author: author.to_owned(),
             at: record.updated_at,
             committed,
@@ -389,11 +398,7 @@ impl Rooms {
         };
         if starts_backlog {
             // Still under the map's lock, so its writes are queued in revision order.
-            if let Err(err) = self.queue_backlog(&room).await {
-                // Nothing will write the backlog: give it up.
-                std::mem::take(&mut *lock(&room.backlog)).failed(&err);
-                room.epoch.fetch_add(1, Ordering::SeqCst);
-            }
+            self.queue_backlog(place, &room);
         }
         drop(guard);
 
@@ -406,7 +411,7 @@ impl Rooms {
     }
 
     /// Queues a write that takes `room`'s backlog when the writer reaches it.
-    async fn queue_backlog(&self, room: &Arc<Room>) -> Result<(), StoreError> {
+    fn queue_backlog(&self, place: Reserved<'_>, room: &Arc<Room>) {
         let (write_room, done_room) = (room.clone(), room.clone());
         let rooms_committed = self.committed.clone();
         // Whether the write has taken the backlog (a batch that cannot begin leaves it be).
@@ -439,7 +444,7 @@ impl Rooms {
                 // which its submitters hear as their channel closing.
             }
         };
-        self.db.writer().enqueue_then(write, done).await
+        place.enqueue_then(write, done);
     }
 
     /// The operations after `since`, up to what is committed now; or the whole map when `since`

@@ -120,15 +120,19 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         D: FnOnce(Result<T, StoreError>) + Send + 'static,
     {
-        let job: Box<dyn Job> = Box::new(Task {
-            f,
-            done,
-            result: std::marker::PhantomData,
-        });
-        self.queue
-            .send(job)
+        self.reserve().await?.enqueue_then(f, done);
+        Ok(())
+    }
+
+    /// A place in the queue, waited for now, so that a job can be queued later without waiting
+    /// (and so without the chance that the caller goes away half-way).
+    pub async fn reserve(&self) -> Result<Reserved<'_>, StoreError> {
+        let permit = self
+            .queue
+            .reserve()
             .await
-            .map_err(|_| StoreError::internal("the writer has stopped"))
+            .map_err(|_| StoreError::internal("the writer has stopped"))?;
+        Ok(Reserved(permit))
     }
 
     /// Queues `f` and waits until it is committed.
@@ -138,6 +142,25 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.enqueue(f).await?.committed().await
+    }
+}
+
+/// A place in the writer's queue (see `Writer::reserve`).
+pub struct Reserved<'a>(mpsc::Permit<'a, Box<dyn Job>>);
+
+impl Reserved<'_> {
+    /// `Writer::enqueue_then`, without the wait.
+    pub fn enqueue_then<T, F, D>(self, f: F, done: D)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        D: FnOnce(Result<T, StoreError>) + Send + 'static,
+    {
+        self.0.send(Box::new(Task {
+            f,
+            done,
+            result: std::marker::PhantomData,
+        }));
     }
 }
 
