@@ -143,10 +143,15 @@ struct Unwritten {
 impl Backlog {
     /// Refuses the submissions applied before the room's last failed write (see `Room::epoch`).
     fn refuse_stale(&mut self, epoch: u64) {
-        let fresh = self.submissions.iter().position(|s| s.epoch >= epoch);
-        let stale: Vec<Unwritten> = match fresh {
-            Some(first) => self.submissions.drain(..first).collect(),
-            None => std::mem::take(&mut self.submissions),
+        // Epochs only go up, so the stale submissions come first.
+        let fresh = self
+            .submissions
+            .iter()
+            .position(|s| s.epoch >= epoch)
+            .unwrap_or(self.submissions.len());
+        let stale = Backlog {
+            submissions: self.submissions.drain(..fresh).collect(),
+            ..Backlog::default()
         };
         if self.submissions.is_empty() {
             self.record = None;
@@ -154,10 +159,7 @@ impl Backlog {
         if self.snapshot.as_ref().is_some_and(|(.., at)| *at < epoch) {
             self.snapshot = None;
         }
-        let err = StoreError::internal("an earlier write of this map failed");
-        for submission in stale {
-            let _ignored = submission.committed.send(Err(err.clone()));
-        }
+        stale.failed(&StoreError::internal("an earlier write of this map failed"));
     }
 
     /// Writes the backlog in the writer's transaction.
