@@ -114,7 +114,13 @@ mod browser {
             let mut pause = TimeoutFuture::new(backoff + jitter).fuse();
             loop {
                 futures::select! {
-                    () = pause => break,
+                    // While the browser knows it has no network, trying only shows "Connecting…"
+                    // in place of "Offline"; its `online` event wakes the loop when it is back.
+                    () = pause => if browser_online() {
+                        break;
+                    } else {
+                        pause = TimeoutFuture::new(backoff).fuse();
+                    },
                     woken = wake.next() => match woken {
                         Some(Wake::Reconnect) => break,
                         Some(_) => continue,
@@ -123,6 +129,11 @@ mod browser {
                 }
             }
         }
+    }
+
+    /// Whether the browser thinks it has a network (a `false` is reliable; a `true` is a guess).
+    fn browser_online() -> bool {
+        window().navigator().on_line()
     }
 
     fn now_ms() -> f64 {
