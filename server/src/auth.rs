@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::now_millis;
 use crate::db::{accounts as store, Db, StoreError};
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// A fresh secret: 32 random bytes as hex. Goes to the browser; only its hash is stored.
 pub fn new_token() -> Result<String, StoreError> {

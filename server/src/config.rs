@@ -126,7 +126,7 @@ pub fn parse_origin(raw: &str) -> Result<String, String> {
 
 impl Config {
     /// The site settings the router needs, checked.
-    pub fn site(&self) -> Result<crate::router::SiteConfig, String> {
+    pub fn site(&self) -> Result<crate::state::SiteConfig, String> {
         let public_origin = self.public_url.as_deref().map(parse_origin).transpose()?;
         let embed_origins = self
             .embed_origins
@@ -134,7 +134,7 @@ impl Config {
             .filter(|o| !o.trim().is_empty())
             .map(|o| parse_origin(o))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(crate::router::SiteConfig {
+        Ok(crate::state::SiteConfig {
             secure_cookies: public_origin
                 .as_deref()
                 .is_some_and(|o| o.starts_with("https://")),

@@ -26,7 +26,7 @@ use crate::backend::ServerBackend;
 use crate::clock::now_millis;
 use crate::db::StoreError;
 use crate::feedback::ServerFeedback;
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// Largest map file accepted for import (room for a map with a few hundred thousand responses).
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;

@@ -35,7 +35,7 @@ use tracing::Instrument;
 use crate::auth::cookie;
 use crate::db::StoreError;
 use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// How long a new connection has to say `Hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);

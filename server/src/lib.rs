@@ -17,6 +17,7 @@ pub mod hub;
 pub mod rooms;
 pub mod router;
 pub mod service;
+pub mod state;
 
 /// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data
 /// it guards is still usable: so a poisoned lock is taken as it is rather than failing a request.

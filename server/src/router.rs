@@ -6,14 +6,13 @@ use app::api::ctx::ServerCtx;
 use app::api::error::AppError;
 use app::ui::app::{shell, App};
 use axum::body::{to_bytes, Body};
-use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
-use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
@@ -23,61 +22,14 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::accounts::ServerAccounts;
-use crate::auth::{self, Throttle};
-use crate::backend::ServerBackend;
+use crate::auth;
 use crate::export;
-use crate::feedback::{self, ServerFeedback};
-use crate::hub::{self, LiveLimits};
-use crate::rooms::Rooms;
+use crate::feedback;
+use crate::hub;
+use crate::state::AppState;
 
 /// Largest request body accepted. A sync of the maximum batch of long card texts fits.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// How the site is reached, from the configuration.
-#[derive(Clone, Debug, Default)]
-pub struct SiteConfig {
-    /// `scheme://host[:port]` the site is served at, when set; requests claiming another
-    /// origin are refused. Unset, the request's own `Host` is trusted.
-    pub public_origin: Option<String>,
-    /// Mark cookies `Secure` (the public origin is HTTPS).
-    pub secure_cookies: bool,
-    /// Origins allowed to show `/embed/…` pages in a frame.
-    pub embed_origins: Vec<String>,
-}
-
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub backend: ServerBackend,
-    pub accounts: ServerAccounts,
-    pub feedback: ServerFeedback,
-    pub rooms: Rooms,
-    pub live_limits: LiveLimits,
-    pub site: Arc<SiteConfig>,
-}
-
-impl AppState {
-    pub fn new(
-        leptos_options: LeptosOptions,
-        backend: ServerBackend,
-        site: SiteConfig,
-    ) -> AppState {
-        AppState {
-            leptos_options,
-            accounts: ServerAccounts {
-                db: backend.db.clone(),
-                rooms: backend.rooms.clone(),
-                throttle: Throttle::default(),
-            },
-            feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
-            rooms: backend.rooms.clone(),
-            backend,
-            live_limits: LiveLimits::default(),
-            site: Arc::new(site),
-        }
-    }
-}
 
 /// A listener whose connections send small messages at once: live editing exchanges many tiny
 /// frames, which Nagle's algorithm would otherwise hold back for up to a delayed-ACK period.

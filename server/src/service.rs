@@ -15,7 +15,8 @@ use leptos::config::LeptosOptions;
 use crate::backend::ServerBackend;
 use crate::db::{Db, OpenError, StoreError};
 use crate::rooms::Rooms;
-use crate::router::{listen, router, AppState, SiteConfig};
+use crate::router::{listen, router};
+use crate::state::{AppState, SiteConfig};
 
 pub struct Service {
     pub state: AppState,

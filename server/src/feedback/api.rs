@@ -21,7 +21,7 @@ use crate::clock::now_millis;
 use crate::db::feedback as store;
 use crate::db::StoreError;
 use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
-use crate::router::AppState;
+use crate::state::AppState;
 
 /// Largest request body: a full batch of responses with long comments.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;

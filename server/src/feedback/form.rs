@@ -13,7 +13,7 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::feedback::{IngestError, Naming, ServerFeedback};
-use crate::router::{AppState, SiteConfig};
+use crate::state::{AppState, SiteConfig};
 
 /// Submissions allowed per address in the throttle's window (15 minutes): plenty for people
 /// sharing an office's address, too few to flood a touchpoint.

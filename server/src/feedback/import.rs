@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::accounts::ServerAccounts;
 use crate::db::StoreError;
 use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
-use crate::router::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/maps/{id}/feedback/import", post(import))

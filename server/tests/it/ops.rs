@@ -14,7 +14,7 @@ use server::db::{self, Db};
 use server::service::Service;
 use uuid::Uuid;
 
-use server::router::SiteConfig;
+use server::state::SiteConfig;
 
 use crate::support::{admin_cookie, new_map, op, Client, Disk};
 

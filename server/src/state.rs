@@ -1,0 +1,59 @@
+//! The state every handler and middleware shares: the storage-backed services, the live rooms,
+//! and the site's settings from the configuration.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::accounts::ServerAccounts;
+use crate::auth::Throttle;
+use crate::backend::ServerBackend;
+use crate::feedback::ServerFeedback;
+use crate::hub::LiveLimits;
+use crate::rooms::Rooms;
+
+/// How the site is reached, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct SiteConfig {
+    /// `scheme://host[:port]` the site is served at, when set; requests claiming another
+    /// origin are refused. Unset, the request's own `Host` is trusted.
+    pub public_origin: Option<String>,
+    /// Mark cookies `Secure` (the public origin is HTTPS).
+    pub secure_cookies: bool,
+    /// Origins allowed to show `/embed/…` pages in a frame.
+    pub embed_origins: Vec<String>,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub backend: ServerBackend,
+    pub accounts: ServerAccounts,
+    pub feedback: ServerFeedback,
+    pub rooms: Rooms,
+    pub live_limits: LiveLimits,
+    pub site: Arc<SiteConfig>,
+}
+
+impl AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        backend: ServerBackend,
+        site: SiteConfig,
+    ) -> AppState {
+        AppState {
+            leptos_options,
+            accounts: ServerAccounts {
+                db: backend.db.clone(),
+                rooms: backend.rooms.clone(),
+                throttle: Throttle::default(),
+            },
+            feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
+            rooms: backend.rooms.clone(),
+            backend,
+            live_limits: LiveLimits::default(),
+            site: Arc::new(site),
+        }
+    }
+}
