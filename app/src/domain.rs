@@ -5,6 +5,7 @@
 //! an edit with the same code.
 
 pub mod access;
+pub mod account;
 pub mod edit;
 pub mod feedback;
 pub mod history;

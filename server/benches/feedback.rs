@@ -30,6 +30,7 @@ use app::domain::ids::{CardId, MapId, OpId, UserId};
 use app::domain::map::{Card, LaneKind};
 use app::domain::position::Position;
 use app::domain::template::Template;
+use app::domain::text::Name;
 use app::domain::text::Text;
 use server::backend::ServerBackend;
 use server::db::Db;
@@ -173,7 +174,7 @@ async fn prepare_ingest(dir: &Path) -> (MapId, Vec<CardId>, String) {
         .await
         .expect("user");
     let key = feedback
-        .create_api_key(map, id, "Bench".into())
+        .create_api_key(map, id, Name::parse("Bench").expect("a name"))
         .await
         .expect("key")
         .secret;
@@ -229,7 +230,7 @@ async fn map_with_touchpoints(
             .collect();
         backend
             .rooms
-            .submit(map, ops, "Bench")
+            .submit(map, ops, &Name::parse("Bench").expect("a name"))
             .await
             .expect("cards");
     }

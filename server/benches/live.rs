@@ -21,7 +21,6 @@ use app::domain::ids::{MapId, OpId, Rev};
 use app::domain::protocol::{ClientMsg, PROTOCOL_VERSION};
 use app::domain::template::Template;
 use app::domain::text::Text;
-use axum::serve::Listener;
 use futures::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use server::backend::ServerBackend;
@@ -319,20 +318,15 @@ async fn start_waymark(
         rooms: Rooms::new(db.clone()),
         db,
     };
-    let accounts = server::accounts::ServerAccounts {
-        db: backend.db.clone(),
-        rooms: backend.rooms.clone(),
-        throttle: server::auth::Throttle::default(),
-    };
-    let token = accounts
-        .set_up(
-            "bench@example.com".into(),
-            "Bench".into(),
-            "a long bench password".into(),
-        )
-        .await
-        .expect("admin account");
-    let cookie = format!("{}={token}", app::api::auth::SESSION_COOKIE);
+    let accounts = server::accounts::ServerAccounts::new(backend.db.clone(), backend.rooms.clone());
+    let admin = app::api::auth::NewAccount::from_form(
+        "bench@example.com",
+        "Bench",
+        "a long bench password",
+    )
+    .expect("a valid account");
+    let token = accounts.set_up(admin).await.expect("admin account");
+    let cookie = format!("{}={}", app::api::auth::SESSION_COOKIE, token.as_str());
     let map = backend
         .create(None, Template::CustomerJourney, None)
         .await
@@ -359,11 +353,14 @@ async fn start_waymark(
         burst: 1e9,
     };
     let app = router(state);
-    let listener = server::router::listen(([127, 0, 0, 1], 0).into())
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move {
+        let trusted = server::proxies::TrustedProxies::default();
+        server::connections::serve(listener, app, trusted, std::future::pending()).await
+    });
     (addr, cookie, map, cards)
 }
 

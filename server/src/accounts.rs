@@ -1,42 +1,165 @@
 //! The server's implementation of `app::api::ctx::Accounts`: accounts, sessions, roles,
-//! invitations and share links, with guessing throttled.
+//! invitations and share links, with guessing throttled and password work bounded.
+//!
+//! Guards protect the owner of an account instead of locking them out. Every guess is counted
+//! before any await (so a concurrent burst cannot slip past a limit). An address that keeps
+//! failing is refused for a while; an account or link under attack makes each further guess wait
+//! longer (see `throttle::Rule::Backoff`), but only for addresses that have failed recently, so
+//! the right password from a clean address always goes through, and first in the queue for the
+//! password work (`secrets::Priority`). Every change that affects someone's access is announced
+//! to live connections once committed (`rooms::AccessChange`).
 
-use app::api::auth::User;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::auth::{NewAccount, User};
 use app::api::ctx::{Accounts, BackendFuture};
 use app::api::error::AppError;
-use app::api::sharing::{Invitation, MapMember, NewInvite, NewShareLink, ShareLink};
+use app::api::sharing::{
+    Invitation, InviteTerms, LinkSettings, MapMember, NewInvite, NewShareLink, OpenedLink,
+    ShareLink,
+};
 use app::domain::access::{effective_role, Role, Standing};
+use app::domain::account::{Email, Password, Token};
 use app::domain::ids::{LinkId, MapId, UserId};
+use app::domain::map::Millis;
 use uuid::Uuid;
 
-use crate::auth::{hash_password, hash_token, new_token, verify_password, Throttle};
 use crate::backend::app_error;
 use crate::clock::now_millis;
 use crate::db::{accounts as store, Db, StoreError};
-use crate::rooms::Rooms;
+use crate::rooms::{AccessChange, Rooms};
+use crate::secrets::{hash_token, new_token, PasswordError, Passwords, Priority};
+use crate::throttle::{network, Key, Rule, Throttle, Wait};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a sign-in lasts.
 const SESSION_DAYS: i64 = 30;
 /// How long an invitation can be accepted.
 const INVITE_DAYS: i64 = 7;
-/// Failed attempts allowed per address, and per account, in the throttle's window.
-const PER_ADDRESS: usize = 20;
-const PER_ACCOUNT: usize = 8;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Failed guesses (passwords, invitations, share links) allowed per address.
+const FAILURES_PER_ADDRESS: Rule = Rule::Limit {
+    limit: 20,
+    window: WINDOW,
+};
+/// Guesses against one account or link from addresses that have failed recently: a few at any
+/// pace, then a growing wait between them.
+const PER_TARGET: Rule = Rule::Backoff {
+    free: 5,
+    window: WINDOW,
+    cap: Duration::from_secs(60),
+};
+/// Attempts to accept one invitation (a wrong email, a taken one).
+const PER_INVITE: Rule = Rule::Limit {
+    limit: 10,
+    window: WINDOW,
+};
 
 #[derive(Clone)]
 pub struct ServerAccounts {
     pub db: Db,
     pub rooms: Rooms,
     pub throttle: Throttle,
+    pub passwords: Passwords,
+    /// Set once any account exists; from then on `set_up` is refused without any work.
+    set_up: Arc<AtomicBool>,
 }
 
 fn days_from_now(days: i64) -> i64 {
     now_millis() + days * DAY_MS
 }
 
+fn too_many(wait: Wait) -> AppError {
+    AppError::TooManyRequests(wait.seconds())
+}
+
+fn password_error(err: PasswordError) -> AppError {
+    match err {
+        PasswordError::Busy => AppError::Busy,
+        PasswordError::Store(err) => app_error(err),
+    }
+}
+
+/// A guess in progress: counted against an address and a target (an account, a link) before
+/// the work that tells whether it is right.
+struct Guess {
+    address: Key,
+    target: Key,
+    priority: Priority,
+}
+
 impl ServerAccounts {
-    async fn new_session(&self, user: UserId) -> Result<String, AppError> {
+    pub fn new(db: Db, rooms: Rooms) -> ServerAccounts {
+        ServerAccounts {
+            db,
+            rooms,
+            throttle: Throttle::default(),
+            passwords: Passwords::for_this_machine(),
+            set_up: Arc::default(),
+        }
+    }
+
+    /// Counts a guess from `client` at `target` in `scope`, or refuses it.
+    fn guess(&self, scope: &str, target: &str, client: IpAddr) -> Result<Guess, AppError> {
+        let address = self.throttle.key("failures", network(client));
+        let target = self.throttle.key(scope, target);
+        let clean = self
+            .throttle
+            .attempt_guess((address, FAILURES_PER_ADDRESS), (target, PER_TARGET))
+            .map_err(too_many)?;
+        let priority = if clean {
+            Priority::Clean
+        } else {
+            Priority::Suspect
+        };
+        Ok(Guess {
+            address,
+            target,
+            priority,
+        })
+    }
+
+    /// The guess was right: it does not count against the address, and the target's run of
+    /// failures is over.
+    fn guessed_right(&self, guess: &Guess) {
+        self.throttle.refund(guess.address, FAILURES_PER_ADDRESS);
+        self.throttle.forget(guess.target);
+    }
+
+    /// The guess could not be judged (the server was busy): it does not count at all.
+    fn not_judged(&self, guess: &Guess) {
+        self.throttle.refund(guess.address, FAILURES_PER_ADDRESS);
+        self.throttle.refund(guess.target, PER_TARGET);
+    }
+
+    /// Checks `password` against `hash` for `guess`, counting the outcome.
+    async fn judge(
+        &self,
+        guess: &Guess,
+        password: &Password,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
+        match self
+            .passwords
+            .verify(password.expose(), hash, guess.priority)
+            .await
+        {
+            Ok(true) => {
+                self.guessed_right(guess);
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(err) => {
+                self.not_judged(guess);
+                Err(password_error(err))
+            }
+        }
+    }
+
+    async fn new_session(&self, user: UserId) -> Result<Token, AppError> {
         let token = new_token().map_err(app_error)?;
         let hash = hash_token(&token);
         let (now, expires) = (now_millis(), days_from_now(SESSION_DAYS));
@@ -45,52 +168,40 @@ impl ServerAccounts {
             .write(move |conn| store::insert_session(conn, &hash, user, now, expires))
             .await
             .map_err(app_error)?;
-        Ok(token)
+        Token::parse(&token).ok_or(AppError::Internal)
     }
 
-    /// Refuses when `keys` have failed too often recently.
-    fn throttled(&self, keys: &[(&str, usize)]) -> Result<(), AppError> {
-        for (key, limit) in keys {
-            self.throttle
-                .check(key, *limit)
-                .map_err(AppError::TooManyRequests)?;
-        }
-        Ok(())
-    }
-
-    async fn create_account(
-        &self,
-        email: String,
-        name: String,
-        password: String,
-        admin: bool,
-    ) -> Result<User, AppError> {
-        let hash = hash_password(password).await.map_err(app_error)?;
-        let user = User {
-            id: UserId::from_uuid(Uuid::new_v4()),
-            email,
-            name,
-            is_admin: admin,
-        };
-        let stored = user.clone();
+    /// The account a session token belongs to, and when the session ends.
+    pub async fn session(&self, token: &Token) -> Result<Option<(User, Millis)>, AppError> {
+        let (hash, now) = (hash_token(token.as_str()), now_millis());
         self.db
-            .writer()
-            .write(move |conn| {
-                if admin && store::count_users(conn)? > 0 {
-                    return Err(StoreError::Conflict(
-                        "Waymark is already set up; sign in instead".into(),
-                    ));
-                }
-                store::insert_user(conn, &stored, &hash, now_millis())
-            })
+            .read(move |conn| store::session_user(conn, &hash, now))
             .await
-            .map_err(app_error)?;
-        Ok(user)
+            .map_err(app_error)
+    }
+
+    /// Whether the account still exists.
+    pub async fn exists(&self, user: UserId) -> Result<bool, AppError> {
+        self.db
+            .read(move |conn| store::user_exists(conn, user))
+            .await
+            .map_err(app_error)
+    }
+
+    async fn is_set_up(&self) -> Result<bool, AppError> {
+        if self.set_up.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let users = self.db.read(store::count_users).await.map_err(app_error)?;
+        if users > 0 {
+            self.set_up.store(true, Ordering::Relaxed);
+        }
+        Ok(users > 0)
     }
 
     /// The live link a share token names.
-    async fn live_link(&self, token: &str) -> Result<store::LinkRow, AppError> {
-        let hash = hash_token(token);
+    async fn live_link(&self, token: &Token) -> Result<store::LinkRow, AppError> {
+        let hash = hash_token(token.as_str());
         let link = self
             .db
             .read(move |conn| store::share_link(conn, &hash))
@@ -103,89 +214,134 @@ impl ServerAccounts {
         }
         Ok(link)
     }
+
+    /// Runs `change` in the writer, then tells live connections about `announce`.
+    async fn write_and_announce<T: Send + 'static>(
+        &self,
+        announce: AccessChange,
+        change: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let done = self.db.writer().write(change).await.map_err(app_error)?;
+        self.rooms.access_changed(announce);
+        Ok(done)
+    }
 }
 
 impl Accounts for ServerAccounts {
     fn needs_setup(&self) -> BackendFuture<'_, bool> {
-        Box::pin(async move {
-            let users = self.db.read(store::count_users).await.map_err(app_error)?;
-            Ok(users == 0)
-        })
+        Box::pin(async move { Ok(!self.is_set_up().await?) })
     }
 
-    fn set_up(&self, email: String, name: String, password: String) -> BackendFuture<'_, String> {
+    fn set_up(&self, account: NewAccount) -> BackendFuture<'_, Token> {
         Box::pin(async move {
-            let user = self.create_account(email, name, password, true).await?;
+            let refused = || AppError::Invalid {
+                field: String::new(),
+                message: "Waymark is already set up; sign in instead".into(),
+            };
+            // Before any password work: once set up, this costs a glance at a flag.
+            if self.is_set_up().await? {
+                return Err(refused());
+            }
+            let hash = self
+                .passwords
+                .hash(account.password.expose(), Priority::Clean)
+                .await
+                .map_err(password_error)?;
+            let user = User {
+                id: UserId::from_uuid(Uuid::new_v4()),
+                email: account.email.to_string(),
+                name: account.name.to_string(),
+                is_admin: true,
+            };
+            let stored = user.clone();
+            self.db
+                .writer()
+                .write(move |conn| {
+                    // Checked again in the writer: two first visitors cannot both win.
+                    if store::count_users(conn)? > 0 {
+                        return Err(StoreError::Conflict(
+                            "Waymark is already set up; sign in instead".into(),
+                        ));
+                    }
+                    store::insert_user(conn, &stored, &hash, now_millis())
+                })
+                .await
+                .map_err(app_error)?;
+            self.set_up.store(true, Ordering::Relaxed);
             self.new_session(user.id).await
         })
     }
 
-    fn log_in(&self, email: String, password: String, client: String) -> BackendFuture<'_, String> {
+    fn log_in(&self, email: Email, password: Password, client: IpAddr) -> BackendFuture<'_, Token> {
         Box::pin(async move {
-            let (by_address, by_account) = (format!("login:{client}"), format!("login:{email}"));
-            self.throttled(&[(&by_address, PER_ADDRESS), (&by_account, PER_ACCOUNT)])?;
-            let lookup = email.clone();
+            let guess = self.guess("sign-in", email.as_str(), client)?;
+            let lookup = email.to_string();
             let found = self
                 .db
                 .read(move |conn| store::user_by_email(conn, &lookup))
                 .await
-                .map_err(app_error)?;
+                .map_err(|err| {
+                    self.not_judged(&guess);
+                    app_error(err)
+                })?;
             let (user, hash) = match found {
                 Some((user, hash)) => (Some(user), Some(hash)),
                 None => (None, None),
             };
-            if !verify_password(password, hash).await {
-                self.throttle.fail(&by_address);
-                self.throttle.fail(&by_account);
+            if !self.judge(&guess, &password, hash).await? {
                 return Err(AppError::Invalid {
                     field: "password".into(),
                     message: "that email and password don't match an account".into(),
                 });
             }
-            self.throttle.forget(&by_account);
             let user = user.ok_or(AppError::Internal)?;
             self.new_session(user.id).await
         })
     }
 
-    fn log_out(&self, session: String) -> BackendFuture<'_, ()> {
+    fn log_out(&self, session: Token) -> BackendFuture<'_, ()> {
         Box::pin(async move {
-            let hash = hash_token(&session);
-            self.db
-                .writer()
-                .write(move |conn| store::delete_session(conn, &hash))
-                .await
-                .map_err(app_error)
+            let Some((user, _)) = self.session(&session).await? else {
+                return Ok(());
+            };
+            let hash = hash_token(session.as_str());
+            self.write_and_announce(AccessChange::Account { user: user.id }, move |conn| {
+                store::delete_session(conn, &hash)
+            })
+            .await
         })
     }
 
     fn change_password(
         &self,
         user: UserId,
-        current: String,
-        new: String,
-    ) -> BackendFuture<'_, String> {
+        current: Password,
+        new: Password,
+        client: IpAddr,
+    ) -> BackendFuture<'_, Token> {
         Box::pin(async move {
-            let key = format!("password:{user}");
-            self.throttled(&[(&key, PER_ACCOUNT)])?;
+            let guess = self.guess("password", &user.to_string(), client)?;
             let hash = self
                 .db
                 .read(move |conn| store::password_hash(conn, user))
                 .await
                 .map_err(app_error)?;
-            if !verify_password(current, Some(hash)).await {
-                self.throttle.fail(&key);
+            if !self.judge(&guess, &current, Some(hash)).await? {
                 return Err(AppError::Invalid {
                     field: "current".into(),
                     message: "the current password is not right".into(),
                 });
             }
-            let hash = hash_password(new).await.map_err(app_error)?;
-            self.db
-                .writer()
-                .write(move |conn| store::set_password(conn, user, &hash))
+            let hash = self
+                .passwords
+                .hash(new.expose(), Priority::Clean)
                 .await
-                .map_err(app_error)?;
+                .map_err(password_error)?;
+            // Every session of the account ends, and with them its live connections.
+            self.write_and_announce(AccessChange::Account { user }, move |conn| {
+                store::set_password(conn, user, &hash)
+            })
+            .await?;
             self.new_session(user).await
         })
     }
@@ -196,12 +352,10 @@ impl Accounts for ServerAccounts {
             let (member, exists) = self
                 .db
                 .read(move |conn| {
-                    let exists: bool = conn.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM maps WHERE id = ?1)",
-                        [map.to_string()],
-                        |r| r.get(0),
-                    )?;
-                    Ok((store::member_role(conn, map, user_id)?, exists))
+                    Ok((
+                        store::member_role(conn, map, user_id)?,
+                        store::map_exists(conn, map)?,
+                    ))
                 })
                 .await
                 .map_err(app_error)?;
@@ -221,46 +375,51 @@ impl Accounts for ServerAccounts {
     }
 
     fn remove_user(&self, user: UserId) -> BackendFuture<'_, ()> {
-        Box::pin(async move {
-            self.db
-                .writer()
-                .write(move |conn| store::delete_user(conn, user))
-                .await
-                .map_err(app_error)
-        })
+        // The account's sessions go with it, and so do the share links it made: every live
+        // connection checks again, not only the account's own.
+        Box::pin(
+            self.write_and_announce(AccessChange::Everyone, move |conn| {
+                store::delete_user(conn, user)
+            }),
+        )
     }
 
     fn set_admin(&self, user: UserId, admin: bool) -> BackendFuture<'_, ()> {
-        Box::pin(async move {
-            self.db
-                .writer()
-                .write(move |conn| store::set_admin(conn, user, admin))
-                .await
-                .map_err(app_error)
-        })
+        Box::pin(
+            self.write_and_announce(AccessChange::Account { user }, move |conn| {
+                store::set_admin(conn, user, admin)
+            }),
+        )
     }
 
-    fn create_invite(
-        &self,
-        by: UserId,
-        offer: Option<(MapId, Role)>,
-    ) -> BackendFuture<'_, NewInvite> {
+    fn create_invite(&self, by: UserId, terms: InviteTerms) -> BackendFuture<'_, NewInvite> {
         Box::pin(async move {
             let token = new_token().map_err(app_error)?;
             let hash = hash_token(&token);
             let (now, expires_at) = (now_millis(), days_from_now(INVITE_DAYS));
             self.db
                 .writer()
-                .write(move |conn| store::insert_invite(conn, &hash, by, offer, now, expires_at))
+                .write(move |conn| {
+                    let email = terms.email.as_ref().map(Email::to_string);
+                    let invite = store::NewInviteRow {
+                        token_hash: &hash,
+                        by,
+                        offer: terms.offer,
+                        email: email.as_deref(),
+                        created_at: now,
+                        expires_at,
+                    };
+                    store::insert_invite(conn, &invite)
+                })
                 .await
                 .map_err(app_error)?;
             Ok(NewInvite { token, expires_at })
         })
     }
 
-    fn invite_info(&self, token: String) -> BackendFuture<'_, Invitation> {
+    fn invite_info(&self, token: Token) -> BackendFuture<'_, Invitation> {
         Box::pin(async move {
-            let hash = hash_token(&token);
+            let hash = hash_token(token.as_str());
             let invite = self
                 .db
                 .read(move |conn| store::invite(conn, &hash))
@@ -273,38 +432,54 @@ impl Accounts for ServerAccounts {
                 map_title: invite.map_title,
                 role: invite.role,
                 expires_at: invite.expires_at,
+                email: invite.email,
             })
         })
     }
 
     fn accept_invite(
         &self,
-        token: String,
-        email: String,
-        name: String,
-        password: String,
-        client: String,
-    ) -> BackendFuture<'_, (String, Option<MapId>)> {
+        token: Token,
+        account: NewAccount,
+        client: IpAddr,
+    ) -> BackendFuture<'_, (Token, Option<MapId>)> {
         Box::pin(async move {
-            let by_address = format!("invite:{client}");
-            self.throttled(&[(&by_address, PER_ADDRESS)])?;
-            let token_hash = hash_token(&token);
+            // Counted per invitation as well as per address, before anything else: a link
+            // cannot be used to probe which addresses have accounts, nor to run password work
+            // without end. Only an accepted invitation does not count against the address.
+            let address = self.throttle.key("failures", network(client));
+            let per_invite = self.throttle.key("invite", token.as_str());
+            self.throttle
+                .attempt(&[(address, FAILURES_PER_ADDRESS), (per_invite, PER_INVITE)])
+                .map_err(too_many)?;
+            let token_hash = hash_token(token.as_str());
             let lookup = token_hash.clone();
             let invite = self
                 .db
                 .read(move |conn| store::invite(conn, &lookup))
                 .await
                 .map_err(app_error)?
-                .filter(|i| !i.used && i.expires_at > now_millis());
-            let Some(invite) = invite else {
-                self.throttle.fail(&by_address);
-                return Err(AppError::NotFound);
-            };
-            let hash = hash_password(password).await.map_err(app_error)?;
+                .filter(|i| !i.used && i.expires_at > now_millis())
+                .ok_or(AppError::NotFound)?;
+            if invite
+                .email
+                .as_deref()
+                .is_some_and(|bound| bound != account.email.as_str())
+            {
+                return Err(AppError::Invalid {
+                    field: "email".into(),
+                    message: "this invitation is for another email address".into(),
+                });
+            }
+            let hash = self
+                .passwords
+                .hash(account.password.expose(), Priority::Clean)
+                .await
+                .map_err(password_error)?;
             let user = User {
                 id: UserId::from_uuid(Uuid::new_v4()),
-                email,
-                name,
+                email: account.email.to_string(),
+                name: account.name.to_string(),
                 is_admin: false,
             };
             let offer = invite.map.zip(invite.role);
@@ -323,6 +498,7 @@ impl Accounts for ServerAccounts {
                 })
                 .await
                 .map_err(app_error)?;
+            self.throttle.refund(address, FAILURES_PER_ADDRESS);
             let session = self.new_session(user.id).await?;
             Ok((session, invite.map))
         })
@@ -337,21 +513,27 @@ impl Accounts for ServerAccounts {
         })
     }
 
-    fn add_member(&self, map: MapId, email: String, role: Role) -> BackendFuture<'_, ()> {
+    fn add_member(&self, map: MapId, email: Email, role: Role) -> BackendFuture<'_, ()> {
         Box::pin(async move {
-            self.db
+            let user = self
+                .db
                 .writer()
                 .write(move |conn| {
-                    let (user, _) = store::user_by_email(conn, &email)?.ok_or_else(|| {
-                        StoreError::Conflict(
+                    let (user, _) =
+                        store::user_by_email(conn, email.as_str())?.ok_or_else(|| {
+                            StoreError::Conflict(
                             "nobody with that email has an account yet; send them an invitation"
                                 .into(),
                         )
-                    })?;
-                    store::set_member(conn, map, user.id, Some(role))
+                        })?;
+                    store::set_member(conn, map, user.id, Some(role))?;
+                    Ok(user.id)
                 })
                 .await
-                .map_err(app_error)
+                .map_err(app_error)?;
+            self.rooms
+                .access_changed(AccessChange::Member { map, user });
+            Ok(())
         })
     }
 
@@ -361,13 +543,11 @@ impl Accounts for ServerAccounts {
         user: UserId,
         role: Option<Role>,
     ) -> BackendFuture<'_, ()> {
-        Box::pin(async move {
-            self.db
-                .writer()
-                .write(move |conn| store::set_member(conn, map, user, role))
-                .await
-                .map_err(app_error)
-        })
+        Box::pin(
+            self.write_and_announce(AccessChange::Member { map, user }, move |conn| {
+                store::set_member(conn, map, user, role)
+            }),
+        )
     }
 
     fn share_links(&self, map: MapId) -> BackendFuture<'_, Vec<ShareLink>> {
@@ -384,23 +564,27 @@ impl Accounts for ServerAccounts {
         &self,
         map: MapId,
         by: UserId,
-        label: String,
-        days: Option<u32>,
-        password: Option<String>,
+        settings: LinkSettings,
     ) -> BackendFuture<'_, NewShareLink> {
         Box::pin(async move {
             let token = new_token().map_err(app_error)?;
             let token_hash = hash_token(&token);
-            let password_hash = match password {
-                Some(password) => Some(hash_password(password).await.map_err(app_error)?),
+            let password_hash = match &settings.password {
+                Some(password) => Some(
+                    self.passwords
+                        .hash(password.expose(), Priority::Clean)
+                        .await
+                        .map_err(password_error)?,
+                ),
                 None => None,
             };
             let link = ShareLink {
                 id: LinkId::from_uuid(Uuid::new_v4()),
-                label,
-                expires_at: days.map(|d| days_from_now(i64::from(d))),
+                label: settings.label.to_string(),
+                expires_at: settings.days.map(|d| days_from_now(i64::from(d))),
                 has_password: password_hash.is_some(),
                 created_at: now_millis(),
+                shows: settings.shows,
             };
             let stored = link.clone();
             self.db
@@ -424,28 +608,21 @@ impl Accounts for ServerAccounts {
     fn revoke_share_link(&self, map: MapId, link: LinkId) -> BackendFuture<'_, ()> {
         Box::pin(async move {
             let now = now_millis();
-            self.db
-                .writer()
-                .write(move |conn| store::revoke_share_link(conn, map, link, now))
-                .await
-                .map_err(app_error)?;
             // Whoever follows the map through this link right now is disconnected.
-            self.rooms.revoke_link(map, link);
-            Ok(())
+            self.write_and_announce(AccessChange::Link { link }, move |conn| {
+                store::revoke_share_link(conn, map, link, now)
+            })
+            .await
         })
     }
 
-    fn open_share(
-        &self,
-        token: String,
-        grant: Option<String>,
-    ) -> BackendFuture<'_, (MapId, LinkId)> {
+    fn open_share(&self, token: Token, grant: Option<Token>) -> BackendFuture<'_, OpenedLink> {
         Box::pin(async move {
             let link = self.live_link(&token).await?;
             if link.password_hash.is_some() {
                 let granted = match grant {
                     Some(grant) => {
-                        let (hash, id, now) = (hash_token(&grant), link.id, now_millis());
+                        let (hash, id, now) = (hash_token(grant.as_str()), link.id, now_millis());
                         self.db
                             .read(move |conn| store::has_share_grant(conn, &hash, id, now))
                             .await
@@ -457,22 +634,29 @@ impl Accounts for ServerAccounts {
                     return Err(AppError::Unauthenticated);
                 }
             }
-            Ok((link.map, link.id))
+            Ok(OpenedLink {
+                map: link.map,
+                link: link.id,
+                expires_at: link.expires_at,
+                shows: link.shows,
+            })
         })
     }
 
     fn unlock_share(
         &self,
-        token: String,
-        password: String,
-        client: String,
-    ) -> BackendFuture<'_, String> {
+        token: Token,
+        password: Password,
+        client: IpAddr,
+    ) -> BackendFuture<'_, Token> {
         Box::pin(async move {
-            let by_address = format!("share:{client}");
-            self.throttled(&[(&by_address, PER_ADDRESS)])?;
+            let guess = self.guess("share", token.as_str(), client)?;
+            // A link that does not exist is a failed guess too: it stays counted.
             let link = self.live_link(&token).await?;
-            if !verify_password(password, link.password_hash.clone()).await {
-                self.throttle.fail(&by_address);
+            if !self
+                .judge(&guess, &password, link.password_hash.clone())
+                .await?
+            {
                 return Err(AppError::Invalid {
                     field: "password".into(),
                     message: "that password is not right".into(),
@@ -485,7 +669,7 @@ impl Accounts for ServerAccounts {
                 .write(move |conn| store::insert_share_grant(conn, &hash, id, expires))
                 .await
                 .map_err(app_error)?;
-            Ok(grant)
+            Token::parse(&grant).ok_or(AppError::Internal)
         })
     }
 }

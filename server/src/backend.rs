@@ -4,7 +4,7 @@ use app::api::auth::User;
 use app::api::ctx::{Backend, BackendFuture};
 use app::api::error::AppError;
 use app::api::history::{HistoryEntry, Version};
-use app::api::maps::{MapSnapshot, MapSummary, SyncReply};
+use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::edit::Op;
 use app::domain::ids::{MapId, Rev, UserId};
 use app::domain::template::Template;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::clock::now_millis;
 use crate::db::{Db, StoreError};
-use crate::rooms::{CatchUp, Rooms};
+use crate::rooms::Rooms;
 
 #[derive(Clone)]
 pub struct ServerBackend {
@@ -48,41 +48,6 @@ impl ServerBackend {
         let map = template.build(id, title, now_millis(), &mut Uuid::new_v4);
         self.db.insert_map(map, owner).await?;
         Ok(id)
-    }
-
-    async fn sync(
-        &self,
-        id: MapId,
-        since: Option<Rev>,
-        ops: Vec<Op>,
-        author: String,
-    ) -> Result<SyncReply, AppError> {
-        let submitted = self
-            .rooms
-            .submit(id, ops, &author)
-            .await
-            .map_err(app_error)?;
-        let log = match since {
-            None => Vec::new(),
-            Some(since) => match self.rooms.catch_up(id, since).await.map_err(app_error)? {
-                CatchUp::Log(mut log) => {
-                    log.retain(|l| l.rev <= submitted.rev);
-                    log
-                }
-                CatchUp::Map(..) => {
-                    return Err(AppError::Invalid {
-                        field: "since".into(),
-                        message: "too far behind the map's log; load the map again".into(),
-                    })
-                }
-            },
-        };
-        Ok(SyncReply {
-            log,
-            rejected: submitted.rejected,
-            known: submitted.known,
-            rev: submitted.rev,
-        })
     }
 }
 
@@ -123,6 +88,7 @@ impl Backend for ServerBackend {
         })
     }
 
+    /// Deletes the map; everyone following it is told (see `Rooms::delete`).
     fn delete_map(&self, id: MapId) -> BackendFuture<'_, ()> {
         Box::pin(async move { self.rooms.delete(id).await.map_err(app_error) })
     }
@@ -131,14 +97,21 @@ impl Backend for ServerBackend {
         Box::pin(async move { self.rooms.snapshot(id).await.map_err(app_error) })
     }
 
-    fn sync_map(
-        &self,
-        id: MapId,
-        since: Option<Rev>,
-        ops: Vec<Op>,
-        author: String,
-    ) -> BackendFuture<'_, SyncReply> {
-        Box::pin(self.sync(id, since, ops, author))
+    fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let submitted = self
+                .rooms
+                .submit(id, vec![op], &author)
+                .await
+                .map_err(app_error)?;
+            match submitted.rejected.into_iter().next() {
+                Some(rejection) => Err(AppError::Invalid {
+                    field: String::new(),
+                    message: rejection.error.to_string(),
+                }),
+                None => Ok(()),
+            }
+        })
     }
 
     fn history(
@@ -171,13 +144,13 @@ impl Backend for ServerBackend {
         id: MapId,
         rev: Rev,
         name: Name,
-        author: String,
+        author: Name,
     ) -> BackendFuture<'_, Version> {
         Box::pin(async move {
             let version = Version {
                 rev,
                 name: name.to_string(),
-                author,
+                author: author.to_string(),
                 created_at: now_millis(),
             };
             self.db.add_version(id, version).await.map_err(app_error)

@@ -86,6 +86,16 @@ pub struct Config {
     )]
     pub embed_origins: Vec<String>,
 
+    /// Reverse proxies (addresses or networks like 10.0.0.0/8, comma-separated) whose
+    /// `Forwarded` and `X-Forwarded-For` headers name the client; nobody else's are believed.
+    #[arg(
+        long,
+        env = "WAYMARK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -140,6 +150,7 @@ impl Config {
                 .is_some_and(|o| o.starts_with("https://")),
             public_origin,
             embed_origins,
+            trusted_proxies: crate::proxies::TrustedProxies::parse(&self.trusted_proxies)?,
         })
     }
 }

@@ -84,6 +84,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_feedback.sql"),
     include_str!("../migrations/005_feedback_rollups.sql"),
     include_str!("../migrations/006_unindex_updated_at.sql"),
+    include_str!("../migrations/007_disclosure_and_bound_invites.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

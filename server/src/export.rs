@@ -7,9 +7,7 @@ mod raster;
 mod svg;
 mod table;
 
-use app::api::auth::{Caller, User};
-use app::api::ctx::Accounts;
-use app::domain::access::Role;
+use app::domain::access::Capability;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};
 use axum::body::Bytes;
@@ -17,49 +15,26 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::accounts::ServerAccounts;
 use crate::backend::ServerBackend;
 use crate::clock::now_millis;
-use crate::db::StoreError;
-use crate::feedback::ServerFeedback;
+use crate::feedback::{ServerFeedback, MAX_BATCH};
+use crate::http::{HttpError, MapCaller, SignedIn};
 use crate::state::AppState;
 
 /// Largest map file accepted for import (room for a map with a few hundred thousand responses).
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
+pub const DOWNLOAD: &str = "/maps/{id}/export/{format}";
+pub const IMPORT: &str = "/maps/import";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/maps/{id}/export/{format}", get(download))
-        .route("/maps/import", post(import))
-}
-
-/// An error answered as plain text (the pages link to these routes directly).
-struct Failure(StatusCode, String);
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(err: StoreError) -> Failure {
-        match err {
-            StoreError::NotFound => Failure(StatusCode::NOT_FOUND, "no such map".into()),
-            StoreError::Conflict(message) => Failure(StatusCode::CONFLICT, message),
-            StoreError::Internal(detail) => {
-                tracing::error!(%detail, "storage failure during an export or import");
-                Failure(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "something went wrong on our side".into(),
-                )
-            }
-        }
-    }
+        .route(DOWNLOAD, get(download))
+        .route(IMPORT, post(import))
 }
 
 #[derive(Deserialize)]
@@ -102,43 +77,21 @@ fn file(content_type: &'static str, name: String, body: impl Into<axum::body::Bo
     (headers, body.into()).into_response()
 }
 
-/// The signed-in user, or a 401.
-fn user(caller: Option<Extension<Caller>>) -> Result<User, Failure> {
-    caller
-        .and_then(|Extension(caller)| caller.user)
-        .ok_or_else(|| Failure(StatusCode::UNAUTHORIZED, "please sign in".into()))
-}
-
 /// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid`, `csv`
 /// (the cards) or `responses` (the feedback, as CSV). Anyone who may view the map may export
 /// it; its customers' responses (`responses`, `json?feedback=true`) only editors and owners.
 async fn download(
     State(backend): State<ServerBackend>,
-    State(accounts): State<ServerAccounts>,
     State(feedback): State<ServerFeedback>,
-    caller: Option<Extension<Caller>>,
-    Path((raw_id, format)): Path<(String, String)>,
+    caller: MapCaller,
+    Path((_, format)): Path<(String, String)>,
     Query(options): Query<ImageOptions>,
-) -> Result<Response, Failure> {
-    let user = user(caller)?;
-    let not_found = || Failure(StatusCode::NOT_FOUND, "no such map".into());
-    let id: MapId = raw_id.parse().map_err(|_| not_found())?;
-    let role = match accounts.role(&user, id).await {
-        Ok(Some(role)) => role,
-        Ok(None) => return Err(not_found()),
-        Err(_) => {
-            return Err(Failure(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side".into(),
-            ))
-        }
-    };
+) -> Result<Response, HttpError> {
+    caller.require(Capability::View)?;
+    let id = caller.map;
     let with_responses = format == "responses" || (format == "json" && options.feedback);
-    if with_responses && role < Role::Editor {
-        return Err(Failure(
-            StatusCode::FORBIDDEN,
-            "only the map's editors may export its customers' responses".into(),
-        ));
+    if with_responses {
+        caller.require(Capability::ReadResponses)?;
     }
     let map = backend.rooms.snapshot(id).await?.map;
     let responses = if with_responses {
@@ -151,12 +104,11 @@ async fn download(
         "json" => {
             let responses = responses.into_iter().map(|(r, _)| r).collect();
             let json = serde_json::to_vec_pretty(&export(&map, responses, now_millis()))
-                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+                .map_err(HttpError::internal)?;
             file("application/json", name("waymark.json"), json)
         }
         "responses" => {
-            let csv = table::responses_csv(&map, &responses)
-                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let csv = table::responses_csv(&map, &responses).map_err(HttpError::internal)?;
             file("text/csv; charset=utf-8", name("responses.csv"), csv)
         }
         "svg" => file("image/svg+xml", name("svg"), svg::render(&map)),
@@ -166,17 +118,13 @@ async fn download(
             mermaid::render(&map),
         ),
         "csv" => {
-            let csv = table::cards_csv(&map)
-                .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            let csv = table::cards_csv(&map).map_err(HttpError::internal)?;
             file("text/csv; charset=utf-8", name("csv"), csv)
         }
         "png" | "pdf" => {
             let scale = options.scale.unwrap_or(2.0);
             if !(0.25..=8.0).contains(&scale) {
-                return Err(Failure(
-                    StatusCode::BAD_REQUEST,
-                    "scale must be between 0.25 and 8".into(),
-                ));
+                return Err(HttpError::bad_request("scale must be between 0.25 and 8"));
             }
             let picture = svg::render(&map);
             let png = format == "png";
@@ -189,18 +137,10 @@ async fn download(
                 }
             })
             .await
-            .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(HttpError::internal)?
             .map_err(|e| match e {
-                raster::RenderError::TooLarge { .. } => {
-                    Failure(StatusCode::BAD_REQUEST, e.to_string())
-                }
-                raster::RenderError::Failed(_) => {
-                    tracing::error!(%e, "rendering failed");
-                    Failure(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "the map could not be rendered".into(),
-                    )
-                }
+                raster::RenderError::TooLarge { .. } => HttpError::bad_request(e.to_string()),
+                raster::RenderError::Failed(_) => HttpError::internal(e),
             })?;
             if png {
                 file("image/png", name("png"), bytes)
@@ -208,12 +148,7 @@ async fn download(
                 file("application/pdf", name("pdf"), bytes)
             }
         }
-        _ => {
-            return Err(Failure(
-                StatusCode::NOT_FOUND,
-                "unknown export format".into(),
-            ))
-        }
+        _ => return Err(HttpError::not_found("unknown export format")),
     };
     Ok(response)
 }
@@ -223,7 +158,7 @@ async fn download(
 async fn import(
     State(backend): State<ServerBackend>,
     State(feedback): State<ServerFeedback>,
-    caller: Option<Extension<Caller>>,
+    caller: Result<SignedIn, HttpError>,
     request: Request,
 ) -> Response {
     let is_form = request
@@ -232,7 +167,7 @@ async fn import(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let result = async {
-        let owner = user(caller)?;
+        let SignedIn(owner) = caller?;
         let bytes = if is_form {
             form_file(request).await
         } else {
@@ -246,41 +181,31 @@ async fn import(
         (Ok(id), false) => {
             (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response()
         }
-        (Err(Failure(status, message)), true) => {
-            (status, import_failed_page(&message)).into_response()
-        }
-        (Err(Failure(status, message)), false) => {
-            (status, Json(serde_json::json!({ "error": message }))).into_response()
-        }
+        (Err(error), true) => error.into_page("The map could not be imported"),
+        (Err(error), false) => error.into_response(),
     }
 }
 
-async fn json_body(request: Request) -> Result<Bytes, Failure> {
-    Bytes::from_request(request, &())
-        .await
-        .map_err(|e| Failure(e.status(), e.body_text()))
+fn rejected(rejection: impl axum::response::IntoResponse + std::fmt::Display) -> HttpError {
+    let message = rejection.to_string();
+    let status = rejection.into_response().status();
+    HttpError::new(status, message)
 }
 
-async fn form_file(request: Request) -> Result<Bytes, Failure> {
+async fn json_body(request: Request) -> Result<Bytes, HttpError> {
+    Bytes::from_request(request, &()).await.map_err(rejected)
+}
+
+async fn form_file(request: Request) -> Result<Bytes, HttpError> {
     let mut form = Multipart::from_request(request, &())
         .await
-        .map_err(|e| Failure(e.status(), e.body_text()))?;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| Failure(e.status(), e.body_text()))?
-    {
+        .map_err(rejected)?;
+    while let Some(field) = form.next_field().await.map_err(rejected)? {
         if field.name() == Some("file") {
-            return field
-                .bytes()
-                .await
-                .map_err(|e| Failure(e.status(), e.body_text()));
+            return field.bytes().await.map_err(rejected);
         }
     }
-    Err(Failure(
-        StatusCode::BAD_REQUEST,
-        "choose a map file to import".into(),
-    ))
+    Err(HttpError::bad_request("choose a map file to import"))
 }
 
 async fn create_from(
@@ -288,20 +213,25 @@ async fn create_from(
     feedback: &ServerFeedback,
     owner: UserId,
     bytes: &[u8],
-) -> Result<MapId, Failure> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        Failure(
-            StatusCode::BAD_REQUEST,
-            "the file is not text (UTF-8 JSON)".into(),
-        )
-    })?;
+) -> Result<MapId, HttpError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| HttpError::bad_request("the file is not text (UTF-8 JSON)"))?;
     let text = text.to_owned();
     // Parsing and checking a large file is CPU work: off the executor.
     let now = now_millis();
     let parsed = tokio::task::spawn_blocking(move || read_map_file(&text, now))
         .await
-        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let imported = parsed.map_err(|e| Failure(StatusCode::BAD_REQUEST, e.to_string()))?;
+        .map_err(HttpError::internal)?;
+    let imported = parsed.map_err(|e| HttpError::bad_request(e.to_string()))?;
+    if imported.responses.len() > MAX_BATCH {
+        return Err(HttpError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "a map file may carry at most {MAX_BATCH} customer responses (this one has {})",
+                imported.responses.len()
+            ),
+        ));
+    }
     // A new map: its own id and timestamps; everything inside stays as it was.
     let mut map = imported.map;
     map.id = MapId::from_uuid(Uuid::new_v4());
@@ -312,16 +242,6 @@ async fn create_from(
     // Checked with the map above, so only a failing disk can refuse them now.
     feedback.restore(id, imported.responses).await?;
     Ok(id)
-}
-
-fn import_failed_page(message: &str) -> axum::response::Html<String> {
-    let message = svg::escape(message);
-    axum::response::Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Import failed · Waymark</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/waymark.css\"></head><body><main class=\"message-page\">\
-         <h1>The map could not be imported</h1><p>{message}</p>\
-         <p><a class=\"button primary\" href=\"/\">Back to your maps</a></p></main></body></html>"
-    ))
 }
 
 #[cfg(test)]

@@ -17,22 +17,25 @@ use app::api::feedback::{
     ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
     TouchpointFeedback,
 };
+use app::domain::account::FormToken;
 use app::domain::feedback::{
     self, Period, Response, ResponseError, ResponseInput, Source, Summary, Tally,
 };
-use app::domain::ids::{CardId, MapId, StageId, UserId};
+use app::domain::ids::{ApiKeyId, CardId, MapId, StageId, UserId};
 use app::domain::import::FileResponse;
 use app::domain::map::JourneyMap;
+use app::domain::text::Name;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::analysis;
-use crate::auth::{hash_token, new_token, Throttle};
 use crate::backend::app_error;
 use crate::clock::now_millis;
 use crate::db::feedback::{self as store, Incoming, StoredComment};
 use crate::db::{Db, StoreError};
 use crate::rooms::Rooms;
+use crate::secrets::{hash_token, new_token};
+use crate::throttle::Throttle;
 
 /// Most responses taken in one API request or CSV file.
 pub const MAX_BATCH: usize = 100_000;
@@ -103,7 +106,7 @@ pub fn first_line(text: &str) -> &str {
 pub struct ServerFeedback {
     pub db: Db,
     pub rooms: Rooms,
-    /// Submissions per address through the public form.
+    /// Answers through the public form, and guesses at API keys.
     pub submissions: Throttle,
 }
 
@@ -223,7 +226,11 @@ impl ServerFeedback {
 
     /// The touchpoint behind a form token, and what its form shows; `NotFound` when the token
     /// is unknown or the touchpoint no longer collects feedback.
-    pub async fn open_form(&self, token: String) -> Result<(MapId, CardId, PublicForm), AppError> {
+    pub async fn open_form(
+        &self,
+        token: &FormToken,
+    ) -> Result<(MapId, CardId, PublicForm), AppError> {
+        let token = token.as_str().to_owned();
         let (map, card) = self
             .db
             .read(move |conn| store::form(conn, &token))
@@ -461,8 +468,8 @@ impl Feedback for ServerFeedback {
         })
     }
 
-    fn public_form(&self, token: String) -> BackendFuture<'_, PublicForm> {
-        Box::pin(async move { Ok(self.open_form(token).await?.2) })
+    fn public_form(&self, token: FormToken) -> BackendFuture<'_, PublicForm> {
+        Box::pin(async move { Ok(self.open_form(&token).await?.2) })
     }
 
     fn api_keys(&self, map: MapId) -> BackendFuture<'_, Vec<ApiKey>> {
@@ -474,17 +481,12 @@ impl Feedback for ServerFeedback {
         })
     }
 
-    fn create_api_key(
-        &self,
-        map: MapId,
-        by: UserId,
-        label: String,
-    ) -> BackendFuture<'_, NewApiKey> {
+    fn create_api_key(&self, map: MapId, by: UserId, label: Name) -> BackendFuture<'_, NewApiKey> {
         Box::pin(async move {
-            let secret = format!("wmk_{}", new_token().map_err(app_error)?);
+            let secret = format!("{}{}", api::KEY_PREFIX, new_token().map_err(app_error)?);
             let key = ApiKey {
-                id: Uuid::new_v4().to_string(),
-                label,
+                id: ApiKeyId::from_uuid(Uuid::new_v4()),
+                label: label.to_string(),
                 created_at: now_millis(),
                 last_used_at: None,
             };
@@ -498,12 +500,12 @@ impl Feedback for ServerFeedback {
         })
     }
 
-    fn revoke_api_key(&self, map: MapId, key: String) -> BackendFuture<'_, ()> {
+    fn revoke_api_key(&self, map: MapId, key: ApiKeyId) -> BackendFuture<'_, ()> {
         Box::pin(async move {
             let now = now_millis();
             self.db
                 .writer()
-                .write(move |conn| store::revoke_api_key(conn, map, &key, now))
+                .write(move |conn| store::revoke_api_key(conn, map, key, now))
                 .await
                 .map_err(app_error)
         })

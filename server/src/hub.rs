@@ -5,50 +5,63 @@
 //! the room and the room's events to the browser until either side goes away. Every failure of
 //! a message gets an `Error` frame and changes nothing. A flood from one connection is slowed
 //! down (its session waits for its budget to refill before reading more), which holds up only
-//! that connection: nothing it sent is lost, and the others go on.
+//! that connection: nothing it sent is lost, and the others go on. A browser that stops reading
+//! is dropped once a write has waited `WRITE_TIMEOUT`.
+//!
+//! What the connection may do is checked again whenever it may have changed (`access`): it is
+//! downgraded (`Role`) or ended (`Ended`, then closed) as soon as its standing changes.
 
+pub mod access;
+pub mod frames;
+
+use std::net::IpAddr;
 use std::time::Duration;
 
-use app::api::auth::{Caller, SHARE_COOKIE};
-use app::api::ctx::Accounts;
-use app::domain::access::Role;
-use app::domain::ids::LinkId;
-use app::domain::ids::MapId;
-use app::domain::ids::Rev;
+use app::api::auth::{Caller, SESSION_COOKIE, SHARE_COOKIE};
+use app::domain::account::Token;
+use app::domain::ids::{MapId, Rev};
 use app::domain::protocol::{
-    clean_name, is_applied, merge_applied, ClientMsg, ServerMsg, SessionId, MAX_MESSAGE_BYTES,
-    MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
+    clean_name, ClientMsg, Ended, ServerMsg, SessionId, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
+    PROTOCOL_VERSION,
 };
+use app::domain::text::Name;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use serde::Deserialize;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{timeout, Instant};
 use tracing::Instrument;
 
+use crate::accounts::ServerAccounts;
 use crate::auth::cookie;
+use crate::clock::now_millis;
 use crate::db::StoreError;
-use crate::rooms::{CatchUp, JoinError, RoomEvent, Rooms};
+use crate::http::HttpError;
+use crate::rooms::{AccessChange, CatchUp, JoinError, RoomEvent, Rooms, Seat};
 use crate::state::AppState;
+use access::{Credential, Refusal, Standing};
 
 /// How long a new connection has to say `Hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection silent this long is closed; browsers ping every 15 seconds.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Longest a write to a browser may wait; one that does not read is dropped after it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much a socket reads at a time. tungstenite zero-fills this much of its buffer before
 /// every read, so its default (128 KiB) cost more than the messages themselves, which are
 /// mostly under 1 KiB; a larger message still arrives whole, over several reads.
 pub const READ_BUFFER_BYTES: usize = 8 * 1024;
-/// How fast one connection may submit operations.
+
+/// How fast one connection may send.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveLimits {
-    /// Sustained operations per second…
+    /// Sustained operations (or other messages) per second…
     pub ops_per_second: f64,
     /// …and how many may come at once.
     pub burst: f64,
@@ -63,25 +76,20 @@ impl Default for LiveLimits {
         }
     }
 }
+
 /// What a browser is told to wait before reconnecting after the server closes its socket.
 const RETRY_MS: u32 = 1000;
-/// …and when the server is restarting, long enough for it to come back.
+/// …when the server is restarting, long enough for it to come back.
 const RESTART_RETRY_MS: u32 = 3000;
+/// …and when the map is full.
+const FULL_RETRY_MS: u32 = 30_000;
 
-/// How a connection may use the map.
-#[derive(Clone, Debug)]
-pub struct Access {
-    /// Viewers and share-link visitors follow the map but cannot change it.
-    pub read_only: bool,
-    /// The share link the connection came through, so revoking it can end the connection.
-    pub link: Option<LinkId>,
-    /// The account name to show; visitors without an account use the name they give.
-    pub name: Option<String>,
-}
+/// The route of a map's socket.
+pub const PATH: &str = "/ws/maps/{id}";
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
-    /// A share link's token, for visitors without an account.
+    /// A share link's token, for visitors without an account (or without one on this map).
     share: Option<String>,
 }
 
@@ -90,51 +98,83 @@ pub async fn upgrade(
     // Extracted last, as a result: who may connect is settled before whether they can.
     Path(raw_id): Path<String>,
     Query(query): Query<LiveQuery>,
+    address: Option<Extension<app::api::auth::ClientAddress>>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     State(state): State<AppState>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(id) = raw_id.parse::<MapId>() else {
-        return (StatusCode::NOT_FOUND, "no such map").into_response();
+    let Ok(map) = raw_id.parse::<MapId>() else {
+        return HttpError::not_found("no such map").into_response();
     };
-    let user = caller.and_then(|Extension(caller)| caller.user);
-    let access = match (user, query.share) {
-        (Some(user), _) => match state.accounts.role(&user, id).await {
-            Ok(Some(role)) => Access {
-                read_only: role < Role::Editor,
-                link: None,
-                name: Some(user.name),
-            },
-            Ok(None) => return (StatusCode::NOT_FOUND, "no such map").into_response(),
-            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        (None, Some(token)) => {
-            let grant = cookie(&headers, SHARE_COOKIE);
-            match state.accounts.open_share(token, grant).await {
-                Ok((map, link)) if map == id => Access {
-                    read_only: true,
-                    link: Some(link),
-                    name: None,
-                },
-                _ => return (StatusCode::NOT_FOUND, "no such map").into_response(),
-            }
+    let credential = Credential {
+        // The middleware found a live session only when there is a caller.
+        session: caller
+            .and_then(|Extension(c)| c.user)
+            .and(cookie(&headers, SESSION_COOKIE))
+            .and_then(|raw| Token::parse(&raw)),
+        link: query.share.as_deref().and_then(Token::parse).map(|token| {
+            let grant = cookie(&headers, SHARE_COOKIE).and_then(|raw| Token::parse(&raw));
+            (token, grant)
+        }),
+    };
+    // Before the check, so that a change committed after it is heard (see `access`).
+    let watch = state.rooms.watch_access();
+    let standing = match access::resolve(&state.accounts, map, &credential).await {
+        Ok(standing) => standing,
+        Err(Refusal::NotSignedIn) if credential.session.is_none() && credential.link.is_none() => {
+            return HttpError::unauthorized().into_response()
         }
-        (None, None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+        Err(Refusal::NotSignedIn | Refusal::NoAccess) => {
+            return HttpError::not_found("no such map").into_response()
+        }
+        Err(Refusal::Failed(err)) => return HttpError::from(err).into_response(),
     };
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    let (rooms, limits) = (state.rooms, state.live_limits);
+    // The middleware always says who is calling; a router without it counts one address.
+    let address = address.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(a)| a.0);
+    let live = Live {
+        rooms: state.rooms,
+        accounts: state.accounts,
+        limits: state.live_limits,
+    };
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
     // between is answered with an error frame below.
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
-            run(rooms, limits, id, access, sink, stream).await;
+            let connection = Connection {
+                map,
+                credential,
+                standing,
+                watch,
+                address,
+            };
+            run(live, connection, sink, stream).await;
         })
+        .into_response()
+}
+
+/// What every live connection shares.
+#[derive(Clone)]
+pub struct Live {
+    pub rooms: Rooms,
+    pub accounts: ServerAccounts,
+    pub limits: LiveLimits,
+}
+
+/// A connection as it was let in.
+pub struct Connection {
+    pub map: MapId,
+    pub credential: Credential,
+    pub standing: Standing,
+    /// Subscribed before `standing` was worked out.
+    pub watch: broadcast::Receiver<AccessChange>,
+    pub address: IpAddr,
 }
 
 /// A token bucket of operations: refills at `ops_per_second` up to `burst`.
@@ -170,15 +210,36 @@ impl Budget {
     }
 }
 
-async fn send<S>(sink: &mut S, msg: &ServerMsg) -> bool
-where
-    S: Sink<Message> + Unpin,
-{
-    match serde_json::to_string(msg) {
-        Ok(json) => sink.send(Message::Text(json.into())).await.is_ok(),
-        Err(err) => {
-            tracing::error!(%err, "cannot encode a server message");
-            false
+/// Why a session ends, when the server ends it.
+#[derive(Debug)]
+enum Ending {
+    /// The browser went away, or stopped reading.
+    Gone,
+    Idle,
+    Restarting,
+    /// It fell too far behind the room's events to be caught up.
+    FellBehind,
+    MapClosed,
+    /// It may no longer follow the map.
+    Ended(Ended),
+}
+
+impl Ending {
+    /// What to tell the browser on the way out, if it is still there.
+    fn farewell(&self) -> Option<ServerMsg> {
+        let closing = |reason: &str, retry_ms| {
+            Some(ServerMsg::Closing {
+                reason: reason.to_owned(),
+                retry_ms,
+            })
+        };
+        match self {
+            Ending::Gone => None,
+            Ending::Idle => closing("no message for too long", RETRY_MS),
+            Ending::Restarting => closing("the server is restarting", RESTART_RETRY_MS),
+            Ending::FellBehind => closing("fell too far behind; reconnecting", RETRY_MS),
+            Ending::MapClosed => closing("the map closed", RETRY_MS),
+            Ending::Ended(why) => Some(ServerMsg::Ended { why: *why }),
         }
     }
 }
@@ -206,15 +267,36 @@ fn parse(frame: Option<Result<Message, axum::Error>>) -> Option<Incoming> {
     }
 }
 
+/// Writes `frames` and flushes them, within `WRITE_TIMEOUT`; false when the browser is gone
+/// or not reading.
+async fn write<S>(sink: &mut S, frames: impl IntoIterator<Item = Message>) -> bool
+where
+    S: Sink<Message> + Unpin,
+{
+    let written = timeout(WRITE_TIMEOUT, async {
+        for frame in frames {
+            if sink.feed(frame).await.is_err() {
+                return false;
+            }
+        }
+        sink.flush().await.is_ok()
+    });
+    written.await.unwrap_or(false)
+}
+
+async fn send<S>(sink: &mut S, msg: &ServerMsg) -> bool
+where
+    S: Sink<Message> + Unpin,
+{
+    match frames::frame(msg) {
+        Some(frame) => write(sink, [frame]).await,
+        None => false,
+    }
+}
+
 /// Runs one connection until it closes.
-pub async fn run<S, R>(
-    rooms: Rooms,
-    limits: LiveLimits,
-    map: MapId,
-    access: Access,
-    mut sink: S,
-    mut stream: R,
-) where
+pub async fn run<S, R>(live: Live, connection: Connection, mut sink: S, mut stream: R)
+where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
@@ -226,142 +308,106 @@ pub async fn run<S, R>(
         }
     })
     .await;
+    let closing = |reason: String, retry_ms| ServerMsg::Closing { reason, retry_ms };
     let (since, name) = match hello {
         Ok(Incoming::Msg(ClientMsg::Hello {
             protocol,
             since,
             name,
         })) if protocol == PROTOCOL_VERSION => {
-            (since, clean_name(access.name.as_deref().unwrap_or(&name)))
+            let account = connection.standing.account.as_ref();
+            (since, clean_name(account.map_or(&name, |a| &a.name)))
         }
         Ok(Incoming::Msg(ClientMsg::Hello { protocol, .. })) => {
             let reason = format!("protocol {protocol} is not spoken here (this server speaks {PROTOCOL_VERSION}); reload the page");
-            let _ = send(
-                &mut sink,
-                &ServerMsg::Closing {
-                    reason,
-                    retry_ms: 0,
-                },
-            )
-            .await;
+            send(&mut sink, &closing(reason, 0)).await;
             return;
         }
         Ok(Incoming::Closed) => return,
         _ => {
             let reason = "the first message must be hello".to_owned();
-            let _ = send(
-                &mut sink,
-                &ServerMsg::Closing {
-                    reason,
-                    retry_ms: RETRY_MS,
-                },
-            )
-            .await;
+            send(&mut sink, &closing(reason, RETRY_MS)).await;
             return;
         }
     };
-
-    let membership = match rooms.join(map, name.clone(), since).await {
+    let Connection {
+        map,
+        credential,
+        standing,
+        watch,
+        address,
+    } = connection;
+    let seat = Seat {
+        can_edit: standing.can_edit,
+        link: standing.link,
+        account: standing.account.as_ref().map(|a| a.user),
+        address,
+    };
+    let membership = match live.rooms.join(map, name.clone(), seat, since).await {
         Ok(membership) => membership,
         Err(err) => {
             if let JoinError::Store(StoreError::Internal(detail)) = &err {
                 tracing::error!(%detail, "cannot join a map");
             }
-            let retry_ms = if matches!(err, JoinError::Full) {
-                30_000
-            } else {
-                RETRY_MS
+            let retry_ms = match err {
+                JoinError::Full(_) => FULL_RETRY_MS,
+                JoinError::Store(StoreError::NotFound) => 0,
+                JoinError::Store(_) => RETRY_MS,
             };
-            let reason = err.to_string();
-            let _ = send(&mut sink, &ServerMsg::Closing { reason, retry_ms }).await;
+            send(&mut sink, &closing(err.to_string(), retry_ms)).await;
             return;
         }
     };
     let span = tracing::info_span!("live", %map, session = membership.session.0);
+    let author = Name::parse(&name).unwrap_or_else(|_| Name::someone());
     let mut session = Session {
-        rooms: rooms.clone(),
+        budget: Budget::new(live.limits),
+        live,
         map,
         id: membership.session,
-        author: name,
-        budget: Budget::new(limits),
-        access,
+        author,
+        credential,
+        standing,
+        watch,
+        checked_at: Instant::now(),
     };
     async move {
         tracing::debug!(name = %session.author, "joined");
-        let outcome = session.live(membership, &mut sink, &mut stream).await;
-        session.rooms.leave(map, session.id);
-        if let Some(reason) = outcome {
-            let retry_ms = match reason.as_str() {
-                RESTARTING => RESTART_RETRY_MS,
-                // Reconnecting through a revoked link would only be refused.
-                REVOKED => 0,
-                _ => RETRY_MS,
-            };
-            let closing = ServerMsg::Closing { reason, retry_ms };
-            let _ = send(&mut sink, &closing).await;
+        let ending = session.live(membership, &mut sink, &mut stream).await;
+        session.live.rooms.leave(map, session.id);
+        if let Some(farewell) = ending.farewell() {
+            send(&mut sink, &farewell).await;
         }
-        let _ = sink.close().await;
-        tracing::debug!("left");
+        let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
+        tracing::debug!(?ending, "left");
     }
     .instrument(span)
     .await;
 }
 
-/// Joins each run of `Applied` frames into one: a connection that fell a few commits behind
-/// then sends (and its browser applies) one message instead of several.
-fn join_applied(frames: Vec<Message>) -> Vec<Message> {
-    let mut joined = Vec::with_capacity(frames.len());
-    let mut run: Vec<Utf8Bytes> = Vec::new();
-    for frame in frames {
-        match frame {
-            Message::Text(text) if is_applied(&text) => run.push(text),
-            other => {
-                end_run(&mut joined, &mut run);
-                joined.push(other);
-            }
-        }
-    }
-    end_run(&mut joined, &mut run);
-    joined
-}
-
-fn end_run(joined: &mut Vec<Message>, run: &mut Vec<Utf8Bytes>) {
-    let merged = match run.len() {
-        0 => return,
-        1 => None,
-        _ => merge_applied(run.iter().map(Utf8Bytes::as_str)),
-    };
-    match merged {
-        Some(merged) => {
-            run.clear();
-            joined.push(Message::Text(merged.into()));
-        }
-        None => joined.extend(run.drain(..).map(Message::Text)),
-    }
-}
-
-const RESTARTING: &str = "the server is restarting";
-const REVOKED: &str = "this share link was revoked";
-
 /// A joined connection.
 struct Session {
-    rooms: Rooms,
+    live: Live,
     map: MapId,
     id: SessionId,
     /// The name its operations are logged under.
-    author: String,
+    author: Name,
     budget: Budget,
-    access: Access,
+    credential: Credential,
+    standing: Standing,
+    watch: broadcast::Receiver<AccessChange>,
+    /// When the standing was last worked out.
+    checked_at: Instant,
 }
 
 impl Session {
-    /// The connected part of a session. Returns why the server ends it, if it does.
+    /// The connected part of a session, until the server or the browser ends it.
     async fn live<S, R>(
         &mut self,
         membership: crate::rooms::Membership,
         sink: &mut S,
         stream: &mut R,
-    ) -> Option<String>
+    ) -> Ending
     where
         S: Sink<Message> + Unpin,
         R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -372,51 +418,71 @@ impl Session {
             rev,
             ..
         } = membership;
-        let (welcome, log) = match catch_up {
+        // Anything announced while this connection said hello and joined.
+        let role = match self.heed_access_changes().await {
+            Ok(role) => role,
+            Err(ending) => return ending,
+        };
+        let (map, log) = match catch_up {
             CatchUp::Log(log) => (None, log),
-            CatchUp::Map(map, _) => (Some(map), Vec::new()),
+            CatchUp::Map(mut map, _) => {
+                if !self.standing.shows.comments {
+                    map.withhold_comments();
+                }
+                (Some(map), Vec::new())
+            }
         };
         let mut last_sent = rev;
         let welcome = ServerMsg::Welcome {
             session: self.id,
             rev,
-            map: welcome,
+            map,
         };
         if !send(sink, &welcome).await {
-            return None;
+            return Ending::Gone;
         }
-        if !log.is_empty() && !send(sink, &ServerMsg::Applied { log }).await {
-            return None;
+        if !log.is_empty() && !send(sink, &self.applied(log)).await {
+            return Ending::Gone;
+        }
+        if let Some(role) = role {
+            if !send(sink, &role).await {
+                return Ending::Gone;
+            }
         }
 
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
-        let closing = self.rooms.closing();
+        let closing = self.live.rooms.closing();
         tokio::pin!(closing);
         loop {
+            let recheck_at = self.recheck_at();
             tokio::select! {
                 frame = stream.next() => {
                     deadline = Instant::now() + IDLE_TIMEOUT;
                     let reply = match parse(frame) {
                         None => continue,
-                        Some(Incoming::Closed) => return None,
-                        Some(Incoming::Bad(message)) => vec![ServerMsg::Error { message }],
-                        Some(Incoming::Msg(msg)) => self.handle(msg).await,
-                    };
-                    for msg in &reply {
-                        if !send(sink, msg).await {
-                            return None;
+                        Some(Incoming::Closed) => return Ending::Gone,
+                        Some(Incoming::Bad(message)) => {
+                            self.budget.take(1).await;
+                            vec![ServerMsg::Error { message }]
                         }
+                        Some(Incoming::Msg(msg)) => match self.handle(msg).await {
+                            Ok(reply) => reply,
+                            Err(ending) => return ending,
+                        },
+                    };
+                    if !write(sink, reply.iter().filter_map(frames::frame)).await {
+                        return Ending::Gone;
                     }
                 }
                 event = events.recv() => {
                     // Whatever else has queued up goes out in the same write.
-                    let mut frames = Vec::new();
+                    let mut queued = Vec::new();
                     let mut next = Some(event);
                     while let Some(event) = next {
                         match self.frame(event, &mut last_sent).await {
-                            Ok(Some(frame)) => frames.push(frame),
+                            Ok(Some(frame)) => queued.push(frame),
                             Ok(None) => {}
-                            Err(reason) => return Some(reason),
+                            Err(ending) => return ending,
                         }
                         next = match events.try_recv() {
                             Ok(event) => Some(Ok(event)),
@@ -424,19 +490,117 @@ impl Session {
                             Err(TryRecvError::Empty | TryRecvError::Closed) => None,
                         };
                     }
-                    for frame in join_applied(frames) {
-                        if sink.feed(frame).await.is_err() {
-                            return None;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
-                        return None;
+                    if !write(sink, frames::join_applied(queued)).await {
+                        return Ending::Gone;
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => return Some("no message for too long".into()),
-                () = &mut closing => return Some(RESTARTING.into()),
+                change = self.watch.recv() => {
+                    let cause = match change {
+                        Ok(change) if access::concerns(change, self.map, &self.standing) => Some(change),
+                        Ok(_) => continue,
+                        // Missed some: any of them may have concerned this connection.
+                        Err(RecvError::Lagged(_)) => None,
+                        Err(RecvError::Closed) => {
+                            self.watch = self.live.rooms.watch_access();
+                            None
+                        }
+                    };
+                    match self.recheck(cause).await {
+                        Ok(Some(role)) => if !send(sink, &role).await {
+                            return Ending::Gone;
+                        },
+                        Ok(None) => {}
+                        Err(ending) => return ending,
+                    }
+                }
+                () = tokio::time::sleep_until(recheck_at) => match self.recheck(None).await {
+                    Ok(Some(role)) => if !send(sink, &role).await {
+                        return Ending::Gone;
+                    },
+                    Ok(None) => {}
+                    Err(ending) => return ending,
+                },
+                () = tokio::time::sleep_until(deadline) => return Ending::Idle,
+                () = &mut closing => return Ending::Restarting,
             }
         }
+    }
+
+    /// When to check the standing next: when the session or link runs out, or after
+    /// `RECHECK_EVERY`, whichever comes first.
+    fn recheck_at(&self) -> Instant {
+        let regular = self.checked_at + access::RECHECK_EVERY;
+        match self.standing.until {
+            Some(until) => {
+                let left = u64::try_from(until - now_millis()).unwrap_or(0);
+                regular.min(Instant::now() + Duration::from_millis(left))
+            }
+            None => regular,
+        }
+    }
+
+    /// Works out the standing again. `Ok(Some)`: what to tell the browser about its changed
+    /// role; `Err`: the connection must end. A failed check changes nothing (the next try is
+    /// in `RECHECK_EVERY`).
+    async fn recheck(&mut self, cause: Option<AccessChange>) -> Result<Option<ServerMsg>, Ending> {
+        self.checked_at = Instant::now();
+        let accounts = &self.live.accounts;
+        match access::resolve(accounts, self.map, &self.credential).await {
+            Ok(standing) => {
+                let changed = standing.can_edit != self.standing.can_edit;
+                // The name a connection shows stays the one it joined with.
+                self.standing = Standing {
+                    account: self.standing.account.clone(),
+                    ..standing
+                };
+                if !changed {
+                    return Ok(None);
+                }
+                let can_edit = self.standing.can_edit;
+                self.live.rooms.set_can_edit(self.map, self.id, can_edit);
+                Ok(Some(ServerMsg::Role { can_edit }))
+            }
+            Err(Refusal::Failed(err)) => {
+                tracing::warn!(%err, "cannot check a live connection's access; will try again");
+                Ok(None)
+            }
+            Err(refusal) => {
+                let now = now_millis();
+                let why = access::why_ended(accounts, &self.standing, &refusal, cause, now).await;
+                Err(Ending::Ended(why))
+            }
+        }
+    }
+
+    /// Acts on every access change announced so far that may concern this connection; returns
+    /// what to tell the browser of a changed role.
+    async fn heed_access_changes(&mut self) -> Result<Option<ServerMsg>, Ending> {
+        let mut cause = None;
+        let mut concerned = false;
+        loop {
+            match self.watch.try_recv() {
+                Ok(change) if access::concerns(change, self.map, &self.standing) => {
+                    concerned = true;
+                    cause = Some(change);
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => concerned = true,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        if !concerned {
+            return Ok(None);
+        }
+        self.recheck(cause).await
+    }
+
+    /// `ServerMsg::Applied` for this connection: comment edits withheld unless it may see them.
+    fn applied(&self, log: Vec<app::domain::sync::Logged>) -> ServerMsg {
+        if self.standing.shows.comments {
+            return ServerMsg::Applied { log };
+        }
+        let log = frames::without_comments(&log).unwrap_or(log);
+        ServerMsg::Applied { log }
     }
 
     /// The frame that tells this connection about `event`, if it needs telling; `Err` says why
@@ -445,146 +609,118 @@ impl Session {
         &self,
         event: Result<RoomEvent, RecvError>,
         last_sent: &mut Rev,
-    ) -> Result<Option<Message>, String> {
+    ) -> Result<Option<Message>, Ending> {
         let msg = match event {
             Ok(RoomEvent::Applied { log, json }) => {
                 let Some(last) = log.last().map(|l| l.rev) else {
                     return Ok(None);
                 };
-                if log.first().is_some_and(|l| l.rev > *last_sent) {
+                let fresh_from = log.iter().position(|l| l.rev > *last_sent);
+                let Some(fresh_from) = fresh_from else {
+                    return Ok(None);
+                };
+                *last_sent = last;
+                let hidden = !self.standing.shows.comments
+                    && log.iter().any(|l| l.op.edit.is_about_comments());
+                if fresh_from == 0 && !hidden {
                     // The usual case: all of it is new, and already encoded for everyone.
-                    *last_sent = last;
                     return Ok(Some(Message::Text(json)));
                 }
-                let fresh: Vec<_> = log.iter().filter(|l| l.rev > *last_sent).cloned().collect();
-                if fresh.is_empty() {
-                    return Ok(None);
-                }
-                *last_sent = last;
-                ServerMsg::Applied { log: fresh }
+                self.applied(log[fresh_from..].to_vec())
             }
-            Ok(RoomEvent::Peers(peers)) => ServerMsg::Peers {
-                peers: peers.to_vec(),
-            },
-            Ok(RoomEvent::Revoked(link)) if self.access.link == Some(link) => {
-                return Err(REVOKED.into());
-            }
-            Ok(RoomEvent::Revoked(_)) => return Ok(None),
+            Ok(RoomEvent::Peers(json)) => return Ok(Some(Message::Text(json))),
             Ok(RoomEvent::FeedbackChanged) => ServerMsg::FeedbackChanged,
             // This connection fell behind the room's events: resend from where it was.
-            Err(RecvError::Lagged(_)) => match self.rooms.catch_up(self.map, *last_sent).await {
+            Err(RecvError::Lagged(_)) => match self.live.rooms.catch_up(self.map, *last_sent).await
+            {
                 Ok(CatchUp::Log(log)) => {
                     *last_sent = log.last().map_or(*last_sent, |l| l.rev);
-                    ServerMsg::Applied { log }
+                    self.applied(log)
                 }
-                Ok(CatchUp::Map(..)) | Err(_) => {
-                    return Err("fell too far behind; reconnecting".into())
-                }
+                Ok(CatchUp::Map(..)) | Err(_) => return Err(Ending::FellBehind),
             },
-            Err(RecvError::Closed) => return Err("the map closed".into()),
+            Err(RecvError::Closed) => return Err(Ending::MapClosed),
         };
-        match serde_json::to_string(&msg) {
-            Ok(json) => Ok(Some(Message::Text(json.into()))),
-            Err(err) => {
-                tracing::error!(%err, "cannot encode a server message");
-                Ok(None)
-            }
-        }
+        Ok(frames::frame(&msg))
     }
 
     /// Acts on one message and returns what to send back to this connection.
-    async fn handle(&mut self, msg: ClientMsg) -> Vec<ServerMsg> {
-        let error = |message: String| vec![ServerMsg::Error { message }];
+    async fn handle(&mut self, msg: ClientMsg) -> Result<Vec<ServerMsg>, Ending> {
+        let error = |message: &str| {
+            Ok(vec![ServerMsg::Error {
+                message: message.to_owned(),
+            }])
+        };
         match msg {
-            ClientMsg::Ping => vec![ServerMsg::Pong],
-            ClientMsg::Hello { .. } => error("already said hello".into()),
+            ClientMsg::Ping => {
+                self.budget.take(1).await;
+                Ok(vec![ServerMsg::Pong])
+            }
+            ClientMsg::Hello { .. } => {
+                self.budget.take(1).await;
+                error("already said hello")
+            }
             ClientMsg::Presence { focus } => {
                 self.budget.take(1).await;
-                self.rooms.set_focus(self.map, self.id, focus);
-                Vec::new()
-            }
-            ClientMsg::Submit { .. } if self.access.read_only => {
-                error("you can view this map but not change it".into())
+                if self.standing.can_edit {
+                    self.live.rooms.set_focus(self.map, self.id, focus);
+                }
+                Ok(Vec::new())
             }
             ClientMsg::Submit { ops } => {
-                if ops.len() > MAX_OPS_PER_MESSAGE {
-                    return error(format!(
-                        "at most {MAX_OPS_PER_MESSAGE} operations per message"
-                    ));
-                }
                 self.budget.take(ops.len()).await;
-                match self.rooms.submit(self.map, ops, &self.author).await {
-                    Ok(submitted) => {
-                        let rejected =
-                            submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
-                                op: r.op,
-                                error: r.error,
-                            });
-                        let known = submitted.known.into_iter().map(|k| ServerMsg::Known {
-                            op: k.op,
-                            rev: k.rev,
-                        });
-                        rejected.chain(known).collect()
-                    }
-                    Err(StoreError::NotFound) => error("this map was deleted".into()),
-                    Err(StoreError::Conflict(message)) => error(message),
-                    Err(StoreError::Internal(detail)) => {
-                        tracing::error!(%detail, "cannot apply operations");
-                        error("the server could not save that; it will be sent again".into())
-                    }
+                // The wait may have been long: make sure nothing taken away meanwhile is used.
+                let role = self.heed_access_changes().await?;
+                let mut reply: Vec<ServerMsg> = role.into_iter().collect();
+                if !self.standing.can_edit {
+                    reply.push(ServerMsg::Error {
+                        message: "you can view this map but not change it".into(),
+                    });
+                } else if ops.len() > MAX_OPS_PER_MESSAGE {
+                    reply.push(ServerMsg::Error {
+                        message: format!("at most {MAX_OPS_PER_MESSAGE} operations per message"),
+                    });
+                } else {
+                    reply.extend(self.submit(ops).await?);
                 }
+                Ok(reply)
             }
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use app::domain::protocol::applied_json;
-
-    fn texts(frames: &[Message]) -> Vec<&str> {
-        frames
-            .iter()
-            .filter_map(|f| match f {
-                Message::Text(text) => Some(text.as_str()),
-                _ => None,
+    async fn submit(&mut self, ops: Vec<app::domain::edit::Op>) -> Result<Vec<ServerMsg>, Ending> {
+        let now = now_millis();
+        // Comments are signed by the session, whatever the browser wrote in them.
+        let ops = ops
+            .into_iter()
+            .map(|op| app::domain::edit::Op {
+                id: op.id,
+                edit: op.edit.signed(&self.author, now),
             })
-            .collect()
-    }
-
-    #[test]
-    fn runs_of_applied_frames_are_sent_as_one() {
-        let applied = |revs: std::ops::RangeInclusive<u64>| {
-            let log: Vec<_> = revs
-                .map(|rev| app::domain::sync::Logged {
-                    rev: Rev(rev),
-                    op: app::domain::edit::Op {
-                        id: app::domain::ids::OpId::from_uuid(uuid::Uuid::now_v7()),
-                        edit: app::domain::edit::Edit::SetGoals {
-                            text: app::domain::text::Text::parse("Goals").unwrap(),
-                        },
-                    },
-                })
-                .collect();
-            (
-                log.clone(),
-                Message::Text(applied_json(&log).unwrap().into()),
-            )
+            .collect();
+        let error = |message: &str| {
+            Ok(vec![ServerMsg::Error {
+                message: message.to_owned(),
+            }])
         };
-        let ((one, a), (two, b), (three, c)) = (applied(1..=1), applied(2..=3), applied(4..=4));
-        let pong = Message::Text(r#"{"type":"pong"}"#.into());
-        let frames = join_applied(vec![a, b, pong.clone(), c]);
-
-        let expected_first = applied_json(&[one, two].concat()).unwrap();
-        let expected_last = applied_json(&three).unwrap();
-        assert_eq!(
-            texts(&frames),
-            [
-                expected_first.as_str(),
-                r#"{"type":"pong"}"#,
-                expected_last.as_str()
-            ]
-        );
+        match self.live.rooms.submit(self.map, ops, &self.author).await {
+            Ok(submitted) => {
+                let rejected = submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
+                    op: r.op,
+                    error: r.error,
+                });
+                let known = submitted.known.into_iter().map(|k| ServerMsg::Known {
+                    op: k.op,
+                    rev: k.rev,
+                });
+                Ok(rejected.chain(known).collect())
+            }
+            Err(StoreError::NotFound) => Err(Ending::Ended(Ended::MapDeleted)),
+            Err(StoreError::Conflict(message)) => error(&message),
+            Err(StoreError::Internal(detail)) => {
+                tracing::error!(%detail, "cannot apply operations");
+                error("the server could not save that; it will be sent again")
+            }
+        }
     }
 }

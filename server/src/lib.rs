@@ -10,14 +10,20 @@ pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod export;
 pub mod feedback;
+pub mod http;
 pub mod hub;
+pub mod places;
+pub mod proxies;
 pub mod rooms;
 pub mod router;
+pub mod secrets;
 pub mod service;
 pub mod state;
+pub mod throttle;
 
 /// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data
 /// it guards is still usable: so a poisoned lock is taken as it is rather than failing a request.

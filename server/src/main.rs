@@ -114,11 +114,13 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
-    use app::api::auth::{check_password, parse_email, User};
+    use app::api::auth::User;
+    use app::domain::account::{Email, Password};
     use app::domain::ids::UserId;
     use app::domain::text::Name;
+    use server::secrets::{Passwords, Priority};
 
-    let email = parse_email(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
     let name = Name::parse(name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
     let password = match std::env::var("WAYMARK_ADMIN_PASSWORD") {
         Ok(password) => password,
@@ -130,13 +132,15 @@ async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Resul
             line.trim_end_matches(['\n', '\r']).to_owned()
         }
     };
-    check_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = Password::new(&password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let path = config.database_path();
     let (db, _) = db::Db::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    let hash = server::auth::hash_password(password).await?;
+    let hash = Passwords::new(1)
+        .hash(password.expose(), Priority::Clean)
+        .await?;
     let user = User {
         id: UserId::from_uuid(uuid::Uuid::new_v4()),
-        email,
+        email: email.to_string(),
         name: name.to_string(),
         is_admin: true,
     };

@@ -1,5 +1,7 @@
 //! Rooms: the single authority for each open map, and the people on it.
 //!
+//! `backlog` holds a room's writes, `presence` its people; this file is the rooms' public face.
+//!
 //! While a map is loaded, its room is the only code that changes it. The room applies operations
 //! in arrival order (numbering them with revisions) and adds them to its backlog for the writer
 //! while it still holds the map's lock, so they commit in that order; it answers only once they
@@ -9,22 +11,30 @@
 //! connected, in one message per batch (one message instead of many saves every connection
 //! work). So every connection sees the log in revision order, without gaps.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+mod backlog;
+mod presence;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::api::maps::{Known, MapSnapshot, Rejection};
 use app::domain::edit::Op;
-use app::domain::ids::{LinkId, MapId, Rev};
+use app::domain::ids::{LinkId, MapId, Rev, UserId};
 use app::domain::map::JourneyMap;
-use app::domain::protocol::{applied_json, merge_applied, Focus, Peer, SessionId, PALETTE};
+use app::domain::protocol::{Focus, SessionId};
 use app::domain::sync::{Authority, Logged, Outcome};
+use app::domain::text::Name;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::clock::now_millis;
-use crate::db::{append_ops, Db, LogEntry, MapRecord, Reserved, StoreError};
+use crate::db::{Db, MapRecord, StoreError};
+use crate::hub::frames::applied_json;
 use crate::lock;
+use backlog::Backlog;
+use backlog::Unwritten;
+pub use presence::{Full, Seat, MAX_EDITORS, MAX_READERS};
 
 /// Store a fresh snapshot once the log has grown this much past the last one.
 const SNAPSHOT_EVERY: u64 = 256;
@@ -34,10 +44,11 @@ const RECENT_OPS: usize = 1024;
 pub const MAX_CATCH_UP: u64 = 2000;
 /// Loaded rooms kept before idle ones are dropped.
 const MAX_IDLE_ROOMS: usize = 64;
-/// Most people connected to one map at once.
-pub const MAX_PEERS_PER_MAP: usize = 100;
 /// Room events buffered per connection before a slow one is told it lagged.
 const EVENT_BUFFER: usize = 1024;
+/// Access changes buffered per connection; one that falls further behind checks its access
+/// again anyway.
+const ACCESS_BUFFER: usize = 256;
 
 /// Something every connection on a map hears about.
 #[derive(Clone, Debug)]
@@ -48,12 +59,26 @@ pub enum RoomEvent {
         log: Arc<Vec<Logged>>,
         json: Utf8Bytes,
     },
-    /// The people on the map changed.
-    Peers(Arc<Vec<Peer>>),
-    /// A share link was revoked: connections through it must end.
-    Revoked(LinkId),
+    /// The people on the map changed: their `ServerMsg::Peers`, encoded once for everyone.
+    Peers(Utf8Bytes),
     /// Customer feedback was stored for the map.
     FeedbackChanged,
+}
+
+/// Something committed that may change who may follow or edit a map. Live connections hear of
+/// every change and check their own standing again when it may concern them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessChange {
+    /// Someone's role on a map changed, or they were removed from it.
+    Member { map: MapId, user: UserId },
+    /// An account was deleted, lost or gained the admin flag, signed out or changed password.
+    Account { user: UserId },
+    /// A share link was revoked.
+    Link { link: LinkId },
+    /// A map was deleted.
+    Map { map: MapId },
+    /// Accounts were deleted along with share links they made: everyone checks again.
+    Everyone,
 }
 
 /// What became of a batch of submitted operations.
@@ -80,8 +105,8 @@ pub enum CatchUp {
 pub enum JoinError {
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("this map already has {MAX_PEERS_PER_MAP} people on it")]
-    Full,
+    #[error("{0}")]
+    Full(#[from] Full),
 }
 
 #[derive(Clone)]
@@ -93,6 +118,7 @@ pub struct Rooms {
     next_session: Arc<AtomicU64>,
     /// Becomes true when the server is shutting down; live sessions then say goodbye.
     closing: tokio::sync::watch::Sender<bool>,
+    access: broadcast::Sender<AccessChange>,
 }
 
 struct Room {
@@ -111,135 +137,7 @@ struct Room {
     backlog: Mutex<Backlog>,
     /// Committed operations (and each submission's `Applied` message) waiting to be announced.
     outbox: Mutex<Vec<(Vec<Logged>, String)>>,
-    peers: Mutex<BTreeMap<SessionId, Peer>>,
-}
-
-/// What a room has applied and not yet handed to the writer. The room queues one write when
-/// the backlog starts, and that write takes the whole backlog when the writer reaches it: so
-/// however many submissions arrive while it waits in the queue, a busy map costs the writer one
-/// job (one savepoint, one update of the map's row) per commit instead of one per submission.
-#[derive(Default)]
-struct Backlog {
-    submissions: Vec<Unwritten>,
-    /// The map's listing columns as of the last of them.
-    record: Option<MapRecord>,
-    /// The map as of a revision among them, when a snapshot is due, and its epoch.
-    snapshot: Option<(Rev, String, u64)>,
-}
-
-/// One submission's applied operations, on their way to the log.
-struct Unwritten {
-    /// The room's epoch when they were applied.
-    epoch: u64,
-    log: Vec<Logged>,
-    /// Its `Applied` message, encoded once for everyone on the map.
-    json: String,
-    author: String,
-    at: i64,
-    /// Told once the operations are committed, or why not.
-    committed: oneshot::Sender<Result<(), StoreError>>,
-}
-
-impl Backlog {
-    /// Refuses the submissions applied before the room's last failed write (see `Room::epoch`).
-    fn refuse_stale(&mut self, epoch: u64) {
-        // Epochs only go up, so the stale submissions come first.
-        let fresh = self
-            .submissions
-            .iter()
-            .position(|s| s.epoch >= epoch)
-            .unwrap_or(self.submissions.len());
-        let stale = Backlog {
-            submissions: self.submissions.drain(..fresh).collect(),
-            ..Backlog::default()
-        };
-        if self.submissions.is_empty() {
-            self.record = None;
-        }
-        if self.snapshot.as_ref().is_some_and(|(.., at)| *at < epoch) {
-            self.snapshot = None;
-        }
-        stale.failed(&StoreError::internal("an earlier write of this map failed"));
-    }
-
-    /// Writes the backlog in the writer's transaction.
-    fn append(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
-        let Some(record) = &self.record else {
-            return Ok(());
-        };
-        let log = self.submissions.iter().flat_map(|s| {
-            s.log.iter().map(|logged| LogEntry {
-                logged,
-                author: &s.author,
-                at: s.at,
-            })
-        });
-        let snapshot = self
-            .snapshot
-            .as_ref()
-            .map(|(rev, json, _)| (*rev, json.as_str()));
-        append_ops(conn, record, log, snapshot)
-    }
-
-    /// Once committed: puts the operations in the room's outbox (for the announcement that
-    /// follows the batch), then tells each submitter.
-    fn committed(self, room: &Arc<Room>, rooms_committed: &Mutex<Vec<Arc<Room>>>) {
-        if let Some(record) = &self.record {
-            // Durable first, then announced: a connection that joins in between reads the new
-            // revision and also hears the event, and ignores what it already has.
-            room.durable.store(record.rev.0, Ordering::SeqCst);
-        }
-        let mut submitters = Vec::with_capacity(self.submissions.len());
-        if !self.submissions.is_empty() {
-            let mut outbox = lock(&room.outbox);
-            if outbox.is_empty() {
-                lock(rooms_committed).push(room.clone());
-            }
-            for submission in self.submissions {
-                outbox.push((submission.log, submission.json));
-                submitters.push(submission.committed);
-            }
-        }
-        for submitter in submitters {
-            // One that went away needs no answer; its operations stand.
-            let _ignored = submitter.send(Ok(()));
-        }
-    }
-
-    /// Tells each submitter why its operations were not saved.
-    fn failed(self, err: &StoreError) {
-        for submission in self.submissions {
-            let _ignored = submission.committed.send(Err(err.clone()));
-        }
-    }
-}
-
-impl Room {
-    /// Tells everyone on the map about the operations in the outbox, in one message.
-    fn announce_committed(&self) {
-        let outbox = std::mem::take(&mut *lock(&self.outbox));
-        if outbox.is_empty() {
-            return;
-        }
-        let (logs, messages): (Vec<_>, Vec<_>) = outbox.into_iter().unzip();
-        let log: Vec<Logged> = logs.into_iter().flatten().collect();
-        // Joining the encoded messages is cheaper than encoding the log again, which is the
-        // fallback should they ever not be in the form `merge_applied` reads.
-        let json = merge_applied(messages.iter().map(String::as_str))
-            .map_or_else(|| applied_json(&log), Ok);
-        let json = match json {
-            Ok(json) => json,
-            Err(err) => {
-                tracing::error!(%err, "cannot encode committed operations");
-                return;
-            }
-        };
-        let event = RoomEvent::Applied {
-            log: Arc::new(log),
-            json: json.into(),
-        };
-        let _nobody_listening = self.events.send(event);
-    }
+    presence: Mutex<presence::Presence>,
 }
 
 struct RoomState {
@@ -281,7 +179,19 @@ impl Rooms {
             committed,
             next_session: Arc::new(AtomicU64::new(1)),
             closing: tokio::sync::watch::channel(false).0,
+            access: broadcast::channel(ACCESS_BUFFER).0,
         }
+    }
+
+    /// Hears every access change from now on. Subscribe before checking someone's standing, so
+    /// that a change committed after the check is heard.
+    pub fn watch_access(&self) -> broadcast::Receiver<AccessChange> {
+        self.access.subscribe()
+    }
+
+    /// Tells every live connection that `change` has been committed.
+    pub fn access_changed(&self, change: AccessChange) {
+        let _nobody_listening = self.access.send(change);
     }
 
     /// Tells every live session the server is going away.
@@ -319,7 +229,7 @@ impl Rooms {
                     durable: AtomicU64::new(0),
                     backlog: Mutex::default(),
                     outbox: Mutex::default(),
-                    peers: Mutex::default(),
+                    presence: Mutex::default(),
                 })
             })
             .clone()
@@ -341,7 +251,7 @@ impl Rooms {
         &self,
         id: MapId,
         ops: Vec<Op>,
-        author: &str,
+        author: &Name,
     ) -> Result<Submitted, StoreError> {
         let room = self.room(id);
         // A place in the writer's queue first: from the moment the room applies the operations
@@ -385,7 +295,7 @@ impl Rooms {
             epoch: state.epoch,
             log: submitted.applied.clone(),
             json: applied_json(&submitted.applied).map_err(ahead)?,
-            author: author.to_owned(),
+            author: author.to_string(),
             at: record.updated_at,
             committed,
         };
@@ -410,43 +320,6 @@ impl Rooms {
         // On failure the room's epoch has moved on, so the next use reloads the map.
         committed?;
         Ok(submitted)
-    }
-
-    /// Queues a write that takes `room`'s backlog when the writer reaches it.
-    fn queue_backlog(&self, place: Reserved<'_>, room: &Arc<Room>) {
-        let (write_room, done_room) = (room.clone(), room.clone());
-        let rooms_committed = self.committed.clone();
-        // Whether the write has taken the backlog (a batch that cannot begin leaves it be).
-        let taken = Arc::new(AtomicBool::new(false));
-        let took = taken.clone();
-        let write = move |conn: &rusqlite::Connection| {
-            took.store(true, Ordering::SeqCst);
-            let mut backlog = std::mem::take(&mut *lock(&write_room.backlog));
-            backlog.refuse_stale(write_room.epoch.load(Ordering::SeqCst));
-            match backlog.append(conn) {
-                Ok(()) => Ok(backlog),
-                Err(err) => {
-                    // Before the submitters hear of it, so that their next use reloads.
-                    write_room.epoch.fetch_add(1, Ordering::SeqCst);
-                    backlog.failed(&err);
-                    Err(err)
-                }
-            }
-        };
-        let done = move |outcome: Result<Backlog, StoreError>| match outcome {
-            Ok(backlog) => backlog.committed(&done_room, &rooms_committed),
-            Err(err) => {
-                // Whatever failed, the backlog's operations are lost.
-                done_room.epoch.fetch_add(1, Ordering::SeqCst);
-                if !taken.load(Ordering::SeqCst) {
-                    std::mem::take(&mut *lock(&done_room.backlog)).failed(&err);
-                }
-                // Otherwise it was taken, and either its write failed (and said so) or the
-                // commit did: then the backlog was dropped with the write's result after this,
-                // which its submitters hear as their channel closing.
-            }
-        };
-        place.enqueue_then(write, done);
     }
 
     /// The operations after `since`, up to what is committed now; or the whole map when `since`
@@ -479,32 +352,20 @@ impl Rooms {
         Ok(CatchUp::Log(log))
     }
 
-    /// Joins a map as `name`: subscribes to its events, then works out the catch-up from
-    /// `since`, in that order so that nothing committed in between is missed.
-    pub async fn join(&self, id: MapId, name: String, since: Rev) -> Result<Membership, JoinError> {
+    /// Joins a map as `name` in `seat`: subscribes to its events, then works out the catch-up
+    /// from `since`, in that order so that nothing committed in between is missed.
+    pub async fn join(
+        &self,
+        id: MapId,
+        name: String,
+        seat: Seat,
+        since: Rev,
+    ) -> Result<Membership, JoinError> {
         let room = self.room(id);
         let mut guard = room.state.lock().await;
         let state = self.loaded(id, &room, &mut guard).await?;
         let session = SessionId(self.next_session.fetch_add(1, Ordering::Relaxed));
-        {
-            let mut peers = lock(&room.peers);
-            if peers.len() >= MAX_PEERS_PER_MAP {
-                return Err(JoinError::Full);
-            }
-            let used: Vec<u8> = peers.values().map(|p| p.colour).collect();
-            let colour = (0..PALETTE.len() as u8)
-                .find(|c| !used.contains(c))
-                .unwrap_or((session.0 % PALETTE.len() as u64) as u8);
-            peers.insert(
-                session,
-                Peer {
-                    session,
-                    name,
-                    colour,
-                    focus: None,
-                },
-            );
-        }
+        lock(&room.presence).admit(session, name, seat)?;
         let events = room.events.subscribe();
         let catch_up = self.catch_up_locked(id, &room, state, since).await;
         drop(guard);
@@ -521,7 +382,7 @@ impl Rooms {
             CatchUp::Log(log) => log.last().map_or(since, |l| l.rev),
             CatchUp::Map(_, rev) => *rev,
         };
-        announce_peers(&room);
+        presence::announce(&room);
         Ok(Membership {
             session,
             events,
@@ -534,22 +395,19 @@ impl Rooms {
     /// Sets what a connection is editing, and tells everyone.
     pub fn set_focus(&self, id: MapId, session: SessionId, focus: Option<Focus>) {
         let room = self.room(id);
-        let changed = match lock(&room.peers).get_mut(&session) {
-            Some(peer) if peer.focus != focus => {
-                peer.focus = focus;
-                true
-            }
-            _ => false,
-        };
+        let changed = lock(&room.presence).set_focus(session, focus);
         if changed {
-            announce_peers(&room);
+            presence::announce(&room);
         }
     }
 
-    /// Ends every live connection to `map` made through share link `link`.
-    pub fn revoke_link(&self, map: MapId, link: LinkId) {
-        let room = self.room(map);
-        let _nobody_listening = room.events.send(RoomEvent::Revoked(link));
+    /// A connection may now edit, or may no longer.
+    pub fn set_can_edit(&self, id: MapId, session: SessionId, can_edit: bool) {
+        let room = self.room(id);
+        let changed = lock(&room.presence).set_can_edit(session, can_edit);
+        if changed {
+            presence::announce(&room);
+        }
     }
 
     /// Tells everyone on the map that customer feedback arrived (so their scores refresh).
@@ -560,8 +418,9 @@ impl Rooms {
 
     pub fn leave(&self, id: MapId, session: SessionId) {
         let room = self.room(id);
-        if lock(&room.peers).remove(&session).is_some() {
-            announce_peers(&room);
+        let left = lock(&room.presence).leave(session);
+        if left {
+            presence::announce(&room);
         }
     }
 
@@ -573,6 +432,7 @@ impl Rooms {
         *guard = None;
         drop(guard);
         lock(&self.rooms).remove(&id);
+        self.access_changed(AccessChange::Map { map: id });
         Ok(())
     }
 
@@ -600,11 +460,6 @@ impl Rooms {
         slot.as_mut()
             .ok_or_else(|| StoreError::internal("room state vanished while locked"))
     }
-}
-
-fn announce_peers(room: &Room) {
-    let peers: Vec<Peer> = lock(&room.peers).values().cloned().collect();
-    let _nobody_listening = room.events.send(RoomEvent::Peers(Arc::new(peers)));
 }
 
 /// The operations after `since` up to `until`, if the in-memory window reaches back that far.

@@ -1,6 +1,7 @@
 //! The HTTP surface: Leptos pages and server functions, static files, health check.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use app::api::ctx::ServerCtx;
 use app::api::error::AppError;
@@ -11,15 +12,13 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth;
@@ -28,21 +27,12 @@ use crate::feedback;
 use crate::hub;
 use crate::state::AppState;
 
-/// Largest request body accepted. A sync of the maximum batch of long card texts fits.
+/// Largest request body of a page or server function (map files and responses have their own).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// A listener whose connections send small messages at once: live editing exchanges many tiny
-/// frames, which Nagle's algorithm would otherwise hold back for up to a delayed-ACK period.
-pub async fn listen(addr: SocketAddr) -> std::io::Result<TapIo<TcpListener, fn(&mut TcpStream)>> {
-    fn no_delay(stream: &mut TcpStream) {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
-        }
-    }
-    Ok(TcpListener::bind(addr)
-        .await?
-        .tap_io(no_delay as fn(&mut TcpStream)))
-}
+/// Longest pause while a request body arrives.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a request may take from its headers to its response (a large upload included).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The app's routes, worked out once per process. Working them out renders the app with
 /// resource loading switched off for the whole process (a global flag in `leptos_server`), so a
@@ -83,13 +73,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/ws/maps/{id}", get(hub::upgrade))
+        .route(hub::PATH, get(hub::upgrade))
         .merge(files)
         .merge(responses)
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::identify,
+        ))
+        // Before the session lookup, so that a flood is turned away before it costs a read.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_in_flight,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -100,20 +95,54 @@ pub fn router(state: AppState) -> Router {
             auth::security_headers,
         ))
         .layer(CompressionLayer::new())
+        // A body that stops arriving, or a request that takes far too long, is given up on.
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
-/// Every request's log lines carry its id (also sent back in `x-request-id`).
+/// Every route outside Leptos, with its method. The access test calls each of them.
+pub const PLAIN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", hub::PATH),
+    ("GET", export::DOWNLOAD),
+    ("POST", export::IMPORT),
+    ("POST", feedback::api::RESPONSES),
+    ("GET", feedback::api::OPENAPI_PATH),
+    ("POST", feedback::import::IMPORT),
+    ("POST", feedback::form::SUBMIT),
+    ("GET", feedback::form::QR_CODE),
+];
+
+/// Every request's log lines carry its id (also sent back in `x-request-id`), and its path
+/// without the secrets some paths carry.
 fn request_span(request: &Request) -> tracing::Span {
     let id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+    let path = loggable_path(request.uri().path());
+    tracing::info_span!("request", id, method = %request.method(), path = %path)
+}
+
+/// `path` with the token of a share link, embed, invitation or feedback form replaced by `…`,
+/// so that logs never hold what opens them.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const SECRET_AFTER: [&str; 4] = ["/s/", "/embed/", "/invite/", "/f/"];
+    let Some(prefix) = SECRET_AFTER.iter().find(|p| path.starts_with(**p)) else {
+        return path.into();
+    };
+    let rest = &path[prefix.len()..];
+    let after = rest.find('/').map_or("", |at| &rest[at..]);
+    format!("{prefix}…{after}").into()
 }
 
 /// `GET /readyz`: 200 when the database reads and writes, 503 otherwise (and while shutting
@@ -122,7 +151,7 @@ async fn ready(State(state): State<AppState>) -> Response {
     if *state.rooms.is_closing() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let check = tokio::time::timeout(std::time::Duration::from_secs(3), state.backend.db.ready());
+    let check = tokio::time::timeout(Duration::from_secs(3), state.backend.db.ready());
     match check.await {
         Ok(Ok(())) => "ready".into_response(),
         Ok(Err(err)) => {
@@ -148,6 +177,27 @@ async fn server_fn_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(parts.status);
+        if let Some(seconds) = error.retry_after() {
+            parts
+                .headers
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        let token = "ab".repeat(32);
+        assert_eq!(loggable_path(&format!("/s/{token}")), "/s/…");
+        assert_eq!(loggable_path(&format!("/f/{token}/qr.svg")), "/f/…/qr.svg");
+        assert_eq!(loggable_path(&format!("/invite/{token}")), "/invite/…");
+        assert_eq!(loggable_path(&format!("/embed/{token}")), "/embed/…");
+        assert_eq!(loggable_path("/maps/1/export/svg"), "/maps/1/export/svg");
+        assert_eq!(loggable_path("/setup"), "/setup");
+    }
 }

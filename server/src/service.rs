@@ -9,13 +9,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use app::domain::template::Template;
-use axum::serve::Listener;
 use leptos::config::LeptosOptions;
 
 use crate::backend::ServerBackend;
+use crate::connections;
 use crate::db::{Db, OpenError, StoreError};
 use crate::rooms::Rooms;
-use crate::router::{listen, router};
+use crate::router::router;
 use crate::state::{AppState, SiteConfig};
 
 pub struct Service {
@@ -78,17 +78,14 @@ impl Service {
         on_listening: impl FnOnce(SocketAddr),
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let listener = listen(addr)
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| ServeError::Listen(addr, e))?;
         on_listening(listener.local_addr()?);
         let rooms = self.state.rooms.clone();
+        let trusted = self.state.site.trusted_proxies.clone();
         let app = router(self.state);
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        connections::serve(listener, app, trusted, async move {
             shutdown.await;
             tracing::info!("shutting down: closing live sessions, finishing requests");
             rooms.shut_down();

@@ -7,10 +7,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::accounts::ServerAccounts;
-use crate::auth::Throttle;
+use crate::auth::{MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_ADDRESS};
 use crate::backend::ServerBackend;
 use crate::feedback::ServerFeedback;
 use crate::hub::LiveLimits;
+use crate::places::Places;
+use crate::proxies::TrustedProxies;
 use crate::rooms::Rooms;
 
 /// How the site is reached, from the configuration.
@@ -23,6 +25,8 @@ pub struct SiteConfig {
     pub secure_cookies: bool,
     /// Origins allowed to show `/embed/…` pages in a frame.
     pub embed_origins: Vec<String>,
+    /// The reverse proxies whose `Forwarded` and `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Clone, FromRef)]
@@ -34,6 +38,8 @@ pub struct AppState {
     pub rooms: Rooms,
     pub live_limits: LiveLimits,
     pub site: Arc<SiteConfig>,
+    /// Requests in flight, per address and in all.
+    pub in_flight: Places,
 }
 
 impl AppState {
@@ -44,16 +50,13 @@ impl AppState {
     ) -> AppState {
         AppState {
             leptos_options,
-            accounts: ServerAccounts {
-                db: backend.db.clone(),
-                rooms: backend.rooms.clone(),
-                throttle: Throttle::default(),
-            },
+            accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
             rooms: backend.rooms.clone(),
             backend,
             live_limits: LiveLimits::default(),
             site: Arc::new(site),
+            in_flight: Places::new(MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_ADDRESS),
         }
     }
 }

@@ -4,12 +4,11 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
+use crate::domain::account::{Email, Password};
 use crate::domain::ids::UserId;
+use crate::domain::text::Name;
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-/// Longest password accepted (argon2 takes longer on longer input; nobody types more).
-pub const MAX_PASSWORD_CHARS: usize = 256;
+pub use crate::domain::account::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 /// A person with an account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,9 +26,10 @@ pub struct Caller {
     pub user: Option<User>,
 }
 
-/// The caller's network address as the server saw it (for throttling).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientAddress(pub String);
+/// The caller's network address: the connection's peer, or the client a trusted proxy names
+/// (for throttling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
 
 /// Site-wide facts the server's middleware hands to server functions with each request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,39 +43,38 @@ pub const SESSION_COOKIE: &str = "waymark_session";
 /// The name of the cookie that remembers an unlocked, password-protected share link.
 pub const SHARE_COOKIE: &str = "waymark_share";
 
-/// Checks a new password's length (its strength is the user's business beyond that).
-pub fn check_password(password: &str) -> Result<(), AppError> {
-    let count = password.chars().count();
-    if count < MIN_PASSWORD_CHARS {
-        return Err(AppError::Invalid {
-            field: "password".into(),
-            message: format!("use at least {MIN_PASSWORD_CHARS} characters"),
-        });
-    }
-    if count > MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid {
-            field: "password".into(),
-            message: format!("use at most {MAX_PASSWORD_CHARS} characters"),
-        });
-    }
-    Ok(())
+/// The email of a form, checked.
+pub fn email_field(raw: &str) -> Result<Email, AppError> {
+    Email::parse(raw).map_err(|e| AppError::invalid("email", e))
 }
 
-/// A normalised email address: trimmed, lower-case, one `@` with text on both sides.
-pub fn parse_email(raw: &str) -> Result<String, AppError> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+/// A new password of a form, checked.
+pub fn new_password_field(field: &str, raw: &str) -> Result<Password, AppError> {
+    Password::new(raw).map_err(|e| AppError::invalid(field, e))
+}
+
+/// A password of a form to check against a stored one.
+pub fn password_attempt_field(field: &str, raw: &str) -> Result<Password, AppError> {
+    Password::attempt(raw).map_err(|e| AppError::invalid(field, e))
+}
+
+/// The first admin account, or an invited person's: who they are and how they sign in.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub email: Email,
+    pub name: Name,
+    pub password: Password,
+}
+
+impl NewAccount {
+    /// A new account from a form's fields, each checked.
+    pub fn from_form(email: &str, name: &str, password: &str) -> Result<NewAccount, AppError> {
+        Ok(NewAccount {
+            email: email_field(email)?,
+            name: Name::parse(name).map_err(|e| AppError::invalid("name", e))?,
+            password: new_password_field("password", password)?,
         })
-        && !email.chars().any(char::is_whitespace);
-    if !valid {
-        return Err(AppError::Invalid {
-            field: "email".into(),
-            message: "enter an email address like name@example.com".into(),
-        });
     }
-    Ok(email)
 }
 
 /// The signed-in user, if any.
@@ -96,14 +95,9 @@ pub async fn needs_setup() -> Result<bool, AppError> {
 #[server]
 pub async fn set_up(email: String, name: String, password: String) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, start_session};
-    use crate::domain::text::Name;
 
-    let email = parse_email(&email)?;
-    let name = Name::parse(&name).map_err(|e| AppError::invalid("name", e))?;
-    check_password(&password)?;
-    let session = accounts()?
-        .set_up(email, name.to_string(), password)
-        .await?;
+    let account = NewAccount::from_form(&email, &name, &password)?;
+    let session = accounts()?.set_up(account).await?;
     start_session(&session);
     leptos_axum::redirect("/");
     Ok(())
@@ -114,7 +108,8 @@ pub async fn set_up(email: String, name: String, password: String) -> Result<(),
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, client_address, start_session};
 
-    let email = email.trim().to_lowercase();
+    let email = email_field(&email)?;
+    let password = password_attempt_field("password", &password)?;
     let session = accounts()?
         .log_in(email, password, client_address())
         .await?;
@@ -139,11 +134,14 @@ pub async fn log_out() -> Result<(), AppError> {
 /// Changes the signed-in user's password; every other session of theirs ends.
 #[server]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, require_user, start_session};
+    use crate::api::ctx::{accounts, client_address, require_user, start_session};
 
     let user = require_user()?;
-    check_password(&new)?;
-    let session = accounts()?.change_password(user.id, current, new).await?;
+    let current = password_attempt_field("current", &current)?;
+    let new = new_password_field("new", &new)?;
+    let session = accounts()?
+        .change_password(user.id, current, new, client_address())
+        .await?;
     start_session(&session);
     Ok(())
 }
@@ -151,11 +149,21 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 /// Where to go after signing in: only a path on this site, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if is_local_path(path) => path.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+/// Whether `path` can only mean a page of this site. It must start with exactly one `/`:
+/// browsers read `//host` and `/\host` as another site. And it may hold only printable ASCII
+/// other than `\`: browsers drop tabs and line breaks inside a URL, so `/<TAB>/host` would
+/// become `//host`, and anything else would not be a valid `Location` header.
+fn is_local_path(path: &str) -> bool {
+    const LONGEST: usize = 2048;
+    path.len() <= LONGEST
+        && path.starts_with('/')
+        && !path[1..].starts_with(['/', '\\'])
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -163,25 +171,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails_and_passwords_are_checked() {
-        assert_eq!(parse_email(" Ana@Example.COM ").unwrap(), "ana@example.com");
-        for bad in ["", "ana", "@example.com", "ana@example", "a na@example.com"] {
-            assert!(parse_email(bad).is_err(), "{bad}");
-        }
-        assert!(check_password("short").is_err());
-        assert!(check_password("long enough!").is_ok());
-    }
-
-    #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/maps/1")), "/maps/1");
+        assert_eq!(safe_next(Some("/maps/1?x=%20y#z")), "/maps/1?x=%20y#z");
         for bad in [
-            Some("//evil.example"),
-            Some("https://evil.example"),
-            Some("/\\evil"),
-            None,
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/\tevil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/é",
+            "/\u{7f}",
+            "",
+            "maps/1",
         ] {
-            assert_eq!(safe_next(bad), "/");
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/");
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -36,9 +36,33 @@ pub fn page_policy() {
     }
 }
 
+/// The text of the page's `<title>`. Leptos writes the title into the server-rendered page as
+/// it is, without escaping it, so on the server it is escaped here; in the browser it is set
+/// as `document.title`, which takes plain text.
+pub fn page_title(title: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        let mut escaped = String::with_capacity(title.len());
+        for c in title.chars() {
+            match c {
+                '&' => escaped.push_str("&amp;"),
+                '<' => escaped.push_str("&lt;"),
+                '>' => escaped.push_str("&gt;"),
+                other => escaped.push(other),
+            }
+        }
+        escaped
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        title
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod server_only {
     use std::future::Future;
+    use std::net::{IpAddr, Ipv4Addr};
     use std::pin::Pin;
     use std::sync::Arc;
 
@@ -48,19 +72,23 @@ mod server_only {
     use leptos::prelude::use_context;
 
     use crate::api::auth::{
-        Caller, ClientAddress, SiteSettings, User, SESSION_COOKIE, SHARE_COOKIE,
+        Caller, ClientAddress, NewAccount, SiteSettings, User, SESSION_COOKIE, SHARE_COOKIE,
     };
     use crate::api::error::AppError;
     use crate::api::feedback::{
         ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, TouchpointFeedback,
     };
     use crate::api::history::{HistoryEntry, Version};
-    use crate::api::maps::{MapSnapshot, MapSummary, SyncReply};
-    use crate::api::sharing::{Invitation, MapMember, NewInvite, NewShareLink, ShareLink};
-    use crate::domain::access::Role;
+    use crate::api::maps::{MapSnapshot, MapSummary};
+    use crate::api::sharing::{
+        Invitation, InviteTerms, LinkSettings, MapMember, NewInvite, NewShareLink, OpenedLink,
+        ShareLink,
+    };
+    use crate::domain::access::{Capability, Role};
+    use crate::domain::account::{Email, FormToken, Password, Token};
     use crate::domain::edit::Op;
     use crate::domain::feedback::Period;
-    use crate::domain::ids::{CardId, LinkId, MapId, Rev, UserId};
+    use crate::domain::ids::{ApiKeyId, CardId, LinkId, MapId, Rev, UserId};
     use crate::domain::template::Template;
     use crate::domain::text::Name;
 
@@ -81,15 +109,8 @@ mod server_only {
         fn duplicate_map(&self, owner: UserId, id: MapId, title: Name) -> BackendFuture<'_, MapId>;
         fn delete_map(&self, id: MapId) -> BackendFuture<'_, ()>;
         fn load_map(&self, id: MapId) -> BackendFuture<'_, MapSnapshot>;
-        /// Applies `ops` in order as `author`, each at most once, and commits them before
-        /// returning. The reply carries the map's log after `since` (when given).
-        fn sync_map(
-            &self,
-            id: MapId,
-            since: Option<Rev>,
-            ops: Vec<Op>,
-            author: String,
-        ) -> BackendFuture<'_, SyncReply>;
+        /// Applies `op` as `author` and commits it before returning.
+        fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()>;
         /// Up to `limit` changes before `before` (or the newest), newest first.
         fn history(
             &self,
@@ -104,62 +125,53 @@ mod server_only {
             id: MapId,
             rev: Rev,
             name: Name,
-            author: String,
+            author: Name,
         ) -> BackendFuture<'_, Version>;
         fn list_versions(&self, id: MapId) -> BackendFuture<'_, Vec<Version>>;
     }
 
     /// What the server functions need for people and access. Secrets (session, invitation and
-    /// share tokens) cross this port only as the plain token given to, or presented by, the
-    /// browser; storage keeps hashes.
+    /// share tokens) cross this port only as the token given to, or presented by, the browser;
+    /// storage keeps hashes. Guessing is throttled per `client` address and per account or link,
+    /// and changes that affect someone's access reach their open live connections.
     pub trait Accounts: Send + Sync + 'static {
         fn needs_setup(&self) -> BackendFuture<'_, bool>;
         /// Creates the first admin; refused once any account exists. Returns a session token.
-        fn set_up(
-            &self,
-            email: String,
-            name: String,
-            password: String,
-        ) -> BackendFuture<'_, String>;
-        /// Checks a password (throttled per `client` and per account); returns a new session.
+        fn set_up(&self, account: NewAccount) -> BackendFuture<'_, Token>;
+        /// Checks a password; returns a new session.
         fn log_in(
             &self,
-            email: String,
-            password: String,
-            client: String,
-        ) -> BackendFuture<'_, String>;
-        fn log_out(&self, session: String) -> BackendFuture<'_, ()>;
+            email: Email,
+            password: Password,
+            client: IpAddr,
+        ) -> BackendFuture<'_, Token>;
+        fn log_out(&self, session: Token) -> BackendFuture<'_, ()>;
         /// Changes the password and ends every session of the user; returns a new session.
         fn change_password(
             &self,
             user: UserId,
-            current: String,
-            new: String,
-        ) -> BackendFuture<'_, String>;
+            current: Password,
+            new: Password,
+            client: IpAddr,
+        ) -> BackendFuture<'_, Token>;
         /// The role `user` acts with on `map` (`None`: no access).
         fn role(&self, user: &User, map: MapId) -> BackendFuture<'_, Option<Role>>;
 
         fn users(&self) -> BackendFuture<'_, Vec<User>>;
         fn remove_user(&self, user: UserId) -> BackendFuture<'_, ()>;
         fn set_admin(&self, user: UserId, admin: bool) -> BackendFuture<'_, ()>;
-        fn create_invite(
-            &self,
-            by: UserId,
-            offer: Option<(MapId, Role)>,
-        ) -> BackendFuture<'_, NewInvite>;
-        fn invite_info(&self, token: String) -> BackendFuture<'_, Invitation>;
+        fn create_invite(&self, by: UserId, terms: InviteTerms) -> BackendFuture<'_, NewInvite>;
+        fn invite_info(&self, token: Token) -> BackendFuture<'_, Invitation>;
         /// Creates the account an invitation offers; returns its session and the map joined.
         fn accept_invite(
             &self,
-            token: String,
-            email: String,
-            name: String,
-            password: String,
-            client: String,
-        ) -> BackendFuture<'_, (String, Option<MapId>)>;
+            token: Token,
+            account: NewAccount,
+            client: IpAddr,
+        ) -> BackendFuture<'_, (Token, Option<MapId>)>;
 
         fn map_members(&self, map: MapId) -> BackendFuture<'_, Vec<MapMember>>;
-        fn add_member(&self, map: MapId, email: String, role: Role) -> BackendFuture<'_, ()>;
+        fn add_member(&self, map: MapId, email: Email, role: Role) -> BackendFuture<'_, ()>;
         fn set_member_role(
             &self,
             map: MapId,
@@ -171,24 +183,18 @@ mod server_only {
             &self,
             map: MapId,
             by: UserId,
-            label: String,
-            days: Option<u32>,
-            password: Option<String>,
+            settings: LinkSettings,
         ) -> BackendFuture<'_, NewShareLink>;
         fn revoke_share_link(&self, map: MapId, link: LinkId) -> BackendFuture<'_, ()>;
-        /// The map a share token opens, if the link is live (and unlocked, with a password).
-        fn open_share(
-            &self,
-            token: String,
-            grant: Option<String>,
-        ) -> BackendFuture<'_, (MapId, LinkId)>;
+        /// The link a share token names, if it is live (and unlocked, with a password).
+        fn open_share(&self, token: Token, grant: Option<Token>) -> BackendFuture<'_, OpenedLink>;
         /// Checks a share link's password; returns a grant for this browser to remember.
         fn unlock_share(
             &self,
-            token: String,
-            password: String,
-            client: String,
-        ) -> BackendFuture<'_, String>;
+            token: Token,
+            password: Password,
+            client: IpAddr,
+        ) -> BackendFuture<'_, Token>;
     }
 
     /// What the server functions need for customer feedback. Callers check access first,
@@ -211,15 +217,15 @@ mod server_only {
         ) -> BackendFuture<'_, InboxPage>;
         fn set_followed_up(&self, map: MapId, response: i64, done: bool) -> BackendFuture<'_, ()>;
         fn form_token(&self, map: MapId, card: CardId, renew: bool) -> BackendFuture<'_, String>;
-        fn public_form(&self, token: String) -> BackendFuture<'_, PublicForm>;
+        fn public_form(&self, token: FormToken) -> BackendFuture<'_, PublicForm>;
         fn api_keys(&self, map: MapId) -> BackendFuture<'_, Vec<ApiKey>>;
         fn create_api_key(
             &self,
             map: MapId,
             by: UserId,
-            label: String,
+            label: Name,
         ) -> BackendFuture<'_, NewApiKey>;
-        fn revoke_api_key(&self, map: MapId, key: String) -> BackendFuture<'_, ()>;
+        fn revoke_api_key(&self, map: MapId, key: ApiKeyId) -> BackendFuture<'_, ()>;
     }
 
     /// The ports as Leptos context.
@@ -277,24 +283,25 @@ mod server_only {
         Ok(user)
     }
 
-    /// The guard every map server function starts with: the caller must be signed in and hold
-    /// at least `needed` on `map`. A map the caller may not see at all reads as not found, so
-    /// its existence does not leak. Returns the caller's id.
-    pub async fn authorize(map: MapId, needed: Role) -> Result<UserId, AppError> {
+    /// The guard every map server function starts with: the caller must be signed in and hold a
+    /// role on `map` that may do `needed` (see `Role::may`). A map the caller may not see at all
+    /// reads as not found, so its existence does not leak. Returns the caller and their role.
+    pub async fn authorize(map: MapId, needed: Capability) -> Result<(User, Role), AppError> {
         let user = require_user()?;
         let held = accounts()?.role(&user, map).await?;
         match held {
             None => Err(AppError::NotFound),
-            Some(held) if held < needed => Err(AppError::Forbidden),
-            Some(_) => Ok(user.id),
+            Some(held) if !held.may(needed) => Err(AppError::Forbidden),
+            Some(held) => Ok((user, held)),
         }
     }
 
     /// The caller's display name, for the authorship of changes.
-    pub fn author_name() -> String {
+    pub fn author_name() -> Name {
         caller()
             .user
-            .map_or_else(|| "Someone".to_owned(), |u| u.name)
+            .and_then(|u| Name::parse(&u.name).ok())
+            .unwrap_or_else(Name::someone)
     }
 
     fn cookie(name: &str) -> Option<String> {
@@ -311,20 +318,21 @@ mod server_only {
     }
 
     /// The session token this request presented, if any.
-    pub fn session_token() -> Option<String> {
-        cookie(SESSION_COOKIE)
+    pub fn session_token() -> Option<Token> {
+        cookie(SESSION_COOKIE).and_then(|raw| Token::parse(&raw))
     }
 
     /// The share-link grant this browser holds, if any.
-    pub fn share_grant() -> Option<String> {
-        cookie(SHARE_COOKIE)
+    pub fn share_grant() -> Option<Token> {
+        cookie(SHARE_COOKIE).and_then(|raw| Token::parse(&raw))
     }
 
-    /// A key for the caller's network address, for throttling.
-    pub fn client_address() -> String {
+    /// The caller's network address, for throttling. The middleware always provides it; a
+    /// request without one (a test calling a function directly) counts as one unknown address.
+    pub fn client_address() -> IpAddr {
         parts()
-            .and_then(|p| p.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
-            .unwrap_or_else(|| "unknown".to_owned())
+            .and_then(|p| p.extensions.get::<ClientAddress>().map(|a| a.0))
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
     }
 
     fn set_cookie(name: &str, value: &str, max_age: Option<i64>) {
@@ -348,8 +356,8 @@ mod server_only {
     }
 
     /// Hands this browser a new session (always a new token: no session fixation).
-    pub fn start_session(token: &str) {
-        set_cookie(SESSION_COOKIE, token, None);
+    pub fn start_session(token: &Token) {
+        set_cookie(SESSION_COOKIE, token.as_str(), None);
     }
 
     /// Forgets the session in this browser.
@@ -358,7 +366,7 @@ mod server_only {
     }
 
     /// Remembers an unlocked share link in this browser.
-    pub fn remember_share_grant(grant: &str) {
-        set_cookie(SHARE_COOKIE, grant, None);
+    pub fn remember_share_grant(grant: &Token) {
+        set_cookie(SHARE_COOKIE, grant.as_str(), None);
     }
 }

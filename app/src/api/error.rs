@@ -17,6 +17,8 @@ pub enum AppError {
     NotFound,
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    #[error("the server is busy; please try again in a moment")]
+    Busy,
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("too much at once: {0}")]
@@ -40,7 +42,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => 401,
             AppError::Forbidden => 403,
-            AppError::TooManyRequests(_) => 429,
+            AppError::TooManyRequests(_) | AppError::Busy => 429,
             AppError::NotFound => 404,
             AppError::Invalid { .. } => 400,
             AppError::TooLarge(_) => 413,
@@ -49,9 +51,13 @@ impl AppError {
         }
     }
 
-    /// True when retrying the same request later may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, AppError::Transport(_) | AppError::Internal)
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests(seconds) => Some(*seconds),
+            AppError::Busy => Some(1),
+            _ => None,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
 use crate::domain::feedback::{Day, Period, Response, Source, Summary, Trend};
-use crate::domain::ids::{CardId, MapId, StageId};
+use crate::domain::ids::{ApiKeyId, CardId, MapId, StageId};
 use crate::domain::map::Millis;
 
 /// Responses per inbox page.
@@ -93,6 +93,17 @@ pub struct TouchpointFeedback {
     pub latest: Vec<Quote>,
 }
 
+impl TouchpointFeedback {
+    /// Leaves out customers' own words (the scores stay), for readers who may not see them.
+    pub fn withhold_comments(&mut self) {
+        self.comments_shown = false;
+        self.themes.clear();
+        self.suggested.clear();
+        self.quotes.clear();
+        self.latest.clear();
+    }
+}
+
 /// One response in the inbox: what the customer said, and what the server knows of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InboxItem {
@@ -114,7 +125,7 @@ pub struct InboxPage {
 /// A key for the feedback API. Its secret is shown once, when it is made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
-    pub id: String,
+    pub id: ApiKeyId,
     pub label: String,
     pub created_at: Millis,
     pub last_used_at: Option<Millis>,
@@ -164,18 +175,30 @@ pub fn parse_filter(
     Ok(filter)
 }
 
-/// Checks access for reading a map's feedback: a member with any role, or the holder of a live
-/// share link to this map.
+/// Checks access for reading a map's feedback: a member with any role, who sees everything a
+/// viewer may, or the holder of a live share link to this map, who sees what it discloses.
 #[cfg(feature = "ssr")]
-async fn may_read(map: MapId, share: Option<String>) -> Result<(), AppError> {
+async fn may_read(
+    map: MapId,
+    share: Option<String>,
+) -> Result<crate::api::sharing::Disclosure, AppError> {
     use crate::api::ctx::{accounts, authorize, share_grant};
-    use crate::domain::access::Role;
+    use crate::api::sharing::{token_field, Disclosure};
+    use crate::domain::access::Capability;
     match share {
-        None => authorize(map, Role::Viewer).await.map(|_| ()),
+        None => {
+            authorize(map, Capability::View).await?;
+            Ok(Disclosure {
+                comments: true,
+                customer_comments: true,
+            })
+        }
         Some(token) => {
-            let (shared, _) = accounts()?.open_share(token, share_grant()).await?;
-            if shared == map {
-                Ok(())
+            let opened = accounts()?
+                .open_share(token_field(&token)?, share_grant())
+                .await?;
+            if opened.map == map {
+                Ok(opened.shows)
             } else {
                 Err(AppError::NotFound)
             }
@@ -195,7 +218,8 @@ pub async fn get_map_feedback(
     feedback()?.map_feedback(map, filter).await
 }
 
-/// One touchpoint's scores, trend, sentiment, themes and comments.
+/// One touchpoint's scores, trend, sentiment, themes and comments. Through a share link,
+/// customers' comments are left out unless the link shows them.
 #[server(input = Json)]
 pub async fn get_touchpoint_feedback(
     map: MapId,
@@ -205,8 +229,12 @@ pub async fn get_touchpoint_feedback(
     share: Option<String>,
 ) -> Result<TouchpointFeedback, AppError> {
     use crate::api::ctx::feedback;
-    may_read(map, share).await?;
-    feedback()?.touchpoint(map, card, filter, period).await
+    let shows = may_read(map, share).await?;
+    let mut detail = feedback()?.touchpoint(map, card, filter, period).await?;
+    if !shows.customer_comments {
+        detail.withhold_comments();
+    }
+    Ok(detail)
 }
 
 /// The newest responses before `before` (a response id), optionally only unhappy ones.
@@ -217,8 +245,8 @@ pub async fn feedback_inbox(
     before: Option<i64>,
 ) -> Result<InboxPage, AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
-    authorize(map, Role::Editor).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::ReadResponses).await?;
     feedback()?
         .inbox(map, unhappy_only, before, INBOX_PAGE)
         .await
@@ -228,8 +256,8 @@ pub async fn feedback_inbox(
 #[server]
 pub async fn set_followed_up(map: MapId, response: i64, done: bool) -> Result<(), AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
-    authorize(map, Role::Editor).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::ReadResponses).await?;
     feedback()?.set_followed_up(map, response, done).await
 }
 
@@ -238,34 +266,34 @@ pub async fn set_followed_up(map: MapId, response: i64, done: bool) -> Result<()
 #[server]
 pub async fn form_token(map: MapId, card: CardId, renew: bool) -> Result<String, AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
-    authorize(map, Role::Editor).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::CollectFeedback).await?;
     feedback()?.form_token(map, card, renew).await
 }
 
 #[server]
 pub async fn api_keys(map: MapId) -> Result<Vec<ApiKey>, AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
-    authorize(map, Role::Editor).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::CollectFeedback).await?;
     feedback()?.api_keys(map).await
 }
 
 #[server]
 pub async fn create_api_key(map: MapId, label: String) -> Result<NewApiKey, AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
+    use crate::domain::access::Capability;
     use crate::domain::text::Name;
-    let by = authorize(map, Role::Editor).await?;
+    let (by, _) = authorize(map, Capability::CollectFeedback).await?;
     let label = Name::parse(&label).map_err(|e| AppError::invalid("label", e))?;
-    feedback()?.create_api_key(map, by, label.to_string()).await
+    feedback()?.create_api_key(map, by.id, label).await
 }
 
 #[server]
-pub async fn revoke_api_key(map: MapId, key: String) -> Result<(), AppError> {
+pub async fn revoke_api_key(map: MapId, key: ApiKeyId) -> Result<(), AppError> {
     use crate::api::ctx::{authorize, feedback};
-    use crate::domain::access::Role;
-    authorize(map, Role::Editor).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::CollectFeedback).await?;
     feedback()?.revoke_api_key(map, key).await
 }
 
@@ -281,5 +309,7 @@ pub struct PublicForm {
 #[server]
 pub async fn get_public_form(token: String) -> Result<PublicForm, AppError> {
     use crate::api::ctx::feedback;
+    use crate::domain::account::FormToken;
+    let token = FormToken::parse(&token).ok_or(AppError::NotFound)?;
     feedback()?.public_form(token).await
 }

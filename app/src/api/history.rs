@@ -34,8 +34,8 @@ pub struct Version {
 #[server]
 pub async fn map_history(id: MapId, before: Option<Rev>) -> Result<Vec<HistoryEntry>, AppError> {
     use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Viewer).await?;
+    use crate::domain::access::Capability;
+    authorize(id, Capability::View).await?;
     backend()?.history(id, before, HISTORY_PAGE).await
 }
 
@@ -43,8 +43,8 @@ pub async fn map_history(id: MapId, before: Option<Rev>) -> Result<Vec<HistoryEn
 #[server]
 pub async fn map_at(id: MapId, rev: Rev) -> Result<MapSnapshot, AppError> {
     use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Viewer).await?;
+    use crate::domain::access::Capability;
+    authorize(id, Capability::View).await?;
     backend()?.map_at(id, rev).await
 }
 
@@ -52,10 +52,10 @@ pub async fn map_at(id: MapId, rev: Rev) -> Result<MapSnapshot, AppError> {
 #[server]
 pub async fn name_version(id: MapId, rev: Rev, name: String) -> Result<Version, AppError> {
     use crate::api::ctx::{author_name, authorize, backend};
-    use crate::domain::access::Role;
+    use crate::domain::access::Capability;
     use crate::domain::text::Name;
 
-    authorize(id, Role::Editor).await?;
+    authorize(id, Capability::Edit).await?;
     let name = Name::parse(&name).map_err(|e| AppError::invalid("name", e))?;
     backend()?.name_version(id, rev, name, author_name()).await
 }
@@ -64,7 +64,7 @@ pub async fn name_version(id: MapId, rev: Rev, name: String) -> Result<Version, 
 #[server]
 pub async fn list_versions(id: MapId) -> Result<Vec<Version>, AppError> {
     use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Viewer).await?;
+    use crate::domain::access::Capability;
+    authorize(id, Capability::View).await?;
     backend()?.list_versions(id).await
 }

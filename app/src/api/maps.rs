@@ -1,17 +1,13 @@
-//! Server functions for journey maps: list, create, rename, duplicate, delete, load, sync.
+//! Server functions for journey maps: list, create, rename, duplicate, delete, load. Edits
+//! travel over the map's socket instead (`server::hub`).
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
-use crate::domain::edit::{EditError, Op};
+use crate::domain::edit::EditError;
 use crate::domain::ids::{MapId, OpId, Rev};
 use crate::domain::map::{JourneyMap, Millis};
-use crate::domain::sync::Logged;
-
-/// Most operations one sync request may carry; a browser sends more in several requests.
-pub const MAX_OPS_PER_SYNC: usize = 500;
 
 /// A line of the home page's list of maps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,17 +36,6 @@ pub struct Rejection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Known {
     pub op: OpId,
-    pub rev: Rev,
-}
-
-/// The server's answer to a sync: its log after the browser's revision, and the refusals.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncReply {
-    pub log: Vec<Logged>,
-    pub rejected: Vec<Rejection>,
-    #[serde(default)]
-    pub known: Vec<Known>,
-    /// The map's revision once the submitted operations are applied.
     pub rev: Rev,
 }
 
@@ -85,38 +70,35 @@ pub async fn create_map(template: String, title: String) -> Result<MapId, AppErr
 #[server]
 pub async fn rename_map(id: MapId, title: String) -> Result<(), AppError> {
     use crate::api::ctx::{author_name, authorize, backend};
-    use crate::domain::access::Role;
-    use crate::domain::edit::Edit;
+    use crate::domain::access::Capability;
+    use crate::domain::edit::{Edit, Op};
     use crate::domain::text::Name;
 
-    authorize(id, Role::Editor).await?;
+    authorize(id, Capability::Edit).await?;
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
     let op = Op {
         id: OpId::from_uuid(uuid::Uuid::now_v7()),
         edit: Edit::RenameMap { title },
     };
-    backend()?
-        .sync_map(id, None, vec![op], author_name())
-        .await?;
-    Ok(())
+    backend()?.apply(id, op, author_name()).await
 }
 
 #[server]
 pub async fn duplicate_map(id: MapId, title: String) -> Result<MapId, AppError> {
     use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
+    use crate::domain::access::Capability;
     use crate::domain::text::Name;
 
-    let owner = authorize(id, Role::Viewer).await?;
+    let (owner, _) = authorize(id, Capability::View).await?;
     let title = Name::parse(&title).map_err(|e| AppError::invalid("title", e))?;
-    backend()?.duplicate_map(owner, id, title).await
+    backend()?.duplicate_map(owner.id, id, title).await
 }
 
 #[server]
 pub async fn delete_map(id: MapId) -> Result<(), AppError> {
     use crate::api::ctx::{authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Owner).await?;
+    use crate::domain::access::Capability;
+    authorize(id, Capability::Delete).await?;
     backend()?.delete_map(id).await
 }
 
@@ -125,33 +107,20 @@ pub async fn delete_map(id: MapId) -> Result<(), AppError> {
 pub struct OpenMap {
     pub snapshot: MapSnapshot,
     pub role: crate::domain::access::Role,
+    /// The name of the account opening it, which is how others see them on it.
+    pub you: String,
 }
 
 #[server]
 pub async fn load_map(id: MapId) -> Result<OpenMap, AppError> {
-    use crate::api::ctx::{accounts, backend, require_user};
-    let user = require_user()?;
-    // Not `authorize`: the page needs the role itself, to offer only what it allows.
-    let role = accounts()?
-        .role(&user, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Capability;
+    // The page needs the role itself, to offer only what it allows.
+    let (user, role) = authorize(id, Capability::View).await?;
     let snapshot = backend()?.load_map(id).await?;
-    Ok(OpenMap { snapshot, role })
-}
-
-/// Submits the browser's pending operations and returns the log after `since`.
-#[server(input = Json)]
-pub async fn sync_map(id: MapId, since: Rev, ops: Vec<Op>) -> Result<SyncReply, AppError> {
-    use crate::api::ctx::{author_name, authorize, backend};
-    use crate::domain::access::Role;
-    authorize(id, Role::Editor).await?;
-    if ops.len() > MAX_OPS_PER_SYNC {
-        return Err(AppError::TooLarge(format!(
-            "at most {MAX_OPS_PER_SYNC} operations per request"
-        )));
-    }
-    backend()?
-        .sync_map(id, Some(since), ops, author_name())
-        .await
+    Ok(OpenMap {
+        snapshot,
+        role,
+        you: user.name,
+    })
 }

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::api::maps::MapSnapshot;
 use crate::domain::access::Role;
+use crate::domain::account::{Email, Password, Token};
 use crate::domain::ids::{LinkId, MapId, UserId};
 use crate::domain::map::Millis;
+use crate::domain::text::Name;
 
 /// Longest a share link or invitation may last, in days.
 pub const MAX_DAYS: u32 = 365;
@@ -22,6 +24,16 @@ pub struct MapMember {
     pub role: Role,
 }
 
+/// What a share link or embed shows besides the map itself: the team's comment threads and
+/// customers' own words are internal, so each is off unless the map's owner turns it on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclosure {
+    /// The team's comment threads.
+    pub comments: bool,
+    /// Customers' comments, word for word (scores are always shown).
+    pub customer_comments: bool,
+}
+
 /// A read-only link to a map. Its secret is shown once, when it is made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLink {
@@ -30,6 +42,27 @@ pub struct ShareLink {
     pub expires_at: Option<Millis>,
     pub has_password: bool,
     pub created_at: Millis,
+    #[serde(default)]
+    pub shows: Disclosure,
+}
+
+/// How a new share link is made.
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    pub label: Name,
+    /// Expires this many days from now; `None`: never.
+    pub days: Option<u32>,
+    pub password: Option<Password>,
+    pub shows: Disclosure,
+}
+
+/// A live share link, as the token a visitor presented opens it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenedLink {
+    pub map: MapId,
+    pub link: LinkId,
+    pub expires_at: Option<Millis>,
+    pub shows: Disclosure,
 }
 
 /// A link just made, with its secret token (the only time the token is available).
@@ -46,6 +79,15 @@ pub struct NewInvite {
     pub expires_at: Millis,
 }
 
+/// What an invitation offers, and to whom.
+#[derive(Clone, Debug, Default)]
+pub struct InviteTerms {
+    /// A map the new member joins, and their role on it.
+    pub offer: Option<(MapId, Role)>,
+    /// Only this address may accept it.
+    pub email: Option<Email>,
+}
+
 /// What an invitation offers, shown before it is accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
@@ -54,13 +96,17 @@ pub struct Invitation {
     pub map_title: Option<String>,
     pub role: Option<Role>,
     pub expires_at: Millis,
+    /// The address it was sent to, which accepting it needs.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
-/// A map as a share-link visitor sees it.
+/// A map as a share-link visitor sees it: without what the link does not disclose.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SharedMap {
     pub snapshot: MapSnapshot,
     pub link: LinkId,
+    pub shows: Disclosure,
 }
 
 /// A role from a form value.
@@ -83,29 +129,39 @@ pub fn parse_days(raw: Option<u32>) -> Result<Option<u32>, AppError> {
     }
 }
 
+/// A token from a link, or `NotFound`: a malformed one cannot name anything.
+pub fn token_field(raw: &str) -> Result<Token, AppError> {
+    Token::parse(raw).ok_or(AppError::NotFound)
+}
+
 /// The people on a map and their roles. Owners only.
 #[server]
 pub async fn map_members(map: MapId) -> Result<Vec<MapMember>, AppError> {
     use crate::api::ctx::{accounts, authorize};
-    authorize(map, Role::Owner).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
     accounts()?.map_members(map).await
 }
 
 /// Gives an existing account a role on the map (or changes it). Owners only.
 #[server]
 pub async fn add_member(map: MapId, email: String, role: String) -> Result<(), AppError> {
-    use crate::api::auth::parse_email;
+    use crate::api::auth::email_field;
     use crate::api::ctx::{accounts, authorize};
-    authorize(map, Role::Owner).await?;
-    let (email, role) = (parse_email(&email)?, parse_role(&role)?);
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
+    let (email, role) = (email_field(&email)?, parse_role(&role)?);
     accounts()?.add_member(map, email, role).await
 }
 
 /// Changes a member's role, or with `role` empty removes them. A map keeps at least one owner.
+/// Whoever is on the map through that membership right now is told, and downgraded or
+/// disconnected.
 #[server]
 pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, authorize};
-    authorize(map, Role::Owner).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
     let role = match role.as_str() {
         "" => None,
         raw => Some(parse_role(raw)?),
@@ -117,59 +173,74 @@ pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(
 #[server]
 pub async fn share_links(map: MapId) -> Result<Vec<ShareLink>, AppError> {
     use crate::api::ctx::{accounts, authorize};
-    authorize(map, Role::Owner).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
     accounts()?.share_links(map).await
 }
 
-/// Makes a read-only link, optionally expiring after `days` and behind a password.
+/// Makes a read-only link, optionally expiring after `days` and behind a password, showing the
+/// team's comments and customers' words only when asked to.
 #[server]
 pub async fn create_share_link(
     map: MapId,
     label: String,
     days: Option<u32>,
     password: Option<String>,
+    #[server(default)] comments: bool,
+    #[server(default)] customer_comments: bool,
 ) -> Result<NewShareLink, AppError> {
-    use crate::api::auth::check_password;
+    use crate::api::auth::new_password_field;
     use crate::api::ctx::{accounts, authorize};
-    use crate::domain::text::Name;
+    use crate::domain::access::Capability;
 
-    let user = authorize(map, Role::Owner).await?;
+    let (user, _) = authorize(map, Capability::Share).await?;
     let label = match label.trim() {
-        "" => "Share link".to_owned(),
-        raw => Name::parse(raw)
-            .map_err(|e| AppError::invalid("label", e))?
-            .to_string(),
-    };
-    let password = password.filter(|p| !p.is_empty());
-    if let Some(password) = &password {
-        check_password(password)?;
+        "" => Name::parse("Share link"),
+        raw => Name::parse(raw),
     }
-    let days = parse_days(days)?;
-    accounts()?
-        .create_share_link(map, user, label, days, password)
-        .await
+    .map_err(|e| AppError::invalid("label", e))?;
+    let password = password
+        .filter(|p| !p.is_empty())
+        .map(|p| new_password_field("password", &p))
+        .transpose()?;
+    let settings = LinkSettings {
+        label,
+        days: parse_days(days)?,
+        password,
+        shows: Disclosure {
+            comments,
+            customer_comments,
+        },
+    };
+    accounts()?.create_share_link(map, user.id, settings).await
 }
 
 /// Revokes a link; anyone following the map through it is disconnected.
 #[server]
 pub async fn revoke_share_link(map: MapId, link: LinkId) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, authorize};
-    authorize(map, Role::Owner).await?;
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
     accounts()?.revoke_share_link(map, link).await
 }
 
-/// Makes an invitation link, for the instance (admins) or to one map (its owners).
+/// Makes an invitation link, for the instance (admins) or to one map (its owners); with
+/// `email`, only that address can accept it.
 #[server]
 pub async fn create_invite(
     map: Option<MapId>,
     role: Option<String>,
+    #[server(default)] email: Option<String>,
 ) -> Result<NewInvite, AppError> {
+    use crate::api::auth::email_field;
     use crate::api::ctx::{accounts, authorize, require_admin};
+    use crate::domain::access::Capability;
 
-    let offer = match (map, role.as_deref()) {
+    let (by, offer) = match (map, role.as_deref()) {
         (Some(map), Some(raw)) => {
             let role = parse_role(raw)?;
-            (authorize(map, Role::Owner).await?, Some((map, role)))
+            let (user, _) = authorize(map, Capability::Share).await?;
+            (user.id, Some((map, role)))
         }
         (None, _) => (require_admin()?.id, None),
         (Some(_), None) => {
@@ -179,14 +250,20 @@ pub async fn create_invite(
             })
         }
     };
-    accounts()?.create_invite(offer.0, offer.1).await
+    let email = email
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| email_field(&e))
+        .transpose()?;
+    accounts()?
+        .create_invite(by, InviteTerms { offer, email })
+        .await
 }
 
 /// What an invitation offers. Anyone holding the link may ask.
 #[server]
 pub async fn invite_info(token: String) -> Result<Invitation, AppError> {
     use crate::api::ctx::accounts;
-    accounts()?.invite_info(token).await
+    accounts()?.invite_info(token_field(&token)?).await
 }
 
 /// Accepts an invitation: creates the account, signs it in, and opens the map it names.
@@ -197,35 +274,46 @@ pub async fn accept_invite(
     name: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::api::auth::{check_password, parse_email};
+    use crate::api::auth::NewAccount;
     use crate::api::ctx::{accounts, client_address, start_session};
-    use crate::domain::text::Name;
 
-    let email = parse_email(&email)?;
-    let name = Name::parse(&name).map_err(|e| AppError::invalid("name", e))?;
-    check_password(&password)?;
+    let token = token_field(&token)?;
+    let account = NewAccount::from_form(&email, &name, &password)?;
     let (session, map) = accounts()?
-        .accept_invite(token, email, name.to_string(), password, client_address())
+        .accept_invite(token, account, client_address())
         .await?;
     start_session(&session);
     leptos_axum::redirect(&map.map_or("/".to_owned(), |map| format!("/maps/{map}")));
     Ok(())
 }
 
-/// The map behind a share link, for a visitor. A password-protected link needs unlocking
-/// first (`unlock_share`), which this browser then remembers.
+/// The map behind a share link, for a visitor: without comment threads unless the link shows
+/// them. A password-protected link needs unlocking first (`unlock_share`), which this browser
+/// then remembers.
 #[server]
 pub async fn open_share(token: String) -> Result<SharedMap, AppError> {
     use crate::api::ctx::{accounts, backend, share_grant};
-    let (map, link) = accounts()?.open_share(token, share_grant()).await?;
-    let snapshot = backend()?.load_map(map).await?;
-    Ok(SharedMap { snapshot, link })
+    let opened = accounts()?
+        .open_share(token_field(&token)?, share_grant())
+        .await?;
+    let mut snapshot = backend()?.load_map(opened.map).await?;
+    if !opened.shows.comments {
+        snapshot.map.withhold_comments();
+    }
+    Ok(SharedMap {
+        snapshot,
+        link: opened.link,
+        shows: opened.shows,
+    })
 }
 
 /// Unlocks a password-protected share link in this browser.
 #[server]
 pub async fn unlock_share(token: String, password: String) -> Result<(), AppError> {
+    use crate::api::auth::password_attempt_field;
     use crate::api::ctx::{accounts, client_address, remember_share_grant};
+    let token = token_field(&token)?;
+    let password = password_attempt_field("password", &password)?;
     let grant = accounts()?
         .unlock_share(token, password, client_address())
         .await?;
@@ -241,7 +329,7 @@ pub async fn list_users() -> Result<Vec<crate::api::auth::User>, AppError> {
     accounts()?.users().await
 }
 
-/// Removes an account (not one's own). Admins only.
+/// Removes an account (not one's own). Admins only. Its open live connections end.
 #[server]
 pub async fn remove_user(user: UserId) -> Result<(), AppError> {
     use crate::api::ctx::{accounts, require_admin};

@@ -60,9 +60,51 @@ pub fn effective_role(standing: Standing) -> Option<Role> {
     standing.member.max(shared)
 }
 
-/// Whether acting with `held` satisfies a need for `needed`.
-pub fn allows(held: Option<Role>, needed: Role) -> bool {
-    held.is_some_and(|held| held >= needed)
+/// Something a person may do with one map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// Open it, follow it live, read its history, its feedback scores and their summaries;
+    /// export its picture, file (without customers' answers) and cards; duplicate it.
+    View,
+    /// Change it: edit live, comment, rename, name versions.
+    Edit,
+    /// Read customers' answers one by one: the inbox, follow-ups, and exports that carry them.
+    ReadResponses,
+    /// Collect answers: public form links, API keys, CSV import.
+    CollectFeedback,
+    /// Decide who sees it: members and roles, share links, invitations to it.
+    Share,
+    /// Delete it.
+    Delete,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 6] = [
+        Capability::View,
+        Capability::Edit,
+        Capability::ReadResponses,
+        Capability::CollectFeedback,
+        Capability::Share,
+        Capability::Delete,
+    ];
+
+    /// The weakest role that may do this: the whole table of what each role may do.
+    pub fn least_role(self) -> Role {
+        match self {
+            Capability::View => Role::Viewer,
+            Capability::Edit | Capability::ReadResponses | Capability::CollectFeedback => {
+                Role::Editor
+            }
+            Capability::Share | Capability::Delete => Role::Owner,
+        }
+    }
+}
+
+impl Role {
+    /// Whether someone acting with this role may do `capability`.
+    pub fn may(self, capability: Capability) -> bool {
+        self >= capability.least_role()
+    }
 }
 
 #[cfg(test)]
@@ -110,11 +152,20 @@ mod tests {
     }
 
     #[test]
-    fn stronger_roles_allow_weaker_needs() {
-        assert!(allows(Some(Role::Owner), Role::Editor));
-        assert!(allows(Some(Role::Editor), Role::Editor));
-        assert!(!allows(Some(Role::Viewer), Role::Editor));
-        assert!(!allows(None, Role::Viewer));
+    fn each_role_may_do_what_the_weaker_ones_may_and_more() {
+        use Capability::*;
+        let may = |role: Role| -> Vec<Capability> {
+            Capability::ALL
+                .into_iter()
+                .filter(|c| role.may(*c))
+                .collect()
+        };
+        assert_eq!(may(Role::Viewer), [View]);
+        assert_eq!(
+            may(Role::Editor),
+            [View, Edit, ReadResponses, CollectFeedback]
+        );
+        assert_eq!(may(Role::Owner), Capability::ALL);
         assert_eq!(Role::from_key("editor"), Some(Role::Editor));
         assert_eq!(Role::from_key("root"), None);
     }

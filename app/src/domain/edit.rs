@@ -142,6 +142,31 @@ pub enum Edit {
     RemoveComment {
         id: CommentId,
     },
+
+    /// Something this reader may not see changed here: a comment, sent to a share link that
+    /// does not show comments. It keeps the revisions gap-free and changes nothing. Only the
+    /// server makes it; one submitted is refused.
+    Withheld,
+}
+
+impl Edit {
+    /// Whether this edit is about the team's comment threads.
+    pub fn is_about_comments(&self) -> bool {
+        matches!(
+            self,
+            Edit::AddComment { .. } | Edit::SetThreadResolved { .. } | Edit::RemoveComment { .. }
+        )
+    }
+
+    /// The edit as the server records it for `author` at `at`: a comment's author and time are
+    /// the session's, not whatever the browser wrote.
+    pub fn signed(mut self, author: &Name, at: i64) -> Edit {
+        if let Edit::AddComment { comment } = &mut self {
+            comment.author = author.clone();
+            comment.at = at;
+        }
+        self
+    }
 }
 
 /// The kind of item an edit names, for error messages.
@@ -183,6 +208,8 @@ pub enum EditError {
     StrayReply,
     #[error("{0}")]
     Invalid(FieldError),
+    #[error("that change can only come from the server")]
+    ServerOnly,
 }
 
 fn missing(item: Item) -> EditError {
@@ -290,6 +317,7 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
             map.comments
                 .retain(|c| c.id != *id && c.thread != Some(*id));
         }
+        Edit::Withheld => {}
     }
     Ok(())
 }
@@ -497,6 +525,7 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
             );
             return Ok(edits);
         }
+        Edit::Withheld => return Ok(Vec::new()),
     };
     Ok(vec![undo])
 }

@@ -56,6 +56,7 @@ pub fn describe(edit: &Edit) -> String {
             resolved: false, ..
         } => "Reopened a thread".into(),
         Edit::RemoveComment { .. } => "Deleted a comment".into(),
+        Edit::Withheld => "Changed something not shown here".into(),
     }
 }
 

@@ -54,6 +54,10 @@ id_type!(
     MapId
 );
 id_type!(
+    /// A key of the feedback API (not its secret: the id names it in lists and logs).
+    ApiKeyId
+);
+id_type!(
     /// A stage (a column of the grid).
     StageId
 );

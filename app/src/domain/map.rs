@@ -451,6 +451,11 @@ impl JourneyMap {
         &self.comments
     }
 
+    /// The map without its comment threads, for readers who may not see them.
+    pub fn withhold_comments(&mut self) {
+        self.comments.clear();
+    }
+
     pub fn comment(&self, id: CommentId) -> Option<&Comment> {
         self.comments.iter().find(|c| c.id == id)
     }

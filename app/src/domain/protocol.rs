@@ -7,6 +7,9 @@
 //! for every operation committed on the map, the client's own included, which is how the client
 //! learns its operations were acknowledged. `Rejected` goes only to the operation's sender.
 //! `FeedbackChanged` says customers' answers arrived, so the scores on the map are stale.
+//! The server re-checks who may do what whenever that can change: `Role` tells a connection it
+//! may now edit, or only view; `Ended` that it may no longer follow the map at all, and why, so
+//! the browser says so instead of reconnecting.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +18,7 @@ use crate::domain::ids::{CardId, LaneId, OpId, Rev, StageId};
 use crate::domain::map::JourneyMap;
 use crate::domain::sync::Logged;
 
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// Largest message either side sends, in bytes of JSON.
 pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
 /// Most operations in one `Submit`.
@@ -87,54 +90,56 @@ pub enum ServerMsg {
     },
     /// New customer feedback was stored for the map: its summaries have changed.
     FeedbackChanged,
+    /// What this connection may do changed: edit, or only follow the map.
+    Role {
+        can_edit: bool,
+    },
+    /// This connection may no longer follow the map; the server closes it. The browser says
+    /// why and does not reconnect.
+    Ended {
+        why: Ended,
+    },
     Pong,
 }
 
-/// `ServerMsg::Applied { log }` encoded without copying `log`; the server encodes each batch
-/// once for all the connections on a map.
-pub fn applied_json(log: &[Logged]) -> serde_json::Result<String> {
-    #[derive(Serialize)]
-    #[serde(tag = "type", rename = "applied")]
-    struct Applied<'a> {
-        log: &'a [Logged],
-    }
-    serde_json::to_string(&Applied { log })
+/// Why a connection's access to a map ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    /// The person was removed from the map (or lost the admin rights it came through).
+    Removed,
+    /// Their account was deleted.
+    AccountRemoved,
+    /// Their session ended: they signed out, or their password was changed.
+    SignedOut,
+    /// Their session ran out.
+    SessionExpired,
+    /// The share link was revoked (or its maker's account removed).
+    LinkRevoked,
+    /// The share link expired.
+    LinkExpired,
+    /// The map was deleted.
+    MapDeleted,
 }
 
-/// How `applied_json` begins and ends an `Applied` message (what `merge_applied` cuts off).
-const APPLIED_HEAD: &str = r#"{"type":"applied","log":["#;
-const APPLIED_TAIL: &str = "]}";
-
-/// Whether `message` is an `Applied` message in the form `applied_json` writes.
-pub fn is_applied(message: &str) -> bool {
-    message.starts_with(APPLIED_HEAD) && message.ends_with(APPLIED_TAIL)
-}
-
-/// Encoded `Applied` messages as one (their logs joined in order), or `None` when any is not an
-/// `Applied` message in the form `applied_json` writes.
-pub fn merge_applied<'a, I>(messages: I) -> Option<String>
-where
-    I: IntoIterator<Item = &'a str>,
-    I::IntoIter: Clone,
-{
-    let messages = messages.into_iter();
-    // Sized once: under load the server joins many large messages for every connection.
-    let mut merged = String::with_capacity(messages.clone().map(str::len).sum());
-    merged.push_str(APPLIED_HEAD);
-    for message in messages {
-        let log = message
-            .strip_prefix(APPLIED_HEAD)?
-            .strip_suffix(APPLIED_TAIL)?;
-        if log.is_empty() {
-            continue;
+impl Ended {
+    /// What the browser tells the person.
+    pub fn message(self) -> &'static str {
+        match self {
+            Ended::Removed => "You were removed from this map.",
+            Ended::AccountRemoved => "Your account was removed.",
+            Ended::SignedOut => "You were signed out.",
+            Ended::SessionExpired => "Your session has expired.",
+            Ended::LinkRevoked => "This link was revoked.",
+            Ended::LinkExpired => "This link has expired.",
+            Ended::MapDeleted => "This map was deleted.",
         }
-        if merged.len() > APPLIED_HEAD.len() {
-            merged.push(',');
-        }
-        merged.push_str(log);
     }
-    merged.push_str(APPLIED_TAIL);
-    Some(merged)
+
+    /// Whether signing in again may help.
+    pub fn asks_to_sign_in(self) -> bool {
+        matches!(self, Ended::SignedOut | Ended::SessionExpired)
+    }
 }
 
 /// Something a person can be editing.
@@ -189,7 +194,7 @@ mod tests {
         let json = serde_json::to_string(&hello).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"hello","protocol":2,"since":7,"name":"Ana"}"#
+            r#"{"type":"hello","protocol":3,"since":7,"name":"Ana"}"#
         );
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), hello);
         let presence = ClientMsg::Presence {
@@ -201,42 +206,6 @@ mod tests {
             "{json}"
         );
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch"}"#).is_err());
-    }
-
-    #[test]
-    fn applied_is_encoded_the_same_either_way() {
-        let log = vec![Logged {
-            rev: Rev(3),
-            op: crate::domain::edit::Op {
-                id: OpId::from_uuid(uuid::Uuid::nil()),
-                edit: crate::domain::edit::Edit::RemoveStage {
-                    id: StageId::from_uuid(uuid::Uuid::nil()),
-                },
-            },
-        }];
-        let whole = serde_json::to_string(&ServerMsg::Applied { log: log.clone() }).unwrap();
-        assert_eq!(applied_json(&log).unwrap(), whole);
-
-        let mut later = log.clone();
-        later[0].rev = Rev(4);
-        let both: Vec<_> = log.iter().chain(&later).cloned().collect();
-        let (empty, later) = (applied_json(&[]).unwrap(), applied_json(&later).unwrap());
-        let merged = merge_applied([whole.as_str(), empty.as_str(), later.as_str()]).unwrap();
-        assert_eq!(
-            serde_json::from_str::<ServerMsg>(&merged).unwrap(),
-            ServerMsg::Applied { log: both }
-        );
-        assert_eq!(
-            merge_applied([whole.as_str()]).as_deref(),
-            Some(whole.as_str())
-        );
-        assert_eq!(
-            merge_applied([empty.as_str()]).as_deref(),
-            Some(empty.as_str())
-        );
-        assert_eq!(merge_applied([whole.as_str(), r#"{"type":"pong"}"#]), None);
-        assert!(is_applied(&whole) && is_applied(&empty));
-        assert!(!is_applied(r#"{"type":"pong"}"#));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::edit::{apply, EditError, Op};
+use crate::domain::edit::{apply, Edit, EditError, Op};
 use crate::domain::ids::{OpId, Rev};
 use crate::domain::map::JourneyMap;
 
@@ -60,6 +60,9 @@ impl Authority {
     pub fn submit(&mut self, op: &Op) -> Result<Outcome, EditError> {
         if let Some(rev) = self.seen.get(&op.id) {
             return Ok(Outcome::Duplicate(*rev));
+        }
+        if op.edit == Edit::Withheld {
+            return Err(EditError::ServerOnly);
         }
         apply(&mut self.map, &op.edit)?;
         self.rev = self.rev.next();
@@ -166,6 +169,16 @@ impl Replica {
         if self.pending.len() != before {
             self.rebuild();
         }
+    }
+
+    /// Gives up every edit in flight (they can no longer be saved); returns how many there were.
+    pub fn abandon(&mut self) -> usize {
+        let abandoned = self.pending.len();
+        if abandoned > 0 {
+            self.pending.clear();
+            self.rebuild();
+        }
+        abandoned
     }
 
     /// Starts again from a fresh copy of the server's map, keeping the edits still in flight.

@@ -56,6 +56,11 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The author of a change nobody signed: "Someone".
+    pub fn someone() -> Name {
+        Name("Someone".to_owned())
+    }
 }
 
 impl TryFrom<String> for Name {

@@ -41,7 +41,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Title formatter=|title: String| {
-            if title.is_empty() { "Waymark".to_owned() } else { format!("{title} · Waymark") }
+            let full = if title.is_empty() { "Waymark".to_owned() } else { format!("{title} · Waymark") };
+            crate::api::ctx::page_title(full)
         }/>
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Router>

@@ -17,7 +17,7 @@ use crate::api::maps::MapSnapshot;
 use crate::domain::edit::{inverse, Edit, Op};
 use crate::domain::ids::{CardId, LaneId, MapId, OpId, Rev, StageId};
 use crate::domain::map::{Evidence, JourneyMap};
-use crate::domain::protocol::{Focus, Peer, ServerMsg, SessionId, MAX_OPS_PER_MESSAGE};
+use crate::domain::protocol::{Ended, Focus, Peer, ServerMsg, SessionId, MAX_OPS_PER_MESSAGE};
 use crate::domain::sync::Replica;
 
 /// The state of the live connection.
@@ -33,6 +33,8 @@ pub enum Connection {
     Closed {
         reason: String,
     },
+    /// This browser may no longer follow the map (removed, signed out, link revoked …).
+    Ended(Ended),
     /// A read-only copy (a past version): no connection at all.
     ReadOnly,
 }
@@ -77,15 +79,18 @@ pub struct Access {
     pub can_share: bool,
     /// The share link this visitor came through (no account).
     pub share_token: Option<String>,
+    /// The account's name, for someone signed in; a visitor chooses a name of their own.
+    pub account_name: Option<String>,
 }
 
 impl Access {
-    pub fn for_role(role: crate::domain::access::Role) -> Access {
-        use crate::domain::access::Role;
+    pub fn for_role(role: crate::domain::access::Role, account_name: String) -> Access {
+        use crate::domain::access::Capability;
         Access {
-            can_edit: role >= Role::Editor,
-            can_share: role >= Role::Owner,
+            can_edit: role.may(Capability::Edit),
+            can_share: role.may(Capability::Share),
             share_token: None,
+            account_name: Some(account_name),
         }
     }
 }
@@ -95,6 +100,8 @@ impl Access {
 pub struct Editor {
     pub id: MapId,
     pub access: StoredValue<Access>,
+    /// Whether this browser may change the map now (the server can take that away live).
+    pub editable: RwSignal<bool>,
     /// The map as the user sees it: confirmed state plus pending edits.
     pub map: RwSignal<JourneyMap>,
     /// The last revision of the server's log this copy has.
@@ -150,6 +157,7 @@ impl Editor {
         let history = RwSignal::new(History::default());
         Editor {
             id: snapshot.map.id,
+            editable: RwSignal::new(access.can_edit),
             access: StoredValue::new(access),
             map: RwSignal::new(snapshot.map.clone()),
             rev: RwSignal::new(snapshot.rev),
@@ -171,9 +179,9 @@ impl Editor {
         }
     }
 
-    /// Whether this browser may change the map.
+    /// Whether this browser may change the map (now; `editable` follows changes).
     pub fn can_edit(&self) -> bool {
-        self.access.with_value(|a| a.can_edit)
+        self.editable.get_untracked()
     }
 
     pub fn can_share(&self) -> bool {
@@ -366,10 +374,44 @@ impl Editor {
                 self.feedback_news.update(|n| *n += 1);
                 return true;
             }
+            ServerMsg::Role { can_edit: false } => {
+                self.editable.set(false);
+                let lost = self.give_up_pending();
+                self.notice.set(Some(format!(
+                    "Your role on this map changed: you can now view it, but not edit it.{lost}"
+                )));
+            }
+            ServerMsg::Role { can_edit: true } => {
+                if !self.can_edit() {
+                    self.notice.set(Some(
+                        "You can now edit this map. Reload the page to start editing.".into(),
+                    ));
+                }
+                return true;
+            }
+            ServerMsg::Ended { why } => {
+                self.editable.set(false);
+                let lost = self.give_up_pending();
+                self.connection.set(Connection::Ended(why));
+                if !lost.is_empty() {
+                    self.notice.set(Some(format!("{}{lost}", why.message())));
+                }
+            }
             ServerMsg::Pong => return true,
         }
         self.publish();
         fits
+    }
+
+    /// Drops the edits that can no longer be saved; says how many were lost, if any.
+    fn give_up_pending(&self) -> String {
+        let lost = self.replica.try_update_value(Replica::abandon).unwrap_or(0);
+        self.history.update(|h| *h = History::default());
+        match lost {
+            0 => String::new(),
+            1 => " One change could not be saved.".to_owned(),
+            n => format!(" {n} changes could not be saved."),
+        }
     }
 
     // ---- For components ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 //! Every secret arrives here already hashed.
 
 use app::api::auth::User;
-use app::api::sharing::{MapMember, ShareLink};
+use app::api::sharing::{Disclosure, MapMember, ShareLink};
 use app::domain::access::Role;
 use app::domain::ids::{LinkId, MapId, UserId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -160,21 +160,38 @@ pub fn insert_session(
     Ok(())
 }
 
-/// The account a live session belongs to.
+/// The account a live session belongs to, and when the session expires.
 pub fn session_user(
     conn: &Connection,
     token_hash: &str,
     now: i64,
-) -> Result<Option<User>, StoreError> {
+) -> Result<Option<(User, i64)>, StoreError> {
     let row = conn
         .query_row(
-            "SELECT u.id, u.email, u.name, u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT u.id, u.email, u.name, u.is_admin, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2",
             params![token_hash, now],
-            user_from,
+            |r| Ok((user_from(r)?, r.get::<_, i64>(4)?)),
         )
         .optional()?;
-    row.map(user).transpose()
+    row.map(|(u, expires)| Ok((user(u)?, expires))).transpose()
+}
+
+pub fn user_exists(conn: &Connection, user_id: UserId) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+        [user_id.to_string()],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn map_exists(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM maps WHERE id = ?1)",
+        [map.to_string()],
+        |r| r.get(0),
+    )?)
 }
 
 pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
@@ -259,6 +276,8 @@ pub fn set_member(
 /// An invitation as stored.
 pub struct InviteRow {
     pub invited_by: String,
+    /// Only this address may accept it.
+    pub email: Option<String>,
     pub map: Option<MapId>,
     pub map_title: Option<String>,
     pub role: Option<Role>,
@@ -266,24 +285,28 @@ pub struct InviteRow {
     pub used: bool,
 }
 
-pub fn insert_invite(
-    conn: &Connection,
-    token_hash: &str,
-    by: UserId,
-    offer: Option<(MapId, Role)>,
-    now: i64,
-    expires: i64,
-) -> Result<(), StoreError> {
+/// An invitation about to be stored.
+pub struct NewInviteRow<'a> {
+    pub token_hash: &'a str,
+    pub by: UserId,
+    pub offer: Option<(MapId, Role)>,
+    pub email: Option<&'a str>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert_invite(conn: &Connection, invite: &NewInviteRow<'_>) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO invites (token_hash, created_by, map_id, role, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO invites (token_hash, created_by, map_id, role, email, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            token_hash,
-            by.to_string(),
-            offer.map(|(m, _)| m.to_string()),
-            offer.map(|(_, r)| r.key()),
-            now,
-            expires
+            invite.token_hash,
+            invite.by.to_string(),
+            invite.offer.map(|(m, _)| m.to_string()),
+            invite.offer.map(|(_, r)| r.key()),
+            invite.email,
+            invite.created_at,
+            invite.expires_at
         ],
     )?;
     Ok(())
@@ -292,7 +315,7 @@ pub fn insert_invite(
 pub fn invite(conn: &Connection, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
     let row = conn
         .query_row(
-            "SELECT u.name, i.map_id, m.title, i.role, i.expires_at, i.used_at IS NOT NULL
+            "SELECT u.name, i.map_id, m.title, i.role, i.expires_at, i.used_at IS NOT NULL, i.email
              FROM invites i JOIN users u ON u.id = i.created_by LEFT JOIN maps m ON m.id = i.map_id
              WHERE i.token_hash = ?1",
             [token_hash],
@@ -304,20 +327,24 @@ pub fn invite(conn: &Connection, token_hash: &str) -> Result<Option<InviteRow>, 
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, bool>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             },
         )
         .optional()?;
-    row.map(|(invited_by, map, map_title, raw_role, expires_at, used)| {
-        Ok(InviteRow {
-            invited_by,
-            map: map.map(id).transpose()?,
-            map_title,
-            role: raw_role.as_deref().map(role).transpose()?,
-            expires_at,
-            used,
-        })
-    })
+    row.map(
+        |(invited_by, map, map_title, raw_role, expires_at, used, email)| {
+            Ok(InviteRow {
+                invited_by,
+                email,
+                map: map.map(id).transpose()?,
+                map_title,
+                role: raw_role.as_deref().map(role).transpose()?,
+                expires_at,
+                used,
+            })
+        },
+    )
     .transpose()
 }
 
@@ -341,6 +368,7 @@ pub struct LinkRow {
     pub password_hash: Option<String>,
     pub expires_at: Option<i64>,
     pub revoked: bool,
+    pub shows: Disclosure,
 }
 
 pub fn insert_share_link(
@@ -352,8 +380,9 @@ pub fn insert_share_link(
     by: UserId,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO share_links (id, map_id, token_hash, label, password_hash, expires_at, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO share_links (id, map_id, token_hash, label, password_hash, expires_at, created_by,
+             created_at, show_comments, show_customer_comments)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             link.id.to_string(),
             map.to_string(),
@@ -362,7 +391,9 @@ pub fn insert_share_link(
             password_hash,
             link.expires_at,
             by.to_string(),
-            link.created_at
+            link.created_at,
+            link.shows.comments,
+            link.shows.customer_comments
         ],
     )?;
     Ok(())
@@ -371,7 +402,9 @@ pub fn insert_share_link(
 /// A map's links that are neither revoked nor expired.
 pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareLink>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, label, expires_at, password_hash IS NOT NULL, created_at FROM share_links
+        "SELECT id, label, expires_at, password_hash IS NOT NULL, created_at, show_comments,
+             show_customer_comments
+         FROM share_links
          WHERE map_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
          ORDER BY created_at DESC",
     )?;
@@ -382,16 +415,21 @@ pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareL
             r.get(2)?,
             r.get(3)?,
             r.get(4)?,
+            Disclosure {
+                comments: r.get(5)?,
+                customer_comments: r.get(6)?,
+            },
         ))
     })?;
     rows.map(|row| {
-        let (link_id, label, expires_at, has_password, created_at) = row?;
+        let (link_id, label, expires_at, has_password, created_at, shows) = row?;
         Ok(ShareLink {
             id: id(link_id)?,
             label,
             expires_at,
             has_password,
             created_at,
+            shows,
         })
     })
     .collect()
@@ -400,7 +438,8 @@ pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareL
 pub fn share_link(conn: &Connection, token_hash: &str) -> Result<Option<LinkRow>, StoreError> {
     let row = conn
         .query_row(
-            "SELECT id, map_id, password_hash, expires_at, revoked_at IS NOT NULL
+            "SELECT id, map_id, password_hash, expires_at, revoked_at IS NOT NULL, show_comments,
+                 show_customer_comments
              FROM share_links WHERE token_hash = ?1",
             [token_hash],
             |r| {
@@ -410,17 +449,22 @@ pub fn share_link(conn: &Connection, token_hash: &str) -> Result<Option<LinkRow>
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, Option<i64>>(3)?,
                     r.get::<_, bool>(4)?,
+                    Disclosure {
+                        comments: r.get(5)?,
+                        customer_comments: r.get(6)?,
+                    },
                 ))
             },
         )
         .optional()?;
-    row.map(|(link, map, password_hash, expires_at, revoked)| {
+    row.map(|(link, map, password_hash, expires_at, revoked, shows)| {
         Ok(LinkRow {
             id: id(link)?,
             map: id(map)?,
             password_hash,
             expires_at,
             revoked,
+            shows,
         })
     })
     .transpose()

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
-use app::domain::ids::{CardId, MapId, UserId};
+use app::domain::ids::{ApiKeyId, CardId, MapId, UserId};
 use app::domain::map::Millis;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
@@ -474,7 +474,7 @@ pub fn insert_api_key(
         "INSERT INTO api_keys (id, map_id, token_hash, label, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
-            key.id,
+            key.id.to_string(),
             map.to_string(),
             token_hash,
             key.label,
@@ -491,25 +491,34 @@ pub fn api_keys(conn: &Connection, map: MapId) -> Result<Vec<ApiKey>, StoreError
          WHERE map_id = ?1 AND revoked_at IS NULL ORDER BY created_at DESC",
     )?;
     let rows = stmt.query_map([map.to_string()], |row| {
-        Ok(ApiKey {
-            id: row.get(0)?,
-            label: row.get(1)?,
-            created_at: row.get(2)?,
-            last_used_at: row.get(3)?,
-        })
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+        ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.map(|row| {
+        let (id, label, created_at, last_used_at) = row?;
+        Ok(ApiKey {
+            id: api_key_id(&id)?,
+            label,
+            created_at,
+            last_used_at,
+        })
+    })
+    .collect()
 }
 
 pub fn revoke_api_key(
     conn: &Connection,
     map: MapId,
-    key: &str,
+    key: ApiKeyId,
     now: Millis,
 ) -> Result<(), StoreError> {
     let changed = conn.execute(
         "UPDATE api_keys SET revoked_at = ?3 WHERE map_id = ?1 AND id = ?2 AND revoked_at IS NULL",
-        params![map.to_string(), key, now],
+        params![map.to_string(), key.to_string(), now],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound);
@@ -518,7 +527,7 @@ pub fn revoke_api_key(
 }
 
 /// The map a live API key opens, with the key's id.
-pub fn api_key_map(conn: &Connection, token_hash: &str) -> Result<(String, MapId), StoreError> {
+pub fn api_key_map(conn: &Connection, token_hash: &str) -> Result<(ApiKeyId, MapId), StoreError> {
     let (id, map): (String, String) = conn.query_row(
         "SELECT id, map_id FROM api_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
         [token_hash],
@@ -527,13 +536,18 @@ pub fn api_key_map(conn: &Connection, token_hash: &str) -> Result<(String, MapId
     let map = map
         .parse()
         .map_err(|_| StoreError::internal("malformed map id in api_keys"))?;
-    Ok((id, map))
+    Ok((api_key_id(&id)?, map))
 }
 
-pub fn touch_api_key(conn: &Connection, id: &str, now: Millis) -> Result<(), StoreError> {
+fn api_key_id(raw: &str) -> Result<ApiKeyId, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::internal("malformed id in api_keys"))
+}
+
+pub fn touch_api_key(conn: &Connection, id: ApiKeyId, now: Millis) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
-        params![id, now],
+        params![id.to_string(), now],
     )?;
     Ok(())
 }

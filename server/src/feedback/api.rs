@@ -1,59 +1,71 @@
 //! The feedback API: `POST /api/v1/maps/{id}/responses` takes one response or many, with a
 //! per-map API key as a bearer token; `GET /api/v1/openapi.json` describes it.
 //!
-//! A request is all-or-nothing: if any response is refused, none is stored, and the answer
-//! lists every refused one by its position. A `201` answer means the responses are on disk.
+//! The key is checked before the body is read (`ApiCaller`), so nobody without one can make the
+//! server take in megabytes; a valid key is never held up by anyone else's wrong ones, which are
+//! counted per address and per key prefix and address. The body is read element by element and
+//! refused as soon as it holds more than `MAX_BATCH` responses. A request is all-or-nothing: if
+//! any response is refused, none is stored, and the answer lists every refused one by its
+//! position. A `201` answer means the responses are on disk.
 
+use std::time::Duration;
+
+use app::api::auth::ClientAddress;
 use app::domain::feedback::{ResponseError, ResponseInput, Source};
-use app::domain::ids::MapId;
+use app::domain::ids::{ApiKeyId, MapId};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use serde_json::{json, Value};
+use axum::{Json, Router};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
 
-use app::api::auth::ClientAddress;
-
-use crate::auth::hash_token;
 use crate::clock::now_millis;
 use crate::db::feedback as store;
 use crate::db::StoreError;
 use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
+use crate::http::HttpError;
+use crate::secrets::hash_token;
 use crate::state::AppState;
+use crate::throttle::{network, Rule};
 
 /// Largest request body: a full batch of responses with long comments.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// Failed key checks allowed per address in the throttle's window.
-const BAD_KEYS_PER_ADDRESS: usize = 20;
-/// Requests one key may make in the throttle's window (15 minutes): a runaway integration is
-/// stopped, while batches of up to `MAX_BATCH` leave room for any honest volume.
-pub const REQUESTS_PER_KEY: usize = 3_000;
+/// How every key's secret begins; the rest is 64 hex digits.
+pub const KEY_PREFIX: &str = "wmk_";
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Wrong keys allowed per address in the window…
+const BAD_KEYS_PER_ADDRESS: Rule = Rule::Limit {
+    limit: 100,
+    window: WINDOW,
+};
+/// …and per address and key prefix (one integration with a stale key stops only itself).
+const BAD_KEYS_PER_PREFIX: Rule = Rule::Limit {
+    limit: 20,
+    window: WINDOW,
+};
+/// Requests one key may make in the window: a runaway integration is stopped, while batches of
+/// up to `MAX_BATCH` leave room for any honest volume.
+pub const REQUESTS_PER_KEY: u32 = 3_000;
 
 const OPENAPI: &str = include_str!("openapi.json");
 
+pub const RESPONSES: &str = "/api/v1/maps/{id}/responses";
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/maps/{id}/responses", post(submit))
-        .route("/api/v1/openapi.json", get(openapi))
+        .route(RESPONSES, post(submit))
+        .route(OPENAPI_PATH, get(openapi))
 }
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
-
-/// 429, saying when to try again.
-fn too_many(seconds: u64, message: &str) -> Response {
-    let mut response = error(StatusCode::TOO_MANY_REQUESTS, message);
-    if let Ok(value) = seconds.to_string().parse() {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -62,131 +74,242 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Reads the body: one response object, an array of them, or `{ "responses": [...] }`.
-/// Each element is read on its own, so a malformed one is reported by its position.
-fn responses(body: &[u8]) -> Result<Vec<Result<ResponseInput, ResponseError>>, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(mut object) if object.contains_key("responses") => {
-            match object.remove("responses") {
-                Some(Value::Array(items)) if object.is_empty() => items,
-                _ => return Err("`responses` must be the only key, holding an array".into()),
+/// Whether `secret` has the shape of a key the server makes.
+fn well_formed(secret: &str) -> bool {
+    secret.strip_prefix(KEY_PREFIX).is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// The API key of the request, checked against the map in the path, before the body is read.
+pub struct ApiCaller {
+    pub map: MapId,
+    pub key: ApiKeyId,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ApiCaller, HttpError> {
+        let unauthorized = || {
+            HttpError::new(
+                StatusCode::UNAUTHORIZED,
+                "send this map's API key as `Authorization: Bearer <key>`",
+            )
+        };
+        let map: Option<MapId> = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                params
+                    .iter()
+                    .find(|(key, _)| *key == "id")
+                    .and_then(|(_, value)| value.parse().ok())
+            });
+        let secret = bearer(&parts.headers).unwrap_or("").to_owned();
+        let found = match map {
+            Some(map) if well_formed(&secret) => {
+                let hash = hash_token(&secret);
+                let key = state
+                    .feedback
+                    .db
+                    .read(move |conn| store::api_key_map(conn, &hash))
+                    .await;
+                match key {
+                    // A key opens only its own map.
+                    Ok((key, key_map)) if key_map == map => Some(ApiCaller { map, key }),
+                    Ok(_) | Err(StoreError::NotFound) => None,
+                    Err(err) => return Err(err.into()),
+                }
             }
+            _ => None,
+        };
+        if let Some(caller) = found {
+            return Ok(caller);
         }
-        object @ Value::Object(_) => vec![object],
-        _ => {
-            return Err("send a response object, an array of them, or {\"responses\": […]}".into())
+        // A wrong key: counted, so that guessing from one address soon stops.
+        let address = parts
+            .extensions
+            .get::<ClientAddress>()
+            .map(|a| network(a.0))
+            .unwrap_or_default();
+        let prefix: String = secret.chars().take(KEY_PREFIX.len() + 8).collect();
+        let throttle = &state.feedback.submissions;
+        let keys = [
+            (throttle.key("api-bad-keys", address), BAD_KEYS_PER_ADDRESS),
+            (
+                throttle.key("api-bad-key-prefix", (address, prefix)),
+                BAD_KEYS_PER_PREFIX,
+            ),
+        ];
+        match throttle.attempt(&keys) {
+            Ok(()) => Err(unauthorized()),
+            Err(wait) => Err(HttpError::too_many(
+                wait,
+                "too many requests with a wrong key; wait before trying again",
+            )),
+        }
+    }
+}
+
+/// Why a body could not be read as responses.
+#[derive(Debug, PartialEq, Eq)]
+enum BodyError {
+    Malformed(String),
+    TooMany,
+}
+
+/// What a body may hold: one response object, an array of them, or `{ "responses": [...] }`.
+/// Each element stays unparsed text until it is read on its own, so a malformed one is reported
+/// by its position, and nothing holds more than a pointer per element meanwhile.
+fn responses(body: &[u8]) -> Result<Vec<Result<ResponseInput, ResponseError>>, BodyError> {
+    let malformed = |e: serde_json::Error| {
+        if e.to_string().starts_with(TOO_MANY) {
+            BodyError::TooMany
+        } else {
+            BodyError::Malformed(format!("the body is not JSON: {e}"))
         }
     };
-    Ok(items
+    let whole: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+    let text = whole.get();
+    let items: Vec<&RawValue> = match text.as_bytes().first() {
+        Some(b'[') => {
+            serde_json::from_str::<Batch<'_>>(text)
+                .map_err(malformed)?
+                .0
+        }
+        Some(b'{') => {
+            // The object's members stay unparsed: a wrapper's array is read as a batch.
+            let members: std::collections::BTreeMap<String, &RawValue> =
+                serde_json::from_str(text).map_err(malformed)?;
+            match members.get("responses") {
+                None => vec![whole],
+                Some(batch) if members.len() == 1 && batch.get().starts_with('[') => {
+                    serde_json::from_str::<Batch<'_>>(batch.get())
+                        .map_err(malformed)?
+                        .0
+                }
+                Some(_) => {
+                    return Err(BodyError::Malformed(
+                        "`responses` must be the only key, holding an array".into(),
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(BodyError::Malformed(
+                "send a response object, an array of them, or {\"responses\": […]}".into(),
+            ))
+        }
+    };
+    Ok(read_each(items))
+}
+
+fn read_each(items: Vec<&RawValue>) -> Vec<Result<ResponseInput, ResponseError>> {
+    items
         .into_iter()
         .map(|item| {
-            serde_json::from_value(item).map_err(|e| ResponseError {
+            serde_json::from_str(item.get()).map_err(|e| ResponseError {
                 field: "body".into(),
                 message: e.to_string(),
             })
         })
-        .collect())
+        .collect()
+}
+
+const TOO_MANY: &str = "more responses than one request may hold";
+
+/// An array of at most `MAX_BATCH` unparsed elements: reading stops at the one after.
+struct Batch<'a>(Vec<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Batch<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Batch<'a>, D::Error> {
+        struct Elements;
+        impl<'de> Visitor<'de> for Elements {
+            type Value = Batch<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of responses")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Batch<'de>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    if items.len() == MAX_BATCH {
+                        return Err(de::Error::custom(TOO_MANY));
+                    }
+                    items.push(item);
+                }
+                Ok(Batch(items))
+            }
+        }
+        deserializer.deserialize_seq(Elements)
+    }
 }
 
 async fn submit(
     State(feedback): State<ServerFeedback>,
-    Path(raw_map): Path<String>,
-    address: Option<Extension<ClientAddress>>,
-    headers: HeaderMap,
+    caller: ApiCaller,
     body: Bytes,
-) -> Response {
-    let address = address.map_or_else(|| "unknown".to_owned(), |Extension(a)| a.0);
-    let throttle_key = format!("api:{address}");
-    if let Err(seconds) = feedback
+) -> Result<Response, HttpError> {
+    let ApiCaller { map, key } = caller;
+    let per_key = Rule::Limit {
+        limit: REQUESTS_PER_KEY,
+        window: WINDOW,
+    };
+    feedback
         .submissions
-        .check(&throttle_key, BAD_KEYS_PER_ADDRESS)
-    {
-        return too_many(
-            seconds,
-            "too many requests with a wrong key; wait before trying again",
-        );
-    }
-    let unauthorized = || {
-        feedback.submissions.fail(&throttle_key);
-        error(
-            StatusCode::UNAUTHORIZED,
-            "send this map's API key as `Authorization: Bearer <key>`",
-        )
-    };
-    let Some(token) = bearer(&headers) else {
-        return unauthorized();
-    };
-    let Ok(map) = raw_map.parse::<MapId>() else {
-        return unauthorized();
-    };
-    let hash = hash_token(token);
-    let key = feedback
-        .db
-        .read(move |conn| store::api_key_map(conn, &hash))
-        .await;
-    // A key opens only its own map.
-    let key_id = match key {
-        Ok((key_id, key_map)) if key_map == map => key_id,
-        Ok(_) | Err(StoreError::NotFound) => return unauthorized(),
-        Err(err) => {
-            tracing::error!(%err, "cannot check an API key");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side",
-            );
-        }
-    };
-    let key_throttle = format!("key:{key_id}");
-    if let Err(seconds) = feedback.submissions.check(&key_throttle, REQUESTS_PER_KEY) {
-        return too_many(
-            seconds,
-            "this key sent too many requests; send responses in batches, and wait before trying again",
-        );
-    }
-    feedback.submissions.count(&key_throttle);
+        .attempt(&[(feedback.submissions.key("api-key", key), per_key)])
+        .map_err(|wait| {
+            HttpError::too_many(
+                wait,
+                "this key sent too many requests; send responses in batches, and wait before trying again",
+            )
+        })?;
     let items = match responses(&body) {
         Ok(items) => items,
-        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
+        Err(BodyError::TooMany) => return Err(too_large()),
     };
+    drop(body);
     if items.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "no responses in the request");
+        return Err(HttpError::bad_request("no responses in the request"));
     }
     let outcome = feedback
         .ingest(map, items, Source::Api, Naming::Id, false)
         .await;
-    let _ = feedback
+    let now = now_millis();
+    let _best_effort = feedback
         .db
         .writer()
-        .enqueue({
-            let now = now_millis();
-            move |conn| store::touch_api_key(conn, &key_id, now)
-        })
+        .enqueue(move |conn| store::touch_api_key(conn, key, now))
         .await;
     match outcome {
-        Ok(accepted) => (StatusCode::CREATED, Json(json!({ "accepted": accepted }))).into_response(),
-        Err(IngestError::Rejected(rejections)) => (
+        Ok(accepted) => {
+            Ok((StatusCode::CREATED, Json(json!({ "accepted": accepted }))).into_response())
+        }
+        Err(IngestError::Rejected(rejections)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({
                 "error": format!("{} of the responses were refused; none was stored", rejections.len()),
                 "rejected": rejections,
             })),
         )
-            .into_response(),
-        Err(IngestError::TooMany) => error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_BATCH} responses per request"),
-        ),
+            .into_response()),
+        Err(IngestError::TooMany) => Err(too_large()),
         Err(IngestError::Store(StoreError::NotFound)) => {
-            error(StatusCode::NOT_FOUND, "the map no longer exists")
+            Err(HttpError::not_found("the map no longer exists"))
         }
-        Err(IngestError::Store(err)) => {
-            tracing::error!(%err, "cannot store API responses");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on our side")
-        }
+        Err(IngestError::Store(err)) => Err(err.into()),
     }
+}
+
+fn too_large() -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("at most {MAX_BATCH} responses per request"),
+    )
 }
 
 #[cfg(test)]
@@ -205,21 +328,45 @@ mod tests {
         assert!(responses(b"3").is_err());
         assert!(responses(b"{not json").is_err());
         assert!(responses(br#"{"responses": 3}"#).is_err());
+        assert!(responses(br#"{"responses": [], "x": 1}"#).is_err());
+    }
+
+    #[test]
+    fn reading_stops_past_the_batch_limit() {
+        let mut body = String::from("[");
+        for i in 0..=MAX_BATCH {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str("{}");
+        }
+        body.push(']');
+        assert_eq!(responses(body.as_bytes()).unwrap_err(), BodyError::TooMany);
+        let wrapped = format!("{{\"responses\": {body}}}");
+        assert_eq!(
+            responses(wrapped.as_bytes()).unwrap_err(),
+            BodyError::TooMany
+        );
+        let exactly = format!("[{}]", vec!["{}"; MAX_BATCH].join(","));
+        assert_eq!(responses(exactly.as_bytes()).unwrap().len(), MAX_BATCH);
     }
 
     #[test]
     fn the_openapi_document_is_json() {
-        let doc: Value = serde_json::from_str(OPENAPI).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/maps/{id}/responses"]["post"].is_object());
     }
 
     #[test]
-    fn bearer_tokens_are_read() {
+    fn bearer_tokens_are_read_and_checked() {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, "Bearer  wmk_abc ".parse().unwrap());
         assert_eq!(bearer(&headers), Some("wmk_abc"));
         headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer(&headers), None);
+        assert!(well_formed(&format!("wmk_{}", "0a".repeat(32))));
+        assert!(!well_formed("wmk_abc"));
+        assert!(!well_formed(&format!("wmk_{}", "0A".repeat(32))));
     }
 }

@@ -2,27 +2,39 @@
 //! JavaScript (a form post answered with a redirect), and its QR code for print. The form page
 //! itself is a Leptos page (`app::ui::pages::feedback_form`).
 
+use std::time::Duration;
+
 use app::api::auth::ClientAddress;
+use app::domain::account::FormToken;
 use app::domain::feedback::{ResponseInput, Source};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::feedback::{IngestError, Naming, ServerFeedback};
+use crate::http::HttpError;
 use crate::state::{AppState, SiteConfig};
+use crate::throttle::{network, Rule};
 
-/// Submissions allowed per address in the throttle's window (15 minutes): plenty for people
-/// sharing an office's address, too few to flood a touchpoint.
-const SUBMISSIONS_PER_ADDRESS: usize = 30;
+/// Answers one address may send through one form in 15 minutes: plenty for people sharing an
+/// office's address, too few for one sender to flood a touchpoint. Counted per form and
+/// address, so a flood at one form or from one network turns away nobody else.
+const ANSWERS_PER_FORM_AND_ADDRESS: Rule = Rule::Limit {
+    limit: 30,
+    window: Duration::from_secs(15 * 60),
+};
+
+pub const SUBMIT: &str = "/f/{token}";
+pub const QR_CODE: &str = "/f/{token}/qr.svg";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/f/{token}", post(submit))
-        .route("/f/{token}/qr.svg", get(qr_code))
+        .route(SUBMIT, post(submit))
+        .route(QR_CODE, get(qr_code))
 }
 
 /// The form's fields, as posted. Scores arrive as text: blank means unanswered.
@@ -46,9 +58,13 @@ pub struct Answers {
 }
 
 /// Where the form page shows `message` above the form.
-fn back_with(token: &str, message: &str) -> Response {
+fn back_with(token: &FormToken, message: &str) -> Response {
     let query: String = url_escape(message);
-    Redirect::to(&format!("/f/{token}?error={query}")).into_response()
+    Redirect::to(&format!("/f/{}?error={query}", token.as_str())).into_response()
+}
+
+fn no_such_form() -> Response {
+    HttpError::not_found("This feedback form no longer exists.").into_page("Form not available")
 }
 
 fn url_escape(text: &str) -> String {
@@ -76,27 +92,29 @@ fn score(field: &str, raw: &str) -> Result<Option<i64>, String> {
 /// form with what to fix. Answers to questions the survey does not ask are refused.
 async fn submit(
     State(feedback): State<ServerFeedback>,
-    Path(token): Path<String>,
+    Path(raw_token): Path<String>,
     address: Option<Extension<ClientAddress>>,
     answers: Result<Form<Answers>, FormRejection>,
 ) -> Response {
-    let address = address.map_or_else(|| "unknown".to_owned(), |Extension(a)| a.0);
-    let key = format!("form:{address}");
-    if let Err(seconds) = feedback.submissions.check(&key, SUBMISSIONS_PER_ADDRESS) {
-        let minutes = seconds.div_ceil(60);
+    let Some(token) = FormToken::parse(&raw_token) else {
+        return no_such_form();
+    };
+    let address = address.map(|Extension(a)| network(a.0)).unwrap_or_default();
+    let key = feedback.submissions.key("form", (token.as_str(), address));
+    // Counted before anything is looked up: a burst cannot slip past the limit.
+    if let Err(wait) = feedback
+        .submissions
+        .attempt(&[(key, ANSWERS_PER_FORM_AND_ADDRESS)])
+    {
+        let minutes = wait.seconds().div_ceil(60);
         return back_with(
             &token,
             &format!("Too many answers from your network; please try again in {minutes} minutes."),
         );
     }
-    let Ok((map, card, form)) = feedback.open_form(token.clone()).await else {
-        return (
-            StatusCode::NOT_FOUND,
-            "This feedback form no longer exists.",
-        )
-            .into_response();
+    let Ok((map, card, form)) = feedback.open_form(&token).await else {
+        return no_such_form();
     };
-    feedback.submissions.fail(&key);
     // A body no form of ours sends (a field twice, say): back to the form, not an error page.
     let Ok(Form(answers)) = answers else {
         return back_with(
@@ -106,7 +124,7 @@ async fn submit(
     };
     // A bot filled the hidden field: thank it and keep nothing.
     if !answers.website.trim().is_empty() {
-        return Redirect::to(&format!("/f/{token}/thanks")).into_response();
+        return Redirect::to(&format!("/f/{}/thanks", token.as_str())).into_response();
     }
     let input = match read(&answers, &form.survey) {
         Ok(input) => ResponseInput {
@@ -119,7 +137,7 @@ async fn submit(
         .ingest(map, vec![Ok(input)], Source::Form, Naming::Id, false)
         .await
     {
-        Ok(_) => Redirect::to(&format!("/f/{token}/thanks")).into_response(),
+        Ok(_) => Redirect::to(&format!("/f/{}/thanks", token.as_str())).into_response(),
         Err(IngestError::Rejected(rejections)) => {
             let message = rejections
                 .first()
@@ -179,11 +197,14 @@ fn friendly(field: &str, message: &str) -> String {
 async fn qr_code(
     State(feedback): State<ServerFeedback>,
     State(site): State<std::sync::Arc<SiteConfig>>,
-    Path(token): Path<String>,
+    Path(raw_token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if feedback.open_form(token.clone()).await.is_err() {
-        return (StatusCode::NOT_FOUND, "no such form").into_response();
+    let Some(token) = FormToken::parse(&raw_token) else {
+        return HttpError::not_found("no such form").into_response();
+    };
+    if feedback.open_form(&token).await.is_err() {
+        return HttpError::not_found("no such form").into_response();
     }
     let origin = site.public_origin.clone().unwrap_or_else(|| {
         let host = headers
@@ -192,7 +213,7 @@ async fn qr_code(
             .unwrap_or("localhost");
         format!("http://{host}")
     });
-    let url = format!("{origin}/f/{token}");
+    let url = format!("{origin}/f/{}", token.as_str());
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
             let svg = code
@@ -202,10 +223,7 @@ async fn qr_code(
                 .build();
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
-        Err(err) => {
-            tracing::error!(%err, "cannot make a QR code");
-            (StatusCode::INTERNAL_SERVER_ERROR, "cannot make the QR code").into_response()
-        }
+        Err(err) => HttpError::internal(format!("cannot make a QR code: {err}")).into_response(),
     }
 }
 

@@ -4,27 +4,26 @@
 //! All-or-nothing: one bad row stores nothing, and the answer lists every bad row with its
 //! line number in the file.
 
-use app::api::auth::Caller;
-use app::api::ctx::Accounts as _;
-use app::domain::access::Role;
+use app::domain::access::Capability;
 use app::domain::feedback::{ResponseError, ResponseInput, Source};
-use app::domain::ids::MapId;
 use app::domain::response_table::{delimiter, Mapping};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::accounts::ServerAccounts;
 use crate::db::StoreError;
 use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
+use crate::http::{HttpError, MapCaller};
 use crate::state::AppState;
 
+pub const IMPORT: &str = "/maps/{id}/feedback/import";
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/maps/{id}/feedback/import", post(import))
+    Router::new().route(IMPORT, post(import))
 }
 
 /// A refused row, by its line in the file (the header is line 1).
@@ -33,10 +32,6 @@ pub struct BadRow {
     pub line: u64,
     pub field: String,
     pub message: String,
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// A row of the file: its line number and the response it holds (or why it holds none).
@@ -131,8 +126,8 @@ struct Upload {
     dry_run: bool,
 }
 
-async fn upload(mut form: Multipart) -> Result<Upload, Response> {
-    let bad = |message: String| error(StatusCode::BAD_REQUEST, message);
+async fn upload(mut form: Multipart) -> Result<Upload, HttpError> {
+    let bad = |message: String| HttpError::bad_request(message);
     let (mut text, mut mapping, mut dry_run) = (None, None, false);
     while let Some(field) = form.next_field().await.map_err(|e| bad(e.body_text()))? {
         match field.name() {
@@ -161,63 +156,35 @@ async fn upload(mut form: Multipart) -> Result<Upload, Response> {
     })
 }
 
+/// `POST /maps/{id}/feedback/import`. Who may is settled before the upload is read.
 async fn import(
     State(feedback): State<ServerFeedback>,
-    State(accounts): State<ServerAccounts>,
-    caller: Option<Extension<Caller>>,
-    Path(raw_map): Path<String>,
+    caller: MapCaller,
     form: Multipart,
-) -> Response {
-    let Some(user) = caller.and_then(|Extension(c)| c.user) else {
-        return error(StatusCode::UNAUTHORIZED, "please sign in");
-    };
-    let Ok(map) = raw_map.parse::<MapId>() else {
-        return error(StatusCode::NOT_FOUND, "no such map");
-    };
-    match accounts.role(&user, map).await {
-        Ok(Some(role)) if role >= Role::Editor => {}
-        Ok(Some(_)) => return error(StatusCode::FORBIDDEN, "only editors can import feedback"),
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no such map"),
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side",
-            )
-        }
-    }
-    let upload = match upload(form).await {
-        Ok(upload) => upload,
-        Err(response) => return response,
-    };
+) -> Result<Response, HttpError> {
+    caller.require(Capability::CollectFeedback)?;
     let Upload {
         text,
         mapping,
         dry_run,
-    } = upload;
-    let rows = match tokio::task::spawn_blocking(move || read_rows(&text, &mapping)).await {
-        Ok(Ok(rows)) => rows,
-        Ok(Err(message)) => return error(StatusCode::BAD_REQUEST, message),
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side",
-            )
-        }
-    };
+    } = upload(form).await?;
+    let rows = tokio::task::spawn_blocking(move || read_rows(&text, &mapping))
+        .await
+        .map_err(HttpError::internal)?
+        .map_err(HttpError::bad_request)?;
     if rows.is_empty() {
-        return error(
-            StatusCode::BAD_REQUEST,
+        return Err(HttpError::bad_request(
             "the file has no rows after the header",
-        );
+        ));
     }
     let (lines, items): (Vec<u64>, Vec<_>) = rows.into_iter().unzip();
     let total = items.len();
     match feedback
-        .ingest(map, items, Source::Csv, Naming::IdOrText, dry_run)
+        .ingest(caller.map, items, Source::Csv, Naming::IdOrText, dry_run)
         .await
     {
-        Ok(count) if dry_run => Json(json!({ "checked": count })).into_response(),
-        Ok(count) => Json(json!({ "imported": count })).into_response(),
+        Ok(count) if dry_run => Ok(Json(json!({ "checked": count })).into_response()),
+        Ok(count) => Ok(Json(json!({ "imported": count })).into_response()),
         Err(IngestError::Rejected(rejections)) => {
             let bad: Vec<BadRow> = rejections
                 .into_iter()
@@ -227,7 +194,7 @@ async fn import(
                     message: r.message,
                 })
                 .collect();
-            (
+            Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({
                     "error": format!("{} of {total} rows were refused; nothing was imported", bad.len()),
@@ -235,22 +202,14 @@ async fn import(
                     "rejected": bad,
                 })),
             )
-                .into_response()
+                .into_response())
         }
-        Err(IngestError::TooMany) => error(
+        Err(IngestError::TooMany) => Err(HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("at most {MAX_BATCH} rows per file"),
-        ),
-        Err(IngestError::Store(StoreError::NotFound)) => {
-            error(StatusCode::NOT_FOUND, "no such map")
-        }
-        Err(IngestError::Store(err)) => {
-            tracing::error!(%err, "cannot import feedback");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side",
-            )
-        }
+        )),
+        Err(IngestError::Store(StoreError::NotFound)) => Err(HttpError::not_found("no such map")),
+        Err(IngestError::Store(err)) => Err(err.into()),
     }
 }
 

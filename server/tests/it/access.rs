@@ -2,14 +2,12 @@
 //! registry the router serves them from, so a new one without an entry here fails this test,
 //! and one whose check is missing fails it too.
 
-use app::api::ctx::Accounts;
 use app::domain::access::Role;
 use app::domain::ids::{CardId, MapId, UserId};
 use app::domain::template::Template;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use server::accounts::ServerAccounts;
 use server::backend::ServerBackend;
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -103,11 +101,6 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!("id={map}&title=Renamed"),
         ),
         ("delete_map", Need::Role(Role::Owner), format!("id={map}")),
-        (
-            "sync_map",
-            Need::Role(Role::Editor),
-            format!(r#"{{"id":"{map}","since":0,"ops":[]}}"#),
-        ),
         ("map_history", Need::Role(Role::Viewer), format!("id={map}")),
         (
             "map_at",
@@ -196,42 +189,8 @@ async fn call(app: &Router, path: &str, body: &str, cookie: Option<&str>) -> Sta
 
 /// A signed-in account with `role` on `map` (or none), as a cookie.
 async fn person(backend: &ServerBackend, map: MapId, role: Option<Role>) -> (UserId, String) {
-    let accounts = ServerAccounts {
-        db: backend.db.clone(),
-        rooms: backend.rooms.clone(),
-        throttle: server::auth::Throttle::default(),
-    };
-    let email = format!("{}@example.com", Uuid::new_v4());
-    let user = app::api::auth::User {
-        id: UserId::from_uuid(Uuid::new_v4()),
-        email: email.clone(),
-        name: "Person".into(),
-        is_admin: false,
-    };
-    let hash = server::auth::hash_password("a long password".into())
-        .await
-        .unwrap();
-    let stored = user.clone();
-    backend
-        .db
-        .writer()
-        .write(move |conn| {
-            server::db::accounts::insert_user(conn, &stored, &hash, 0)?;
-            if let Some(role) = role {
-                server::db::accounts::set_member(conn, map, stored.id, Some(role))?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let token = accounts
-        .log_in(email, "a long password".into(), "test".into())
-        .await
-        .unwrap();
-    (
-        user.id,
-        format!("{}={token}", app::api::auth::SESSION_COOKIE),
-    )
+    let (user, cookie) = crate::support::person(backend, false, role.map(|r| (map, r))).await;
+    (user.id, cookie)
 }
 
 #[tokio::test]

@@ -1,17 +1,16 @@
 //! The HTTP surface through the real router: pages, server functions, and bad input.
 
-use app::api::maps::{CreateMap, LoadMap, OpenMap, SyncMap, SyncReply, MAX_OPS_PER_SYNC};
-use app::domain::edit::Edit;
+use app::api::feedback::GetMapFeedback;
+use app::api::maps::{CreateMap, LoadMap, OpenMap, RenameMap};
 use app::domain::ids::{MapId, Rev};
 use app::domain::template::Template;
-use app::domain::text::Name;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use leptos::server_fn::ServerFn;
 use tower::ServiceExt;
 
-use crate::support::{new_map, op, Disk};
+use crate::support::{new_map, Disk};
 
 struct Reply {
     status: StatusCode,
@@ -37,6 +36,7 @@ async fn get(app: &Router, path: &str) -> Reply {
 async fn post_form(app: &Router, path: &str, form: &str) -> Reply {
     let request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, form.len())
         .header(header::ACCEPT, "application/json")
         .body(Body::from(form.to_owned()))
         .unwrap();
@@ -157,20 +157,12 @@ async fn a_map_is_created_loaded_and_edited_over_http() {
         "the creator owns it"
     );
 
-    let rename = op(Edit::RenameMap {
-        title: Name::parse("Renamed").unwrap(),
-    });
-    let body = serde_json::json!({ "id": id, "since": 0, "ops": [rename] }).to_string();
-    let synced = post_json(&app, SyncMap::PATH, body.clone()).await;
-    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
-    let reply: SyncReply = serde_json::from_str(&synced.body).unwrap();
-    assert_eq!(reply.rev, Rev(1));
-    assert_eq!(reply.log.len(), 1);
-
-    // Sending the same operation again is harmless.
-    let again: SyncReply =
-        serde_json::from_str(&post_json(&app, SyncMap::PATH, body).await.body).unwrap();
-    assert_eq!(again.rev, Rev(1));
+    let renamed = post_form(&app, RenameMap::PATH, &format!("id={id}&title=Renamed")).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    let loaded = post_form(&app, LoadMap::PATH, &format!("id={id}")).await;
+    let opened: OpenMap = serde_json::from_str(&loaded.body).unwrap();
+    assert_eq!(opened.snapshot.map.title.as_str(), "Renamed");
+    assert_eq!(opened.snapshot.rev, Rev(1));
 }
 
 #[tokio::test]
@@ -198,49 +190,28 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         too_long.body
     );
 
-    let garbage = post_json(&app, SyncMap::PATH, "{not json".into()).await;
+    let garbage = post_json(&app, GetMapFeedback::PATH, "{not json".into()).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST, "{}", garbage.body);
 
-    let hostile_edit = serde_json::json!({
-        "id": id, "since": 0,
-        "ops": [{ "id": uuid::Uuid::new_v4(), "edit": { "type": "set_card_text", "id": uuid::Uuid::new_v4(), "text": "x".repeat(5_001) } }]
-    });
-    let rejected = post_json(&app, SyncMap::PATH, hostile_edit.to_string()).await;
+    let long_name = format!("id={id}&title={}", "x".repeat(201));
+    let rejected = post_form(&app, RenameMap::PATH, &long_name).await;
     assert_eq!(
         rejected.status,
         StatusCode::BAD_REQUEST,
         "{}",
         rejected.body
     );
-    assert!(rejected.body.contains("5000"), "{}", rejected.body);
+    assert!(rejected.body.contains("200"), "{}", rejected.body);
 
-    let ops: Vec<_> = (0..=MAX_OPS_PER_SYNC)
-        .map(|n| {
-            op(Edit::RenameMap {
-                title: Name::parse(&format!("T{n}")).unwrap(),
-            })
-        })
-        .collect();
-    let flood = serde_json::json!({ "id": id, "since": 0, "ops": ops }).to_string();
+    let huge = format!("id={id}&title={}", "x".repeat(5 << 20));
     assert_eq!(
-        post_json(&app, SyncMap::PATH, flood).await.status,
+        post_form(&app, RenameMap::PATH, &huge).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
 
-    let huge = format!(
-        "{{\"id\":\"{id}\",\"since\":0,\"ops\":[],\"pad\":\"{}\"}}",
-        "x".repeat(5 << 20)
-    );
+    let nowhere = format!("id={}&title=Nowhere", uuid::Uuid::new_v4());
     assert_eq!(
-        post_json(&app, SyncMap::PATH, huge).await.status,
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
-
-    let nowhere = serde_json::json!({ "id": uuid::Uuid::new_v4(), "since": 0, "ops": [] });
-    assert_eq!(
-        post_json(&app, SyncMap::PATH, nowhere.to_string())
-            .await
-            .status,
+        post_form(&app, RenameMap::PATH, &nowhere).await.status,
         StatusCode::NOT_FOUND
     );
 

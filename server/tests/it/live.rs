@@ -405,7 +405,11 @@ async fn submissions_waiting_for_the_writer(
         .iter()
         .map(|title| {
             let (rooms, op) = (backend.rooms.clone(), rename(title));
-            tokio::spawn(async move { rooms.submit(id, vec![op], "A").await })
+            tokio::spawn(async move {
+                rooms
+                    .submit(id, vec![op], &crate::support::author("A"))
+                    .await
+            })
         })
         .collect();
     // A room queues what it applied before it lets go of the map, so once the revision has
@@ -442,7 +446,13 @@ async fn one_commit_is_announced_in_one_message() {
     let disk = Disk::new();
     let backend = disk.open();
     let id = new_map(&backend, Template::CustomerJourney).await;
-    let watcher = backend.rooms.join(id, "Watcher".into(), Rev(0)).await;
+    let seat = server::rooms::Seat {
+        can_edit: false,
+        link: None,
+        account: None,
+        address: [127, 0, 0, 1].into(),
+    };
+    let watcher = backend.rooms.join(id, "Watcher".into(), seat, Rev(0)).await;
     let mut events = watcher.unwrap().events;
     let start = backend.rooms.snapshot(id).await.unwrap().rev;
 
@@ -563,7 +573,7 @@ async fn nothing_is_written_on_top_of_a_failed_commit() {
     assert_eq!(reloaded.rev, start);
     let after = backend
         .rooms
-        .submit(id, vec![rename("After")], "A")
+        .submit(id, vec![rename("After")], &crate::support::author("A"))
         .await
         .unwrap();
     assert_eq!(after.rev, Rev(start.0 + 1));

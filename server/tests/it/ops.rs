@@ -49,7 +49,7 @@ async fn a_backup_taken_during_writes_restores_to_a_consistent_database() {
                     let edit = add_card(&map, w * 1000 + n);
                     backend
                         .rooms
-                        .submit(id, vec![edit], "writer")
+                        .submit(id, vec![edit], &crate::support::author("writer"))
                         .await
                         .unwrap();
                 }

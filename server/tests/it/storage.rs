@@ -155,7 +155,7 @@ async fn every_operation_round_trips_through_a_restart() {
     for (n, edit) in edits.into_iter().enumerate() {
         let reply = backend
             .rooms
-            .submit(id, vec![op(edit)], "tester")
+            .submit(id, vec![op(edit)], &crate::support::author("tester"))
             .await
             .unwrap();
         assert!(
@@ -193,7 +193,11 @@ async fn a_resent_operation_applies_once_even_after_a_restart() {
     });
     backend
         .rooms
-        .submit(id, vec![rename.clone(), later], "tester")
+        .submit(
+            id,
+            vec![rename.clone(), later],
+            &crate::support::author("tester"),
+        )
         .await
         .unwrap();
     drop(backend);
@@ -201,7 +205,7 @@ async fn a_resent_operation_applies_once_even_after_a_restart() {
     let backend = disk.open();
     let reply = backend
         .rooms
-        .submit(id, vec![rename], "tester")
+        .submit(id, vec![rename], &crate::support::author("tester"))
         .await
         .unwrap();
     assert_eq!(reply.rev, Rev(2), "the resend is not applied again");
@@ -233,7 +237,7 @@ async fn a_refused_operation_stores_nothing() {
     });
     let reply = backend
         .rooms
-        .submit(id, vec![bad.clone()], "tester")
+        .submit(id, vec![bad.clone()], &crate::support::author("tester"))
         .await
         .unwrap();
     assert_eq!(reply.rejected.len(), 1);
@@ -259,7 +263,7 @@ async fn long_logs_are_snapshotted_and_replayed() {
         };
         backend
             .rooms
-            .submit(id, vec![op(edit)], "tester")
+            .submit(id, vec![op(edit)], &crate::support::author("tester"))
             .await
             .unwrap();
     }
@@ -303,7 +307,11 @@ async fn concurrent_writers_get_one_gapless_order() {
                 };
                 let reply = backend
                     .rooms
-                    .submit(id, vec![op(Edit::AddCard { card })], "tester")
+                    .submit(
+                        id,
+                        vec![op(Edit::AddCard { card })],
+                        &crate::support::author("tester"),
+                    )
                     .await
                     .unwrap();
                 revs.push(reply.rev);
@@ -340,7 +348,7 @@ async fn deleting_a_map_removes_it_and_its_log() {
             vec![op(Edit::RenameMap {
                 title: name("Doomed"),
             })],
-            "tester",
+            &crate::support::author("tester"),
         )
         .await
         .unwrap();

@@ -7,7 +7,6 @@ use app::domain::edit::{Edit, Op};
 use app::domain::ids::{MapId, OpId, Rev};
 use app::domain::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
 use app::domain::template::Template;
-use axum::serve::Listener;
 use axum::Router;
 use futures::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
@@ -83,44 +82,55 @@ impl Disk {
     }
 }
 
-/// A session cookie (`name=value`) for a new admin account (the first one sets Waymark up).
-pub async fn admin_cookie(backend: &ServerBackend) -> String {
-    use app::api::ctx::Accounts;
-    let accounts = server::accounts::ServerAccounts {
-        db: backend.db.clone(),
-        rooms: backend.rooms.clone(),
-        throttle: server::auth::Throttle::default(),
+/// A password hash of "a long password", made once per test run (argon2 is slow on purpose).
+pub async fn password_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        server::secrets::Passwords::new(1)
+            .hash("a long password", server::secrets::Priority::Clean)
+            .await
+            .unwrap()
+    })
+    .await
+    .clone()
+}
+
+/// A new account whose password is "a long password", with `role` on `map` if given, and a
+/// session cookie (`name=value`) signed in as it.
+pub async fn person(
+    backend: &ServerBackend,
+    admin: bool,
+    role: Option<(MapId, app::domain::access::Role)>,
+) -> (app::api::auth::User, String) {
+    let user = app::api::auth::User {
+        id: app::domain::ids::UserId::from_uuid(Uuid::new_v4()),
+        email: format!("{}@example.com", Uuid::new_v4()),
+        name: if admin { "Admin" } else { "Person" }.into(),
+        is_admin: admin,
     };
-    let email = format!("admin-{}@example.com", Uuid::new_v4());
-    let token = match accounts
-        .set_up(email.clone(), "Admin".into(), "a long password".into())
+    let hash = password_hash().await;
+    let token = server::secrets::new_token().unwrap();
+    let token_hash = server::secrets::hash_token(&token);
+    let stored = user.clone();
+    backend
+        .db
+        .writer()
+        .write(move |conn| {
+            server::db::accounts::insert_user(conn, &stored, &hash, 0)?;
+            if let Some((map, role)) = role {
+                server::db::accounts::set_member(conn, map, stored.id, Some(role))?;
+            }
+            let expires = server::clock::now_millis() + 24 * 3_600_000;
+            server::db::accounts::insert_session(conn, &token_hash, stored.id, 0, expires)
+        })
         .await
-    {
-        Ok(token) => token,
-        // Set up already: add another admin directly.
-        Err(_) => {
-            let user = app::api::auth::User {
-                id: app::domain::ids::UserId::from_uuid(Uuid::new_v4()),
-                email: email.clone(),
-                name: "Admin".into(),
-                is_admin: true,
-            };
-            let hash = server::auth::hash_password("a long password".into())
-                .await
-                .unwrap();
-            backend
-                .db
-                .writer()
-                .write(move |conn| server::db::accounts::insert_user(conn, &user, &hash, 0))
-                .await
-                .unwrap();
-            accounts
-                .log_in(email, "a long password".into(), "test".into())
-                .await
-                .unwrap()
-        }
-    };
-    format!("{}={token}", app::api::auth::SESSION_COOKIE)
+        .unwrap();
+    (user, format!("{}={token}", app::api::auth::SESSION_COOKIE))
+}
+
+/// A session cookie (`name=value`) for a new admin account.
+pub async fn admin_cookie(backend: &ServerBackend) -> String {
+    person(backend, true, None).await.1
 }
 
 pub async fn new_map(backend: &ServerBackend, template: Template) -> MapId {
@@ -151,13 +161,15 @@ impl Drop for Running {
 
 impl Disk {
     pub async fn serve(&self, backend: ServerBackend) -> Running {
-        let listener = server::router::listen(([127, 0, 0, 1], 0).into())
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let app = self.router(backend).await;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let trusted = server::proxies::TrustedProxies::default();
+            let forever = std::future::pending();
+            let _ = server::connections::serve(listener, app, trusted, forever).await;
         });
         Running { addr, task }
     }
@@ -249,4 +261,9 @@ impl Client {
         }
         revs
     }
+}
+
+/// A name for the author of test edits.
+pub fn author(name: &str) -> app::domain::text::Name {
+    app::domain::text::Name::parse(name).unwrap()
 }

@@ -325,7 +325,11 @@ async fn feedback_travels_in_the_map_file_and_as_csv() {
         }),
         crate::support::op(Edit::SetFeedbackSettings { settings }),
     ];
-    backend.rooms.submit(id, ops, "Test").await.unwrap();
+    backend
+        .rooms
+        .submit(id, ops, &crate::support::author("Test"))
+        .await
+        .unwrap();
     let feedback = ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
     let answers = (0..5)
         .map(|i| {

@@ -545,7 +545,7 @@ fn ApiKeys() -> impl IntoView {
             }
         });
     };
-    let revoke = move |key: String| {
+    let revoke = move |key: crate::domain::ids::ApiKeyId| {
         leptos::task::spawn_local(async move {
             match revoke_api_key(map, key).await {
                 Ok(()) => changed.update(|n| *n += 1),
@@ -595,7 +595,7 @@ fn ApiKeys() -> impl IntoView {
                     Ok(list) => view! {
                         <ul class="api-keys">
                             {list.into_iter().map(|k| {
-                                let id = k.id.clone();
+                                let id = k.id;
                                 view! {
                                     <li>
                                         <span>{k.label.clone()}</span>
@@ -604,7 +604,7 @@ fn ApiKeys() -> impl IntoView {
                                             date_time(k.created_at),
                                             k.last_used_at.map_or_else(|| "never used".to_owned(), |t| format!("last used {}", date_time(t)))
                                         )}</small>
-                                        <button type="button" class="button small danger" on:click=move |_| revoke(id.clone())>"Revoke"</button>
+                                        <button type="button" class="button small danger" on:click=move |_| revoke(id)>"Revoke"</button>
                                     </li>
                                 }
                             }).collect_view()}

@@ -95,7 +95,7 @@ mod browser {
             }
             if matches!(
                 editor.connection.try_get_untracked(),
-                Some(Connection::Closed { .. }) | None
+                Some(Connection::Closed { .. } | Connection::Ended(_)) | None
             ) {
                 return;
             }
@@ -188,7 +188,7 @@ mod browser {
                     heard = now_ms();
                     let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
                     let welcome = matches!(msg, ServerMsg::Welcome { .. });
-                    let closing = matches!(msg, ServerMsg::Closing { .. });
+                    let closing = matches!(msg, ServerMsg::Closing { .. } | ServerMsg::Ended { .. });
                     if editor.connection.try_get_untracked().is_none() {
                         return Ended::Disposed;
                     }

@@ -25,8 +25,8 @@ pub fn MapEditor(
     #[prop(optional)] embedded: bool,
 ) -> impl IntoView {
     let id = snapshot.map.id;
-    let can_edit = access.can_edit;
     let access_share_token = access.share_token.clone();
+    let account_name = access.account_name.clone();
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     let first_panel = if embedded {
@@ -42,7 +42,9 @@ pub fn MapEditor(
 
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
-        editor.name.set(local_name());
+        editor
+            .name
+            .set(account_name.clone().unwrap_or_else(local_name));
         live::start(editor, id);
         let keys = window_event_listener(ev::keydown, move |ev| on_shortcut(editor, &ev));
         let unload = window_event_listener(ev::beforeunload, move |ev| {
@@ -60,9 +62,10 @@ pub fn MapEditor(
 
     view! {
         <Title text=title/>
-        <div class="editor" class:read-only=!can_edit class:embedded=embedded>
+        <div class="editor" class:read-only=move || !editor.editable.get() class:embedded=embedded>
             // Erasing the view types here keeps the page's type shallow enough to compile fast.
             {(!embedded).then(|| view! { <Toolbar/> }.into_any())}
+            <EndedBanner/>
             <Notice/>
             <div class="editor-body">
                 <main id="main" class="map-area">
@@ -98,6 +101,36 @@ fn on_shortcut(editor: Editor, ev: &ev::KeyboardEvent) {
             editor.redo();
         }
         _ => {}
+    }
+}
+
+/// Why this browser may no longer follow the map, with the way on, once the server said so.
+#[component]
+fn EndedBanner() -> impl IntoView {
+    let editor = crate::ui::editor::use_editor();
+    let ended = move || match editor.connection.get() {
+        crate::ui::editor::Connection::Ended(why) => Some(why),
+        _ => None,
+    };
+    let signed_in = editor.access.with_value(|a| a.share_token.is_none());
+    view! {
+        {move || ended().map(|why| {
+            let next = leptos::prelude::window().location().pathname().unwrap_or_default();
+            let action = if why.asks_to_sign_in() {
+                Some((format!("/login?next={next}"), "Sign in again"))
+            } else if signed_in {
+                Some(("/".to_owned(), "Your maps"))
+            } else {
+                None
+            };
+            let action = action.map(|(href, text)| view! { <a class="button small" href=href>{text}</a> });
+            view! {
+                <div class="notice error ended" role="alert">
+                    <span>{why.message()}</span>
+                    {action}
+                </div>
+            }
+        })}
     }
 }
 

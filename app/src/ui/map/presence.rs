@@ -1,5 +1,5 @@
-//! Who is on the map: a coloured initial per person, with this browser's user first (and their
-//! name editable, since there are no accounts yet).
+//! Who is on the map: a coloured initial per person, with this browser's user first. Someone
+//! signed in is shown by their account's name; a visitor may choose a name.
 
 use leptos::prelude::*;
 
@@ -51,7 +51,11 @@ pub fn PresenceBar() -> impl IntoView {
                 {move || initials(&editor.name.get())}
             </span>
             <span class="my-name">
-                <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/>
+                {if editor.access.with_value(|a| a.account_name.is_some()) {
+                    view! { <span>{move || editor.name.get()}</span> }.into_any()
+                } else {
+                    view! { <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/> }.into_any()
+                }}
             </span>
             <ul class="peers" aria-label="Also here">
                 <For

@@ -12,7 +12,9 @@ pub fn SaveStatusView() -> impl IntoView {
     let class = move || match state() {
         (Connection::Live, 0) | (Connection::ReadOnly, _) => "save-status saved",
         (Connection::Live | Connection::Connecting, _) => "save-status saving",
-        (Connection::Offline { .. } | Connection::Closed { .. }, _) => "save-status error",
+        (Connection::Offline { .. } | Connection::Closed { .. } | Connection::Ended(_), _) => {
+            "save-status error"
+        }
     };
     let text = move || match state() {
         (Connection::ReadOnly, _) => "Read-only".to_owned(),
@@ -28,6 +30,7 @@ pub fn SaveStatusView() -> impl IntoView {
             count(n, "change", "changes")
         ),
         (Connection::Closed { reason }, _) => format!("Disconnected: {reason}"),
+        (Connection::Ended(why), _) => format!("Disconnected: {}", why.message()),
     };
     let detail = move || match editor.connection.get() {
         Connection::Offline { reason } | Connection::Closed { reason } => reason,

@@ -48,12 +48,19 @@ fn Members() -> impl IntoView {
             .map(|e| e.to_string())
     };
     let invite = RwSignal::new(None::<String>);
+    let invite_error = RwSignal::new(None::<String>);
     let invite_role = RwSignal::new(Role::Editor);
+    let invite_email = RwSignal::new(String::new());
     let make_invite = move |_| {
         let role = invite_role.get_untracked();
+        let email = Some(invite_email.get_untracked()).filter(|e| !e.trim().is_empty());
         leptos::task::spawn_local(async move {
-            if let Ok(made) = create_invite(Some(map), Some(role.key().to_owned())).await {
-                invite.set(Some(format!("{}/invite/{}", site_origin(), made.token)));
+            match create_invite(Some(map), Some(role.key().to_owned()), email).await {
+                Ok(made) => {
+                    invite.set(Some(format!("{}/invite/{}", site_origin(), made.token)));
+                    invite_error.set(None);
+                }
+                Err(err) => invite_error.set(Some(err.to_string())),
             }
         });
     };
@@ -100,8 +107,13 @@ fn Members() -> impl IntoView {
                     if let Some(role) = Role::from_key(&event_target_value(&ev)) { invite_role.set(role); }
                 }>{role_options(Some(Role::Editor))}</select>
             </label>
+            <input type="email" placeholder="Their email (only they can accept)" aria-label="Email the invitation is for"
+                prop:value=move || invite_email.get() on:input=move |ev| invite_email.set(event_target_value(&ev))/>
             <button type="button" class="button small" on:click=make_invite>"Create invitation link"</button>
         </div>
+        <Show when=move || invite_error.with(Option::is_some)>
+            <p class="notice error" role="alert">{move || invite_error.get().unwrap_or_default()}</p>
+        </Show>
         {move || invite.get().map(|url| view! { <CopyField label="Invitation link (valid 7 days)" value=url/> })}
     }
 }
@@ -122,6 +134,7 @@ fn Links() -> impl IntoView {
         RwSignal::new(0u32),
         RwSignal::new(String::new()),
     );
+    let (comments, customer_comments) = (RwSignal::new(false), RwSignal::new(false));
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, d, p) = (
@@ -129,8 +142,9 @@ fn Links() -> impl IntoView {
             days.get_untracked(),
             password.get_untracked(),
         );
+        let (c, cc) = (comments.get_untracked(), customer_comments.get_untracked());
         leptos::task::spawn_local(async move {
-            match create_share_link(map, l, (d > 0).then_some(d), Some(p)).await {
+            match create_share_link(map, l, (d > 0).then_some(d), Some(p), c, cc).await {
                 Ok(link) => {
                     made.set(Some(link.token));
                     error.set(None);
@@ -154,6 +168,16 @@ fn Links() -> impl IntoView {
             </select>
             <input type="password" placeholder="Password (optional)" aria-label="Link password" autocomplete="new-password"
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || comments.get()
+                    on:change=move |ev| comments.set(event_target_checked(&ev))/>
+                "Show the team's comments"
+            </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || customer_comments.get()
+                    on:change=move |ev| customer_comments.set(event_target_checked(&ev))/>
+                "Show customers' comments word for word"
+            </label>
             <button type="submit" class="button small primary">"Create link"</button>
         </form>
         <Show when=move || error.with(Option::is_some)>
@@ -178,10 +202,12 @@ fn Links() -> impl IntoView {
                         {list.into_iter().map(|link| {
                             let id = link.id;
                             let details = format!(
-                                "made {}{}{}",
+                                "made {}{}{}{}{}",
                                 date_time(link.created_at),
                                 link.expires_at.map(|t| format!(" · expires {}", date_time(t))).unwrap_or_default(),
-                                if link.has_password { " · password" } else { "" }
+                                if link.has_password { " · password" } else { "" },
+                                if link.shows.comments { " · shows comments" } else { "" },
+                                if link.shows.customer_comments { " · shows customers' words" } else { "" },
                             );
                             view! {
                                 <li>

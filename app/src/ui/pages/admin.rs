@@ -116,7 +116,7 @@ fn InviteMaker() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let make = move |_| {
         leptos::task::spawn_local(async move {
-            match create_invite(None, None).await {
+            match create_invite(None, None, None).await {
                 Ok(invite) => {
                     link.set(Some((
                         format!("{}/invite/{}", site_origin(), invite.token),

@@ -34,7 +34,7 @@ pub fn MapPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match opened.await {
                     Ok(open) => {
-                        let access = Access::for_role(open.role);
+                        let access = Access::for_role(open.role, open.you);
                         view! { <MapEditor snapshot=open.snapshot access/> }.into_any()
                     }
                     Err(AppError::Unauthenticated) => {

@@ -43,6 +43,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                             can_edit: false,
                             can_share: false,
                             share_token: Some(token.clone()),
+                            account_name: None,
                         };
                         view! {
                             <div class="shared" class:embedded=embedded>
