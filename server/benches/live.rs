@@ -351,6 +351,7 @@ async fn start_waymark(
     state.live_limits = LiveLimits {
         ops_per_second: 1e9,
         burst: 1e9,
+        ..LiveLimits::default()
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -358,8 +359,8 @@ async fn start_waymark(
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        let trusted = server::proxies::TrustedProxies::default();
-        server::connections::serve(listener, app, trusted, std::future::pending()).await
+        let options = server::connections::Options::new(Default::default());
+        server::connections::serve(listener, app, options, std::future::pending()).await
     });
     (addr, cookie, map, cards)
 }

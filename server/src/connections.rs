@@ -2,7 +2,7 @@
 //!
 //! It does what `axum::serve` does (HTTP/1.1 with upgrades for the live sockets, an orderly
 //! shutdown that lets every connection finish), plus what a server facing the internet needs:
-//! a client has `HEADER_READ_TIMEOUT` to send each request's headers (also when idle between
+//! a client has a short time to send each request's headers (also when idle between
 //! requests), and the number of open connections is capped, in all and per address, so nobody
 //! can hold enough of them open to keep others out. A trusted proxy's connections carry many
 //! clients, so they count only towards the total.
@@ -24,26 +24,43 @@ use tower::ServiceExt;
 use crate::places::Places;
 use crate::proxies::TrustedProxies;
 
-/// How long a client has to send a request's headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
-/// Most connections open at once.
-pub const MAX_CONNECTIONS: usize = 10_000;
-/// Most connections open at once from one address (a browser opens six or so).
-pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+/// How connections are accepted.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Whose connections carry many clients (not capped per address).
+    pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Most connections open at once…
+    pub max_connections: usize,
+    /// …and from one address (a browser opens six or so).
+    pub max_per_address: usize,
+}
+
+impl Options {
+    pub fn new(trusted_proxies: TrustedProxies) -> Options {
+        Options {
+            trusted_proxies,
+            header_read_timeout: Duration::from_secs(20),
+            max_connections: 10_000,
+            max_per_address: 256,
+        }
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits for
 /// every open connection to finish its requests.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    trusted: TrustedProxies,
+    options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Connections hold a sender and watch for the receiver to go: that is the shutdown signal.
     let (signal, stop) = watch::channel(());
     // Connections hold a receiver each; the sender closes once they have all finished.
     let (all_done, done) = watch::channel(());
-    let open = Places::new(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS);
+    let open = Places::new(options.max_connections, options.max_per_address);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -58,7 +75,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let from = (!trusted.trusts(peer.ip())).then_some(peer.ip());
+        let from = (!options.trusted_proxies.trusts(peer.ip())).then_some(peer.ip());
         let Some(slot) = open.take(from) else {
             tracing::debug!(%peer, "too many connections; refused");
             continue;
@@ -69,8 +86,9 @@ pub async fn serve(
         }
         let (signal, done) = (signal.clone(), done.clone());
         let app = app.clone();
+        let header_read_timeout = options.header_read_timeout;
         tokio::spawn(async move {
-            serve_one(stream, peer, app, &signal).await;
+            serve_one(stream, peer, app, header_read_timeout, &signal).await;
             drop((slot, done));
         });
     }
@@ -84,6 +102,7 @@ async fn serve_one(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     app: Router,
+    header_read_timeout: Duration,
     signal: &watch::Sender<()>,
 ) {
     let service = app.map_request(move |mut request: Request<Incoming>| {
@@ -93,7 +112,7 @@ async fn serve_one(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     let connection = builder
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
         .with_upgrades();

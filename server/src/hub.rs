@@ -6,7 +6,7 @@
 //! a message gets an `Error` frame and changes nothing. A flood from one connection is slowed
 //! down (its session waits for its budget to refill before reading more), which holds up only
 //! that connection: nothing it sent is lost, and the others go on. A browser that stops reading
-//! is dropped once a write has waited `WRITE_TIMEOUT`.
+//! is dropped once a write has waited `LiveLimits::write_timeout`.
 //!
 //! What the connection may do is checked again whenever it may have changed (`access`): it is
 //! downgraded (`Role`) or ended (`Ended`, then closed) as soon as its standing changes.
@@ -51,20 +51,20 @@ use access::{Credential, Refusal, Standing};
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection silent this long is closed; browsers ping every 15 seconds.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
-/// Longest a write to a browser may wait; one that does not read is dropped after it.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much a socket reads at a time. tungstenite zero-fills this much of its buffer before
 /// every read, so its default (128 KiB) cost more than the messages themselves, which are
 /// mostly under 1 KiB; a larger message still arrives whole, over several reads.
 pub const READ_BUFFER_BYTES: usize = 8 * 1024;
 
-/// How fast one connection may send.
+/// How fast one connection may send, and how long it may take to read.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveLimits {
     /// Sustained operations (or other messages) per second…
     pub ops_per_second: f64,
     /// …and how many may come at once.
     pub burst: f64,
+    /// Longest a write to the browser may wait; one that does not read is dropped after it.
+    pub write_timeout: Duration,
 }
 
 impl Default for LiveLimits {
@@ -73,6 +73,7 @@ impl Default for LiveLimits {
         LiveLimits {
             ops_per_second: 50.0,
             burst: 300.0,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -267,13 +268,13 @@ fn parse(frame: Option<Result<Message, axum::Error>>) -> Option<Incoming> {
     }
 }
 
-/// Writes `frames` and flushes them, within `WRITE_TIMEOUT`; false when the browser is gone
-/// or not reading.
-async fn write<S>(sink: &mut S, frames: impl IntoIterator<Item = Message>) -> bool
+/// Writes `frames` and flushes them, `within` a time; false when the browser is gone or not
+/// reading.
+async fn write<S>(sink: &mut S, within: Duration, frames: impl IntoIterator<Item = Message>) -> bool
 where
     S: Sink<Message> + Unpin,
 {
-    let written = timeout(WRITE_TIMEOUT, async {
+    let written = timeout(within, async {
         for frame in frames {
             if sink.feed(frame).await.is_err() {
                 return false;
@@ -284,12 +285,12 @@ where
     written.await.unwrap_or(false)
 }
 
-async fn send<S>(sink: &mut S, msg: &ServerMsg) -> bool
+async fn send<S>(sink: &mut S, within: Duration, msg: &ServerMsg) -> bool
 where
     S: Sink<Message> + Unpin,
 {
     match frames::frame(msg) {
-        Some(frame) => write(sink, [frame]).await,
+        Some(frame) => write(sink, within, [frame]).await,
         None => false,
     }
 }
@@ -320,13 +321,18 @@ where
         }
         Ok(Incoming::Msg(ClientMsg::Hello { protocol, .. })) => {
             let reason = format!("protocol {protocol} is not spoken here (this server speaks {PROTOCOL_VERSION}); reload the page");
-            send(&mut sink, &closing(reason, 0)).await;
+            send(&mut sink, live.limits.write_timeout, &closing(reason, 0)).await;
             return;
         }
         Ok(Incoming::Closed) => return,
         _ => {
             let reason = "the first message must be hello".to_owned();
-            send(&mut sink, &closing(reason, RETRY_MS)).await;
+            send(
+                &mut sink,
+                live.limits.write_timeout,
+                &closing(reason, RETRY_MS),
+            )
+            .await;
             return;
         }
     };
@@ -354,7 +360,12 @@ where
                 JoinError::Store(StoreError::NotFound) => 0,
                 JoinError::Store(_) => RETRY_MS,
             };
-            send(&mut sink, &closing(err.to_string(), retry_ms)).await;
+            send(
+                &mut sink,
+                live.limits.write_timeout,
+                &closing(err.to_string(), retry_ms),
+            )
+            .await;
             return;
         }
     };
@@ -375,10 +386,11 @@ where
         tracing::debug!(name = %session.author, "joined");
         let ending = session.live(membership, &mut sink, &mut stream).await;
         session.live.rooms.leave(map, session.id);
+        let within = session.live.limits.write_timeout;
         if let Some(farewell) = ending.farewell() {
-            send(&mut sink, &farewell).await;
+            send(&mut sink, within, &farewell).await;
         }
-        let _ = timeout(WRITE_TIMEOUT, sink.close()).await;
+        let _ = timeout(within, sink.close()).await;
         tracing::debug!(?ending, "left");
     }
     .instrument(span)
@@ -438,14 +450,14 @@ impl Session {
             rev,
             map,
         };
-        if !send(sink, &welcome).await {
+        if !send(sink, self.out(), &welcome).await {
             return Ending::Gone;
         }
-        if !log.is_empty() && !send(sink, &self.applied(log)).await {
+        if !log.is_empty() && !send(sink, self.out(), &self.applied(log)).await {
             return Ending::Gone;
         }
         if let Some(role) = role {
-            if !send(sink, &role).await {
+            if !send(sink, self.out(), &role).await {
                 return Ending::Gone;
             }
         }
@@ -470,7 +482,7 @@ impl Session {
                             Err(ending) => return ending,
                         },
                     };
-                    if !write(sink, reply.iter().filter_map(frames::frame)).await {
+                    if !write(sink, self.out(), reply.iter().filter_map(frames::frame)).await {
                         return Ending::Gone;
                     }
                 }
@@ -490,7 +502,7 @@ impl Session {
                             Err(TryRecvError::Empty | TryRecvError::Closed) => None,
                         };
                     }
-                    if !write(sink, frames::join_applied(queued)).await {
+                    if !write(sink, self.out(), frames::join_applied(queued)).await {
                         return Ending::Gone;
                     }
                 }
@@ -506,7 +518,7 @@ impl Session {
                         }
                     };
                     match self.recheck(cause).await {
-                        Ok(Some(role)) => if !send(sink, &role).await {
+                        Ok(Some(role)) => if !send(sink, self.out(), &role).await {
                             return Ending::Gone;
                         },
                         Ok(None) => {}
@@ -514,7 +526,7 @@ impl Session {
                     }
                 }
                 () = tokio::time::sleep_until(recheck_at) => match self.recheck(None).await {
-                    Ok(Some(role)) => if !send(sink, &role).await {
+                    Ok(Some(role)) => if !send(sink, self.out(), &role).await {
                         return Ending::Gone;
                     },
                     Ok(None) => {}
@@ -524,6 +536,11 @@ impl Session {
                 () = &mut closing => return Ending::Restarting,
             }
         }
+    }
+
+    /// How long a write to this connection may take.
+    fn out(&self) -> Duration {
+        self.live.limits.write_timeout
     }
 
     /// When to check the standing next: when the session or link runs out, or after

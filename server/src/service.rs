@@ -83,9 +83,9 @@ impl Service {
             .map_err(|e| ServeError::Listen(addr, e))?;
         on_listening(listener.local_addr()?);
         let rooms = self.state.rooms.clone();
-        let trusted = self.state.site.trusted_proxies.clone();
+        let options = connections::Options::new(self.state.site.trusted_proxies.clone());
         let app = router(self.state);
-        connections::serve(listener, app, trusted, async move {
+        connections::serve(listener, app, options, async move {
             shutdown.await;
             tracing::info!("shutting down: closing live sessions, finishing requests");
             rooms.shut_down();

@@ -8,6 +8,7 @@ mod access;
 mod feedback;
 mod http;
 mod live;
+mod live_access;
 mod ops;
 mod storage;
 mod support;

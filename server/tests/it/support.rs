@@ -70,15 +70,16 @@ impl Disk {
 
     /// The app as anyone on the network sees it.
     pub fn bare_router(&self, backend: ServerBackend) -> Router {
+        router(self.state(backend, SiteConfig::default()))
+    }
+
+    /// The state the router works with, for tests that reach into it.
+    pub fn state(&self, backend: ServerBackend, site: SiteConfig) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name(Arc::<str>::from("waymark"))
             .site_root(Arc::<str>::from(self.path().to_string_lossy().as_ref()))
             .build();
-        router(AppState::new(
-            leptos_options,
-            backend,
-            SiteConfig::default(),
-        ))
+        AppState::new(leptos_options, backend, site)
     }
 }
 
@@ -160,19 +161,29 @@ impl Drop for Running {
 }
 
 impl Disk {
+    /// The app as a signed-in admin would use it, on a real loopback port.
     pub async fn serve(&self, backend: ServerBackend) -> Running {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = self.router(backend).await;
-        let task = tokio::spawn(async move {
-            let trusted = server::proxies::TrustedProxies::default();
-            let forever = std::future::pending();
-            let _ = server::connections::serve(listener, app, trusted, forever).await;
-        });
-        Running { addr, task }
+        serve_app(app, server::connections::Options::new(Default::default())).await
     }
+}
+
+/// `app` on a free loopback port, through the server's own connection loop.
+pub async fn serve_app(app: Router, options: server::connections::Options) -> Running {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let forever = std::future::pending();
+        let _ = server::connections::serve(listener, app, options, forever).await;
+    });
+    Running { addr, task }
+}
+
+/// The accounts service over `backend`, sharing its rooms as the router's does.
+pub fn accounts(backend: &ServerBackend) -> server::accounts::ServerAccounts {
+    server::accounts::ServerAccounts::new(backend.db.clone(), backend.rooms.clone())
 }
 
 /// A live-editing client over a real WebSocket.
@@ -197,26 +208,56 @@ impl Client {
         name: &str,
         cookie: Option<&str>,
     ) -> (Client, ServerMsg) {
+        let mut client = Client::open(addr, &format!("/ws/maps/{map}"), cookie)
+            .await
+            .expect("websocket handshake");
+        client.hello(since, name).await;
+        let welcome = client.next_not_peers().await;
+        (client, welcome)
+    }
+
+    /// Opens a socket at `path` (with its query) without saying hello; `Err` holds the
+    /// status of a refused upgrade.
+    pub async fn open(
+        addr: std::net::SocketAddr,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> Result<Client, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{addr}/ws/maps/{map}")
-            .into_client_request()
-            .unwrap();
+        use tokio_tungstenite::tungstenite::Error;
+        let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
         if let Some(cookie) = cookie {
             request
                 .headers_mut()
                 .insert("cookie", cookie.parse().unwrap());
         }
-        let (ws, _) = connect_async(request).await.expect("websocket handshake");
-        let mut client = Client { ws };
-        client
-            .send(&ClientMsg::Hello {
-                protocol: PROTOCOL_VERSION,
-                since,
-                name: name.into(),
-            })
-            .await;
-        let welcome = client.next_not_peers().await;
-        (client, welcome)
+        match connect_async(request).await {
+            Ok((ws, _)) => Ok(Client { ws }),
+            Err(Error::Http(response)) => Err(response.status().as_u16()),
+            Err(other) => panic!("websocket handshake: {other}"),
+        }
+    }
+
+    pub async fn hello(&mut self, since: Rev, name: &str) {
+        self.send(&ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            since,
+            name: name.into(),
+        })
+        .await;
+    }
+
+    /// Whether the server closes the socket (after what it had to say) within `within`.
+    pub async fn closes_within(&mut self, within: Duration) -> bool {
+        tokio::time::timeout(within, async {
+            while let Some(Ok(frame)) = self.ws.next().await {
+                if matches!(frame, Message::Close(_)) {
+                    return;
+                }
+            }
+        })
+        .await
+        .is_ok()
     }
 
     pub async fn send(&mut self, msg: &ClientMsg) {
