@@ -9,6 +9,7 @@
 //! of someone who has not.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -81,6 +82,8 @@ impl Queue {
 pub struct Passwords {
     slots: usize,
     queue: Arc<Mutex<Queue>>,
+    /// Argon2 runs so far.
+    runs: Arc<AtomicU64>,
 }
 
 /// A turn at the password work; the next caller's when dropped.
@@ -122,7 +125,13 @@ impl Passwords {
                 free: slots,
                 ..Queue::default()
             })),
+            runs: Arc::default(),
         }
+    }
+
+    /// How many hashes and checks have run.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     /// One hash at a time per core of this machine.
@@ -167,6 +176,7 @@ impl Passwords {
     /// An argon2id hash of `password`.
     pub async fn hash(&self, password: &str, priority: Priority) -> Result<String, PasswordError> {
         let turn = self.turn(priority).await?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let password = password.to_owned();
         let hashed = tokio::task::spawn_blocking(move || {
             let _turn = turn;
@@ -193,6 +203,7 @@ impl Passwords {
         priority: Priority,
     ) -> Result<bool, PasswordError> {
         let turn = self.turn(priority).await?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
             let _turn = turn;

@@ -2,7 +2,7 @@
 //! registry the router serves them from, so a new one without an entry here fails this test,
 //! and one whose check is missing fails it too.
 
-use app::domain::access::Role;
+use app::domain::access::{Capability, Role};
 use app::domain::ids::{CardId, MapId, UserId};
 use app::domain::template::Template;
 use axum::body::{to_bytes, Body};
@@ -21,8 +21,8 @@ enum Need {
     Anyone,
     /// Any signed-in person.
     User,
-    /// A role on the map the call names.
-    Role(Role),
+    /// Being able to do this with the map the call names (see `Role::may`).
+    Can(Capability),
     Admin,
 }
 
@@ -32,12 +32,12 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
     vec![
         (
             "get_map_feedback",
-            Need::Role(Role::Viewer),
+            Need::Can(Capability::View),
             format!(r#"{{"map":"{map}","filter":{{}},"share":null}}"#),
         ),
         (
             "get_touchpoint_feedback",
-            Need::Role(Role::Viewer),
+            Need::Can(Capability::View),
             format!(
                 r#"{{"map":"{map}","card":"{card}","filter":{{}},"period":"week","share":null}}"#
             ),
@@ -45,28 +45,32 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ("get_public_form", Need::Anyone, format!("token={uuid}")),
         (
             "feedback_inbox",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::ReadResponses),
             format!("map={map}&unhappy_only=false"),
         ),
         (
             "set_followed_up",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::ReadResponses),
             format!("map={map}&response=1&done=true"),
         ),
         (
             "form_token",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::CollectFeedback),
             format!("map={map}&card={card}&renew=false"),
         ),
-        ("api_keys", Need::Role(Role::Editor), format!("map={map}")),
+        (
+            "api_keys",
+            Need::Can(Capability::CollectFeedback),
+            format!("map={map}"),
+        ),
         (
             "create_api_key",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::CollectFeedback),
             format!("map={map}&label=Zapier"),
         ),
         (
             "revoke_api_key",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::CollectFeedback),
             format!("map={map}&key={uuid}"),
         ),
         ("current_user", Need::Anyone, String::new()),
@@ -89,59 +93,75 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ),
         ("list_maps", Need::User, String::new()),
         ("create_map", Need::User, "template=blank&title=".into()),
-        ("load_map", Need::Role(Role::Viewer), format!("id={map}")),
+        ("load_map", Need::Can(Capability::View), format!("id={map}")),
         (
             "duplicate_map",
-            Need::Role(Role::Viewer),
+            Need::Can(Capability::View),
             format!("id={map}&title=Copy"),
         ),
         (
             "rename_map",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::Edit),
             format!("id={map}&title=Renamed"),
         ),
-        ("delete_map", Need::Role(Role::Owner), format!("id={map}")),
-        ("map_history", Need::Role(Role::Viewer), format!("id={map}")),
+        (
+            "delete_map",
+            Need::Can(Capability::Delete),
+            format!("id={map}"),
+        ),
+        (
+            "map_history",
+            Need::Can(Capability::View),
+            format!("id={map}"),
+        ),
         (
             "map_at",
-            Need::Role(Role::Viewer),
+            Need::Can(Capability::View),
             format!("id={map}&rev=0"),
         ),
         (
             "name_version",
-            Need::Role(Role::Editor),
+            Need::Can(Capability::Edit),
             format!("id={map}&rev=0&name=V"),
         ),
         (
             "list_versions",
-            Need::Role(Role::Viewer),
+            Need::Can(Capability::View),
             format!("id={map}"),
         ),
-        ("map_members", Need::Role(Role::Owner), format!("map={map}")),
+        (
+            "map_members",
+            Need::Can(Capability::Share),
+            format!("map={map}"),
+        ),
         (
             "add_member",
-            Need::Role(Role::Owner),
+            Need::Can(Capability::Share),
             format!("map={map}&email=x%40example.com&role=editor"),
         ),
         (
             "set_member_role",
-            Need::Role(Role::Owner),
+            Need::Can(Capability::Share),
             format!("map={map}&user={user}&role=owner"),
         ),
-        ("share_links", Need::Role(Role::Owner), format!("map={map}")),
+        (
+            "share_links",
+            Need::Can(Capability::Share),
+            format!("map={map}"),
+        ),
         (
             "create_share_link",
-            Need::Role(Role::Owner),
+            Need::Can(Capability::Share),
             format!("map={map}&label=L"),
         ),
         (
             "revoke_share_link",
-            Need::Role(Role::Owner),
+            Need::Can(Capability::Share),
             format!("map={map}&link={uuid}"),
         ),
         (
             "create_invite",
-            Need::Role(Role::Owner),
+            Need::Can(Capability::Share),
             format!("map={map}&role=viewer"),
         ),
         ("invite_info", Need::Anyone, format!("token={uuid}")),
@@ -201,6 +221,7 @@ async fn every_server_function_refuses_callers_without_access() {
     let _admin = crate::support::admin_cookie(&backend).await;
     let map = new_map(&backend, Template::CustomerJourney).await;
     let (viewer, as_viewer) = person(&backend, map, Some(Role::Viewer)).await;
+    let (_, as_editor) = person(&backend, map, Some(Role::Editor)).await;
     let (_, as_stranger) = person(&backend, map, None).await;
     let app = disk.bare_router(backend.clone());
     let card = backend.rooms.snapshot(map).await.unwrap().map.cards()[0].id;
@@ -241,22 +262,29 @@ async fn every_server_function_refuses_callers_without_access() {
         let as_stranger_status = call(&app, path, body, Some(&as_stranger)).await;
         match need {
             Need::Anyone | Need::User => {}
-            Need::Role(Role::Viewer) => {
-                assert!(
-                    !refused(as_viewer_status),
-                    "{name} as a viewer: {as_viewer_status}"
-                );
-                assert!(
-                    refused(as_stranger_status),
-                    "{name} as someone without access: {as_stranger_status}"
-                );
-            }
-            Need::Role(_) => {
-                assert_eq!(
-                    as_viewer_status,
-                    StatusCode::FORBIDDEN,
-                    "{name} as a viewer"
-                );
+            Need::Can(capability) => {
+                if Role::Viewer.may(*capability) {
+                    assert!(
+                        !refused(as_viewer_status),
+                        "{name} as a viewer: {as_viewer_status}"
+                    );
+                } else {
+                    assert_eq!(
+                        as_viewer_status,
+                        StatusCode::FORBIDDEN,
+                        "{name} as a viewer"
+                    );
+                }
+                // Editors are tried only where they must be refused (what they may do would
+                // change the map the rest of this test looks at).
+                if !Role::Editor.may(*capability) {
+                    let as_editor_status = call(&app, path, body, Some(&as_editor)).await;
+                    assert_eq!(
+                        as_editor_status,
+                        StatusCode::FORBIDDEN,
+                        "{name} as an editor"
+                    );
+                }
                 assert!(
                     refused(as_stranger_status),
                     "{name} as someone without access: {as_stranger_status}"
@@ -294,81 +322,202 @@ async fn every_server_function_refuses_callers_without_access() {
     );
 }
 
-#[tokio::test]
-async fn plain_routes_refuse_callers_without_access() {
-    let disk = Disk::new();
-    let backend = disk.open();
-    let map = new_map(&backend, Template::Blank).await;
-    let (_, as_viewer) = person(&backend, map, Some(Role::Viewer)).await;
-    let (_, as_stranger) = person(&backend, map, None).await;
-    let app = disk.bare_router(backend.clone());
-    let get = |path: String, cookie: Option<String>| {
-        let app = app.clone();
-        async move {
-            let mut request = Request::get(path);
-            if let Some(cookie) = cookie {
-                request = request.header(header::COOKIE, cookie);
-            }
-            app.oneshot(request.body(Body::empty()).unwrap())
-                .await
-                .unwrap()
-                .status()
-        }
+/// What a plain route asks of its caller.
+#[derive(Clone, Copy, Debug)]
+enum Gate {
+    /// Nothing: health checks, the API's description.
+    Open,
+    /// A signed-in account, any.
+    SignedIn,
+    /// A role on the map in the path that may do this.
+    Can(Capability),
+    /// A secret of its own (an API key, a form token) in place of an account.
+    Secret,
+}
+
+/// A request to a plain route, for the test map.
+struct Probe {
+    method: &'static str,
+    route: &'static str,
+    path: String,
+    content_type: Option<&'static str>,
+    body: &'static str,
+    gate: Gate,
+}
+
+fn probes(map: MapId) -> Vec<Probe> {
+    let probe = |method, route, path: String, gate| Probe {
+        method,
+        route,
+        path,
+        content_type: None,
+        body: "",
+        gate,
     };
-    let export = format!("/maps/{map}/export/json");
-    assert_eq!(get(export.clone(), None).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        get(export.clone(), Some(as_stranger.clone())).await,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(get(export, Some(as_viewer.clone())).await, StatusCode::OK);
-    // Customers' responses are for editors: a viewer is refused them in either form.
-    for path in ["export/responses", "export/json?feedback=true"] {
-        let path = format!("/maps/{map}/{path}");
-        assert_eq!(get(path.clone(), None).await, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            get(path, Some(as_viewer.clone())).await,
-            StatusCode::FORBIDDEN
-        );
+    let fake = "ab".repeat(16);
+    vec![
+        probe("GET", "/healthz", "/healthz".into(), Gate::Open),
+        probe("GET", "/readyz", "/readyz".into(), Gate::Open),
+        probe(
+            "GET",
+            server::hub::PATH,
+            format!("/ws/maps/{map}"),
+            Gate::Can(Capability::View),
+        ),
+        probe(
+            "GET",
+            server::export::DOWNLOAD,
+            format!("/maps/{map}/export/json"),
+            Gate::Can(Capability::View),
+        ),
+        probe(
+            "GET",
+            server::export::DOWNLOAD,
+            format!("/maps/{map}/export/responses"),
+            Gate::Can(Capability::ReadResponses),
+        ),
+        probe(
+            "GET",
+            server::export::DOWNLOAD,
+            format!("/maps/{map}/export/json?feedback=true"),
+            Gate::Can(Capability::ReadResponses),
+        ),
+        Probe {
+            content_type: Some("application/json"),
+            body: "{}",
+            ..probe(
+                "POST",
+                server::export::IMPORT,
+                "/maps/import".into(),
+                Gate::SignedIn,
+            )
+        },
+        Probe {
+            content_type: Some("application/json"),
+            body: "[]",
+            ..probe(
+                "POST",
+                server::feedback::api::RESPONSES,
+                format!("/api/v1/maps/{map}/responses"),
+                Gate::Secret,
+            )
+        },
+        probe(
+            "GET",
+            server::feedback::api::OPENAPI_PATH,
+            "/api/v1/openapi.json".into(),
+            Gate::Open,
+        ),
+        Probe {
+            content_type: Some("multipart/form-data; boundary=x"),
+            body: "--x--\r\n",
+            ..probe(
+                "POST",
+                server::feedback::import::IMPORT,
+                format!("/maps/{map}/feedback/import"),
+                Gate::Can(Capability::CollectFeedback),
+            )
+        },
+        Probe {
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: "nps=9",
+            ..probe(
+                "POST",
+                server::feedback::form::SUBMIT,
+                format!("/f/{fake}"),
+                Gate::Secret,
+            )
+        },
+        probe(
+            "GET",
+            server::feedback::form::QR_CODE,
+            format!("/f/{fake}/qr.svg"),
+            Gate::Secret,
+        ),
+    ]
+}
+
+async fn status(app: &Router, probe: &Probe, cookie: Option<&str>) -> StatusCode {
+    let mut request = Request::builder().method(probe.method).uri(&probe.path);
+    if let Some(content_type) = probe.content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
     }
-
-    let import = Request::post("/maps/import")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{}"))
-        .unwrap();
-    assert_eq!(
-        app.clone().oneshot(import).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-
-    let socket = |cookie: Option<String>| {
-        let mut request = Request::get(format!("/ws/maps/{map}"))
+    if probe.route == server::hub::PATH {
+        request = request
             .header(header::CONNECTION, "upgrade")
             .header(header::UPGRADE, "websocket")
             .header(header::SEC_WEBSOCKET_VERSION, "13")
             .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
+    }
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Body::from(probe.body)).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let _ = to_bytes(response.into_body(), 1 << 24).await;
+    status
+}
+
+#[tokio::test]
+async fn every_plain_route_refuses_callers_without_access() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let map = new_map(&backend, Template::Blank).await;
+    let (_, as_viewer) = person(&backend, map, Some(Role::Viewer)).await;
+    let (_, as_editor) = person(&backend, map, Some(Role::Editor)).await;
+    let (_, as_stranger) = person(&backend, map, None).await;
+    let app = disk.bare_router(backend.clone());
+    let probes = probes(map);
+    for (method, route) in server::router::PLAIN_ROUTES {
+        assert!(
+            probes
+                .iter()
+                .any(|p| p.method == *method && p.route == *route),
+            "{method} {route} has no access case here: add it, with who may call it"
+        );
+    }
+    let refused = |s: StatusCode| {
+        matches!(
+            s,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        )
+    };
+    for probe in &probes {
+        let what = format!("{} {}", probe.method, probe.path);
+        let anonymous = status(&app, probe, None).await;
+        let as_viewer = status(&app, probe, Some(&as_viewer)).await;
+        let as_stranger = status(&app, probe, Some(&as_stranger)).await;
+        match probe.gate {
+            Gate::Open => {
+                for s in [anonymous, as_viewer, as_stranger] {
+                    assert_eq!(s, StatusCode::OK, "{what}");
+                }
+            }
+            Gate::SignedIn => {
+                assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{what}");
+                assert!(!refused(as_stranger), "{what} signed in: {as_stranger}");
+            }
+            Gate::Secret => {
+                // A made-up secret opens nothing, whoever sends it.
+                for s in [anonymous, as_viewer, as_stranger] {
+                    assert!(refused(s), "{what}: {s}");
+                }
+            }
+            Gate::Can(capability) => {
+                assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{what} as nobody");
+                assert_eq!(as_stranger, StatusCode::NOT_FOUND, "{what} as a stranger");
+                let as_editor = status(&app, probe, Some(&as_editor)).await;
+                for (role, got) in [(Role::Viewer, as_viewer), (Role::Editor, as_editor)] {
+                    if role.may(capability) {
+                        assert!(!refused(got), "{what} as {role:?}: {got}");
+                    } else {
+                        assert_eq!(got, StatusCode::FORBIDDEN, "{what} as {role:?}");
+                    }
+                }
+            }
         }
-        request.body(Body::empty()).unwrap()
-    };
-    let status = |r: Request<Body>| {
-        let app = app.clone();
-        async move { app.oneshot(r).await.unwrap().status() }
-    };
-    assert_eq!(status(socket(None)).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        status(socket(Some(as_stranger))).await,
-        StatusCode::NOT_FOUND
-    );
-    let with_fake_link = Request::get(format!("/ws/maps/{map}?share={}", "ab".repeat(32)))
-        .header(header::CONNECTION, "upgrade")
-        .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_VERSION, "13")
-        .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(status(with_fake_link).await, StatusCode::NOT_FOUND);
+    }
 
     // A forged cross-site request is refused before anything else looks at it.
     let forged = Request::post("/maps/import")
@@ -376,11 +525,10 @@ async fn plain_routes_refuse_callers_without_access() {
         .header(header::HOST, "waymark.example")
         .body(Body::from("{}"))
         .unwrap();
-    assert_eq!(status(forged).await, StatusCode::FORBIDDEN);
-
-    for open in ["/healthz", "/readyz", "/login"] {
-        assert_eq!(get(open.to_owned(), None).await, StatusCode::OK, "{open}");
-    }
+    assert_eq!(
+        app.clone().oneshot(forged).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     // Pages that need an account send the visitor to sign in.
     let response = app
         .clone()
@@ -398,5 +546,10 @@ async fn plain_routes_refuse_callers_without_access() {
             .get(header::LOCATION)
             .map(|v| v.to_str().unwrap()),
         Some("/login")
+    );
+    assert_eq!(
+        backend.db.list_maps(None).await.unwrap().len(),
+        1,
+        "nothing was made"
     );
 }

@@ -218,3 +218,202 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(backend.rooms.snapshot(id).await.unwrap(), before);
     assert_eq!(backend.db.list_maps(None).await.unwrap().len(), 1);
 }
+
+/// What a page's `<head>` holds, between the tags.
+fn head(page: &str) -> &str {
+    let start = page.find("<head>").expect("a head");
+    let end = page.find("</head>").expect("the end of the head");
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn user_text_in_the_head_is_escaped_on_every_page_that_shows_it() {
+    use app::api::ctx::{Accounts, Feedback};
+    use app::api::sharing::{Disclosure, LinkSettings};
+    use app::domain::edit::Edit;
+    use app::domain::text::{Name, Text};
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let hostile = r#"Q3</title><meta http-equiv="refresh" content="0;url=/no-such-page?x">"#;
+    let card = backend.rooms.snapshot(id).await.unwrap().map.cards()[0].id;
+    let ops = vec![
+        crate::support::op(Edit::RenameMap {
+            title: Name::parse(hostile).unwrap(),
+        }),
+        crate::support::op(Edit::SetCardText {
+            id: card,
+            text: Text::parse(hostile).unwrap(),
+        }),
+        crate::support::op(Edit::SetCardSurvey {
+            id: card,
+            survey: Some(app::domain::feedback::Survey::default_for("checkout")),
+        }),
+    ];
+    backend
+        .rooms
+        .submit(id, ops, &crate::support::author("Mallory"))
+        .await
+        .unwrap();
+    let (owner, _) = crate::support::person(
+        &backend,
+        false,
+        Some((id, app::domain::access::Role::Owner)),
+    )
+    .await;
+    let link = crate::support::accounts(&backend)
+        .create_share_link(
+            id,
+            owner.id,
+            LinkSettings {
+                label: Name::parse("Intranet").unwrap(),
+                days: None,
+                password: None,
+                shows: Disclosure::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let feedback = server::feedback::ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    let form = feedback.form_token(id, card, false).await.unwrap();
+    let app = disk.router(backend).await;
+
+    for path in [
+        format!("/maps/{id}"),
+        format!("/s/{}", link.token),
+        format!("/embed/{}", link.token),
+        format!("/f/{form}"),
+    ] {
+        let page = get(&app, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let head = head(&page.body);
+        assert!(
+            !head.contains("<meta http-equiv"),
+            "{path}: markup in the head: {head}"
+        );
+        assert!(
+            head.contains("Q3&lt;/title&gt;&lt;meta http-equiv"),
+            "{path}: the title is shown as text: {head}"
+        );
+        assert!(
+            !page.body.contains(r#"<meta http-equiv="refresh""#),
+            "{path}: markup in the page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn share_links_show_comments_and_customers_words_only_when_the_owner_chose_so() {
+    use app::api::ctx::Accounts;
+    use app::api::feedback::{Filter, GetTouchpointFeedback, TouchpointFeedback};
+    use app::api::sharing::{Disclosure, LinkSettings};
+    use app::domain::edit::Edit;
+    use app::domain::map::{Comment, Target};
+    use app::domain::text::{Name, Text};
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let card = backend.rooms.snapshot(id).await.unwrap().map.cards()[0].id;
+    let comment = Comment {
+        id: uuid::Uuid::new_v4().into(),
+        target: Target::Card(card),
+        thread: None,
+        author: Name::parse("Team member").unwrap(),
+        text: Text::parse("Internal: the supplier is late again").unwrap(),
+        at: 1,
+        resolved: false,
+    };
+    let survey = app::domain::feedback::Survey::default_for("checkout");
+    let ops = vec![
+        crate::support::op(Edit::AddComment { comment }),
+        crate::support::op(Edit::SetCardSurvey {
+            id: card,
+            survey: Some(survey),
+        }),
+    ];
+    let author = crate::support::author("Team member");
+    backend.rooms.submit(id, ops, &author).await.unwrap();
+    let feedback = server::feedback::ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    let answers: Vec<_> = (0..10)
+        .map(|n| {
+            Ok(app::domain::feedback::ResponseInput {
+                touchpoint: card.to_string(),
+                nps: Some(3),
+                comment: Some(format!("Customer says the checkout hurt, #{n}")),
+                ..Default::default()
+            })
+        })
+        .collect();
+    feedback
+        .ingest(
+            id,
+            answers,
+            app::domain::feedback::Source::Api,
+            server::feedback::Naming::Id,
+            false,
+        )
+        .await
+        .unwrap();
+    let (owner, _) = crate::support::person(
+        &backend,
+        false,
+        Some((id, app::domain::access::Role::Owner)),
+    )
+    .await;
+    let accounts = crate::support::accounts(&backend);
+    let link = |shows: Disclosure| {
+        let accounts = accounts.clone();
+        async move {
+            let settings = LinkSettings {
+                label: Name::parse("Link").unwrap(),
+                days: None,
+                password: None,
+                shows,
+            };
+            accounts
+                .create_share_link(id, owner.id, settings)
+                .await
+                .unwrap()
+                .token
+        }
+    };
+    let plain = link(Disclosure::default()).await;
+    let open = link(Disclosure {
+        comments: true,
+        customer_comments: true,
+    })
+    .await;
+    let app = disk.bare_router(backend);
+
+    let internal = "the supplier is late again";
+    for page in [format!("/s/{plain}"), format!("/embed/{plain}")] {
+        let body = get(&app, &page).await.body;
+        assert!(!body.contains(internal), "{page} shows an internal comment");
+    }
+    assert!(get(&app, &format!("/embed/{open}"))
+        .await
+        .body
+        .contains(internal));
+
+    let detail = |token: String| {
+        let body = serde_json::json!({
+            "map": id, "card": card, "filter": Filter::default(), "period": "week", "share": token,
+        });
+        let app = app.clone();
+        async move {
+            let reply = post_json(&app, GetTouchpointFeedback::PATH, body.to_string()).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            serde_json::from_str::<TouchpointFeedback>(&reply.body).unwrap()
+        }
+    };
+    let hidden = detail(plain).await;
+    assert!(hidden.latest.is_empty() && hidden.quotes.is_empty() && !hidden.comments_shown);
+    assert_eq!(hidden.summary.responses, 10, "the scores are still shown");
+    let shown = detail(open).await;
+    assert!(shown
+        .latest
+        .iter()
+        .any(|q| q.text.contains("checkout hurt")));
+}

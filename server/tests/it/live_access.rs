@@ -62,8 +62,8 @@ impl World {
             .unwrap()
     }
 
-    fn rev(&self) -> impl std::future::Future<Output = Rev> + '_ {
-        async { self.backend.rooms.snapshot(self.map).await.unwrap().rev }
+    async fn rev(&self) -> Rev {
+        self.backend.rooms.snapshot(self.map).await.unwrap().rev
     }
 }
 

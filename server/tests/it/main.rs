@@ -6,6 +6,7 @@
 
 mod access;
 mod feedback;
+mod guards;
 mod http;
 mod live;
 mod live_access;

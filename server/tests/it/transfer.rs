@@ -188,6 +188,13 @@ async fn hostile_files_are_refused_and_create_nothing() {
         .into();
     let mut bad_card = good.clone();
     bad_card["map"]["cards"][0]["emotion"] = 9.into();
+    let mut crowded = good.clone();
+    let card = good["map"]["cards"][0]["id"].clone();
+    let answer = serde_json::json!({
+        "touchpoint": card, "at": 1_700_000_000_000i64, "nps": 9, "csat": null, "ces": null,
+        "comment": null, "channel": "", "segment": "", "respondent": null, "source": "api",
+    });
+    crowded["responses"] = vec![answer; server::feedback::MAX_BATCH + 1].into();
     let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
         (
             serde_json::to_vec(&wrong_version).unwrap(),
@@ -215,6 +222,11 @@ async fn hostile_files_are_refused_and_create_nothing() {
             "not valid",
         ),
         (vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST, "not text"),
+        (
+            serde_json::to_vec(&crowded).unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "at most 100000 customer responses",
+        ),
         (
             vec![b' '; server::export::MAX_IMPORT_BYTES + 1],
             StatusCode::PAYLOAD_TOO_LARGE,
