@@ -15,9 +15,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,9 +34,12 @@ use server::backend::ServerBackend;
 use server::db::Db;
 use server::feedback::{Naming, ServerFeedback};
 use server::rooms::Rooms;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use uuid::Uuid;
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{Http, Waymark};
 
 const BATCH: usize = 1_000;
 const CLIENTS: usize = 4;
@@ -340,123 +341,6 @@ fn stored_counts(path: &Path) -> (usize, usize) {
         count("SELECT count(*) FROM feedback_responses"),
         count("SELECT coalesce(sum(responses), 0) FROM feedback_totals"),
     )
-}
-
-/// The `waymark` binary serving a data directory, as a child process.
-struct Waymark {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Waymark {
-    async fn start(dir: &Path) -> Waymark {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
-        let child = Command::new(env!("CARGO_BIN_EXE_waymark"))
-            .arg("serve")
-            .env("WAYMARK_ADDR", addr.to_string())
-            .env("WAYMARK_DATA_DIR", dir)
-            .env("WAYMARK_SITE_DIR", dir)
-            .env("WAYMARK_LOG", "error")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start waymark");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Http::get_status(addr, "/healthz").await != Some(200) {
-            assert!(Instant::now() < deadline, "waymark did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Waymark { child, addr }
-    }
-
-    /// SIGKILL: no shutdown, no flushing.
-    fn kill(&mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reap");
-    }
-}
-
-impl Drop for Waymark {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Just enough HTTP/1.1 for the benchmark: keep-alive requests, answers with a length.
-struct Http {
-    stream: TcpStream,
-    buffer: Vec<u8>,
-}
-
-impl Http {
-    async fn connect(addr: SocketAddr) -> Http {
-        let stream = TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        Http {
-            stream,
-            buffer: Vec::new(),
-        }
-    }
-
-    async fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
-        let mut http = Http {
-            stream: TcpStream::connect(addr).await.ok()?,
-            buffer: Vec::new(),
-        };
-        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
-        http.stream.write_all(request.as_bytes()).await.ok()?;
-        http.answer().await.ok()
-    }
-
-    async fn post(&mut self, path: &str, key: &str, body: &[u8]) -> std::io::Result<u16> {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        self.stream.write_all(head.as_bytes()).await?;
-        self.stream.write_all(body).await?;
-        self.answer().await
-    }
-
-    /// Reads one answer and returns its status.
-    async fn answer(&mut self) -> std::io::Result<u16> {
-        let broken = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
-        let end = loop {
-            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            self.fill().await?;
-        };
-        let head = String::from_utf8_lossy(&self.buffer[..end]).to_lowercase();
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| broken("no status"))?;
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while self.buffer.len() < end + length {
-            self.fill().await?;
-        }
-        self.buffer.drain(..end + length);
-        Ok(status)
-    }
-
-    async fn fill(&mut self) -> std::io::Result<()> {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        self.buffer.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
 }
 
 // ---------- Summary ----------

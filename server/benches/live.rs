@@ -28,7 +28,7 @@ use server::db::Db;
 use server::hub::LiveLimits;
 use server::rooms::Rooms;
 use server::router::router;
-use server::state::{AppState, SiteConfig};
+use server::state::SiteConfig;
 use tokio::net::TcpListener;
 use tokio_tungstenite::accept_async_with_config;
 use tokio_tungstenite::tungstenite::Message;
@@ -345,7 +345,7 @@ async fn start_waymark(
         .output_name(Arc::<str>::from("waymark"))
         .site_root(Arc::<str>::from(dir.to_string_lossy().as_ref()))
         .build();
-    let mut state = AppState::new(options, backend, SiteConfig::default());
+    let mut state = server::state::Shared::new(options, backend, SiteConfig::default());
     // The per-connection rate limit protects a map from one runaway client; the benchmark
     // measures what the engine itself can do.
     state.live_limits = LiveLimits {
@@ -353,7 +353,7 @@ async fn start_waymark(
         burst: 1e9,
         ..LiveLimits::default()
     };
-    let app = router(state);
+    let app = router(state.into());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind");

@@ -5,8 +5,10 @@
 //! before any await (so a concurrent burst cannot slip past a limit). An address that keeps
 //! failing is refused for a while; an account or link under attack makes each further guess wait
 //! longer (see `throttle::Rule::Backoff`), but only for addresses that have failed recently, so
-//! the right password from a clean address always goes through, and first in the queue for the
-//! password work (`secrets::Priority`). Every change that affects someone's access is announced
+//! the right password from a clean address goes through. A browser that signed in to an account
+//! before holds a device cookie for it (OWASP's "device cookies"): its sign-ins to that account
+//! skip those guards and go first in the queue for the password work (`secrets::Priority`), so
+//! no flood of guesses from fresh addresses can keep a returning owner out. Every change that affects someone's access is announced
 //! to live connections once committed (`rooms::AccessChange`).
 
 use std::net::IpAddr;
@@ -14,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::auth::{NewAccount, User};
+use app::api::auth::{NewAccount, SignIn, SignedIn, User};
 use app::api::ctx::{Accounts, BackendFuture};
 use app::api::error::AppError;
 use app::api::sharing::{
@@ -51,6 +53,11 @@ const PER_TARGET: Rule = Rule::Backoff {
     free: 5,
     window: WINDOW,
     cap: Duration::from_secs(60),
+};
+/// Sign-ins from one remembered browser: its owner mistyping now and then, not guessing.
+const PER_DEVICE: Rule = Rule::Limit {
+    limit: 10,
+    window: WINDOW,
 };
 /// Attempts to accept one invitation (a wrong email, a taken one).
 const PER_INVITE: Rule = Rule::Limit {
@@ -129,9 +136,11 @@ impl ServerAccounts {
         self.throttle.forget(guess.target);
     }
 
-    /// The guess could not be judged (the server was busy): it does not count at all.
+    /// The guess could not be judged (the server was busy, or its storage failed): it does not
+    /// count against the account or link. It still counts against the address, which is no
+    /// longer clean: otherwise a flood of refused guesses from fresh addresses would stay clean
+    /// for ever and fill the clean callers' queue.
     fn not_judged(&self, guess: &Guess) {
-        self.throttle.refund(guess.address, FAILURES_PER_ADDRESS);
         self.throttle.refund(guess.target, PER_TARGET);
     }
 
@@ -166,6 +175,19 @@ impl ServerAccounts {
         self.db
             .writer()
             .write(move |conn| store::insert_session(conn, &hash, user, now, expires))
+            .await
+            .map_err(app_error)?;
+        Token::parse(&token).ok_or(AppError::Internal)
+    }
+
+    /// Remembers this browser for `user`: a device cookie to hand it.
+    async fn new_device(&self, user: UserId) -> Result<Token, AppError> {
+        let token = new_token().map_err(app_error)?;
+        let hash = hash_token(&token);
+        let now = now_millis();
+        self.db
+            .writer()
+            .write(move |conn| store::insert_device(conn, &hash, user, now))
             .await
             .map_err(app_error)?;
         Token::parse(&token).ok_or(AppError::Internal)
@@ -238,8 +260,10 @@ impl Accounts for ServerAccounts {
                 field: String::new(),
                 message: "Waymark is already set up; sign in instead".into(),
             };
-            // Before any password work: once set up, this costs a glance at a flag.
+            // Before any password work: once set up, this costs a glance at a flag (and a pause,
+            // since nobody but a script asks again).
             if self.is_set_up().await? {
+                tokio::time::sleep(crate::auth::REFUSAL_DELAY).await;
                 return Err(refused());
             }
             let hash = self
@@ -272,30 +296,77 @@ impl Accounts for ServerAccounts {
         })
     }
 
-    fn log_in(&self, email: Email, password: Password, client: IpAddr) -> BackendFuture<'_, Token> {
+    fn log_in(&self, attempt: SignIn) -> BackendFuture<'_, SignedIn> {
         Box::pin(async move {
-            let guess = self.guess("sign-in", email.as_str(), client)?;
+            let SignIn {
+                email,
+                password,
+                client,
+                device,
+            } = attempt;
+            // A browser that signed in to this account before is let through at once, and
+            // first: the owner is never held up by guessing from elsewhere. Its own attempts
+            // are counted (before anything is looked up) so a stolen cookie alone gets nowhere.
+            let device_key = device
+                .as_ref()
+                .map(|device| self.throttle.key("device", device.as_str()));
+            if let Some(key) = device_key {
+                self.throttle
+                    .attempt(&[(key, PER_DEVICE)])
+                    .map_err(too_many)?;
+            }
             let lookup = email.to_string();
-            let found = self
+            let device_hash = device.as_ref().map(|d| hash_token(d.as_str()));
+            let (found, trusted_for) = self
                 .db
-                .read(move |conn| store::user_by_email(conn, &lookup))
+                .read(move |conn| {
+                    let found = store::user_by_email(conn, &lookup)?;
+                    let trusted_for = match &device_hash {
+                        Some(hash) => store::device_user(conn, hash)?,
+                        None => None,
+                    };
+                    Ok((found, trusted_for))
+                })
                 .await
-                .map_err(|err| {
-                    self.not_judged(&guess);
-                    app_error(err)
-                })?;
+                .map_err(app_error)?;
+            let trusted = found
+                .as_ref()
+                .is_some_and(|(user, _)| trusted_for == Some(user.id));
+            let guess = if trusted {
+                None
+            } else {
+                Some(self.guess("sign-in", email.as_str(), client)?)
+            };
             let (user, hash) = match found {
                 Some((user, hash)) => (Some(user), Some(hash)),
                 None => (None, None),
             };
-            if !self.judge(&guess, &password, hash).await? {
+            let right = match &guess {
+                Some(guess) => self.judge(guess, &password, hash).await?,
+                None => self
+                    .passwords
+                    .verify(password.expose(), hash, Priority::Trusted)
+                    .await
+                    .map_err(password_error)?,
+            };
+            if !right {
                 return Err(AppError::Invalid {
                     field: "password".into(),
                     message: "that email and password don't match an account".into(),
                 });
             }
             let user = user.ok_or(AppError::Internal)?;
-            self.new_session(user.id).await
+            if let Some(key) = device_key {
+                // Only mistakes count against a remembered browser.
+                self.throttle.refund(key, PER_DEVICE);
+            }
+            let session = self.new_session(user.id).await?;
+            let device = if trusted {
+                None
+            } else {
+                Some(self.new_device(user.id).await?)
+            };
+            Ok(SignedIn { session, device })
         })
     }
 

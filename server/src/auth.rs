@@ -105,6 +105,22 @@ pub async fn limit_in_flight(
     next.run(request).await
 }
 
+/// How long a refusal for sending too much (429) is held back before it is sent.
+pub const REFUSAL_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Middleware: holds every "too many requests" answer back for `REFUSAL_DELAY`. A client that
+/// sends as fast as it can then sends about one request a second per connection once it is
+/// refused, instead of thousands: refusing is cheap, but not free, and the server's time is
+/// better spent on the people it is not refusing. (The request keeps its place in flight
+/// meanwhile, so one address cannot hold more than its share of them.)
+pub async fn slow_down_refusals(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        tokio::time::sleep(REFUSAL_DELAY).await;
+    }
+    response
+}
+
 /// Middleware: refuses state-changing requests (and WebSocket upgrades) sent by another site's
 /// page. Browsers name the page's origin in `Origin` (and say `Sec-Fetch-Site`); a mismatch is
 /// a forged request. Together with `SameSite=Lax` cookies this stops cross-site request forgery.

@@ -84,7 +84,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_feedback.sql"),
     include_str!("../migrations/005_feedback_rollups.sql"),
     include_str!("../migrations/006_unindex_updated_at.sql"),
-    include_str!("../migrations/007_disclosure_and_bound_invites.sql"),
+    include_str!("../migrations/007_sign_in_guards_and_disclosure.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -289,6 +289,7 @@ mod tests {
             tables,
             [
                 "api_keys",
+                "devices",
                 "feedback_daily",
                 "feedback_days",
                 "feedback_forms",

@@ -138,8 +138,8 @@ pub async fn upgrade(
     // The middleware always says who is calling; a router without it counts one address.
     let address = address.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(a)| a.0);
     let live = Live {
-        rooms: state.rooms,
-        accounts: state.accounts,
+        rooms: state.rooms.clone(),
+        accounts: state.accounts.clone(),
         limits: state.live_limits,
     };
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything

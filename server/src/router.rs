@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::identify,
         ))
+        .layer(middleware::from_fn(auth::slow_down_refusals))
         // Before the session lookup, so that a flood is turned away before it costs a read.
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -29,8 +29,9 @@ pub struct SiteConfig {
     pub trusted_proxies: TrustedProxies,
 }
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every request may reach, made once at start. Handlers and middleware take it as
+/// `State<AppState>`, or one of its parts through `FromRef`.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub backend: ServerBackend,
     pub accounts: ServerAccounts,
@@ -42,13 +43,9 @@ pub struct AppState {
     pub in_flight: Places,
 }
 
-impl AppState {
-    pub fn new(
-        leptos_options: LeptosOptions,
-        backend: ServerBackend,
-        site: SiteConfig,
-    ) -> AppState {
-        AppState {
+impl Shared {
+    pub fn new(leptos_options: LeptosOptions, backend: ServerBackend, site: SiteConfig) -> Shared {
+        Shared {
             leptos_options,
             accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
@@ -60,3 +57,49 @@ impl AppState {
         }
     }
 }
+
+/// The state behind one pointer: every middleware and handler of every request takes a copy,
+/// and copying the parts themselves (each a handful of reference counts) was a third of the
+/// server's work under a flood of small requests.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        backend: ServerBackend,
+        site: SiteConfig,
+    ) -> AppState {
+        Shared::new(leptos_options, backend, site).into()
+    }
+}
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+macro_rules! part {
+    ($type:ty, $field:ident) => {
+        impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> $type {
+                state.0.$field.clone()
+            }
+        }
+    };
+}
+
+part!(LeptosOptions, leptos_options);
+part!(ServerBackend, backend);
+part!(ServerAccounts, accounts);
+part!(ServerFeedback, feedback);
+part!(Rooms, rooms);
+part!(Arc<SiteConfig>, site);

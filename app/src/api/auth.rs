@@ -40,6 +40,8 @@ pub struct SiteSettings {
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "waymark_session";
+/// The name of the cookie that remembers a browser which signed in to an account.
+pub const DEVICE_COOKIE: &str = "waymark_device";
 /// The name of the cookie that remembers an unlocked, password-protected share link.
 pub const SHARE_COOKIE: &str = "waymark_share";
 
@@ -56,6 +58,23 @@ pub fn new_password_field(field: &str, raw: &str) -> Result<Password, AppError> 
 /// A password of a form to check against a stored one.
 pub fn password_attempt_field(field: &str, raw: &str) -> Result<Password, AppError> {
     Password::attempt(raw).map_err(|e| AppError::invalid(field, e))
+}
+
+/// Someone signing in: what they typed, from where, and the device cookie their browser holds.
+#[derive(Clone, Debug)]
+pub struct SignIn {
+    pub email: Email,
+    pub password: Password,
+    pub client: std::net::IpAddr,
+    pub device: Option<crate::domain::account::Token>,
+}
+
+/// A sign-in that worked: the new session, and a device cookie for a browser that had none for
+/// this account.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub session: crate::domain::account::Token,
+    pub device: Option<crate::domain::account::Token>,
 }
 
 /// The first admin account, or an invited person's: who they are and how they sign in.
@@ -103,17 +122,23 @@ pub async fn set_up(email: String, name: String, password: String) -> Result<(),
     Ok(())
 }
 
-/// Signs in; attempts are throttled per address and per account.
+/// Signs in; attempts are throttled per address and per account, except from a browser that
+/// signed in to the account before.
 #[server]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, client_address, start_session};
+    use crate::api::ctx::{accounts, client_address, device_token, remember_device, start_session};
 
-    let email = email_field(&email)?;
-    let password = password_attempt_field("password", &password)?;
-    let session = accounts()?
-        .log_in(email, password, client_address())
-        .await?;
-    start_session(&session);
+    let attempt = SignIn {
+        email: email_field(&email)?,
+        password: password_attempt_field("password", &password)?,
+        client: client_address(),
+        device: device_token(),
+    };
+    let signed_in = accounts()?.log_in(attempt).await?;
+    start_session(&signed_in.session);
+    if let Some(device) = &signed_in.device {
+        remember_device(device);
+    }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

@@ -72,7 +72,8 @@ mod server_only {
     use leptos::prelude::use_context;
 
     use crate::api::auth::{
-        Caller, ClientAddress, NewAccount, SiteSettings, User, SESSION_COOKIE, SHARE_COOKIE,
+        Caller, ClientAddress, NewAccount, SignIn, SignedIn, SiteSettings, User, DEVICE_COOKIE,
+        SESSION_COOKIE, SHARE_COOKIE,
     };
     use crate::api::error::AppError;
     use crate::api::feedback::{
@@ -139,12 +140,7 @@ mod server_only {
         /// Creates the first admin; refused once any account exists. Returns a session token.
         fn set_up(&self, account: NewAccount) -> BackendFuture<'_, Token>;
         /// Checks a password; returns a new session.
-        fn log_in(
-            &self,
-            email: Email,
-            password: Password,
-            client: IpAddr,
-        ) -> BackendFuture<'_, Token>;
+        fn log_in(&self, attempt: SignIn) -> BackendFuture<'_, SignedIn>;
         fn log_out(&self, session: Token) -> BackendFuture<'_, ()>;
         /// Changes the password and ends every session of the user; returns a new session.
         fn change_password(
@@ -322,6 +318,21 @@ mod server_only {
         cookie(SESSION_COOKIE).and_then(|raw| Token::parse(&raw))
     }
 
+    /// The device cookie this browser holds, if any.
+    pub fn device_token() -> Option<Token> {
+        cookie(DEVICE_COOKIE).and_then(|raw| Token::parse(&raw))
+    }
+
+    /// Remembers this browser as one that signed in (for a year, only for server functions).
+    pub fn remember_device(device: &Token) {
+        set_cookie_at(
+            DEVICE_COOKIE,
+            device.as_str(),
+            Some(365 * 24 * 3600),
+            "/api",
+        );
+    }
+
     /// The share-link grant this browser holds, if any.
     pub fn share_grant() -> Option<Token> {
         cookie(SHARE_COOKIE).and_then(|raw| Token::parse(&raw))
@@ -336,11 +347,15 @@ mod server_only {
     }
 
     fn set_cookie(name: &str, value: &str, max_age: Option<i64>) {
+        set_cookie_at(name, value, max_age, "/");
+    }
+
+    fn set_cookie_at(name: &str, value: &str, max_age: Option<i64>, path: &str) {
         let secure = parts()
             .and_then(|p| p.extensions.get::<SiteSettings>().cloned())
             .unwrap_or_default()
             .secure_cookies;
-        let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
         if secure {
             cookie.push_str("; Secure");
         }

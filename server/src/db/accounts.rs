@@ -194,6 +194,41 @@ pub fn map_exists(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
     )?)
 }
 
+/// Devices remembered per account; older ones are forgotten.
+const DEVICES_PER_ACCOUNT: i64 = 20;
+
+/// Remembers a browser that signed in to `user_id`.
+pub fn insert_device(
+    conn: &Connection,
+    token_hash: &str,
+    user_id: UserId,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO devices (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
+        params![token_hash, user_id.to_string(), now],
+    )?;
+    conn.execute(
+        "DELETE FROM devices WHERE user_id = ?1 AND token_hash NOT IN (
+             SELECT token_hash FROM devices WHERE user_id = ?1
+             ORDER BY created_at DESC LIMIT ?2)",
+        params![user_id.to_string(), DEVICES_PER_ACCOUNT],
+    )?;
+    Ok(())
+}
+
+/// The account a device cookie was given for.
+pub fn device_user(conn: &Connection, token_hash: &str) -> Result<Option<UserId>, StoreError> {
+    let raw: Option<String> = conn
+        .query_row(
+            "SELECT user_id FROM devices WHERE token_hash = ?1",
+            [token_hash],
+            |r| r.get(0),
+        )
+        .optional()?;
+    raw.map(id).transpose()
+}
+
 pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
     conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
     Ok(())

@@ -5,17 +5,22 @@
 
 use app::domain::map::{Card, JourneyMap, LaneKind};
 
-/// Mermaid's journey syntax gives `:` and `#` meaning and ends a task at a line break.
+/// Mermaid's journey syntax gives `:` and `#` meaning, ends a task at a line break, and takes
+/// a line starting with `%%` for a comment. Some renderers pass labels on as HTML, so angle
+/// brackets become look-alike guillemets: a card's text can never become markup there.
 fn clean(text: &str) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| match c {
             ':' | ';' | '#' => ' ',
+            '<' => '‹',
+            '>' => '›',
             c if c.is_control() => ' ',
             c => c,
         })
         .collect();
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    words.trim_start_matches('%').trim_start().to_owned()
 }
 
 pub fn render(map: &JourneyMap) -> String {
@@ -104,5 +109,7 @@ mod tests {
             "{mermaid}"
         );
         assert_eq!(clean("a: b # c\nd"), "a b c d");
+        assert_eq!(clean("<img src=x>"), "‹img src=x›");
+        assert_eq!(clean("%% hidden"), "hidden");
     }
 }

@@ -146,7 +146,11 @@ impl FromRequestParts<AppState> for ApiCaller {
             ),
         ];
         match throttle.attempt(&keys) {
-            Ok(()) => Err(unauthorized()),
+            Ok(()) => {
+                // Guessing keys is pointless (256 bits); guessing them fast costs the server.
+                tokio::time::sleep(crate::auth::REFUSAL_DELAY / 2).await;
+                Err(unauthorized())
+            }
             Err(wait) => Err(HttpError::too_many(
                 wait,
                 "too many requests with a wrong key; wait before trying again",

@@ -122,8 +122,10 @@ async fn submit(
             "Your answers could not be read. Please choose them again.",
         );
     };
-    // A bot filled the hidden field: thank it and keep nothing.
+    // A bot filled the hidden field: thank it (after a pause, which slows it down) and keep
+    // nothing.
     if !answers.website.trim().is_empty() {
+        tokio::time::sleep(crate::auth::REFUSAL_DELAY).await;
         return Redirect::to(&format!("/f/{}/thanks", token.as_str())).into_response();
     }
     let input = match read(&answers, &form.survey) {

@@ -193,10 +193,13 @@ async fn signing_out_ends_that_sessions_sockets_only() {
     // A second session of the same person, in another browser.
     let password = Password::attempt("a long password").unwrap();
     let email = app::domain::account::Email::parse(&editor.email).unwrap();
-    let other = accounts
-        .log_in(email, password, [127, 0, 0, 1].into())
-        .await
-        .unwrap();
+    let attempt = app::api::auth::SignIn {
+        email,
+        password,
+        client: [127, 0, 0, 1].into(),
+        device: None,
+    };
+    let other = accounts.log_in(attempt).await.unwrap().session;
     let other_cookie = format!("{}={}", app::api::auth::SESSION_COOKIE, other.as_str());
     let mut first = world.connect(&cookie).await;
     let mut second = world.connect(&other_cookie).await;

@@ -75,11 +75,16 @@ impl Disk {
 
     /// The state the router works with, for tests that reach into it.
     pub fn state(&self, backend: ServerBackend, site: SiteConfig) -> AppState {
+        self.shared(backend, site).into()
+    }
+
+    /// The parts of that state, for tests that change one before serving.
+    pub fn shared(&self, backend: ServerBackend, site: SiteConfig) -> server::state::Shared {
         let leptos_options = LeptosOptions::builder()
             .output_name(Arc::<str>::from("waymark"))
             .site_root(Arc::<str>::from(self.path().to_string_lossy().as_ref()))
             .build();
-        AppState::new(leptos_options, backend, site)
+        server::state::Shared::new(leptos_options, backend, site)
     }
 }
 
