@@ -20,6 +20,7 @@ pub mod stats;
 pub mod sync;
 pub mod template;
 pub mod text;
+pub mod time;
 
 #[cfg(test)]
 pub(crate) mod fixture;

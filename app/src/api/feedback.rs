@@ -144,7 +144,7 @@ pub fn parse_filter(
     channel: &str,
     segment: &str,
 ) -> Result<Filter, AppError> {
-    use crate::domain::feedback::{day_of, parse_time};
+    use crate::domain::time::{day_of, parse_time};
     let day = |field: &str, raw: &str| -> Result<Option<Day>, AppError> {
         let raw = raw.trim();
         if raw.is_empty() {

@@ -22,16 +22,11 @@ pub const MAX_RESPONDENT_CHARS: usize = 200;
 pub const MAX_THEMES: usize = 30;
 pub const MAX_KEYWORDS: usize = 30;
 
-/// A day: whole days since 1970-01-01 (UTC).
-pub type Day = i64;
+pub use crate::domain::time::{day_of, Day};
+use crate::domain::time::{format_day, month_start, parse_time, week_start, MILLIS_PER_DAY};
 
-const MILLIS_PER_DAY: i64 = 86_400_000;
 /// Responses dated before 2000-01-01 are refused as typos.
 const EARLIEST: Millis = 946_684_800_000;
-
-pub fn day_of(at: Millis) -> Day {
-    at.div_euclid(MILLIS_PER_DAY)
-}
 
 /// What a touchpoint asks its customers. Each question is asked when it has wording.
 /// Invariant (checked by `Survey::new`): at least one question or the comment box.
@@ -320,103 +315,6 @@ fn label(field: &str, value: Option<String>, max: usize) -> Result<Option<String
     Ok((!value.is_empty()).then_some(value))
 }
 
-/// Parses `2026-11-26`, `2026-11-26T14:03:00Z`, `2026-11-26 14:03` or with an offset like
-/// `+01:00`: what spreadsheets and APIs commonly write. Times without an offset are UTC.
-pub fn parse_time(text: &str) -> Option<Millis> {
-    let text = text.trim();
-    // A date is ASCII: text that is not cannot be cut at byte 10, and is no date anyway.
-    let cut = text.len().min(10);
-    if !text.is_char_boundary(cut) {
-        return None;
-    }
-    let (date, rest) = text.split_at(cut);
-    let mut parts = date.split('-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: u32 = parts.next()?.parse().ok()?;
-    let day: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || !(1..=12).contains(&month) || day < 1 || day > days_in(year, month)
-    {
-        return None;
-    }
-    let mut millis = days_from_civil(year, month, day) * MILLIS_PER_DAY;
-    let rest = rest.strip_prefix(['T', 't', ' ']).unwrap_or(rest);
-    if rest.is_empty() {
-        return Some(millis);
-    }
-    // Split the offset off: a trailing Z, or +hh:mm / -hh:mm after the time.
-    let (time, offset_minutes) = if let Some(time) = rest.strip_suffix(['Z', 'z']) {
-        (time, 0)
-    } else if let Some(at) = rest.rfind(['+', '-']).filter(|at| *at >= 5) {
-        let (time, offset) = rest.split_at(at);
-        let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (h, m) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-        if h > 14 || m > 59 {
-            return None;
-        }
-        (time, sign * (h * 60 + m))
-    } else {
-        (rest, 0)
-    };
-    let mut fields = time.split(':');
-    let hours: i64 = fields.next()?.parse().ok()?;
-    let minutes: i64 = fields.next()?.parse().ok()?;
-    let seconds: f64 = fields.next().map_or(Some(0.0), |s| s.parse().ok())?;
-    if fields.next().is_some()
-        || !(0..=23).contains(&hours)
-        || !(0..=59).contains(&minutes)
-        || !(0.0..61.0).contains(&seconds)
-    {
-        return None;
-    }
-    millis += (hours * 3600 + minutes * 60) * 1000 + (seconds * 1000.0) as i64;
-    Some(millis - offset_minutes * 60_000)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> Day {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day: (year, month, day of month).
-pub fn civil_from_days(days: Day) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `2026-11-26`.
-pub fn format_day(day: Day) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Counts of answers per score and of comments: the unit summaries are added from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -615,12 +513,8 @@ impl Period {
     /// The first day of the week or month `day` falls in.
     pub fn start(self, day: Day) -> Day {
         match self {
-            // 1970-01-01 was a Thursday: three days after a Monday.
-            Period::Week => day - (day + 3).rem_euclid(7),
-            Period::Month => {
-                let (y, m, _) = civil_from_days(day);
-                days_from_civil(y, m, 1)
-            }
+            Period::Week => week_start(day),
+            Period::Month => month_start(day),
         }
     }
 
@@ -628,7 +522,7 @@ impl Period {
     pub fn label(self, start: Day) -> String {
         match self {
             Period::Week => format!("Week of {}", format_day(start)),
-            Period::Month => format_day(start)[..7].to_owned(),
+            Period::Month => format_day(start).chars().take(7).collect(),
         }
     }
 }

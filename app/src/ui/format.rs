@@ -1,37 +1,7 @@
 //! Formatting for display. Deterministic (UTC, no locale), so the server and the browser render
 //! the same text and hydration matches.
 
-use crate::domain::feedback::civil_from_days;
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// "26 Nov 2026, 09:41 UTC" for milliseconds since the epoch.
-pub fn date_time(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{day} {} {year}, {:02}:{:02} UTC",
-        MONTHS[(month as usize).saturating_sub(1) % 12],
-        day_secs / 3600,
-        day_secs % 3600 / 60
-    )
-}
-
-/// ISO 8601 for `<time datetime>`.
-pub fn iso(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        day_secs / 3600,
-        day_secs % 3600 / 60,
-        day_secs % 60
-    )
-}
+pub use crate::domain::time::{date_time, iso};
 
 /// "1 stage", "5 stages".
 pub fn count(n: usize, one: &str, many: &str) -> String {

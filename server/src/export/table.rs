@@ -1,8 +1,8 @@
 //! The map's cards, and its customers' responses, as CSV for spreadsheets.
 
-use app::domain::feedback::civil_from_days;
 use app::domain::import::FileResponse;
 use app::domain::map::{JourneyMap, Millis};
+use app::domain::time::iso;
 
 /// Cells that start like a formula are prefixed with `'` so a spreadsheet shows them as text
 /// rather than running them (CSV injection).
@@ -54,15 +54,7 @@ pub fn cards_csv(map: &JourneyMap) -> Result<Vec<u8>, csv::Error> {
 
 /// `2026-11-05T10:00:00Z`: RFC 3339 in UTC, which spreadsheets and the CSV import both read.
 fn timestamp(at: Millis) -> String {
-    let (day, ms) = (at.div_euclid(86_400_000), at.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(day);
-    let s = ms / 1000;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    iso(at)
 }
 
 /// One row per response, with the touchpoint's id (for re-importing) and its title; the

@@ -604,8 +604,8 @@ async fn summaries_follow_the_responses_and_survive_a_restart() {
     assert!(all.stage(stage).unwrap().responses >= 60);
 
     let october = Filter {
-        from: Some(app::domain::feedback::days_from_civil(2026, 10, 1)),
-        to: Some(app::domain::feedback::days_from_civil(2026, 10, 31)),
+        from: app::domain::time::day_from_civil(2026, 10, 1),
+        to: app::domain::time::day_from_civil(2026, 10, 31),
         ..Filter::default()
     };
     let filtered = setup

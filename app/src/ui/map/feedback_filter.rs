@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::feedback::parse_filter;
-use crate::domain::feedback::format_day;
+use crate::domain::time::format_day;
 use crate::ui::map::scores::use_scores;
 
 #[component]
