@@ -26,7 +26,7 @@ use app::api::sharing::{
 use app::domain::access::{effective_role, Role, Standing};
 use app::domain::account::{Email, Password, Token};
 use app::domain::ids::{LinkId, MapId, UserId};
-use app::domain::map::Millis;
+use app::domain::time::Millis;
 use uuid::Uuid;
 
 use crate::backend::app_error;

@@ -19,11 +19,6 @@ use crate::secrets::hash_token;
 use crate::state::AppState;
 use crate::throttle::Wait;
 
-/// Most requests in flight at once, from everyone together.
-pub const MAX_IN_FLIGHT: usize = 1024;
-/// Most requests in flight at once from one address.
-pub const MAX_IN_FLIGHT_PER_ADDRESS: usize = 64;
-
 /// A cookie's value in request headers, if present.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -37,6 +37,8 @@ use crate::rooms::Rooms;
 use crate::secrets::{hash_token, new_token};
 use crate::throttle::Throttle;
 
+/// How every API key's secret begins; the rest is 64 hex digits.
+pub const KEY_PREFIX: &str = "wmk_";
 /// Most responses taken in one API request or CSV file.
 pub const MAX_BATCH: usize = 100_000;
 /// Comments read for a touchpoint's themes, keywords and quotes: the newest this many.
@@ -483,7 +485,7 @@ impl Feedback for ServerFeedback {
 
     fn create_api_key(&self, map: MapId, by: UserId, label: Name) -> BackendFuture<'_, NewApiKey> {
         Box::pin(async move {
-            let secret = format!("{}{}", api::KEY_PREFIX, new_token().map_err(app_error)?);
+            let secret = format!("{KEY_PREFIX}{}", new_token().map_err(app_error)?);
             let key = ApiKey {
                 id: ApiKeyId::from_uuid(Uuid::new_v4()),
                 label: label.to_string(),

@@ -44,7 +44,6 @@ use crate::clock::now_millis;
 use crate::db::StoreError;
 use crate::http::HttpError;
 use crate::rooms::{AccessChange, CatchUp, JoinError, RoomEvent, Rooms, Seat};
-use crate::state::AppState;
 use access::{Credential, Refusal, Standing};
 
 /// How long a new connection has to say `Hello`.
@@ -102,7 +101,7 @@ pub async fn upgrade(
     address: Option<Extension<app::api::auth::ClientAddress>>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
-    State(state): State<AppState>,
+    State(live): State<Live>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(map) = raw_id.parse::<MapId>() else {
@@ -120,8 +119,8 @@ pub async fn upgrade(
         }),
     };
     // Before the check, so that a change committed after it is heard (see `access`).
-    let watch = state.rooms.watch_access();
-    let standing = match access::resolve(&state.accounts, map, &credential).await {
+    let watch = live.rooms.watch_access();
+    let standing = match access::resolve(&live.accounts, map, &credential).await {
         Ok(standing) => standing,
         Err(Refusal::NotSignedIn) if credential.session.is_none() && credential.link.is_none() => {
             return HttpError::unauthorized().into_response()
@@ -137,11 +136,6 @@ pub async fn upgrade(
     };
     // The middleware always says who is calling; a router without it counts one address.
     let address = address.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(a)| a.0);
-    let live = Live {
-        rooms: state.rooms.clone(),
-        accounts: state.accounts.clone(),
-        limits: state.live_limits,
-    };
     // Frames beyond twice the protocol's limit are cut off by the socket itself; anything
     // between is answered with an error frame below.
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)

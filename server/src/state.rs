@@ -7,13 +7,17 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::accounts::ServerAccounts;
-use crate::auth::{MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_ADDRESS};
 use crate::backend::ServerBackend;
 use crate::feedback::ServerFeedback;
 use crate::hub::LiveLimits;
 use crate::places::Places;
 use crate::proxies::TrustedProxies;
 use crate::rooms::Rooms;
+
+/// Most requests in flight at once, from everyone together…
+pub const MAX_IN_FLIGHT: usize = 1024;
+/// …and from one address (see `auth::limit_in_flight`).
+pub const MAX_IN_FLIGHT_PER_ADDRESS: usize = 64;
 
 /// How the site is reached, from the configuration.
 #[derive(Clone, Debug, Default)]
@@ -103,3 +107,13 @@ part!(ServerAccounts, accounts);
 part!(ServerFeedback, feedback);
 part!(Rooms, rooms);
 part!(Arc<SiteConfig>, site);
+
+impl FromRef<AppState> for crate::hub::Live {
+    fn from_ref(state: &AppState) -> crate::hub::Live {
+        crate::hub::Live {
+            rooms: state.rooms.clone(),
+            accounts: state.accounts.clone(),
+            limits: state.live_limits,
+        }
+    }
+}

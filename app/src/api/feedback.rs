@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::domain::feedback::{Day, Period, Response, Source, Summary, Trend};
 use crate::domain::ids::{ApiKeyId, CardId, MapId, StageId};
-use crate::domain::map::Millis;
+use crate::domain::time::Millis;
 
 /// Responses per inbox page.
 pub const INBOX_PAGE: usize = 50;

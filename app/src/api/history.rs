@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::api::maps::MapSnapshot;
 use crate::domain::ids::{MapId, Rev};
-use crate::domain::map::Millis;
+use crate::domain::time::Millis;
 
 /// Changes returned per history request; older ones come with `before`.
 pub const HISTORY_PAGE: usize = 100;

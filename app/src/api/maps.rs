@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::domain::edit::EditError;
 use crate::domain::ids::{MapId, OpId, Rev};
-use crate::domain::map::{JourneyMap, Millis};
+use crate::domain::map::JourneyMap;
+use crate::domain::time::Millis;
 
 /// A line of the home page's list of maps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

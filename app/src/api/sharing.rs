@@ -9,8 +9,8 @@ use crate::api::maps::MapSnapshot;
 use crate::domain::access::Role;
 use crate::domain::account::{Email, Password, Token};
 use crate::domain::ids::{LinkId, MapId, UserId};
-use crate::domain::map::Millis;
 use crate::domain::text::Name;
+use crate::domain::time::Millis;
 
 /// Longest a share link or invitation may last, in days.
 pub const MAX_DAYS: u32 = 365;

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::CardId;
-use crate::domain::map::Millis;
 use crate::domain::stats::{self, Confidence, Estimate};
 use crate::domain::text::{FieldError, Name};
+use crate::domain::time::Millis;
 
 /// Longest comment a respondent may leave, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2_000;

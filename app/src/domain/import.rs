@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::edit::{apply, Edit, EditError};
 use crate::domain::feedback::{Response, ResponseInput, Source, When};
-use crate::domain::map::{JourneyMap, Millis};
+use crate::domain::map::JourneyMap;
+use crate::domain::time::Millis;
 
 pub const FORMAT: &str = "waymark-map";
 pub const VERSION: u32 = 1;

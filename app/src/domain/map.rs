@@ -9,15 +9,13 @@ use crate::domain::feedback::{FeedbackSettings, Survey};
 use crate::domain::ids::{CardId, CommentId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::position::Position;
 use crate::domain::text::{FieldError, Name, Text};
+use crate::domain::time::Millis;
 
 pub const MAX_STAGES: usize = 100;
 pub const MAX_LANES: usize = 50;
 pub const MAX_CARDS: usize = 20_000;
 pub const MAX_PERSONAS: usize = 20;
 pub const MAX_COMMENTS: usize = 20_000;
-
-/// Milliseconds since the Unix epoch, as the server's clock saw them.
-pub type Millis = i64;
 
 /// A customer journey map.
 ///

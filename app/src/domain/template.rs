@@ -10,10 +10,11 @@ use uuid::Uuid;
 use crate::domain::edit::{apply, Edit};
 use crate::domain::ids::{CardId, LaneId, MapId, PersonaId, StageId};
 use crate::domain::map::{
-    Card, Channel, Emotion, Evidence, JourneyMap, Lane, LaneKind, Millis, Persona, Stage,
+    Card, Channel, Emotion, Evidence, JourneyMap, Lane, LaneKind, Persona, Stage,
 };
 use crate::domain::position::Position;
 use crate::domain::text::{Name, Text};
+use crate::domain::time::Millis;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,8 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::domain::map::Millis;
+/// Milliseconds since the Unix epoch, as the server's clock saw them.
+pub type Millis = i64;
 
 /// A day: whole days since 1970-01-01 (UTC).
 pub type Day = i64;

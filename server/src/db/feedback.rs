@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
 use app::domain::ids::{ApiKeyId, CardId, MapId, UserId};
-use app::domain::map::Millis;
+use app::domain::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use crate::db::StoreError;

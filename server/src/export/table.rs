@@ -1,8 +1,9 @@
 //! The map's cards, and its customers' responses, as CSV for spreadsheets.
 
 use app::domain::import::FileResponse;
-use app::domain::map::{JourneyMap, Millis};
+use app::domain::map::JourneyMap;
 use app::domain::time::iso;
+use app::domain::time::Millis;
 
 /// Cells that start like a formula are prefixed with `'` so a spreadsheet shows them as text
 /// rather than running them (CSV injection).

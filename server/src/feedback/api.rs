@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 use crate::clock::now_millis;
 use crate::db::feedback as store;
 use crate::db::StoreError;
-use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
+use crate::feedback::{IngestError, Naming, ServerFeedback, KEY_PREFIX, MAX_BATCH};
 use crate::http::HttpError;
 use crate::secrets::hash_token;
 use crate::state::AppState;
@@ -36,8 +36,6 @@ use crate::throttle::{network, Rule};
 
 /// Largest request body: a full batch of responses with long comments.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// How every key's secret begins; the rest is 64 hex digits.
-pub const KEY_PREFIX: &str = "wmk_";
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Wrong keys allowed per address in the window…
 const BAD_KEYS_PER_ADDRESS: Rule = Rule::Limit {

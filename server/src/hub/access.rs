@@ -19,8 +19,8 @@ use app::api::sharing::Disclosure;
 use app::domain::access::Capability;
 use app::domain::account::Token;
 use app::domain::ids::{LinkId, MapId, UserId};
-use app::domain::map::Millis;
 use app::domain::protocol::Ended;
+use app::domain::time::Millis;
 
 use crate::accounts::ServerAccounts;
 use crate::rooms::AccessChange;

@@ -17,9 +17,9 @@ use crate::ui::editor::{use_editor, Dragged, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
+use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::presence::{colour, PeerTag};
 use crate::ui::map::scores::ScoreChip;
-use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 #[component]
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {

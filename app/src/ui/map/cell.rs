@@ -12,7 +12,7 @@ use crate::domain::text::{Text, MAX_TEXT_CHARS};
 use crate::ui::editor::{fresh, use_editor, Dragged};
 use crate::ui::icons::{Icon, Svg};
 use crate::ui::map::card_view::CardView;
-use crate::ui::map::grid::Cells;
+use crate::ui::map::layout::Cells;
 
 #[component]
 pub fn Cell(

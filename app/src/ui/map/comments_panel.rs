@@ -9,7 +9,7 @@ use crate::domain::text::{Name, Text, MAX_TEXT_CHARS};
 use crate::ui::editor::{fresh, use_editor, Editor};
 use crate::ui::format::date_time;
 use crate::ui::icons::{Icon, IconButton};
-use crate::ui::map::side_panel::{use_side_panel, Panel};
+use crate::ui::map::panel_state::{use_side_panel, Panel};
 
 /// "card “Checkout”", "stage “Purchase”": what a thread is about.
 pub fn target_label(map: &JourneyMap, target: Target) -> String {

@@ -14,7 +14,7 @@ use crate::domain::map::{Card, Emotion};
 use crate::domain::moves::after_last;
 use crate::domain::text::Text;
 use crate::ui::editor::{fresh, use_editor};
-use crate::ui::map::grid::{Cells, COLUMN_WIDTH};
+use crate::ui::map::layout::{Cells, COLUMN_WIDTH};
 use crate::ui::map::scores::{describe, use_scores};
 
 const HEIGHT: f64 = 112.0;

@@ -15,8 +15,8 @@ use crate::domain::text::Name;
 use crate::ui::editor::use_editor;
 use crate::ui::format::date_time;
 use crate::ui::map::feedback_filter::FilterBar;
+use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::scores::{use_scores, ScoreLine};
-use crate::ui::map::side_panel::{use_side_panel, Panel};
 use crate::ui::pages::admin::{site_origin, CopyField};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

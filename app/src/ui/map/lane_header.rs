@@ -15,7 +15,7 @@ use crate::ui::inline_text::InlineText;
 use crate::ui::map::card_view::report_focus;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
-use crate::ui::map::grid::LaneRow;
+use crate::ui::map::layout::LaneRow;
 
 #[component]
 pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {

@@ -13,8 +13,9 @@ use crate::ui::identity::local_name;
 use crate::ui::map::grid::MapGrid;
 use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
+use crate::ui::map::panel_state::{Panel, SidePanel};
 use crate::ui::map::scores::Scores;
-use crate::ui::map::side_panel::{Panel, SidePanel, SidePanelView};
+use crate::ui::map::side_panel::SidePanelView;
 use crate::ui::map::toolbar::Toolbar;
 
 /// The editor of a live map. `embedded` leaves out the app's own chrome (for the embed view).

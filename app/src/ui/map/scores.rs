@@ -8,7 +8,7 @@ use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
 use crate::domain::feedback::{Metric, Score, Summary};
 use crate::domain::ids::{CardId, MapId, StageId};
 use crate::domain::stats::Confidence;
-use crate::ui::map::side_panel::{use_side_panel, Panel};
+use crate::ui::map::panel_state::{use_side_panel, Panel};
 
 /// How often the map's scores are fetched again while it is open.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(60);

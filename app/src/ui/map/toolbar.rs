@@ -7,9 +7,9 @@ use crate::domain::map::Evidence;
 use crate::ui::account_menu::AccountMenu;
 use crate::ui::editor::use_editor;
 use crate::ui::icons::{Icon, IconButton, Svg};
+use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::presence::PresenceBar;
 use crate::ui::map::save_status::SaveStatusView;
-use crate::ui::map::side_panel::{use_side_panel, Panel};
 
 #[component]
 pub fn Toolbar() -> impl IntoView {
