@@ -29,8 +29,10 @@ use crate::domain::time::{format_day, month_start, parse_time, week_start, MILLI
 const EARLIEST: Millis = 946_684_800_000;
 
 /// What a touchpoint asks its customers. Each question is asked when it has wording.
-/// Invariant (checked by `Survey::new`): at least one question or the comment box.
+/// Invariant (checked by `Survey::new`, which deserializing goes through too): at least one
+/// question or the comment box.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "SurveyFields")]
 pub struct Survey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nps: Option<Name>,
@@ -41,6 +43,26 @@ pub struct Survey {
     /// The prompt above the comment box; no box without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<Name>,
+}
+
+/// A survey as it arrives, before its check.
+#[derive(Deserialize)]
+struct SurveyFields {
+    #[serde(default)]
+    nps: Option<Name>,
+    #[serde(default)]
+    csat: Option<Name>,
+    #[serde(default)]
+    ces: Option<Name>,
+    #[serde(default)]
+    comment: Option<Name>,
+}
+
+impl TryFrom<SurveyFields> for Survey {
+    type Error = FieldError;
+    fn try_from(raw: SurveyFields) -> Result<Survey, FieldError> {
+        Survey::new(raw.nps, raw.csat, raw.ces, raw.comment)
+    }
 }
 
 impl Survey {
@@ -196,8 +218,11 @@ pub enum When {
     Text(String),
 }
 
-/// A checked response, ready to store.
+/// A checked response, ready to store. Deserializing checks what can be checked without the
+/// map and the clock (scores in range, lengths, a score or a comment); `ResponseInput::check`
+/// does the rest where a response first arrives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ResponseFields")]
 pub struct Response {
     pub touchpoint: CardId,
     pub at: Millis,
@@ -209,6 +234,43 @@ pub struct Response {
     pub channel: String,
     pub segment: String,
     pub respondent: Option<String>,
+}
+
+/// A response as it arrives in a map file or over the wire, before its checks.
+#[derive(Deserialize)]
+struct ResponseFields {
+    touchpoint: CardId,
+    at: Millis,
+    nps: Option<u8>,
+    csat: Option<u8>,
+    ces: Option<u8>,
+    comment: Option<String>,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    respondent: Option<String>,
+}
+
+impl TryFrom<ResponseFields> for Response {
+    type Error = ResponseError;
+    fn try_from(raw: ResponseFields) -> Result<Response, ResponseError> {
+        let wide = |v: Option<u8>| v.map(i64::from);
+        let input = ResponseInput {
+            touchpoint: raw.touchpoint.to_string(),
+            at: Some(When::Millis(raw.at)),
+            nps: wide(raw.nps),
+            csat: wide(raw.csat),
+            ces: wide(raw.ces),
+            comment: raw.comment,
+            channel: Some(raw.channel),
+            segment: Some(raw.segment),
+            respondent: raw.respondent,
+        };
+        // Any card and any time: the map and the clock are checked where those are known.
+        input.check(|id| id.parse().ok(), Millis::MAX - MILLIS_PER_DAY)
+    }
 }
 
 /// Why a response was refused; the message names the field and the rule.

@@ -244,9 +244,10 @@ mod tests {
         // An answer out of range, or for a card the map lacks, refuses the whole file.
         let mut bad = serde_json::to_value(&file).unwrap();
         bad["responses"][1]["nps"] = 11.into();
+        // (Refused as the file is read: a response deserializes through its checks.)
         let err = read_map_file(&bad.to_string(), NOW).unwrap_err();
         assert!(
-            matches!(&err, ImportError::Invalid(m) if m.contains("response 2") && m.contains("nps")),
+            matches!(&err, ImportError::Malformed(m) if m.contains("nps") && m.contains("out of range")),
             "{err}"
         );
         let mut stray = serde_json::to_value(&file).unwrap();

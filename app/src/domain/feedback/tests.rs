@@ -289,3 +289,30 @@ fn surveys_ask_something() {
     };
     assert!(zero.check().is_err());
 }
+
+#[test]
+fn surveys_and_responses_deserialize_through_their_checks() {
+    assert!(
+        serde_json::from_str::<Survey>("{}").is_err(),
+        "an empty survey"
+    );
+    let survey: Survey = serde_json::from_str(r#"{"nps":"Recommend us?"}"#).unwrap();
+    assert!(survey.nps.is_some());
+    let edit =
+        r#"{"type":"set_card_survey","id":"00000000-0000-0000-0000-000000000007","survey":{}}"#;
+    assert!(serde_json::from_str::<crate::domain::edit::Edit>(edit).is_err());
+
+    let good = check(input(Some(9))).unwrap();
+    let json = serde_json::to_string(&good).unwrap();
+    assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), good);
+    for bad in [
+        json.replace(r#""nps":9"#, r#""nps":11"#),
+        json.replace(r#""nps":9"#, r#""nps":null"#),
+        json.replace(
+            r#""channel":"""#,
+            &format!(r#""channel":"{}""#, "x".repeat(500)),
+        ),
+    ] {
+        assert!(serde_json::from_str::<Response>(&bad).is_err(), "{bad}");
+    }
+}
