@@ -529,6 +529,32 @@ async fn every_plain_route_refuses_callers_without_access() {
         app.clone().oneshot(forged).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // A page whose policy sends no referrer posts with `Origin: null`; the browser still says
+    // whether the post is the site's own, and only then is it let through.
+    let null_origin = |site: &'static str| {
+        Request::post("/maps/import")
+            .header(header::ORIGIN, "null")
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    let own = app
+        .clone()
+        .oneshot(null_origin("same-origin"))
+        .await
+        .unwrap();
+    assert_eq!(
+        own.status(),
+        StatusCode::UNAUTHORIZED,
+        "past the origin check"
+    );
+    let foreign = app
+        .clone()
+        .oneshot(null_origin("cross-site"))
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
     // Pages that need an account send the visitor to sign in.
     let response = app
         .clone()

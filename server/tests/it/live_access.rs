@@ -410,3 +410,107 @@ async fn edit_seen_by(client: &mut Client) -> Edit {
         }
     }
 }
+
+/// A world whose sockets give up on a writer quickly, and let clients send as fast as they like.
+async fn impatient_world() -> World {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let map = new_map(&backend, Template::CustomerJourney).await;
+    person(&backend, true, None).await;
+    let mut shared = disk.shared(backend.clone(), Default::default());
+    shared.live_limits = server::hub::LiveLimits {
+        ops_per_second: 1e6,
+        burst: 1e6,
+        write_timeout: Duration::from_millis(500),
+    };
+    let app = server::router::router(shared.into());
+    let server = serve_app(app, Options::new(Default::default())).await;
+    World {
+        _disk: disk,
+        backend,
+        server,
+        map,
+    }
+}
+
+#[tokio::test]
+async fn a_browser_that_stops_reading_is_dropped_and_frees_its_seat() {
+    let world = impatient_world().await;
+    let (_, cookie) = person(&world.backend, false, Some((world.map, Role::Editor))).await;
+    let mut writer = world.connect(&cookie).await;
+    // Joins, then never reads again.
+    let (_, reader) = person(&world.backend, false, Some((world.map, Role::Viewer))).await;
+    let stalled = world.connect(&reader).await;
+    let card = world
+        .backend
+        .rooms
+        .snapshot(world.map)
+        .await
+        .unwrap()
+        .map
+        .cards()[0]
+        .id;
+    let long = Text::parse(&"x".repeat(4_900)).unwrap();
+    // Megabytes of edits: more than the stalled socket's buffers hold.
+    let dropped = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let ops = (0..100)
+                .map(|_| {
+                    op(Edit::SetCardText {
+                        id: card,
+                        text: long.clone(),
+                    })
+                })
+                .collect();
+            writer.send(&ClientMsg::Submit { ops }).await;
+            // Until the people on the map are only the writer again.
+            loop {
+                match writer.next().await {
+                    ServerMsg::Peers { peers } if peers.len() == 1 => return,
+                    ServerMsg::Applied { .. } => break,
+                    _ => {}
+                }
+            }
+        }
+    });
+    dropped.await.expect("the stalled browser was dropped");
+    drop(stalled);
+}
+
+#[tokio::test]
+async fn focus_changes_are_announced_a_few_times_a_second_however_fast_they_come() {
+    let world = impatient_world().await;
+    let (_, editor) = person(&world.backend, false, Some((world.map, Role::Editor))).await;
+    let (_, watcher) = person(&world.backend, false, Some((world.map, Role::Viewer))).await;
+    let mut fidget = world.connect(&editor).await;
+    let mut watching = world.connect(&watcher).await;
+    let cards: Vec<_> = world
+        .backend
+        .rooms
+        .snapshot(world.map)
+        .await
+        .unwrap()
+        .map
+        .cards()[..2]
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    for n in 0..200 {
+        let focus = Some(app::domain::protocol::Focus::Card(cards[n % 2]));
+        fidget.send(&ClientMsg::Presence { focus }).await;
+    }
+    let mut announcements = 0;
+    let counting = tokio::time::timeout(Duration::from_millis(1_000), async {
+        loop {
+            if let ServerMsg::Peers { .. } = watching.next().await {
+                announcements += 1;
+            }
+        }
+    });
+    let _ = counting.await;
+    // At most one per 100 ms, and at least the last one.
+    assert!(
+        (1..=12).contains(&announcements),
+        "{announcements} announcements"
+    );
+}
