@@ -22,3 +22,20 @@ test("without JavaScript a visitor sees the whole map, read-only", async ({ brow
   await expect(plain.getByRole("button", { name: /^Delete/ }).first()).toBeHidden();
   await context.close();
 });
+
+test("without JavaScript a password-protected share link opens with its password", async ({ browser, page }) => {
+  await createMap(page, "Blank map", "Locked without scripts");
+  await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Share" }).click();
+  await page.getByLabel("Link password").fill("open sesame please");
+  await page.getByRole("button", { name: "Create link" }).click();
+  const link = await page.getByLabel("Share link (shown only now)").inputValue();
+
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: { cookies: [], origins: [] } });
+  const plain = await context.newPage();
+  await plain.goto(link);
+  await expect(plain.getByRole("heading", { name: "This map is protected" })).toBeVisible();
+  await plain.getByLabel("Password").fill("open sesame please");
+  await plain.getByRole("button", { name: "Open map" }).click();
+  await expect(plain.getByRole("heading", { level: 1 })).toHaveText("Locked without scripts");
+  await context.close();
+});
