@@ -180,6 +180,26 @@ impl ServerAccounts {
         Token::parse(&token).ok_or(AppError::Internal)
     }
 
+    /// A new account's user and password hash, ready to store.
+    async fn account_record(
+        &self,
+        account: &NewAccount,
+        admin: bool,
+    ) -> Result<(User, String), AppError> {
+        let hash = self
+            .passwords
+            .hash(account.password.expose(), Priority::Clean)
+            .await
+            .map_err(password_error)?;
+        let user = User {
+            id: UserId::from_uuid(Uuid::new_v4()),
+            email: account.email.to_string(),
+            name: account.name.to_string(),
+            is_admin: admin,
+        };
+        Ok((user, hash))
+    }
+
     /// Remembers this browser for `user`: a device cookie to hand it.
     async fn new_device(&self, user: UserId) -> Result<Token, AppError> {
         let token = new_token().map_err(app_error)?;
@@ -266,17 +286,7 @@ impl Accounts for ServerAccounts {
                 tokio::time::sleep(crate::auth::REFUSAL_DELAY).await;
                 return Err(refused());
             }
-            let hash = self
-                .passwords
-                .hash(account.password.expose(), Priority::Clean)
-                .await
-                .map_err(password_error)?;
-            let user = User {
-                id: UserId::from_uuid(Uuid::new_v4()),
-                email: account.email.to_string(),
-                name: account.name.to_string(),
-                is_admin: true,
-            };
+            let (user, hash) = self.account_record(&account, true).await?;
             let stored = user.clone();
             self.db
                 .writer()
@@ -542,17 +552,7 @@ impl Accounts for ServerAccounts {
                     message: "this invitation is for another email address".into(),
                 });
             }
-            let hash = self
-                .passwords
-                .hash(account.password.expose(), Priority::Clean)
-                .await
-                .map_err(password_error)?;
-            let user = User {
-                id: UserId::from_uuid(Uuid::new_v4()),
-                email: account.email.to_string(),
-                name: account.name.to_string(),
-                is_admin: false,
-            };
+            let (user, hash) = self.account_record(&account, false).await?;
             let offer = invite.map.zip(invite.role);
             let stored = user.clone();
             // One transaction: the invitation is used exactly once, with the account it made.

@@ -7,6 +7,9 @@ mod raster;
 mod svg;
 mod table;
 
+/// Escapes text for HTML and XML (the SVG export's, which the error pages share).
+pub use svg::escape;
+
 use app::domain::access::Capability;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};

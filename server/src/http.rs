@@ -18,6 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
 use crate::db::StoreError;
+use crate::export::escape;
 use crate::state::AppState;
 use crate::throttle::Wait;
 
@@ -137,22 +138,6 @@ impl From<AppError> for HttpError {
     }
 }
 
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The signed-in caller, or a 401.
 pub struct SignedIn(pub User);
 
@@ -233,9 +218,18 @@ mod tests {
         assert_eq!(busy.retry_after, Some(1));
     }
 
-    #[test]
-    fn pages_escape_their_message() {
+    #[tokio::test]
+    async fn pages_escape_their_message() {
         let page = HttpError::bad_request("<script>alert(1)</script>").into_page("Import <failed>");
         assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let body = axum::body::to_bytes(page.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("&lt;script&gt;") && !body.contains("<script>"),
+            "{body}"
+        );
+        assert!(body.contains("Import &lt;failed&gt;"), "{body}");
     }
 }

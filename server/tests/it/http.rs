@@ -228,8 +228,8 @@ fn head(page: &str) -> &str {
 
 #[tokio::test]
 async fn user_text_in_the_head_is_escaped_on_every_page_that_shows_it() {
-    use app::api::ctx::{Accounts, Feedback};
-    use app::api::sharing::{Disclosure, LinkSettings};
+    use app::api::ctx::Feedback;
+    use app::api::sharing::Disclosure;
     use app::domain::edit::Edit;
     use app::domain::text::{Name, Text};
 
@@ -256,25 +256,7 @@ async fn user_text_in_the_head_is_escaped_on_every_page_that_shows_it() {
         .submit(id, ops, &crate::support::author("Mallory"))
         .await
         .unwrap();
-    let (owner, _) = crate::support::person(
-        &backend,
-        false,
-        Some((id, app::domain::access::Role::Owner)),
-    )
-    .await;
-    let link = crate::support::accounts(&backend)
-        .create_share_link(
-            id,
-            owner.id,
-            LinkSettings {
-                label: Name::parse("Intranet").unwrap(),
-                days: None,
-                password: None,
-                shows: Disclosure::default(),
-            },
-        )
-        .await
-        .unwrap();
+    let link = crate::support::share_link(&backend, id, Disclosure::default()).await;
     let feedback = server::feedback::ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
     let form = feedback.form_token(id, card, false).await.unwrap();
     let app = disk.router(backend).await;
@@ -305,9 +287,8 @@ async fn user_text_in_the_head_is_escaped_on_every_page_that_shows_it() {
 
 #[tokio::test]
 async fn share_links_show_comments_and_customers_words_only_when_the_owner_chose_so() {
-    use app::api::ctx::Accounts;
     use app::api::feedback::{Filter, GetTouchpointFeedback, TouchpointFeedback};
-    use app::api::sharing::{Disclosure, LinkSettings};
+    use app::api::sharing::Disclosure;
     use app::domain::edit::Edit;
     use app::domain::map::{Comment, Target};
     use app::domain::text::{Name, Text};
@@ -356,28 +337,9 @@ async fn share_links_show_comments_and_customers_words_only_when_the_owner_chose
         )
         .await
         .unwrap();
-    let (owner, _) = crate::support::person(
-        &backend,
-        false,
-        Some((id, app::domain::access::Role::Owner)),
-    )
-    .await;
-    let accounts = crate::support::accounts(&backend);
     let link = |shows: Disclosure| {
-        let accounts = accounts.clone();
-        async move {
-            let settings = LinkSettings {
-                label: Name::parse("Link").unwrap(),
-                days: None,
-                password: None,
-                shows,
-            };
-            accounts
-                .create_share_link(id, owner.id, settings)
-                .await
-                .unwrap()
-                .token
-        }
+        let backend = backend.clone();
+        async move { crate::support::share_link(&backend, id, shows).await.token }
     };
     let plain = link(Disclosure::default()).await;
     let open = link(Disclosure {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use app::api::ctx::{Accounts, Backend};
-use app::api::sharing::{Disclosure, LinkSettings, NewShareLink};
+use app::api::sharing::{Disclosure, NewShareLink};
 use app::domain::access::Role;
 use app::domain::account::{Password, Token};
 use app::domain::edit::Edit;
@@ -31,12 +31,28 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(server::hub::LiveLimits::default()).await
+}
+
+/// A world whose sockets give up on a writer quickly, and let clients send as fast as they like.
+async fn impatient_world() -> World {
+    world_with(server::hub::LiveLimits {
+        ops_per_second: 1e6,
+        burst: 1e6,
+        write_timeout: Duration::from_millis(500),
+    })
+    .await
+}
+
+async fn world_with(limits: server::hub::LiveLimits) -> World {
     let disk = Disk::new();
     let backend = disk.open();
     let map = new_map(&backend, Template::CustomerJourney).await;
     // An admin exists, so nobody here is the first account.
     person(&backend, true, None).await;
-    let app = disk.bare_router(backend.clone());
+    let mut shared = disk.shared(backend.clone(), Default::default());
+    shared.live_limits = limits;
+    let app = server::router::router(shared.into());
     let server = serve_app(app, Options::new(Default::default())).await;
     World {
         _disk: disk,
@@ -54,25 +70,12 @@ impl World {
         client
     }
 
-    async fn share(&self, settings: LinkSettings) -> NewShareLink {
-        let (owner, _) = person(&self.backend, false, Some((self.map, Role::Owner))).await;
-        accounts(&self.backend)
-            .create_share_link(self.map, owner.id, settings)
-            .await
-            .unwrap()
+    async fn share(&self, shows: Disclosure) -> NewShareLink {
+        crate::support::share_link(&self.backend, self.map, shows).await
     }
 
     async fn rev(&self) -> Rev {
         self.backend.rooms.snapshot(self.map).await.unwrap().rev
-    }
-}
-
-fn link_settings() -> LinkSettings {
-    LinkSettings {
-        label: Name::parse("Intranet").unwrap(),
-        days: None,
-        password: None,
-        shows: Disclosure::default(),
     }
 }
 
@@ -238,7 +241,7 @@ async fn changing_the_password_ends_every_open_socket() {
 #[tokio::test]
 async fn a_revoked_link_ends_its_sockets_even_one_that_has_not_said_hello() {
     let world = world().await;
-    let link = world.share(link_settings()).await;
+    let link = world.share(Disclosure::default()).await;
     let path = format!("/ws/maps/{}?share={}", world.map, link.token);
     let mut following = Client::open(world.server.addr, &path, None).await.unwrap();
     following.hello(Rev(0), "Visitor").await;
@@ -262,7 +265,7 @@ async fn a_revoked_link_ends_its_sockets_even_one_that_has_not_said_hello() {
 #[tokio::test]
 async fn a_link_that_expires_ends_its_sockets_at_that_time() {
     let world = world().await;
-    let link = world.share(link_settings()).await;
+    let link = world.share(Disclosure::default()).await;
     // Expires a moment from now (the Share panel offers days; the clock is what is tested).
     let soon = server::clock::now_millis() + 1_500;
     let id = link.link.id.to_string();
@@ -311,7 +314,7 @@ async fn a_deleted_map_is_said_to_be_deleted() {
 #[tokio::test]
 async fn someone_signed_in_without_a_role_follows_a_link_live() {
     let world = world().await;
-    let link = world.share(link_settings()).await;
+    let link = world.share(Disclosure::default()).await;
     let (_, stranger) = person(&world.backend, false, None).await;
     let path = format!("/ws/maps/{}?share={}", world.map, link.token);
     let mut socket = Client::open(world.server.addr, &path, Some(&stranger))
@@ -334,14 +337,11 @@ async fn comments_are_signed_by_the_session_and_hidden_from_links_that_do_not_sh
     let world = world().await;
     let (editor, cookie) = person(&world.backend, false, Some((world.map, Role::Editor))).await;
     let mut socket = world.connect(&cookie).await;
-    let hidden = world.share(link_settings()).await;
+    let hidden = world.share(Disclosure::default()).await;
     let shown = world
-        .share(LinkSettings {
-            shows: Disclosure {
-                comments: true,
-                customer_comments: false,
-            },
-            ..link_settings()
+        .share(Disclosure {
+            comments: true,
+            customer_comments: false,
         })
         .await;
     let visitor = |token: String| {
@@ -408,28 +408,6 @@ async fn edit_seen_by(client: &mut Client) -> Edit {
         if let ServerMsg::Applied { log } = next_within(client).await {
             return log[0].op.edit.clone();
         }
-    }
-}
-
-/// A world whose sockets give up on a writer quickly, and let clients send as fast as they like.
-async fn impatient_world() -> World {
-    let disk = Disk::new();
-    let backend = disk.open();
-    let map = new_map(&backend, Template::CustomerJourney).await;
-    person(&backend, true, None).await;
-    let mut shared = disk.shared(backend.clone(), Default::default());
-    shared.live_limits = server::hub::LiveLimits {
-        ops_per_second: 1e6,
-        burst: 1e6,
-        write_timeout: Duration::from_millis(500),
-    };
-    let app = server::router::router(shared.into());
-    let server = serve_app(app, Options::new(Default::default())).await;
-    World {
-        _disk: disk,
-        backend,
-        server,
-        map,
     }
 }
 

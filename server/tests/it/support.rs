@@ -134,6 +134,31 @@ pub async fn person(
     (user, format!("{}={token}", app::api::auth::SESSION_COOKIE))
 }
 
+/// A share link to `map` showing `shows`, made by a new owner of the map.
+pub async fn share_link(
+    backend: &ServerBackend,
+    map: MapId,
+    shows: app::api::sharing::Disclosure,
+) -> app::api::sharing::NewShareLink {
+    use app::api::ctx::Accounts;
+    let (owner, _) = person(
+        backend,
+        false,
+        Some((map, app::domain::access::Role::Owner)),
+    )
+    .await;
+    let settings = app::api::sharing::LinkSettings {
+        label: author("Link"),
+        days: None,
+        password: None,
+        shows,
+    };
+    accounts(backend)
+        .create_share_link(map, owner.id, settings)
+        .await
+        .unwrap()
+}
+
 /// A session cookie (`name=value`) for a new admin account.
 pub async fn admin_cookie(backend: &ServerBackend) -> String {
     person(backend, true, None).await.1
