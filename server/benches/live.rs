@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::api::ctx::Accounts;
 use app::domain::edit::{Edit, Op};
 use app::domain::ids::{MapId, OpId, Rev};
 use app::domain::protocol::{ClientMsg, PROTOCOL_VERSION};
@@ -46,7 +45,7 @@ async fn main() {
         .and_then(|n| n.parse().ok());
     let waymark_only = args.iter().any(|a| a == "--waymark-only");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (waymark, cookie, map, card_ids) = start_waymark(dir.path()).await;
+    let (waymark, cookies, map, card_ids) = start_waymark(dir.path()).await;
     let echo = start_echo(false).await;
     let relay = start_echo(true).await;
 
@@ -85,9 +84,9 @@ async fn main() {
                 run(editors, rounds, |n| echo_client(relay, n)).await,
             )
         };
-        let (card_ids, cookie) = (card_ids.clone(), cookie.clone());
+        let (card_ids, cookies) = (card_ids.clone(), cookies.clone());
         let wm = run(editors, rounds, move |n| {
-            let (cookie, card) = (cookie.clone(), card_ids[n % card_ids.len()]);
+            let (cookie, card) = (cookies[n % ACCOUNTS].clone(), card_ids[n % card_ids.len()]);
             async move { waymark_client(waymark, &cookie, map, card).await }
         })
         .await;
@@ -308,29 +307,48 @@ fn edit_op(card: app::domain::ids::CardId, n: usize) -> Op {
     }
 }
 
-/// A Waymark server on loopback with one map, its card ids, and the session cookie of the
-/// admin every simulated editor signs in as.
+/// Editor accounts made for the benchmark: one per simulated editor, as real people (an account
+/// may have only a few tabs on one map).
+const ACCOUNTS: usize = 64;
+
+/// A Waymark server on loopback with one map, its card ids, and the session cookies of the
+/// editors who edit it.
 async fn start_waymark(
     dir: &std::path::Path,
-) -> (SocketAddr, String, MapId, Vec<app::domain::ids::CardId>) {
+) -> (SocketAddr, Vec<String>, MapId, Vec<app::domain::ids::CardId>) {
     let (db, _) = Db::open(&dir.join("bench.sqlite")).expect("database");
     let backend = ServerBackend {
         rooms: Rooms::new(db.clone()),
         db,
     };
-    let accounts = server::accounts::ServerAccounts::new(backend.db.clone(), backend.rooms.clone());
-    let admin = app::api::auth::NewAccount::from_form(
-        "bench@example.com",
-        "Bench",
-        "a long bench password",
-    )
-    .expect("a valid account");
-    let token = accounts.set_up(admin).await.expect("admin account");
-    let cookie = format!("{}={}", app::api::auth::SESSION_COOKIE, token.as_str());
     let map = backend
         .create(None, Template::CustomerJourney, None)
         .await
         .expect("map");
+    let mut cookies = Vec::new();
+    for n in 0..ACCOUNTS {
+        let user = app::api::auth::User {
+            id: app::domain::ids::UserId::from_uuid(Uuid::new_v4()),
+            email: format!("editor{n}@example.com"),
+            name: format!("Editor {n}"),
+            is_admin: false,
+        };
+        let token = server::secrets::new_token().expect("a token");
+        let hash = server::secrets::hash_token(&token);
+        backend
+            .db
+            .writer()
+            .write(move |conn| {
+                use server::db::accounts::{insert_session, insert_user, set_member};
+                // No password: the benchmark's editors never sign in, they hold a session.
+                insert_user(conn, &user, "-", 0)?;
+                set_member(conn, map, user.id, Some(app::domain::access::Role::Editor))?;
+                insert_session(conn, &hash, user.id, 0, i64::MAX)
+            })
+            .await
+            .expect("an editor");
+        cookies.push(format!("{}={token}", app::api::auth::SESSION_COOKIE));
+    }
     let cards = backend
         .rooms
         .snapshot(map)
@@ -362,7 +380,7 @@ async fn start_waymark(
         let options = server::connections::Options::new(Default::default());
         server::connections::serve(listener, app, options, std::future::pending()).await
     });
-    (addr, cookie, map, cards)
+    (addr, cookies, map, cards)
 }
 
 /// A bare WebSocket echo server. With `relay`, every message goes to every client connected
