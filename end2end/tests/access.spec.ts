@@ -34,6 +34,9 @@ test("an editor removed from a map is told so in the open tab, which stops editi
   await createMap(page, "Customer journey", "Removal");
   const bob = await invitee(browser, page, "Rita Removed", "editor", pageErrors);
   await expect(bob.getByRole("button", { name: "Add stage" })).toBeVisible();
+  // Someone signed in is shown by their account's name, not a guest name of their own.
+  await expect(bob.locator(".my-name")).toHaveText("Rita Removed");
+  await expect(bob.getByRole("textbox", { name: "Your name" })).toHaveCount(0);
 
   await page.getByRole("combobox", { name: "Role of Rita Removed" }).selectOption("");
   await expect(bob.getByRole("alert").filter({ hasText: "You were removed from this map." })).toBeVisible();

@@ -315,7 +315,12 @@ const ACCOUNTS: usize = 64;
 /// editors who edit it.
 async fn start_waymark(
     dir: &std::path::Path,
-) -> (SocketAddr, Vec<String>, MapId, Vec<app::domain::ids::CardId>) {
+) -> (
+    SocketAddr,
+    Vec<String>,
+    MapId,
+    Vec<app::domain::ids::CardId>,
+) {
     let (db, _) = Db::open(&dir.join("bench.sqlite")).expect("database");
     let backend = ServerBackend {
         rooms: Rooms::new(db.clone()),

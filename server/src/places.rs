@@ -58,11 +58,6 @@ impl Places {
             address,
         })
     }
-
-    /// Places held now, in all.
-    pub fn held(&self) -> usize {
-        lock(&self.counts).total
-    }
 }
 
 impl Drop for Place {
@@ -94,7 +89,7 @@ mod tests {
         let proxied: Vec<Place> = (0..2).map(|_| places.take(None).unwrap()).collect();
         assert!(places.take(None).is_none(), "five in all");
         drop((held, b, proxied));
-        assert_eq!(places.held(), 0);
+        assert_eq!(lock(&places.counts).total, 0);
         assert!(places.take(Some(a)).is_some());
         assert!(lock(&places.counts).by_address.is_empty());
     }
