@@ -147,14 +147,21 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `GET /readyz`: 200 when the database reads and writes, 503 otherwise (and while shutting
-/// down, so a load balancer stops sending traffic).
+/// down, so a load balancer stops sending traffic). A writer that cannot go on ends the process
+/// instead (see `db::writer`), for the supervisor to restart.
 async fn ready(State(state): State<AppState>) -> Response {
     if *state.rooms.is_closing() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     let check = tokio::time::timeout(Duration::from_secs(3), state.backend.db.ready());
     match check.await {
-        Ok(Ok(())) => "ready".into_response(),
+        Ok(Ok(())) => match state.backend.db.writer().panics() {
+            0 => "ready".into_response(),
+            // Still ready: each was rolled back and the writer went on; the count is for
+            // whoever watches, as a sign of a bug to report.
+            n => format!("ready (the database writer recovered from {n} failed jobs)")
+                .into_response(),
+        },
         Ok(Err(err)) => {
             tracing::error!(%err, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -1,27 +1,48 @@
 //! The single writer: a thread that owns the writing connection and commits queued jobs in
 //! batches. Batching (group commit) lets many small writes share one fsync; each job runs in its
 //! own savepoint, so one failing job does not undo the others in its batch.
+//!
+//! Jobs come in two lanes. Live jobs (edits, sign-ins, a customer's answer: small, and someone
+//! is waiting) all go into the next transaction. Bulk jobs (the slices of an import or an API
+//! batch, each bounded by its caller) go in only while the transaction's bulk work stays within
+//! `BULK_SLICE`, at least one per transaction: so a live write never waits behind more than one
+//! slice of bulk work, and bulk work still moves while live writes keep coming.
+//!
+//! A job that panics is rolled back like one that fails, and the writer carries on; the count
+//! of such panics is kept for `/readyz`. Anything else that panics on the writer thread ends the
+//! process, so that a supervisor starts it again rather than leaving a server that cannot write.
 
+use std::any::Any;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::db::StoreError;
 use crate::lock;
 
-/// How many jobs may wait for the writer before senders wait too (back-pressure).
+/// How many live jobs may wait for the writer before senders wait too (back-pressure).
 const QUEUE_DEPTH: usize = 4096;
-/// Most jobs committed in one transaction.
+/// How many bulk jobs may wait; each holds its rows in memory until it runs.
+const BULK_DEPTH: usize = 64;
+/// Most live jobs committed in one transaction.
 const MAX_BATCH: usize = 512;
+/// Bulk work one transaction takes on (beyond its first bulk job) before it commits.
+const BULK_SLICE: Duration = Duration::from_millis(4);
+/// The process's exit status when the writer thread cannot go on.
+const WRITER_DIED: i32 = 70;
 
 /// Called once the batch holding a job has committed (or failed to).
 type Done = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// A queued write: run inside a batch, or abandoned when the batch cannot begin.
 trait Job: Send {
-    fn run(self: Box<Self>, conn: &Connection) -> Done;
+    fn run(self: Box<Self>, conn: &Connection, health: &Health) -> Done;
     fn abort(self: Box<Self>, err: &StoreError);
 }
 
@@ -40,8 +61,8 @@ where
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     D: FnOnce(Result<T, StoreError>) + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> Done {
-        let result = in_savepoint(conn, self.f);
+    fn run(self: Box<Self>, conn: &Connection, health: &Health) -> Done {
+        let result = in_savepoint(conn, self.f, health);
         let done = self.done;
         Box::new(move |commit: Result<(), &StoreError>| {
             done(match commit {
@@ -56,15 +77,51 @@ where
     }
 }
 
+/// A job on its way to the writer, in its lane. A bulk job holds its place among the
+/// `BULK_DEPTH` until it has run.
+enum Queued {
+    Live(Box<dyn Job>),
+    Bulk(Box<dyn Job>, OwnedSemaphorePermit),
+}
+
 /// Runs on the writer thread after each batch, once its jobs have been told their outcome;
 /// returns `false` when it is no longer wanted.
 type Listener = Box<dyn FnMut() -> bool + Send>;
 
+/// What the writer has survived, for `/readyz`.
+#[derive(Default)]
+struct Health {
+    /// Jobs (or their `done`, or a listener) that panicked and were rolled back.
+    panics: AtomicU64,
+}
+
+impl Health {
+    /// Runs `f`, turning a panic into an error (counted and logged) instead of the thread's end.
+    fn guard<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+        catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+            self.panics.fetch_add(1, Ordering::Relaxed);
+            let message = panic_message(&*panic);
+            tracing::error!(%message, "{what} panicked on the writer thread; rolled back");
+            StoreError::internal(format!("the write failed unexpectedly ({message})"))
+        })
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_owned(),
+        (_, Some(text)) => text.clone(),
+        _ => "no message".to_owned(),
+    }
+}
+
 /// A handle to the writer thread. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Box<dyn Job>>,
+    queue: mpsc::Sender<Queued>,
+    bulk_slots: Arc<Semaphore>,
     listeners: Arc<Mutex<Vec<Listener>>>,
+    health: Arc<Health>,
 }
 
 /// A write that has been queued; await it to learn whether it committed.
@@ -82,11 +139,22 @@ impl Writer {
     pub(super) fn start(conn: Connection) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let listeners: Arc<Mutex<Vec<Listener>>> = Arc::default();
-        let after_batch = listeners.clone();
+        let health: Arc<Health> = Arc::default();
+        let (after_batch, survived) = (listeners.clone(), health.clone());
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, jobs, &after_batch))?;
-        Ok(Writer { queue, listeners })
+            .spawn(move || run(conn, jobs, &after_batch, &survived))?;
+        Ok(Writer {
+            queue,
+            bulk_slots: Arc::new(Semaphore::new(BULK_DEPTH)),
+            listeners,
+            health,
+        })
+    }
+
+    /// How many jobs have panicked (and been rolled back) since the server started.
+    pub fn panics(&self) -> u64 {
+        self.health.panics.load(Ordering::Relaxed)
     }
 
     /// Calls `listener` after every batch, once its jobs have been told their outcome, until it
@@ -103,13 +171,26 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (reply, receiver) = oneshot::channel();
-        self.enqueue_then(f, move |outcome| {
-            // The caller may have gone away (a closed request); the write stands regardless.
-            let _ignored = reply.send(outcome);
-        })
-        .await?;
-        Ok(Pending(receiver))
+        Ok(self.reserve().await?.enqueue(f))
+    }
+
+    /// Queues `f` in the bulk lane: it runs when live writes leave room (see the module's
+    /// comment). `f` must be bounded (about a thousand rows): it is the unit live writes may
+    /// wait behind. Bulk jobs commit in the order they are queued.
+    pub async fn enqueue_bulk<T, F>(&self, f: F) -> Result<Pending<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let slot = self
+            .bulk_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::internal("the writer has stopped"))?;
+        let mut place = self.reserve().await?;
+        place.bulk = Some(slot);
+        Ok(place.enqueue(f))
     }
 
     /// Like `enqueue`, but hands `f`'s outcome to `done`, on the writer thread, once its batch
@@ -124,15 +205,15 @@ impl Writer {
         Ok(())
     }
 
-    /// A place in the queue, waited for now, so that a job can be queued later without waiting
-    /// (and so without the chance that the caller goes away half-way).
+    /// A place in the live lane, waited for now, so that a job can be queued later without
+    /// waiting (and so without the chance that the caller goes away half-way).
     pub async fn reserve(&self) -> Result<Reserved<'_>, StoreError> {
         let permit = self
             .queue
             .reserve()
             .await
             .map_err(|_| StoreError::internal("the writer has stopped"))?;
-        Ok(Reserved(permit))
+        Ok(Reserved { permit, bulk: None })
     }
 
     /// Queues `f` and waits until it is committed.
@@ -146,7 +227,11 @@ impl Writer {
 }
 
 /// A place in the writer's queue (see `Writer::reserve`).
-pub struct Reserved<'a>(mpsc::Permit<'a, Box<dyn Job>>);
+pub struct Reserved<'a> {
+    permit: mpsc::Permit<'a, Queued>,
+    /// Set for a bulk job: its place among the bulk jobs.
+    bulk: Option<OwnedSemaphorePermit>,
+}
 
 impl Reserved<'_> {
     /// `Writer::enqueue_then`, without the wait.
@@ -156,17 +241,35 @@ impl Reserved<'_> {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         D: FnOnce(Result<T, StoreError>) + Send + 'static,
     {
-        self.0.send(Box::new(Task {
+        let job: Box<dyn Job> = Box::new(Task {
             f,
             done,
             result: std::marker::PhantomData,
-        }));
+        });
+        self.permit.send(match self.bulk {
+            Some(slot) => Queued::Bulk(job, slot),
+            None => Queued::Live(job),
+        });
+    }
+
+    fn enqueue<T, F>(self, f: F) -> Pending<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, receiver) = oneshot::channel();
+        self.enqueue_then(f, move |outcome| {
+            // The caller may have gone away (a closed request); the write stands regardless.
+            let _ignored = reply.send(outcome);
+        });
+        Pending(receiver)
     }
 }
 
 fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    health: &Health,
 ) -> Result<T, StoreError> {
     // Cached: parsing these anew for every job was a measurable part of a busy writer's time.
     let run = |sql: &str| {
@@ -174,7 +277,10 @@ fn in_savepoint<T>(
             .and_then(|mut stmt| stmt.execute([]))
     };
     run("SAVEPOINT job")?;
-    match f(conn) {
+    match health
+        .guard("a write", || f(conn))
+        .and_then(|result| result)
+    {
         Ok(value) => {
             run("RELEASE job")?;
             Ok(value)
@@ -187,45 +293,97 @@ fn in_savepoint<T>(
     }
 }
 
+/// The jobs waiting on the writer thread, by lane.
+struct Waiting {
+    live: Vec<Box<dyn Job>>,
+    /// Each with its place among the bulk jobs, given back once it has run.
+    bulk: VecDeque<(Box<dyn Job>, OwnedSemaphorePermit)>,
+}
+
+impl Waiting {
+    fn add(&mut self, queued: Queued) {
+        match queued {
+            Queued::Live(job) => self.live.push(job),
+            Queued::Bulk(job, slot) => self.bulk.push_back((job, slot)),
+        }
+    }
+}
+
 fn run(
     mut conn: Connection,
-    mut jobs: mpsc::Receiver<Box<dyn Job>>,
+    mut jobs: mpsc::Receiver<Queued>,
     listeners: &Mutex<Vec<Listener>>,
+    health: &Health,
 ) {
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+    let mut waiting = Waiting {
+        live: Vec::with_capacity(MAX_BATCH),
+        bulk: VecDeque::new(),
+    };
+    loop {
+        if waiting.bulk.is_empty() {
+            match jobs.blocking_recv() {
+                Some(queued) => waiting.add(queued),
+                None => break,
+            }
+        }
+        while waiting.live.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(queued) => waiting.add(queued),
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch);
-        lock(listeners).retain_mut(|listener| listener());
+        let batch = catch_unwind(AssertUnwindSafe(|| {
+            commit_batch(&mut conn, &mut waiting, health);
+            lock(listeners).retain_mut(|listener| {
+                health
+                    .guard("an after-batch listener", &mut *listener)
+                    .unwrap_or(true)
+            });
+        }));
+        if let Err(panic) = batch {
+            // The connection's state is unknown and jobs may never hear back: a fresh process
+            // (started by the supervisor) is the safe way on.
+            let message = panic_message(&*panic);
+            tracing::error!(%message, "the database writer failed; exiting so that a supervisor restarts Waymark");
+            std::process::exit(WRITER_DIED);
+        }
     }
     tracing::debug!("sqlite writer stopped: every handle is gone");
 }
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>) {
+fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
     let txn = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(txn) => txn,
         Err(err) => {
             let err = StoreError::from(err);
             tracing::error!(%err, "cannot begin a write transaction");
-            for job in batch.drain(..) {
-                job.abort(&err);
+            let bulk = waiting.bulk.drain(..).map(|(job, _slot)| job);
+            for job in waiting.live.drain(..).chain(bulk) {
+                let _told = health.guard("telling a job its outcome", || job.abort(&err));
             }
             return;
         }
     };
-    let done: Vec<Done> = batch.drain(..).map(|job| job.run(&txn)).collect();
+    let mut done: Vec<Done> = waiting
+        .live
+        .drain(..)
+        .map(|job| job.run(&txn, health))
+        .collect();
+    let started = Instant::now();
+    while let Some((job, _slot)) = waiting.bulk.pop_front() {
+        done.push(job.run(&txn, health));
+        if started.elapsed() >= BULK_SLICE {
+            break;
+        }
+    }
     let result = txn.commit().map_err(StoreError::from);
     if let Err(err) = &result {
         tracing::error!(%err, "commit failed");
     }
     for d in done {
-        d(result.as_ref().map(|_| ()));
+        let _told = health.guard("telling a job its outcome", || {
+            d(result.as_ref().map(|_| ()))
+        });
     }
 }
 
@@ -279,5 +437,93 @@ mod tests {
             *lock(&seen),
             ["batch", "done 0", "done 1", "done 2", "batch"]
         );
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_is_rolled_back_and_the_writer_goes_on() {
+        let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
+        writer
+            .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        let kept = writer.enqueue(|conn| Ok(conn.execute("INSERT INTO t VALUES (1)", [])?));
+        let kept = kept.await.unwrap();
+        let panicked = writer
+            .enqueue(|conn| -> Result<(), StoreError> {
+                conn.execute("INSERT INTO t VALUES (2)", [])?;
+                panic!("a bug in a job");
+            })
+            .await
+            .unwrap();
+        let err = panicked.committed().await.unwrap_err();
+        assert!(err.to_string().contains("a bug in a job"), "{err}");
+        kept.committed().await.unwrap();
+        assert_eq!(writer.panics(), 1);
+
+        let rows: Vec<i64> = writer
+            .write(|conn| {
+                let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x")?;
+                let rows = stmt.query_map([], |row| row.get(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [1], "the panicking job's insert was rolled back");
+    }
+
+    #[tokio::test]
+    async fn live_jobs_go_ahead_of_queued_bulk_work() {
+        let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
+        let order: Arc<Mutex<Vec<String>>> = Arc::default();
+        // Hold the writer so that everything below is waiting when it looks.
+        let (started, has_started) = oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = writer
+            .enqueue(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        has_started.await.unwrap();
+        let mut bulk = Vec::new();
+        for n in 0..20 {
+            let order = order.clone();
+            bulk.push(
+                writer
+                    .enqueue_bulk(move |_| {
+                        // Each slice of bulk work takes longer than a transaction's share.
+                        std::thread::sleep(BULK_SLICE);
+                        lock(&order).push(format!("bulk {n}"));
+                        Ok(())
+                    })
+                    .await
+                    .unwrap(),
+            );
+        }
+        let live_order = order.clone();
+        let live = writer
+            .enqueue(move |_| {
+                lock(&live_order).push("live".into());
+                Ok(())
+            })
+            .await
+            .unwrap();
+        release.send(()).unwrap();
+        first.committed().await.unwrap();
+        live.committed().await.unwrap();
+        for pending in bulk {
+            pending.committed().await.unwrap();
+        }
+        let order = lock(&order).clone();
+        let live_at = order.iter().position(|o| o == "live").unwrap();
+        assert!(
+            live_at <= 1,
+            "the live job waited behind bulk work: {order:?}"
+        );
+        let bulk_order: Vec<_> = order.iter().filter(|o| *o != "live").cloned().collect();
+        let expected: Vec<_> = (0..20).map(|n| format!("bulk {n}")).collect();
+        assert_eq!(bulk_order, expected, "bulk jobs commit in order");
     }
 }
