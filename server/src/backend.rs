@@ -122,7 +122,7 @@ impl Backend for ServerBackend {
     ) -> BackendFuture<'_, Vec<HistoryEntry>> {
         Box::pin(async move {
             // Checks the map exists, so an unknown one is a 404 rather than an empty list.
-            let current = self.rooms.snapshot(id).await.map_err(app_error)?.rev;
+            let current = self.rooms.committed(id).await.map_err(app_error)?.rev;
             let before = before.unwrap_or(current.next());
             self.db.history(id, before, limit).await.map_err(app_error)
         })
@@ -130,7 +130,7 @@ impl Backend for ServerBackend {
 
     fn map_at(&self, id: MapId, rev: Rev) -> BackendFuture<'_, MapSnapshot> {
         Box::pin(async move {
-            let current = self.rooms.snapshot(id).await.map_err(app_error)?.rev;
+            let current = self.rooms.committed(id).await.map_err(app_error)?.rev;
             if rev > current {
                 return Err(AppError::NotFound);
             }
@@ -159,7 +159,7 @@ impl Backend for ServerBackend {
 
     fn list_versions(&self, id: MapId) -> BackendFuture<'_, Vec<Version>> {
         Box::pin(async move {
-            self.rooms.snapshot(id).await.map_err(app_error)?;
+            self.rooms.committed(id).await.map_err(app_error)?;
             self.db.versions(id).await.map_err(app_error)
         })
     }

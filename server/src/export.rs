@@ -96,7 +96,7 @@ async fn download(
     if with_responses {
         caller.require(Capability::ReadResponses)?;
     }
-    let map = backend.rooms.snapshot(id).await?.map;
+    let map = backend.rooms.committed(id).await?.map;
     let responses = if with_responses {
         feedback.all_responses(id).await?
     } else {

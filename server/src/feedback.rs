@@ -10,6 +10,7 @@ pub mod form;
 pub mod import;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use app::api::ctx::{BackendFuture, Feedback};
 use app::api::error::AppError;
@@ -121,8 +122,9 @@ impl ServerFeedback {
         }
     }
 
-    async fn map(&self, id: MapId) -> Result<JourneyMap, StoreError> {
-        Ok(self.rooms.snapshot(id).await?.map)
+    /// The map as committed, shared with its room (no copy).
+    async fn map(&self, id: MapId) -> Result<Arc<JourneyMap>, StoreError> {
+        Ok(self.rooms.committed(id).await?.map)
     }
 
     /// Checks `items` against `map` and stores them all, or none. An item that could not

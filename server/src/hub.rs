@@ -14,12 +14,13 @@
 pub mod access;
 pub mod frames;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use app::api::auth::{Caller, SESSION_COOKIE, SHARE_COOKIE};
 use app::domain::account::Token;
-use app::domain::ids::{MapId, Rev};
+use app::domain::ids::{MapId, OpId, Rev};
 use app::domain::protocol::{
     clean_name, ClientMsg, Ended, ServerMsg, SessionId, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
     PROTOCOL_VERSION,
@@ -215,6 +216,8 @@ enum Ending {
     /// It fell too far behind the room's events to be caught up.
     FellBehind,
     MapClosed,
+    /// It kept submitting after being told its operations were not saved.
+    NotListening,
     /// It may no longer follow the map.
     Ended(Ended),
 }
@@ -234,6 +237,7 @@ impl Ending {
             Ending::Restarting => closing("the server is restarting", RESTART_RETRY_MS),
             Ending::FellBehind => closing("fell too far behind; reconnecting", RETRY_MS),
             Ending::MapClosed => closing("the map closed", RETRY_MS),
+            Ending::NotListening => closing("too many changes not saved; reconnecting", RETRY_MS),
             Ending::Ended(why) => Some(ServerMsg::Ended { why: *why }),
         }
     }
@@ -375,6 +379,7 @@ where
         standing,
         watch,
         checked_at: Instant::now(),
+        not_saved: HashSet::new(),
     };
     async move {
         tracing::debug!(name = %session.author, "joined");
@@ -404,7 +409,16 @@ struct Session {
     watch: broadcast::Receiver<AccessChange>,
     /// When the standing was last worked out.
     checked_at: Instant,
+    /// Operations the database failed to save, told `NotSaved`: until the browser sends one
+    /// of them again, whatever else it submits is refused the same way (see `NotSaved`).
+    not_saved: HashSet<OpId>,
 }
+
+/// How long a browser waits before sending operations the database could not save again.
+const NOT_SAVED_RETRY_MS: u32 = 1000;
+/// Most operations a session keeps refusing while it waits for its browser to send them again;
+/// a browser that sends more without listening is closed (and starts afresh when it returns).
+const MAX_NOT_SAVED: usize = 10_000;
 
 impl Session {
     /// The connected part of a session, until the server or the browser ends it.
@@ -431,7 +445,10 @@ impl Session {
         };
         let (map, log) = match catch_up {
             CatchUp::Log(log) => (None, log),
-            CatchUp::Map(mut map, _) => {
+            CatchUp::Map(map, _) => {
+                // Rare (a browser far behind, or one that saw a write that then failed), so a
+                // copy of its own is affordable.
+                let mut map = Box::new(std::sync::Arc::unwrap_or_clone(map));
                 if !self.standing.shows.comments {
                     map.withhold_comments();
                 }
@@ -702,7 +719,7 @@ impl Session {
     async fn submit(&mut self, ops: Vec<app::domain::edit::Op>) -> Result<Vec<ServerMsg>, Ending> {
         let now = now_millis();
         // Comments are signed by the session, whatever the browser wrote in them.
-        let ops = ops
+        let ops: Vec<app::domain::edit::Op> = ops
             .into_iter()
             .map(|op| app::domain::edit::Op {
                 id: op.id,
@@ -714,6 +731,16 @@ impl Session {
                 message: message.to_owned(),
             }])
         };
+        if !self.not_saved.is_empty() {
+            if ops.iter().any(|op| self.not_saved.contains(&op.id)) {
+                // The browser is sending again what was not saved: back to normal.
+                self.not_saved.clear();
+            } else {
+                // Sent before the browser heard; it may build on what was not saved.
+                return self.not_saved(ops.iter().map(|op| op.id).collect());
+            }
+        }
+        let ids: Vec<OpId> = ops.iter().map(|op| op.id).collect();
         match self.live.rooms.submit(self.map, ops, &self.author).await {
             Ok(submitted) => {
                 let rejected = submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
@@ -729,9 +756,22 @@ impl Session {
             Err(StoreError::NotFound) => Err(Ending::Ended(Ended::MapDeleted)),
             Err(StoreError::Conflict(message)) => error(&message),
             Err(StoreError::Internal(detail)) => {
-                tracing::error!(%detail, "cannot apply operations");
-                error("the server could not save that; it will be sent again")
+                tracing::error!(%detail, "cannot save operations");
+                self.not_saved(ids)
             }
         }
+    }
+
+    /// Tells the browser that `ops` were not saved, and refuses what it sends next until it
+    /// sends one of them again.
+    fn not_saved(&mut self, ops: Vec<OpId>) -> Result<Vec<ServerMsg>, Ending> {
+        self.not_saved.extend(ops.iter().copied());
+        if self.not_saved.len() > MAX_NOT_SAVED {
+            return Err(Ending::NotListening);
+        }
+        Ok(vec![ServerMsg::NotSaved {
+            ops,
+            retry_ms: NOT_SAVED_RETRY_MS,
+        }])
     }
 }

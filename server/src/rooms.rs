@@ -12,6 +12,7 @@
 //! work). So every connection sees the log in revision order, without gaps.
 
 mod backlog;
+mod committed;
 mod presence;
 
 use std::collections::{HashMap, VecDeque};
@@ -34,10 +35,9 @@ use crate::hub::frames::applied_json;
 use crate::lock;
 use backlog::Backlog;
 use backlog::Unwritten;
+pub use committed::{snapshot_interval, Committed};
 pub use presence::{Full, Seat, MAX_EDITORS, MAX_READERS};
 
-/// Store a fresh snapshot once the log has grown this much past the last one.
-const SNAPSHOT_EVERY: u64 = 256;
 /// How many recent operations a room keeps in memory to answer catch-up requests.
 const RECENT_OPS: usize = 1024;
 /// A client further behind than this gets the whole map instead of the log.
@@ -98,7 +98,7 @@ pub enum CatchUp {
     /// The operations it is missing (possibly none).
     Log(Vec<Logged>),
     /// It is too far behind (or ahead): the whole map.
-    Map(Box<JourneyMap>, Rev),
+    Map(Arc<JourneyMap>, Rev),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +131,10 @@ struct Room {
     /// write, so nothing slips through.)
     epoch: AtomicU64,
     events: broadcast::Sender<RoomEvent>,
-    /// The last revision known to be committed.
-    durable: AtomicU64,
+    /// The map as committed, which every read is answered from (see `committed`); `None` until
+    /// loaded.
+    committed: Mutex<Option<Committed>>,
+    snapshots: Mutex<committed::Snapshots>,
     /// Applied operations waiting for the writer.
     backlog: Mutex<Backlog>,
     /// Committed operations (and each submission's `Applied` message) waiting to be announced.
@@ -144,7 +146,6 @@ struct RoomState {
     /// The room's epoch when the map was loaded.
     epoch: u64,
     authority: Authority,
-    snapshot_rev: Rev,
     recent: VecDeque<Logged>,
 }
 
@@ -226,7 +227,8 @@ impl Rooms {
                     state: tokio::sync::Mutex::new(None),
                     epoch: AtomicU64::new(0),
                     events: broadcast::channel(EVENT_BUFFER).0,
-                    durable: AtomicU64::new(0),
+                    committed: Mutex::default(),
+                    snapshots: Mutex::default(),
                     backlog: Mutex::default(),
                     outbox: Mutex::default(),
                     presence: Mutex::default(),
@@ -235,14 +237,33 @@ impl Rooms {
             .clone()
     }
 
-    /// The current state of a map.
-    pub async fn snapshot(&self, id: MapId) -> Result<MapSnapshot, StoreError> {
+    /// A map as committed, shared: no copy, and no wait for the room unless it must be loaded.
+    pub async fn committed(&self, id: MapId) -> Result<Committed, StoreError> {
         let room = self.room(id);
+        if let Some(committed) = room.committed() {
+            return Ok(committed);
+        }
         let mut guard = room.state.lock().await;
-        let state = self.loaded(id, &room, &mut guard).await?;
+        self.loaded(id, &room, &mut guard).await?;
+        drop(guard);
+        room.committed()
+            .ok_or_else(|| StoreError::internal("the map was unloaded while being read"))
+    }
+
+    /// How many submissions to map `id` the room has applied that wait for the database (for
+    /// diagnostics and for tests that need writes in flight).
+    pub fn waiting_for_the_database(&self, id: MapId) -> usize {
+        let room = self.room(id);
+        let waiting = lock(&room.backlog).submissions.len();
+        waiting
+    }
+
+    /// A copy of a map as committed (made outside the room's lock).
+    pub async fn snapshot(&self, id: MapId) -> Result<MapSnapshot, StoreError> {
+        let Committed { map, rev } = self.committed(id).await?;
         Ok(MapSnapshot {
-            map: state.authority.map().clone(),
-            rev: state.authority.rev(),
+            map: Arc::unwrap_or_clone(map),
+            rev,
         })
     }
 
@@ -277,14 +298,8 @@ impl Rooms {
         let map = state.authority.map();
         // Should encoding ever fail, memory is ahead of the database: the next use reloads.
         let ahead = |err: serde_json::Error| {
-            room.epoch.fetch_add(1, Ordering::SeqCst);
+            room.forget();
             StoreError::internal(err)
-        };
-        let snapshot = if rev.0 - state.snapshot_rev.0 >= SNAPSHOT_EVERY {
-            state.snapshot_rev = rev;
-            Some(serde_json::to_string(map).map_err(ahead)?)
-        } else {
-            None
         };
         let record = MapRecord::of(map, rev);
         state.recent.extend(submitted.applied.iter().cloned());
@@ -303,9 +318,6 @@ impl Rooms {
             let mut backlog = lock(&room.backlog);
             backlog.submissions.push(unwritten);
             backlog.record = Some(record);
-            if let Some(json) = snapshot {
-                backlog.snapshot = Some((rev, json, state.epoch));
-            }
             backlog.submissions.len() == 1
         };
         if starts_backlog {
@@ -319,7 +331,19 @@ impl Rooms {
             .unwrap_or_else(|_| Err(StoreError::internal("the operations were not committed")));
         // On failure the room's epoch has moved on, so the next use reloads the map.
         committed?;
+        self.snapshot_if_due(id, &room);
         Ok(submitted)
+    }
+
+    /// Takes a history snapshot of the committed map in the background, when one is due.
+    fn snapshot_if_due(&self, id: MapId, room: &Arc<Room>) {
+        let Some(committed) = room.committed() else {
+            return;
+        };
+        if room.snapshot_due(committed.rev) {
+            let (db, room) = (self.db.clone(), room.clone());
+            tokio::spawn(committed::take_snapshot(db, room, id, committed));
+        }
     }
 
     /// The operations after `since`, up to what is committed now; or the whole map when `since`
@@ -338,11 +362,16 @@ impl Rooms {
         state: &RoomState,
         since: Rev,
     ) -> Result<CatchUp, StoreError> {
-        let durable = Rev(room.durable.load(Ordering::SeqCst));
-        let rev = state.authority.rev();
-        if since > rev || durable.0.saturating_sub(since.0) > MAX_CATCH_UP {
-            let map = Box::new(state.authority.map().clone());
-            return Ok(CatchUp::Map(map, rev));
+        let Some(committed) = room.committed() else {
+            return Err(StoreError::internal(
+                "the map was unloaded while being read",
+            ));
+        };
+        let durable = committed.rev;
+        // Ahead of what is committed: only after the database was restored (a browser only
+        // ever learns committed operations).
+        if since > durable || durable.0.saturating_sub(since.0) > MAX_CATCH_UP {
+            return Ok(CatchUp::Map(committed.map, durable));
         }
         if let Some(log) = recent_since(&state.recent, since, durable) {
             return Ok(CatchUp::Log(log));
@@ -430,6 +459,7 @@ impl Rooms {
         let mut guard = room.state.lock().await;
         self.db.delete_map(id).await?;
         *guard = None;
+        *lock(&room.committed) = None;
         drop(guard);
         lock(&self.rooms).remove(&id);
         self.access_changed(AccessChange::Map { map: id });
@@ -446,14 +476,24 @@ impl Rooms {
         let epoch = room.epoch.load(Ordering::SeqCst);
         if slot.as_ref().is_some_and(|state| state.epoch != epoch) {
             *slot = None;
+            // A write failed. Others in the same batch may have run before it and not yet
+            // committed: wait until they have, so that the map loaded has them.
+            self.db.writer().settled().await;
         }
         if slot.is_none() {
             let stored = self.db.load_map(id).await?;
-            room.durable.store(stored.rev.0, Ordering::SeqCst);
+            *lock(&room.committed) = Some(Committed {
+                map: Arc::new(stored.map.clone()),
+                rev: stored.rev,
+            });
+            {
+                let mut snapshots = lock(&room.snapshots);
+                snapshots.rev = stored.snapshot_rev;
+                snapshots.bytes = stored.snapshot_bytes;
+            }
             *slot = Some(RoomState {
                 epoch,
                 authority: Authority::new(stored.map, stored.rev, stored.op_ids),
-                snapshot_rev: stored.snapshot_rev,
                 recent: VecDeque::new(),
             });
         }

@@ -155,13 +155,21 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
     let check = tokio::time::timeout(Duration::from_secs(3), state.backend.db.ready());
     match check.await {
-        Ok(Ok(())) => match state.backend.db.writer().panics() {
-            0 => "ready".into_response(),
-            // Still ready: each was rolled back and the writer went on; the count is for
-            // whoever watches, as a sign of a bug to report.
-            n => format!("ready (the database writer recovered from {n} failed jobs)")
-                .into_response(),
-        },
+        Ok(Ok(())) => {
+            let writer = state.backend.db.writer();
+            if let Some(why) = writer.refusing() {
+                // Up, and reads work, but edits and answers cannot be saved now.
+                let why = format!("the database refuses writes ({why})");
+                return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+            }
+            match writer.panics() {
+                0 => "ready".into_response(),
+                // Still ready: each was rolled back and the writer went on; the count is for
+                // whoever watches, as a sign of a bug to report.
+                n => format!("ready (the database writer recovered from {n} failed jobs)")
+                    .into_response(),
+            }
+        }
         Ok(Err(err)) => {
             tracing::error!(%err, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -6,7 +6,8 @@
 //! `Welcome` (with the whole map when the client is too far behind) and then streams `Applied`
 //! for every operation committed on the map, the client's own included, which is how the client
 //! learns its operations were acknowledged. `Rejected` goes only to the operation's sender.
-//! `FeedbackChanged` says customers' answers arrived, so the scores on the map are stale.
+//! `NotSaved` says the database failed to store some of the client's operations: it sends them
+//! again later. `FeedbackChanged` says customers' answers arrived, so the scores on the map are stale.
 //! The server re-checks who may do what whenever that can change: `Role` tells a connection it
 //! may now edit, or only view; `Ended` that it may no longer follow the map at all, and why, so
 //! the browser says so instead of reconnecting.
@@ -18,7 +19,8 @@ use crate::domain::ids::{CardId, LaneId, OpId, Rev, StageId};
 use crate::domain::map::JourneyMap;
 use crate::domain::sync::Logged;
 
-pub const PROTOCOL_VERSION: u32 = 3;
+/// 4: `NotSaved`, which a browser of version 3 would ignore (and never send its edits again).
+pub const PROTOCOL_VERSION: u32 = 4;
 /// Largest message either side sends, in bytes of JSON.
 pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
 /// Most operations in one `Submit`.
@@ -69,6 +71,15 @@ pub enum ServerMsg {
     Rejected {
         op: OpId,
         error: EditError,
+    },
+    /// The database could not save these operations (it was busy, full, or failed): they
+    /// changed nothing and nobody saw them. The client sends them again, with everything it
+    /// sent after them, once `retry_ms` have passed; until then the server answers every
+    /// `Submit` that does not include one of them with another `NotSaved`, so that a later
+    /// operation never lands without an earlier one it may depend on.
+    NotSaved {
+        ops: Vec<OpId>,
+        retry_ms: u32,
     },
     /// One of the client's operations had been applied before, as revision `rev` (a resend).
     Known {
@@ -194,7 +205,7 @@ mod tests {
         let json = serde_json::to_string(&hello).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"hello","protocol":3,"since":7,"name":"Ana"}"#
+            r#"{"type":"hello","protocol":4,"since":7,"name":"Ana"}"#
         );
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), hello);
         let presence = ClientMsg::Presence {
@@ -206,6 +217,16 @@ mod tests {
             "{json}"
         );
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch"}"#).is_err());
+        let not_saved = ServerMsg::NotSaved {
+            ops: vec![OpId::from_uuid(uuid::Uuid::nil())],
+            retry_ms: 1000,
+        };
+        let json = serde_json::to_string(&not_saved).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"not_saved","ops":["00000000-0000-0000-0000-000000000000"],"retry_ms":1000}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), not_saved);
     }
 
     #[test]

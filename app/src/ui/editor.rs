@@ -108,6 +108,8 @@ pub struct Editor {
     pub rev: RwSignal<Rev>,
     /// How many local edits the server has not confirmed yet.
     pub unsaved: RwSignal<usize>,
+    /// The database could not save some of them; they will be sent again (see `NotSaved`).
+    pub not_saved: RwSignal<bool>,
     pub connection: RwSignal<Connection>,
     pub peers: RwSignal<Vec<Peer>>,
     /// How this browser's user is shown to others.
@@ -127,8 +129,23 @@ pub struct Editor {
     replica: StoredValue<Replica>,
     /// Operations sent on the current connection (a new connection sends everything again).
     sent: StoredValue<HashSet<OpId>>,
+    resend: StoredValue<Resend>,
     wake: StoredValue<Option<UnboundedSender<Wake>>>,
 }
+
+/// Sending again what the database could not save: wait, then send every pending edit again,
+/// waiting twice as long each time it fails again (up to `MAX_RESEND_MS`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Resend {
+    /// Sending nothing until the wait is over.
+    holding: bool,
+    /// A wait for the transport to start.
+    due_ms: Option<u32>,
+    /// The last wait, doubled on the next failure.
+    last_ms: u32,
+}
+
+const MAX_RESEND_MS: u32 = 30_000;
 
 fn new_op(edit: Edit) -> Op {
     Op {
@@ -162,6 +179,7 @@ impl Editor {
             map: RwSignal::new(snapshot.map.clone()),
             rev: RwSignal::new(snapshot.rev),
             unsaved: RwSignal::new(0),
+            not_saved: RwSignal::new(false),
             connection: RwSignal::new(connection),
             peers: RwSignal::new(Vec::new()),
             name: RwSignal::new("Guest".to_owned()),
@@ -175,6 +193,7 @@ impl Editor {
             history,
             replica: StoredValue::new(Replica::new(snapshot.map, snapshot.rev)),
             sent: StoredValue::new(HashSet::new()),
+            resend: StoredValue::new(Resend::default()),
             wake: StoredValue::new(None),
         }
     }
@@ -310,10 +329,29 @@ impl Editor {
     /// A new connection: nothing has been sent on it yet.
     pub fn connection_opened(&self) {
         self.sent.update_value(HashSet::clear);
+        self.resend.update_value(|r| {
+            r.holding = false;
+            r.due_ms = None;
+        });
     }
 
-    /// The next batch of operations not yet sent on this connection (marked as sent).
+    /// How long to wait before sending again what the database could not save, once after
+    /// each `NotSaved` that started a wait.
+    pub fn take_resend_wait(&self) -> Option<u32> {
+        self.resend.try_update_value(|r| r.due_ms.take()).flatten()
+    }
+
+    /// The wait is over: send everything pending again.
+    pub fn resend_now(&self) {
+        self.resend.update_value(|r| r.holding = false);
+    }
+
+    /// The next batch of operations not yet sent on this connection (marked as sent); none
+    /// while waiting to send again what was not saved.
     pub fn take_unsent(&self) -> Vec<Op> {
+        if self.resend.with_value(|r| r.holding) {
+            return Vec::new();
+        }
         let batch: Vec<Op> = self.replica.with_value(|r| {
             self.sent.with_value(|sent| {
                 r.pending()
@@ -347,16 +385,28 @@ impl Editor {
                 }
                 self.connection.set(Connection::Live);
             }
-            ServerMsg::Applied { log } => self.replica.update_value(|r| {
-                fits = log.iter().all(|logged| r.confirm(logged).is_ok());
-            }),
+            ServerMsg::Applied { log } => {
+                let ours = self
+                    .sent
+                    .with_value(|sent| log.iter().any(|l| sent.contains(&l.op.id)));
+                self.replica.update_value(|r| {
+                    fits = log.iter().all(|logged| r.confirm(logged).is_ok());
+                });
+                if ours {
+                    self.saved_again();
+                }
+            }
+            ServerMsg::NotSaved { retry_ms, .. } => self.not_saved_yet(retry_ms),
             ServerMsg::Rejected { op, error } => {
                 self.replica.update_value(|r| r.reject(op));
                 self.notice.set(Some(format!(
                     "A change couldn't be saved and was undone: {error}."
                 )));
             }
-            ServerMsg::Known { op, rev } => self.replica.update_value(|r| r.known(op, rev)),
+            ServerMsg::Known { op, rev } => {
+                self.replica.update_value(|r| r.known(op, rev));
+                self.saved_again();
+            }
             ServerMsg::Peers { peers } => self.peers.set(peers),
             ServerMsg::Error { message } => {
                 self.notice
@@ -401,6 +451,36 @@ impl Editor {
         }
         self.publish();
         fits
+    }
+
+    /// The database failed to save some of what was sent: it is all sent again after a wait
+    /// (everything sent after it too, as the server refuses that until then).
+    fn not_saved_yet(&self, retry_ms: u32) {
+        self.sent.update_value(HashSet::clear);
+        let failed_again = self.not_saved.get_untracked();
+        self.resend.update_value(|r| {
+            if r.holding {
+                // Another answer to what was sent before the wait began.
+                return;
+            }
+            let wait = if failed_again {
+                r.last_ms.saturating_mul(2).min(MAX_RESEND_MS)
+            } else {
+                0
+            };
+            r.last_ms = wait.max(retry_ms);
+            r.holding = true;
+            r.due_ms = Some(r.last_ms);
+        });
+        self.not_saved.set(true);
+    }
+
+    /// Something sent was saved: the database takes writes again.
+    fn saved_again(&self) {
+        if self.not_saved.get_untracked() && !self.resend.with_value(|r| r.holding) {
+            self.not_saved.set(false);
+            self.resend.update_value(|r| r.last_ms = 0);
+        }
     }
 
     /// Drops the edits that can no longer be saved; says how many were lost, if any.

@@ -16,6 +16,8 @@ pub struct StoredMap {
     pub rev: Rev,
     /// The revision of the stored snapshot; the log after it is replayed on load.
     pub snapshot_rev: Rev,
+    /// The size of that snapshot in bytes.
+    pub snapshot_bytes: u64,
     /// Every operation id in the log, so a resent operation is recognised.
     pub op_ids: Vec<(OpId, Rev)>,
 }
@@ -80,13 +82,11 @@ pub struct LogEntry<'a> {
     pub at: i64,
 }
 
-/// Appends applied operations to a map's log and updates its listing columns to `record`;
-/// with `snapshot`, also stores the map's state as of that revision.
+/// Appends applied operations to a map's log and updates its listing columns to `record`.
 pub fn append_ops<'a>(
     conn: &Connection,
     record: &MapRecord,
     log: impl IntoIterator<Item = LogEntry<'a>>,
-    snapshot: Option<(Rev, &str)>,
 ) -> Result<(), StoreError> {
     let id = record.id.to_string();
     let mut insert = conn.prepare_cached(
@@ -117,13 +117,63 @@ pub fn append_ops<'a>(
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    if let Some((rev, json)) = snapshot {
-        conn.execute(
-            "INSERT INTO snapshots (map_id, rev, map) VALUES (?1, ?2, ?3)",
-            params![id, rev_param(rev), json],
-        )?;
+    Ok(())
+}
+
+/// Stores `json`, the map as of `rev`, as a history snapshot, then thins out the older ones
+/// (see `snapshots_to_drop`; `interval` is the map's snapshot interval now).
+pub fn store_snapshot(
+    conn: &Connection,
+    id: MapId,
+    rev: Rev,
+    json: &str,
+    interval: u64,
+) -> Result<(), StoreError> {
+    let id = id.to_string();
+    // A map deleted meanwhile has nothing to snapshot (and the foreign key would refuse it).
+    conn.execute(
+        "INSERT OR IGNORE INTO snapshots (map_id, rev, map)
+         SELECT id, ?2, ?3 FROM maps WHERE id = ?1",
+        params![id, rev_param(rev), json],
+    )?;
+    let revs: Vec<u64> = conn
+        .prepare_cached("SELECT rev FROM snapshots WHERE map_id = ?1 ORDER BY rev")?
+        .query_map([&id], |row| row.get::<_, i64>(0))?
+        .map(|rev| rev.map(|rev| rev_column(rev).0))
+        .collect::<Result<_, _>>()?;
+    let mut drop = conn.prepare_cached("DELETE FROM snapshots WHERE map_id = ?1 AND rev = ?2")?;
+    for rev in snapshots_to_drop(&revs, interval) {
+        drop.execute(params![id, rev_param(Rev(rev))])?;
     }
     Ok(())
+}
+
+/// Which of the snapshots at `revs` (ascending) to drop so that they thin out exponentially
+/// back in time. Revisions fall in buckets `interval` wide near the present, twice as wide past
+/// `PER_LEVEL` buckets of age, four times past twice that, and so on; each bucket keeps its
+/// oldest snapshot (and the newest stays). A wider bucket is two narrower ones, and its oldest
+/// is the older one's oldest: so what a snapshot must be to stay only gets stricter as it ages,
+/// and no age is ever left without one. A map with N edits keeps about
+/// `PER_LEVEL · log2(N / interval)` snapshots, and rebuilding a revision replays at most about
+/// as many edits as lie between it and the present.
+pub fn snapshots_to_drop(revs: &[u64], interval: u64) -> Vec<u64> {
+    const PER_LEVEL: u64 = 2;
+    let Some(&newest) = revs.last() else {
+        return Vec::new();
+    };
+    let interval = interval.max(1);
+    let bucket = |rev: u64| {
+        let age = (newest - rev) / interval;
+        let level = (age / PER_LEVEL)
+            .checked_ilog2()
+            .map_or(0, |level| level + 1);
+        (level, (rev / interval) >> level)
+    };
+    let mut seen = std::collections::HashSet::new();
+    revs.iter()
+        .copied()
+        .filter(|&rev| rev != newest && !seen.insert(bucket(rev)))
+        .collect()
 }
 
 /// The maps `user` may see (every map with `None`), most recently edited first.
@@ -173,7 +223,11 @@ pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
         .optional()?
         .ok_or(StoreError::NotFound)?;
     let rev = rev_column(rev);
-    let (mut map, snapshot_rev) = rebuild(conn, id, rev)?;
+    let Rebuilt {
+        mut map,
+        snapshot_rev,
+        snapshot_bytes,
+    } = rebuild(conn, id, rev)?;
     // The log records what changed, not when; the last-edited time lives on the map's row.
     map.updated_at = updated_at;
     let mut stmt = conn.prepare_cached("SELECT op_id, rev FROM ops WHERE map_id = ?1")?;
@@ -190,13 +244,20 @@ pub fn load_map(conn: &Connection, id: MapId) -> Result<StoredMap, StoreError> {
         map,
         rev,
         snapshot_rev,
+        snapshot_bytes,
         op_ids,
     })
 }
 
+/// A map rebuilt as of some revision, and the snapshot it was rebuilt from.
+pub struct Rebuilt {
+    pub map: JourneyMap,
+    pub snapshot_rev: Rev,
+    pub snapshot_bytes: u64,
+}
+
 /// The map as it was at revision `rev`: the nearest snapshot at or before it, replayed forward.
-/// Also returns the snapshot's revision.
-pub fn rebuild(conn: &Connection, id: MapId, rev: Rev) -> Result<(JourneyMap, Rev), StoreError> {
+pub fn rebuild(conn: &Connection, id: MapId, rev: Rev) -> Result<Rebuilt, StoreError> {
     let (json, snapshot_rev): (String, i64) = conn
         .query_row(
             "SELECT map, rev FROM snapshots WHERE map_id = ?1 AND rev <= ?2
@@ -217,7 +278,11 @@ pub fn rebuild(conn: &Connection, id: MapId, rev: Rev) -> Result<(JourneyMap, Re
             ))
         })?;
     }
-    Ok((map, snapshot_rev))
+    Ok(Rebuilt {
+        map,
+        snapshot_rev,
+        snapshot_bytes: json.len() as u64,
+    })
 }
 
 /// The operations of a map's log after `since`, in order.
@@ -291,11 +356,77 @@ impl Db {
     }
 
     pub async fn map_at(&self, id: MapId, rev: Rev) -> Result<JourneyMap, StoreError> {
-        self.read(move |conn| rebuild(conn, id, rev).map(|(map, _)| map))
+        self.read(move |conn| rebuild(conn, id, rev).map(|rebuilt| rebuilt.map))
+            .await
+    }
+
+    /// Stores a history snapshot (see `store_snapshot`), in the bulk lane: a big map's snapshot
+    /// is not worth making anyone's edit wait.
+    pub async fn store_snapshot(
+        &self,
+        id: MapId,
+        rev: Rev,
+        json: String,
+        interval: u64,
+    ) -> Result<(), StoreError> {
+        self.writer()
+            .enqueue_bulk(move |conn| store_snapshot(conn, id, rev, &json, interval))
+            .await?
+            .committed()
             .await
     }
 
     pub async fn delete_map(&self, id: MapId) -> Result<(), StoreError> {
         self.writer().write(move |conn| delete_map(conn, id)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshots_to_drop;
+
+    /// Snapshots taken every `interval` edits for `edits` edits, thinned after each one.
+    fn kept(edits: u64, interval: u64) -> Vec<u64> {
+        let mut revs = Vec::new();
+        for rev in (interval..=edits).step_by(interval as usize) {
+            revs.push(rev);
+            let dropped = snapshots_to_drop(&revs, interval);
+            revs.retain(|rev| !dropped.contains(rev));
+        }
+        revs
+    }
+
+    #[test]
+    fn snapshots_thin_out_exponentially_back_in_time() {
+        let interval = 256;
+        for edits in [256, 1_000, 10_000, 100_000, 1_000_000] {
+            let revs = kept(edits, interval);
+            let newest = *revs.last().unwrap();
+            // The oldest and the newest stay...
+            assert_eq!(revs[0], interval);
+            assert!(edits - newest < interval);
+            // ...and there are a few for each doubling of age, not one per interval.
+            let doublings = u64::from((edits / interval).max(1).ilog2());
+            assert!(
+                revs.len() as u64 <= 2 * doublings + 4,
+                "{edits} edits keep {revs:?}"
+            );
+            // Any revision is rebuilt from a snapshot no farther back than about its age.
+            for rev in (interval..=edits).step_by(97) {
+                let from = revs.iter().rev().find(|&&kept| kept <= rev).unwrap();
+                let age = newest.saturating_sub(rev);
+                assert!(
+                    rev - from <= 2 * age + 2 * interval,
+                    "{edits} edits: rev {rev} replays from {from} ({revs:?})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_to_thin_out_in_none_or_one_or_two() {
+        assert!(snapshots_to_drop(&[], 256).is_empty());
+        assert!(snapshots_to_drop(&[256], 256).is_empty());
+        assert!(snapshots_to_drop(&[256, 512], 256).is_empty());
     }
 }

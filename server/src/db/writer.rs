@@ -15,13 +15,13 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::db::StoreError;
 use crate::lock;
@@ -93,6 +93,14 @@ type Listener = Box<dyn FnMut() -> bool + Send>;
 struct Health {
     /// Jobs (or their `done`, or a listener) that panicked and were rolled back.
     panics: AtomicU64,
+    /// Batches begun, and (watched) the number of the last one whose jobs have all been told.
+    begun: AtomicU64,
+    finished: watch::Sender<u64>,
+    /// Why the last write failed, until one that changes something commits again (the
+    /// database busy past its timeout, or full): the server is up but cannot save.
+    refusing: Mutex<Option<String>>,
+    /// A job of the running batch changed something.
+    wrote: AtomicBool,
 }
 
 impl Health {
@@ -104,6 +112,14 @@ impl Health {
             tracing::error!(%message, "{what} panicked on the writer thread; rolled back");
             StoreError::internal(format!("the write failed unexpectedly ({message})"))
         })
+    }
+}
+
+impl Health {
+    fn refused(&self, err: &StoreError) {
+        if let StoreError::Internal(why) = err {
+            *lock(&self.refusing) = Some(why.clone());
+        }
     }
 }
 
@@ -150,6 +166,22 @@ impl Writer {
             listeners,
             health,
         })
+    }
+
+    /// Returns once the batch running now (if any) is over and its jobs have been told: then
+    /// what it committed can be read. A room that reloads after a failed write waits for this,
+    /// because jobs of the same batch that ran before the failure commit only at its end.
+    pub async fn settled(&self) {
+        let running = self.health.begun.load(Ordering::SeqCst);
+        let mut finished = self.health.finished.subscribe();
+        // An error means the writer has stopped: nothing is running then either.
+        let _stopped = finished.wait_for(|&done| done >= running).await;
+    }
+
+    /// Why writes fail now, if they do: set by a write that failed, cleared by the next one
+    /// that changes something and commits.
+    pub fn refusing(&self) -> Option<String> {
+        lock(&self.health.refusing).clone()
     }
 
     /// How many jobs have panicked (and been rolled back) since the server started.
@@ -276,21 +308,35 @@ fn in_savepoint<T>(
         conn.prepare_cached(sql)
             .and_then(|mut stmt| stmt.execute([]))
     };
-    run("SAVEPOINT job")?;
-    match health
-        .guard("a write", || f(conn))
-        .and_then(|result| result)
-    {
-        Ok(value) => {
-            run("RELEASE job")?;
-            Ok(value)
-        }
-        Err(err) => {
-            run("ROLLBACK TO job")?;
-            run("RELEASE job")?;
-            Err(err)
-        }
+    if conn.is_autocommit() {
+        // SQLite rolled the batch's transaction back itself (it may, on SQLITE_FULL or
+        // SQLITE_NOMEM): a job run now would commit on its own, outside the batch.
+        return Err(StoreError::internal(
+            "the batch's transaction was rolled back",
+        ));
     }
+    run("SAVEPOINT job")?;
+    let changes = conn.total_changes();
+    let result = match health.guard("a write", || f(conn)) {
+        Ok(Ok(value)) => {
+            run("RELEASE job")?;
+            if conn.total_changes() != changes {
+                health.wrote.store(true, Ordering::Relaxed);
+            }
+            return Ok(value);
+        }
+        Ok(Err(err)) => {
+            health.refused(&err);
+            err
+        }
+        // A bug in one job, counted as such: not a sign the database refuses writes.
+        Err(panicked) => panicked,
+    };
+    if !conn.is_autocommit() {
+        run("ROLLBACK TO job")?;
+        run("RELEASE job")?;
+    }
+    Err(result)
 }
 
 /// The jobs waiting on the writer thread, by lane.
@@ -332,6 +378,7 @@ fn run(
                 Err(_) => break,
             }
         }
+        let number = health.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let batch = catch_unwind(AssertUnwindSafe(|| {
             commit_batch(&mut conn, &mut waiting, health);
             lock(listeners).retain_mut(|listener| {
@@ -347,6 +394,7 @@ fn run(
             tracing::error!(%message, "the database writer failed; exiting so that a supervisor restarts Waymark");
             std::process::exit(WRITER_DIED);
         }
+        health.finished.send_replace(number);
     }
     tracing::debug!("sqlite writer stopped: every handle is gone");
 }
@@ -357,6 +405,7 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
         Err(err) => {
             let err = StoreError::from(err);
             tracing::error!(%err, "cannot begin a write transaction");
+            health.refused(&err);
             let bulk = waiting.bulk.drain(..).map(|(job, _slot)| job);
             for job in waiting.live.drain(..).chain(bulk) {
                 let _told = health.guard("telling a job its outcome", || job.abort(&err));
@@ -377,8 +426,21 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
         }
     }
     let result = txn.commit().map_err(StoreError::from);
-    if let Err(err) = &result {
-        tracing::error!(%err, "commit failed");
+    let wrote = health.wrote.swap(false, Ordering::Relaxed);
+    match &result {
+        Err(err) => {
+            tracing::error!(%err, "commit failed");
+            // After SQLite rolled the batch back itself, the commit's error ("no transaction")
+            // says less than the job's that caused it.
+            let mut refusing = lock(&health.refusing);
+            if refusing.is_none() {
+                if let StoreError::Internal(why) = err {
+                    *refusing = Some(why.clone());
+                }
+            }
+        }
+        Ok(()) if wrote => *lock(&health.refusing) = None,
+        Ok(()) => {}
     }
     for d in done {
         let _told = health.guard("telling a job its outcome", || {

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::hub::frames::applied_json;
-use app::domain::ids::Rev;
 use app::domain::sync::Logged;
 use tokio::sync::oneshot;
 
@@ -29,8 +28,6 @@ pub(super) struct Backlog {
     pub(super) submissions: Vec<Unwritten>,
     /// The map's listing columns as of the last of them.
     pub(super) record: Option<MapRecord>,
-    /// The map as of a revision among them, when a snapshot is due, and its epoch.
-    pub(super) snapshot: Option<(Rev, String, u64)>,
 }
 
 /// One submission's applied operations, on their way to the log.
@@ -62,9 +59,6 @@ impl Backlog {
         if self.submissions.is_empty() {
             self.record = None;
         }
-        if self.snapshot.as_ref().is_some_and(|(.., at)| *at < epoch) {
-            self.snapshot = None;
-        }
         stale.failed(&StoreError::internal("an earlier write of this map failed"));
     }
 
@@ -80,20 +74,20 @@ impl Backlog {
                 at: s.at,
             })
         });
-        let snapshot = self
-            .snapshot
-            .as_ref()
-            .map(|(rev, json, _)| (*rev, json.as_str()));
-        append_ops(conn, record, log, snapshot)
+        append_ops(conn, record, log)
     }
 
     /// Once committed: puts the operations in the room's outbox (for the announcement that
     /// follows the batch), then tells each submitter.
     fn committed(self, room: &Arc<Room>, rooms_committed: &Mutex<Vec<Arc<Room>>>) {
         if let Some(record) = &self.record {
-            // Durable first, then announced: a connection that joins in between reads the new
-            // revision and also hears the event, and ignores what it already has.
-            room.durable.store(record.rev.0, Ordering::SeqCst);
+            // Committed copy first, then announced: a connection that joins in between reads
+            // the new revision and also hears the event, and ignores what it already has.
+            let log = self.submissions.iter().flat_map(|s| &s.log);
+            if !room.advance(log, record) {
+                // It cannot follow, nor can the authority, which agrees with it: load again.
+                room.forget();
+            }
         }
         let mut submitters = Vec::with_capacity(self.submissions.len());
         if !self.submissions.is_empty() {
@@ -164,7 +158,7 @@ impl Rooms {
                 Ok(()) => Ok(backlog),
                 Err(err) => {
                     // Before the submitters hear of it, so that their next use reloads.
-                    write_room.epoch.fetch_add(1, Ordering::SeqCst);
+                    write_room.forget();
                     backlog.failed(&err);
                     Err(err)
                 }
@@ -174,7 +168,7 @@ impl Rooms {
             Ok(backlog) => backlog.committed(&done_room, &rooms_committed),
             Err(err) => {
                 // Whatever failed, the backlog's operations are lost.
-                done_room.epoch.fetch_add(1, Ordering::SeqCst);
+                done_room.forget();
                 if !taken.load(Ordering::SeqCst) {
                     std::mem::take(&mut *lock(&done_room.backlog)).failed(&err);
                 }

@@ -400,7 +400,6 @@ async fn submissions_waiting_for_the_writer(
     id: MapId,
     titles: &[&str],
 ) -> Vec<tokio::task::JoinHandle<Result<server::rooms::Submitted, server::db::StoreError>>> {
-    let start = backend.rooms.snapshot(id).await.unwrap().rev;
     let submits = titles
         .iter()
         .map(|title| {
@@ -412,9 +411,8 @@ async fn submissions_waiting_for_the_writer(
             })
         })
         .collect();
-    // A room queues what it applied before it lets go of the map, so once the revision has
-    // moved on by all of them, all are waiting for the writer.
-    while backend.rooms.snapshot(id).await.unwrap().rev.0 < start.0 + titles.len() as u64 {
+    // A room queues what it applied before it lets go of the map.
+    while backend.rooms.waiting_for_the_database(id) < titles.len() {
         tokio::task::yield_now().await;
     }
     submits

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod faults;
 mod feedback;
 mod guards;
 mod http;

@@ -179,6 +179,8 @@ mod browser {
         let mut heard = now_ms();
         let mut pings = IntervalStream::new(PING_EVERY_MS).fuse();
         let mut down = down.by_ref().fuse();
+        // Waiting to send again what the database could not save.
+        let mut resend = futures::future::Fuse::<TimeoutFuture>::terminated();
         loop {
             futures::select! {
                 frame = down.next() => {
@@ -194,6 +196,9 @@ mod browser {
                     }
                     if !editor.receive(msg) || closing {
                         return Ended::Lost { was_live: live };
+                    }
+                    if let Some(wait) = editor.take_resend_wait() {
+                        resend = TimeoutFuture::new(wait).fuse();
                     }
                     if welcome {
                         live = true;
@@ -217,6 +222,12 @@ mod browser {
                     }
                     Some(_) => {}
                 },
+                () = resend => {
+                    editor.resend_now();
+                    if live && !flush(editor, &mut up).await {
+                        return Ended::Lost { was_live: live };
+                    }
+                }
                 () = give_up => if !live {
                     return Ended::Lost { was_live: false };
                 },

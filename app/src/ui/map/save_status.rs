@@ -9,7 +9,16 @@ use crate::ui::format::count;
 pub fn SaveStatusView() -> impl IntoView {
     let editor = use_editor();
     let state = move || (editor.connection.get(), editor.unsaved.get());
+    let not_saved = move || {
+        editor.not_saved.get()
+            && editor.unsaved.get() > 0
+            && matches!(
+                editor.connection.get(),
+                Connection::Live | Connection::Connecting
+            )
+    };
     let class = move || match state() {
+        _ if not_saved() => "save-status error",
         (Connection::Live, 0) | (Connection::ReadOnly, _) => "save-status saved",
         (Connection::Live | Connection::Connecting, _) => "save-status saving",
         (Connection::Offline { .. } | Connection::Closed { .. } | Connection::Ended(_), _) => {
@@ -17,6 +26,10 @@ pub fn SaveStatusView() -> impl IntoView {
         }
     };
     let text = move || match state() {
+        (_, n) if not_saved() => format!(
+            "Not saved — the server could not store {}; retrying",
+            count(n, "change", "changes")
+        ),
         (Connection::ReadOnly, _) => "Read-only".to_owned(),
         (Connection::Live, 0) => "All changes saved".to_owned(),
         (Connection::Live, _) => "Saving…".to_owned(),
