@@ -22,5 +22,7 @@ pub mod template;
 pub mod text;
 pub mod time;
 
-#[cfg(test)]
-pub(crate) mod fixture;
+/// Test support: this crate's tests, and the server's through the `fixture` feature.
+#[cfg(any(test, feature = "fixture"))]
+#[allow(clippy::unwrap_used)]
+pub mod fixture;

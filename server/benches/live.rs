@@ -33,6 +33,9 @@ use tokio_tungstenite::accept_async_with_config;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
+#[path = "support/mod.rs"]
+mod support;
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -330,30 +333,7 @@ async fn start_waymark(
         .create(None, Template::CustomerJourney, None)
         .await
         .expect("map");
-    let mut cookies = Vec::new();
-    for n in 0..ACCOUNTS {
-        let user = app::api::auth::User {
-            id: app::domain::ids::UserId::from_uuid(Uuid::new_v4()),
-            email: format!("editor{n}@example.com"),
-            name: format!("Editor {n}"),
-            is_admin: false,
-        };
-        let token = server::secrets::new_token().expect("a token");
-        let hash = server::secrets::hash_token(&token);
-        backend
-            .db
-            .writer()
-            .write(move |conn| {
-                use server::db::accounts::{insert_session, insert_user, set_member};
-                // No password: the benchmark's editors never sign in, they hold a session.
-                insert_user(conn, &user, "-", 0)?;
-                set_member(conn, map, user.id, Some(app::domain::access::Role::Editor))?;
-                insert_session(conn, &hash, user.id, 0, i64::MAX)
-            })
-            .await
-            .expect("an editor");
-        cookies.push(format!("{}={token}", app::api::auth::SESSION_COOKIE));
-    }
+    let cookies = support::editors(&backend.db, map, ACCOUNTS).await;
     let cards = backend
         .rooms
         .snapshot(map)

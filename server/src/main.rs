@@ -90,6 +90,9 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let target = config.database_path();
     let staged = config.data_dir.join("waymark.sqlite.restoring");
     std::fs::copy(file, &staged).context("cannot copy the backup into the data directory")?;
+    File::open(&staged)
+        .and_then(|f| f.sync_all())
+        .context("cannot flush the copied backup to disk")?;
     if target.exists() {
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -97,20 +100,47 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         let kept = config
             .data_dir
             .join(format!("waymark.sqlite.before-restore-{stamp}"));
-        std::fs::rename(&target, &kept).context("cannot set the current database aside")?;
+        set_aside(&target, &kept)?;
         tracing::info!(kept = %kept.display(), "the previous database is kept");
     }
-    // The old database's write-ahead log belongs to it, not to the restored file.
-    for suffix in ["-wal", "-shm"] {
-        let side = config.data_dir.join(format!("waymark.sqlite{suffix}"));
-        if side.exists() {
-            std::fs::remove_file(&side)
-                .with_context(|| format!("cannot remove {}", side.display()))?;
-        }
-    }
     std::fs::rename(&staged, &target).context("cannot move the restored database into place")?;
+    sync_dir(&config.data_dir)?;
     tracing::info!(from = %file.display(), schema, "database restored; start Waymark to use it");
     Ok(())
+}
+
+/// Moves the database at `from` to `to` with everything that belongs to it: its write-ahead log
+/// is folded in first (the newest commits may be only there), and whatever is left of the log
+/// moves beside it, so that the copy kept is the database as it was, not an older one.
+fn set_aside(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> {
+    let side = |path: &std::path::Path, suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    // Best effort: a damaged database may refuse, and then its log moves with it as it is.
+    if let Ok(conn) = rusqlite::Connection::open(from) {
+        let folded = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        if let Err(err) = folded.and(conn.close().map_err(|(_, err)| err)) {
+            tracing::warn!(%err, "cannot fold the write-ahead log into the old database; keeping it beside");
+        }
+    }
+    std::fs::rename(from, to).context("cannot set the current database aside")?;
+    for suffix in ["-wal", "-shm"] {
+        let (log, kept) = (side(from, suffix), side(to, suffix));
+        if log.exists() {
+            std::fs::rename(&log, &kept)
+                .with_context(|| format!("cannot move {} aside", log.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the renames in `dir` durable.
+fn sync_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot flush {} to disk", dir.display()))
 }
 
 async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {

@@ -137,9 +137,9 @@ impl Replica {
         }
         apply(&mut self.confirmed, &logged.op.edit).map_err(|_| SyncError::Diverged(logged.rev))?;
         self.rev = logged.rev;
-        if self.pending.front().map(|op| op.id) == Some(logged.op.id) {
-            // Our oldest edit, applied by the server with nothing in between: the view already
-            // shows exactly confirmed + the remaining pending edits.
+        if self.pending.front() == Some(&logged.op) {
+            // Our oldest edit, applied by the server as sent with nothing in between: the view
+            // already shows exactly confirmed + the remaining pending edits.
             self.pending.pop_front();
         } else if self.pending.is_empty() {
             // Nothing of ours to keep on top: apply to the view directly instead of copying.
@@ -433,5 +433,38 @@ mod tests {
             }),
             Err(SyncError::Gap(Rev(3)))
         );
+    }
+
+    #[test]
+    fn our_comment_shows_as_the_server_signed_it() {
+        use crate::domain::fixture::{name, text};
+        use crate::domain::map::{Comment, Target};
+        let map = sample_map();
+        let mut replica = Replica::new(map.clone(), Rev(0));
+        let comment = Comment {
+            id: crate::domain::ids::CommentId::from_uuid(Uuid::from_u128(9)),
+            target: Target::Card(map.cards()[0].id),
+            thread: None,
+            author: name("Whoever I say"),
+            text: text("Hello"),
+            at: 1,
+            resolved: false,
+        };
+        let mine = Op {
+            id: OpId::from_uuid(Uuid::from_u128(1)),
+            edit: crate::domain::edit::Edit::AddComment { comment },
+        };
+        replica.local(mine.clone()).unwrap();
+        let signed = Logged {
+            rev: Rev(1),
+            op: Op {
+                id: mine.id,
+                edit: mine.edit.clone().signed(&name("Ana"), 1_000),
+            },
+        };
+        replica.confirm(&signed).unwrap();
+        assert_eq!(replica.pending().len(), 0);
+        let shown = &replica.view().comments()[0];
+        assert_eq!((shown.author.as_str(), shown.at), ("Ana", 1_000));
     }
 }

@@ -27,6 +27,11 @@ impl Waymark {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
+        Waymark::start_at(dir, addr, env).await
+    }
+
+    /// Serves `dir` at `addr` (again, after a kill: clients reconnect to the same address).
+    pub async fn start_at(dir: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Waymark {
         let mut command = Command::new(env!("CARGO_BIN_EXE_waymark"));
         command
             .arg("serve")
@@ -284,4 +289,31 @@ impl Http {
         self.buffer.extend_from_slice(&chunk[..n]);
         Ok(())
     }
+}
+
+/// Makes `n` editor accounts of map `map`, each with a session (no password: they never sign
+/// in); returns their session cookies.
+pub async fn editors(db: &server::db::Db, map: app::domain::ids::MapId, n: usize) -> Vec<String> {
+    let mut cookies = Vec::new();
+    for i in 0..n {
+        let user = app::api::auth::User {
+            id: app::domain::ids::UserId::from_uuid(uuid::Uuid::new_v4()),
+            email: format!("editor{i}@example.com"),
+            name: format!("Editor {i}"),
+            is_admin: false,
+        };
+        let token = server::secrets::new_token().expect("a token");
+        let hash = server::secrets::hash_token(&token);
+        db.writer()
+            .write(move |conn| {
+                use server::db::accounts::{insert_session, insert_user, set_member};
+                insert_user(conn, &user, "-", 0)?;
+                set_member(conn, map, user.id, Some(app::domain::access::Role::Editor))?;
+                insert_session(conn, &hash, user.id, 0, i64::MAX)
+            })
+            .await
+            .expect("an editor");
+        cookies.push(format!("{}={token}", app::api::auth::SESSION_COOKIE));
+    }
+    cookies
 }

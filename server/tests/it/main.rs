@@ -5,6 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+// The real binary as a child process (shared with the benchmarks).
+#[path = "../../benches/support/mod.rs"]
+mod binary;
+mod chaos;
 mod faults;
 mod feedback;
 mod guards;

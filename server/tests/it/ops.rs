@@ -170,3 +170,74 @@ async fn shutting_down_during_writes_loses_nothing_acknowledged() {
     let lost: Vec<_> = acknowledged.difference(&logged).collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
 }
+
+#[tokio::test]
+async fn restore_keeps_the_old_database_whole_with_its_newest_commits() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::Blank).await;
+    let backup = disk.path().join("backup.sqlite");
+    let (src, dst) = (disk.path().join("waymark.sqlite"), backup.clone());
+    tokio::task::spawn_blocking(move || db::backup(&src, &dst))
+        .await
+        .unwrap()
+        .unwrap();
+    drop(backend);
+
+    // A commit that lives only in the write-ahead log: a connection that never checkpoints,
+    // left open (as a server killed mid-flight leaves it).
+    let live = rusqlite::Connection::open(disk.path().join("waymark.sqlite")).unwrap();
+    live.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
+        .unwrap();
+    live.execute(
+        "UPDATE maps SET title = 'Newest title' WHERE id = ?1",
+        [id.to_string()],
+    )
+    .unwrap();
+    assert!(
+        std::fs::metadata(disk.path().join("waymark.sqlite-wal"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    std::mem::forget(live);
+
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .arg("restore")
+        .arg(&backup)
+        .env("WAYMARK_DATA_DIR", disk.path())
+        .env("WAYMARK_LOG", "error")
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    // The copy set aside has the newest commit.
+    let kept = std::fs::read_dir(disk.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.strip_prefix("waymark.sqlite.before-restore-")
+                .is_some_and(|stamp| stamp.chars().all(|c| c.is_ascii_digit()))
+        })
+        .expect("the previous database is kept");
+    let conn = rusqlite::Connection::open(&kept).unwrap();
+    let title: String = conn
+        .query_row(
+            "SELECT title FROM maps WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(title, "Newest title");
+    // And the restored database is the backup's.
+    let restored = rusqlite::Connection::open(disk.path().join("waymark.sqlite")).unwrap();
+    let title: String = restored
+        .query_row(
+            "SELECT title FROM maps WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(title, "Newest title");
+}
