@@ -110,6 +110,23 @@ ensure_chromium() {
   export CHROMIUM
 }
 
+# The end-to-end fault test holds the database's write lock with the sqlite3 shell.
+ensure_sqlite3() {
+  command -v sqlite3 >/dev/null 2>&1 && return
+  say "Installing the sqlite3 shell from Debian's packages"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && sudo="sudo -n" ||
+      fail "sqlite3 is missing and installing it needs root: run 'apt-get install sqlite3' as root."
+  fi
+  command -v apt-get >/dev/null 2>&1 ||
+    fail "sqlite3 is missing and this system has no apt-get; install the sqlite3 shell."
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sqlite3 >/dev/null ||
+    { DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sqlite3 >/dev/null; }
+  command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 did not install."
+}
+
 ensure_end2end_packages() {
   ensure_node
   # Playwright must never download its own browsers; the tests use Debian's Chromium.

@@ -9,7 +9,11 @@ const server = process.env.WAYMARK_BIN;
 if (!server) {
   throw new Error("WAYMARK_BIN must name the built waymark binary (.ci/test sets it).");
 }
-const dataDir = mkdtempSync(join(tmpdir(), "waymark-e2e-"));
+// Made once by the runner; its workers (which load this file again) inherit the variable.
+process.env.WAYMARK_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "waymark-e2e-"));
+/** The server's data directory: the fault test reaches into its database. */
+export const DATA_DIR = process.env.WAYMARK_E2E_DATA_DIR;
+const dataDir = DATA_DIR;
 const port = Number(process.env.WAYMARK_TEST_PORT ?? 3917);
 
 /**
@@ -51,6 +55,12 @@ export default defineConfig({
     // Signed in as the admin (see global-setup.ts); tests that need someone else make new contexts.
     storageState: ".auth/admin.json",
   },
+  // The fault test holds the database's write lock, which would fail everyone else's edits:
+  // it runs alone, after the others.
+  projects: [
+    { name: "main", testIgnore: /faults\.spec\.ts/ },
+    { name: "faults", testMatch: /faults\.spec\.ts/, dependencies: ["main"] },
+  ],
   webServer: {
     // A fresh installation with its first admin, created from the command line.
     command:
