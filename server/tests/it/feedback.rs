@@ -1056,3 +1056,107 @@ fn summaries_of_degenerate_samples_always_decode() {
         })
         .unwrap();
 }
+
+/// A request of many slices that fails part-way (the disk full, as SQLite's `max_page_count`
+/// makes it) leaves nothing: no response, no tally, no unfinished batch; and once there is
+/// room, the same request stores every response once.
+#[tokio::test]
+async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let batch = |offset: usize| -> Value {
+        Value::Array(
+            (0..5_000)
+                .map(|i| {
+                    let (card, _) = &setup.touchpoints[(i + offset) % setup.touchpoints.len()];
+                    json!({ "touchpoint": card, "nps": (i % 11), "channel": (["web", "store"][i % 2]),
+                        "at": format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28),
+                        "comment": if i % 7 == 0 { Some(format!("Answer number {i}, {offset}")) } else { None } })
+                })
+                .collect(),
+        )
+    };
+    let first = send(&app, post_json(&path, Some(&key), &batch(0))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let filters = [
+        Filter::default(),
+        Filter {
+            channel: Some("web".into()),
+            ..Filter::default()
+        },
+        Filter {
+            from: app::domain::time::day_from_civil(2026, 2, 10),
+            to: app::domain::time::day_from_civil(2026, 7, 3),
+            ..Filter::default()
+        },
+    ];
+    let mut before = Vec::new();
+    for filter in &filters {
+        before.push(
+            setup
+                .feedback
+                .map_feedback(setup.map, filter.clone())
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Room for about one more slice, not five.
+    setup
+        .backend
+        .db
+        .writer()
+        .write(|conn| {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            conn.query_row(
+                &format!("PRAGMA max_page_count = {}", pages + 60),
+                [],
+                |_| Ok(()),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let failed = send(&app, post_json(&path, Some(&key), &batch(1))).await;
+    assert!(
+        failed.status.is_server_error(),
+        "{} {}",
+        failed.status,
+        failed.body
+    );
+    for (filter, before) in filters.iter().zip(&before) {
+        let after = setup
+            .feedback
+            .map_feedback(setup.map, filter.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            &after, before,
+            "a failed request changes nothing ({filter:?})"
+        );
+    }
+    let unfinished: i64 = setup
+        .backend
+        .db
+        .read(|conn| Ok(conn.query_row("SELECT count(*) FROM feedback_batches", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(unfinished, 0);
+
+    setup
+        .backend
+        .db
+        .writer()
+        .write(|conn| {
+            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let retried = send(&app, post_json(&path, Some(&key), &batch(1))).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.body);
+    assert_eq!(stored(&setup).await, 10_000);
+}
