@@ -579,6 +579,7 @@ pub fn tallies(
     let labelled = filter.channel.is_some() || filter.segment.is_some();
     // Ordered, so that the same responses always give the same summary.
     let mut sum: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut minus: BTreeMap<String, Tally> = BTreeMap::new();
     if filter.from.is_none() && filter.to.is_none() {
         let table = if labelled {
             "feedback_labelled"
@@ -606,6 +607,7 @@ pub fn tallies(
             (Some(a), Some(b)) => a < b,
             _ => true,
         };
+        let tables = (day_table, month_table);
         if has_whole_months {
             add_rows(
                 conn,
@@ -618,37 +620,38 @@ pub fn tallies(
             // The edges: days before the first whole month, and from the end of the last.
             if let (Some(from), Some(first_whole)) = (from, first_whole) {
                 if from < first_whole {
-                    add_rows(
-                        conn,
-                        map,
-                        day_table,
-                        &range_sql("day", Some(from), Some(first_whole - 1)),
-                        filter,
-                        &mut sum,
-                    )?;
+                    let days = (from, first_whole - 1);
+                    edge(conn, map, tables, days, filter, &mut sum, &mut minus)?;
                 }
             }
             if let (Some(end), Some(to)) = (end, to) {
                 if end <= to {
-                    add_rows(
-                        conn,
-                        map,
-                        day_table,
-                        &range_sql("day", Some(end), Some(to)),
-                        filter,
-                        &mut sum,
-                    )?;
+                    edge(conn, map, tables, (end, to), filter, &mut sum, &mut minus)?;
                 }
             }
-        } else {
-            add_rows(
-                conn,
-                map,
-                day_table,
-                &range_sql("day", from, to),
-                filter,
-                &mut sum,
-            )?;
+        } else if let (Some(from), Some(to)) = (from, to) {
+            // Within one month, or across one month's end.
+            let split = next_month(from);
+            if split <= to {
+                edge(
+                    conn,
+                    map,
+                    tables,
+                    (from, split - 1),
+                    filter,
+                    &mut sum,
+                    &mut minus,
+                )?;
+                edge(conn, map, tables, (split, to), filter, &mut sum, &mut minus)?;
+            } else {
+                edge(conn, map, tables, (from, to), filter, &mut sum, &mut minus)?;
+            }
+        }
+    }
+    // What edges read as their month less the rest of it; always a share of what was added.
+    for (card, part) in minus {
+        if let Some(total) = sum.get_mut(&card) {
+            subtract(total, &part);
         }
     }
     Ok(sum
@@ -656,6 +659,55 @@ pub fn tallies(
         .filter_map(|(card, tally)| Some((card_id(&card)?, tally)))
         .filter(|(_, tally)| !tally.is_empty())
         .collect())
+}
+
+/// Adds the days `from..=to` (all in one month) to `sum`: day by day, or, when the month has
+/// fewer days outside the range than in it, as the whole month less those days (these go into
+/// `minus`). So an edge costs at most about half a month of day rows.
+fn edge(
+    conn: &Connection,
+    map: MapId,
+    (day_table, month_table): (&str, &str),
+    (from, to): (Day, Day),
+    filter: &Filter,
+    sum: &mut BTreeMap<String, Tally>,
+    minus: &mut BTreeMap<String, Tally>,
+) -> Result<(), StoreError> {
+    let month = month_start(from);
+    let last = next_month(from) - 1;
+    let outside = (from - month) + (last - to);
+    if outside > to - from {
+        let days = range_sql("day", Some(from), Some(to));
+        return add_rows(conn, map, day_table, &days, filter, sum);
+    }
+    let whole = range_sql("month", Some(month), Some(month));
+    add_rows(conn, map, month_table, &whole, filter, sum)?;
+    if from > month {
+        let before = range_sql("day", Some(month), Some(from - 1));
+        add_rows(conn, map, day_table, &before, filter, minus)?;
+    }
+    if to < last {
+        let after = range_sql("day", Some(to + 1), Some(last));
+        add_rows(conn, map, day_table, &after, filter, minus)?;
+    }
+    Ok(())
+}
+
+/// Takes `part` out of `total`. `part` is always a share of it, so nothing goes below zero
+/// (and were it ever to, it would stop at zero rather than wrap).
+fn subtract(total: &mut Tally, part: &Tally) {
+    total.responses = total.responses.saturating_sub(part.responses);
+    total.comments = total.comments.saturating_sub(part.comments);
+    total.negative = total.negative.saturating_sub(part.negative);
+    for (a, b) in total.nps.iter_mut().zip(part.nps) {
+        *a = a.saturating_sub(b);
+    }
+    for (a, b) in total.csat.iter_mut().zip(part.csat) {
+        *a = a.saturating_sub(b);
+    }
+    for (a, b) in total.ces.iter_mut().zip(part.ces) {
+        *a = a.saturating_sub(b);
+    }
 }
 
 fn next_month(day: Day) -> Day {
