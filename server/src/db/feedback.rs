@@ -750,6 +750,13 @@ fn add_rows(
     }
     if filter.segment.is_some() {
         labels.push_str(" AND segment = ?3");
+    } else if filter.channel.is_some() {
+        // Likewise every segment, so that the day or month after it in the key is a range
+        // too, not a scan of every row of the channel.
+        labels.push_str(
+            " AND segment IN (SELECT value FROM feedback_labels WHERE map_id = ?1
+                 AND kind = 'segment' UNION SELECT '')",
+        );
     }
     let sql = format!(
         "SELECT card_id, {} FROM {table} WHERE map_id = ?1{labels}{range}",
