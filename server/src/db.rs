@@ -58,6 +58,8 @@ pub enum OpenError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("cannot open the read pool: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("cannot undo the unfinished bulk writes of the last run: {0}")]
+    Undo(String),
     #[error("cannot start the writer thread: {0}")]
     Thread(#[from] std::io::Error),
     #[error(
@@ -85,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/005_feedback_rollups.sql"),
     include_str!("../migrations/006_unindex_updated_at.sql"),
     include_str!("../migrations/007_sign_in_guards_and_disclosure.sql"),
+    include_str!("../migrations/008_feedback_slices_and_filters.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -106,6 +109,16 @@ impl Db {
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let fresh = migrate(&mut conn)? == 0;
+        // A bulk request that a stopped server left half-stored was never acknowledged:
+        // take it out before anyone reads (see `feedback::undo_unfinished`).
+        let undone =
+            feedback::undo_unfinished(&conn).map_err(|e| OpenError::Undo(e.to_string()))?;
+        if undone > 0 {
+            tracing::warn!(
+                undone,
+                "took out responses of requests left unfinished by the last run"
+            );
+        }
         // Room for every statement the writer runs often (the default is 16).
         conn.set_prepared_statement_cache_capacity(64);
         let manager = SqliteConnectionManager::file(path)
@@ -290,10 +303,16 @@ mod tests {
             [
                 "api_keys",
                 "devices",
+                "feedback_batch_slices",
+                "feedback_batches",
                 "feedback_daily",
                 "feedback_days",
                 "feedback_forms",
+                "feedback_labelled",
+                "feedback_labelled_days",
+                "feedback_labelled_months",
                 "feedback_labels",
+                "feedback_months",
                 "feedback_responses",
                 "feedback_totals",
                 "invites",

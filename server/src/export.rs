@@ -159,7 +159,6 @@ async fn download(
 /// `POST /maps/import`: a map file as the JSON body, or as the `file` field of a form upload.
 /// A form gets redirected to the new map; an API client gets `{ "id": … }`.
 async fn import(
-    State(backend): State<ServerBackend>,
     State(feedback): State<ServerFeedback>,
     caller: Result<SignedIn, HttpError>,
     request: Request,
@@ -176,7 +175,7 @@ async fn import(
         } else {
             json_body(request).await
         }?;
-        create_from(&backend, &feedback, owner.id, &bytes).await
+        create_from(&feedback, owner.id, &bytes).await
     }
     .await;
     match (result, is_form) {
@@ -212,7 +211,6 @@ async fn form_file(request: Request) -> Result<Bytes, HttpError> {
 }
 
 async fn create_from(
-    backend: &ServerBackend,
     feedback: &ServerFeedback,
     owner: UserId,
     bytes: &[u8],
@@ -241,9 +239,8 @@ async fn create_from(
     map.created_at = now;
     map.updated_at = now;
     let id = map.id;
-    backend.db.insert_map(map, Some(owner)).await?;
-    // Checked with the map above, so only a failing disk can refuse them now.
-    feedback.restore(id, imported.responses).await?;
+    // The map and its responses together: a failed import leaves no map (L12).
+    feedback.import_map(map, owner, imported.responses).await?;
     Ok(id)
 }
 

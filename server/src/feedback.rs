@@ -18,6 +18,7 @@ use app::api::feedback::{
     ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
     TouchpointFeedback,
 };
+use app::domain::access::Role;
 use app::domain::account::FormToken;
 use app::domain::feedback::{
     self, Period, Response, ResponseError, ResponseInput, Source, Summary, Tally,
@@ -171,25 +172,124 @@ impl ServerFeedback {
         if dry_run {
             return Ok(checked.len());
         }
-        let stored = self
-            .db
-            .writer()
-            .write(move |conn| store::insert_responses(conn, map, &checked, now))
-            .await?;
+        let stored = if source == Source::Form {
+            // One customer's answer, and they are waiting: a live write.
+            let one = checked;
+            self.db
+                .writer()
+                .write(move |conn| store::insert_responses(conn, map, &one, now).map(|_| one.len()))
+                .await
+        } else {
+            self.store_sliced(map, checked, now, None).await
+        };
         self.rooms.feedback_changed(map);
-        Ok(stored)
+        Ok(stored?)
     }
 
-    /// Stores responses read from a map file (already checked against `map`), keeping their
-    /// source and follow-up marks.
-    pub async fn restore(
+    /// Stores `incoming` on the writer's bulk lane in slices of at most `store::SLICE`, so
+    /// that live edits never wait behind more than one. All or nothing from the caller's view:
+    /// a request of several slices is a batch, and if any slice fails, the committed ones are
+    /// taken out again (responses and tallies), so nothing stays and a retry stores it once
+    /// (a server that stops part-way undoes the batch when it starts again).
+    ///
+    /// With `new_map`, the map is created in the batch's first job and deleted if the batch
+    /// is undone: a map file's import leaves either the whole map or nothing.
+    async fn store_sliced(
         &self,
         map: MapId,
+        incoming: Vec<Incoming>,
+        now: i64,
+        new_map: Option<JourneyMap>,
+    ) -> Result<usize, StoreError> {
+        let writer = self.db.writer();
+        let total = incoming.len();
+        if total <= store::SLICE && new_map.is_none() {
+            return writer
+                .enqueue_bulk(move |conn| {
+                    store::insert_responses(conn, map, &incoming, now).map(|_| total)
+                })
+                .await?
+                .committed()
+                .await;
+        }
+        let batch = writer
+            .enqueue_bulk(move |conn| match &new_map {
+                Some(journey) => store::begin_import(conn, journey, now),
+                None => store::begin_batch(conn, map, now, false),
+            })
+            .await?
+            .committed()
+            .await?;
+        let mut pending = Vec::new();
+        let mut failed = None;
+        let mut rest = incoming.into_iter();
+        loop {
+            let slice: Vec<Incoming> = rest.by_ref().take(store::SLICE).collect();
+            if slice.is_empty() {
+                break;
+            }
+            // Queued without waiting for the one before, so the bulk lane stays busy; the
+            // lane's bounded depth is the back-pressure.
+            match writer
+                .enqueue_bulk(move |conn| store::insert_slice(conn, map, batch, &slice, now))
+                .await
+            {
+                Ok(p) => pending.push(p),
+                Err(err) => {
+                    failed = Some(err);
+                    break;
+                }
+            }
+        }
+        for p in pending {
+            if let Err(err) = p.committed().await {
+                failed.get_or_insert(err);
+            }
+        }
+        if let Some(err) = failed {
+            self.undo_batch(batch).await;
+            return Err(err);
+        }
+        writer
+            .write(move |conn| store::finish_batch(conn, batch))
+            .await?;
+        Ok(total)
+    }
+
+    /// Takes a failed batch's committed slices out again, one bounded job each. Should that
+    /// fail too (the disk, say), the batch stays marked unfinished and is undone at the next
+    /// start.
+    async fn undo_batch(&self, batch: i64) {
+        loop {
+            let undone = async {
+                self.db
+                    .writer()
+                    .enqueue_bulk(move |conn| store::undo_slice(conn, batch))
+                    .await?
+                    .committed()
+                    .await
+            };
+            match undone.await {
+                Ok(true) => continue,
+                Ok(false) => return,
+                Err(err) => {
+                    tracing::error!(%err, batch, "undoing a failed batch of responses failed; it is undone at the next start");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Makes `journey` a new map owned by `owner` with `responses` (read from a map file and
+    /// already checked against it), all or nothing: the map appears in its owner's list only
+    /// once every response is stored, and a failure leaves no map.
+    pub async fn import_map(
+        &self,
+        journey: JourneyMap,
+        owner: UserId,
         responses: Vec<FileResponse>,
     ) -> Result<usize, StoreError> {
-        if responses.is_empty() {
-            return Ok(0);
-        }
+        let map = journey.id;
         let now = now_millis();
         let incoming = tokio::task::spawn_blocking(move || {
             responses
@@ -199,10 +299,13 @@ impl ServerFeedback {
         })
         .await
         .map_err(StoreError::internal)?;
+        let stored = self.store_sliced(map, incoming, now, Some(journey)).await?;
+        // The owner last: the map appears whole, or not at all.
         self.db
             .writer()
-            .write(move |conn| store::insert_responses(conn, map, &incoming, now))
-            .await
+            .write(move |conn| crate::db::accounts::set_member(conn, map, owner, Some(Role::Owner)))
+            .await?;
+        Ok(stored)
     }
 
     /// Every response of `map`, newest first, as a map file carries them, with each comment's

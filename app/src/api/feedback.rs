@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::domain::feedback::{Day, Period, Response, Source, Summary, Trend};
 use crate::domain::ids::{ApiKeyId, CardId, MapId, StageId};
+use crate::domain::lenient;
 use crate::domain::time::Millis;
 
 /// Responses per inbox page.
@@ -37,7 +38,11 @@ impl Filter {
 pub struct MapFeedback {
     pub minimum: u64,
     pub map: Summary,
+    // A stage or touchpoint whose summary does not decode is left out alone (see
+    // `domain::lenient`): one odd touchpoint must never blank the whole map.
+    #[serde(deserialize_with = "lenient::entries")]
     pub stages: Vec<(StageId, Summary)>,
+    #[serde(deserialize_with = "lenient::entries")]
     pub touchpoints: Vec<(CardId, Summary)>,
     /// Touchpoints scoring significantly below the rest of the map.
     pub pain_points: Vec<CardId>,

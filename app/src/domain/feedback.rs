@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::CardId;
+use crate::domain::lenient;
 use crate::domain::stats::{self, Confidence, Estimate};
 use crate::domain::text::{FieldError, Name};
 use crate::domain::time::Millis;
@@ -496,10 +497,10 @@ pub struct Score {
 impl Score {
     fn new(metric: Metric, estimate: Option<Estimate>, minimum: u64) -> Option<Score> {
         let estimate = estimate?;
-        let confidence = stats::confidence(estimate.n, minimum);
+        let confidence = stats::confidence(estimate.n(), minimum);
         Some(Score {
             metric,
-            n: estimate.n,
+            n: estimate.n(),
             confidence,
             estimate: (confidence != Confidence::Hidden).then_some(estimate),
         })
@@ -507,7 +508,7 @@ impl Score {
 
     /// The value, when shown.
     pub fn value(&self) -> Option<f64> {
-        self.estimate.map(|e| e.value)
+        self.estimate.map(|e| e.value())
     }
 }
 
@@ -517,12 +518,19 @@ pub struct Summary {
     pub responses: u64,
     pub comments: u64,
     pub negative: u64,
+    // Each score decodes on its own: one the browser cannot read is shown as absent, and the
+    // rest of the summary (and of the map's) still shows.
+    #[serde(default, deserialize_with = "lenient::optional")]
     pub nps: Option<Score>,
+    #[serde(default, deserialize_with = "lenient::optional")]
     pub csat: Option<Score>,
     /// CSAT's mean score (1–5), secondary to the percentage.
+    #[serde(default, deserialize_with = "lenient::optional")]
     pub csat_mean: Option<Score>,
+    #[serde(default, deserialize_with = "lenient::optional")]
     pub ces: Option<Score>,
     /// The counts per score; absent below the minimum, like the scores.
+    #[serde(default, deserialize_with = "lenient::optional")]
     pub distribution: Option<Tally>,
 }
 
@@ -646,7 +654,7 @@ pub fn change(before: &Summary, after: &Summary) -> Option<Direction> {
     if !stats::differs(&a, &b) {
         return None;
     }
-    Some(if b.value > a.value {
+    Some(if b.value() > a.value() {
         Direction::Up
     } else {
         Direction::Down
@@ -673,7 +681,7 @@ pub fn pain_points(touchpoints: &[(CardId, Tally)], minimum: u64) -> Vec<CardId>
             ) else {
                 return false;
             };
-            a.value < b.value && stats::differs(&a, &b)
+            a.value() < b.value() && stats::differs(&a, &b)
         })
         .map(|(id, _)| *id)
         .collect()

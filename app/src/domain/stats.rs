@@ -17,17 +17,77 @@ pub type CsatHistogram = [u64; 5];
 pub type CesHistogram = [u64; 7];
 
 /// A value with its 95% interval, and the sample behind it.
+///
+/// Invariant (checked by `Estimate::new`, which deserializing goes through too): every number is
+/// finite, and `low <= value <= high`. JSON has no NaN or infinity (serde_json writes them as
+/// `null`), so a non-finite number here would make the browser refuse the whole summary.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EstimateFields")]
 pub struct Estimate {
-    pub n: u64,
-    pub value: f64,
-    pub low: f64,
-    pub high: f64,
-    /// The variance of `value`'s estimator, for comparing two estimates.
-    pub variance: f64,
+    n: u64,
+    value: f64,
+    low: f64,
+    high: f64,
+    /// The variance of `value`'s estimator, for comparing two estimates; absent when the
+    /// sample cannot tell (a mean of one answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variance: Option<f64>,
+}
+
+/// An estimate as it arrives, before its check.
+#[derive(Deserialize)]
+struct EstimateFields {
+    n: u64,
+    value: f64,
+    low: f64,
+    high: f64,
+    #[serde(default)]
+    variance: Option<f64>,
+}
+
+impl TryFrom<EstimateFields> for Estimate {
+    type Error = String;
+    fn try_from(raw: EstimateFields) -> Result<Estimate, String> {
+        Estimate::new(raw.n, raw.value, raw.low, raw.high, raw.variance)
+            .ok_or_else(|| "an estimate needs finite numbers with low ≤ value ≤ high".to_owned())
+    }
 }
 
 impl Estimate {
+    /// `None` unless every number is finite (and the variance not negative) and the interval
+    /// holds the value.
+    pub fn new(n: u64, value: f64, low: f64, high: f64, variance: Option<f64>) -> Option<Estimate> {
+        let finite = value.is_finite() && low.is_finite() && high.is_finite();
+        let variance_ok = variance.is_none_or(|v| v.is_finite() && v >= 0.0);
+        (finite && variance_ok && low <= value && value <= high).then_some(Estimate {
+            n,
+            value,
+            low,
+            high,
+            variance,
+        })
+    }
+
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    pub fn low(&self) -> f64 {
+        self.low
+    }
+
+    pub fn high(&self) -> f64 {
+        self.high
+    }
+
+    pub fn variance(&self) -> Option<f64> {
+        self.variance
+    }
+
     /// Half the interval's width: the margin of error.
     pub fn margin(&self) -> f64 {
         (self.high - self.low) / 2.0
@@ -51,13 +111,11 @@ pub fn nps(histogram: &NpsHistogram) -> Option<Estimate> {
     let centre = p - d;
     let variance = (p + d - centre * centre) / adjusted_n;
     let margin = Z95 * variance.sqrt();
-    Some(Estimate {
-        n,
-        value,
-        low: ((centre - margin) * 100.0).max(-100.0),
-        high: ((centre + margin) * 100.0).min(100.0),
-        variance: variance * 10_000.0,
-    })
+    // The adjusted interval is centred off the raw value; it always holds it in theory, and
+    // the clamps keep rounding from ever putting the value outside.
+    let low = ((centre - margin) * 100.0).clamp(-100.0, value);
+    let high = ((centre + margin) * 100.0).clamp(value, 100.0);
+    Estimate::new(n, value, low, high, Some(variance * 10_000.0))
 }
 
 /// Wilson score interval for a proportion `hits / n`, in percent.
@@ -70,13 +128,10 @@ pub fn wilson(hits: u64, n: u64) -> Option<Estimate> {
     let denominator = 1.0 + z2 / nf;
     let centre = (p + z2 / (2.0 * nf)) / denominator;
     let half = Z95 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denominator;
-    Some(Estimate {
-        n,
-        value: p * 100.0,
-        low: (centre - half).max(0.0) * 100.0,
-        high: (centre + half).min(1.0) * 100.0,
-        variance: p * (1.0 - p) / nf * 10_000.0,
-    })
+    let value = p * 100.0;
+    let low = ((centre - half).max(0.0) * 100.0).min(value);
+    let high = ((centre + half).min(1.0) * 100.0).max(value);
+    Estimate::new(n, value, low, high, Some(p * (1.0 - p) / nf * 10_000.0))
 }
 
 /// CSAT: % of answers that are 4 or 5, with a Wilson interval.
@@ -100,13 +155,8 @@ pub fn mean(histogram: &[u64], first: i32) -> Option<Estimate> {
         .sum();
     let value = sum / nf;
     if n == 1 {
-        return Some(Estimate {
-            n,
-            value,
-            low: value,
-            high: value,
-            variance: f64::INFINITY,
-        });
+        // One answer says nothing of the spread: no interval, and no variance to test with.
+        return Estimate::new(n, value, value, value, None);
     }
     let squares: f64 = histogram
         .iter()
@@ -115,13 +165,13 @@ pub fn mean(histogram: &[u64], first: i32) -> Option<Estimate> {
         .sum();
     let variance_of_mean = squares / (nf - 1.0) / nf;
     let margin = t95(n - 1) * variance_of_mean.sqrt();
-    Some(Estimate {
+    Estimate::new(
         n,
         value,
-        low: value - margin,
-        high: value + margin,
-        variance: variance_of_mean,
-    })
+        value - margin,
+        value + margin,
+        Some(variance_of_mean),
+    )
 }
 
 /// CSAT's mean score (1–5), shown beside the percentage.
@@ -155,7 +205,10 @@ pub fn t95(df: u64) -> f64 {
 
 /// Whether two estimates differ at the 95% level (a z-test on their difference).
 pub fn differs(a: &Estimate, b: &Estimate) -> bool {
-    let spread = (a.variance + b.variance).sqrt();
+    let (Some(va), Some(vb)) = (a.variance, b.variance) else {
+        return false;
+    };
+    let spread = (va + vb).sqrt();
     spread.is_finite() && spread > 0.0 && (a.value - b.value).abs() > Z95 * spread
 }
 
@@ -190,6 +243,7 @@ pub fn confidence(n: u64, minimum: u64) -> Confidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{prop_oneof, Just};
 
     #[track_caller]
     fn close(actual: f64, expected: f64) {
@@ -253,6 +307,59 @@ mod tests {
         close(e.high, 4.0 + 2.598);
         let single = ces(&[0, 0, 1, 0, 0, 0, 0]).unwrap();
         assert_eq!((single.low, single.high), (3.0, 3.0));
+        assert_eq!(
+            single.variance, None,
+            "one answer has no spread to test with"
+        );
+        assert!(!differs(&single, &e));
+    }
+
+    /// What the browser got for a touchpoint with one answer: `null` where a number belongs.
+    #[test]
+    fn an_estimate_with_a_missing_or_odd_number_does_not_decode() {
+        let one = ces(&[0, 0, 1, 0, 0, 0, 0]).unwrap();
+        let json = serde_json::to_string(&one).unwrap();
+        assert!(!json.contains("null"), "{json}");
+        assert_eq!(serde_json::from_str::<Estimate>(&json).unwrap(), one);
+        for odd in [
+            r#"{"n":1,"value":3.0,"low":3.0,"high":3.0,"variance":null}"#,
+            r#"{"n":1,"value":null,"low":3.0,"high":3.0}"#,
+            r#"{"n":2,"value":5.0,"low":3.0,"high":4.0}"#,
+            r#"{"n":2,"value":3.0,"low":3.0,"high":4.0,"variance":-1.0}"#,
+        ] {
+            let decoded = serde_json::from_str::<Estimate>(odd);
+            assert!(
+                decoded.is_err() || decoded.as_ref().is_ok_and(|e| e.variance.is_none()),
+                "{odd} gave {decoded:?}"
+            );
+        }
+        assert!(Estimate::new(1, f64::NAN, 0.0, 1.0, None).is_none());
+        assert!(Estimate::new(1, 0.5, 0.0, 1.0, Some(f64::INFINITY)).is_none());
+    }
+
+    proptest::proptest! {
+        /// Every histogram, however small or lopsided, gives finite estimates that survive JSON.
+        #[test]
+        fn estimates_are_always_finite(
+            nps_counts in proptest::array::uniform11(0u64..4),
+            csat_counts in proptest::array::uniform5(0u64..4),
+            ces_counts in proptest::array::uniform7(prop_oneof![Just(0u64), Just(1), Just(1_000_000_000)]),
+        ) {
+            let estimates = [
+                nps(&nps_counts),
+                csat(&csat_counts),
+                csat_mean(&csat_counts),
+                ces(&ces_counts),
+            ];
+            for e in estimates.into_iter().flatten() {
+                proptest::prop_assert!(e.value.is_finite() && e.low.is_finite() && e.high.is_finite());
+                proptest::prop_assert!(e.low <= e.value && e.value <= e.high);
+                let json = serde_json::to_string(&e).unwrap();
+                // serde_json may round the last digit, so compare the shape, not the bits.
+                let back = serde_json::from_str::<Estimate>(&json);
+                proptest::prop_assert!(back.is_ok_and(|b| b.n == e.n && (b.value - e.value).abs() < 1e-9), "{}", json);
+            }
+        }
     }
 
     #[test]

@@ -876,3 +876,287 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// Summaries of tiny and degenerate response sets (no answer to three, all equal, the extremes,
+/// every minimum), fetched as the browser fetches them, through the server functions over
+/// HTTP: each reply decodes into the browser's own types, every number in it finite, and no
+/// score is lost in decoding (a score the browser could not read would vanish from its chip).
+#[test]
+fn summaries_of_degenerate_samples_always_decode() {
+    use app::api::feedback::{
+        GetMapFeedback, GetTouchpointFeedback, MapFeedback, TouchpointFeedback,
+    };
+    use app::domain::feedback::{FeedbackSettings, ResponseInput, Source, Summary};
+    use leptos::server_fn::ServerFn;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use server::feedback::Naming;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let disk = Disk::new();
+    let (backend, app) = runtime.block_on(async {
+        let backend = disk.open();
+        let app = disk.router(backend.clone()).await;
+        (backend, app)
+    });
+
+    // A score is one of the scale's ends, its middle, or absent.
+    fn score(low: i64, high: i64) -> impl Strategy<Value = Option<i64>> + Clone {
+        prop_oneof![
+            Just(None),
+            Just(Some(low)),
+            Just(Some(high)),
+            (low..=high).prop_map(Some)
+        ]
+    }
+    let answer = (score(0, 10), score(1, 5), score(1, 7), any::<bool>());
+    // Per touchpoint: 0–3 answers, either each drawn or one answer repeated.
+    let touchpoint = prop_oneof![
+        prop::collection::vec(answer.clone(), 0..=3),
+        (answer, 0usize..=3).prop_map(|(a, n)| vec![a; n]),
+    ];
+    let case = (
+        prop_oneof![
+            Just(1u32),
+            Just(2),
+            Just(3),
+            Just(4),
+            Just(30),
+            Just(10_000),
+            1u32..=10_000
+        ],
+        prop::collection::vec(touchpoint, 3),
+    );
+
+    fn check_finite(value: &Value) -> Result<(), TestCaseError> {
+        match value {
+            Value::Number(n) => prop_assert!(n.as_f64().is_some_and(f64::is_finite), "{n}"),
+            Value::Array(items) => items.iter().try_for_each(check_finite)?,
+            Value::Object(fields) => fields.values().try_for_each(check_finite)?,
+            _ => {}
+        }
+        Ok(())
+    }
+    // Every score the server sent is one the browser read.
+    fn check_kept(raw: &Value, decoded: &Summary) -> Result<(), TestCaseError> {
+        for (field, kept) in [
+            ("nps", decoded.nps.is_some()),
+            ("csat", decoded.csat.is_some()),
+            ("csat_mean", decoded.csat_mean.is_some()),
+            ("ces", decoded.ces.is_some()),
+            ("distribution", decoded.distribution.is_some()),
+        ] {
+            prop_assert_eq!(!raw[field].is_null(), kept, "{} of {}", field, raw);
+        }
+        for score in [
+            &decoded.nps,
+            &decoded.csat,
+            &decoded.csat_mean,
+            &decoded.ces,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(e) = score.estimate {
+                prop_assert!(e.value().is_finite() && e.low().is_finite() && e.high().is_finite());
+                prop_assert!(e.variance().is_none_or(f64::is_finite));
+            }
+        }
+        Ok(())
+    }
+
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        ..Config::default()
+    });
+    runner
+        .run(&case, |(minimum, answers)| {
+            runtime.block_on(async {
+                let setup = setup(backend.clone()).await;
+                let settings = FeedbackSettings {
+                    minimum,
+                    ..FeedbackSettings::default()
+                };
+                setup
+                    .backend
+                    .rooms
+                    .submit(
+                        setup.map,
+                        vec![op(Edit::SetFeedbackSettings { settings })],
+                        &crate::support::author("Test"),
+                    )
+                    .await
+                    .unwrap();
+                let mut items = Vec::new();
+                for ((card, _), answers) in setup.touchpoints.iter().zip(&answers) {
+                    for (nps, csat, ces, comment) in answers {
+                        let comment = (*comment
+                            || (nps.is_none() && csat.is_none() && ces.is_none()))
+                        .then(|| "Fine".to_owned());
+                        items.push(Ok(ResponseInput {
+                            touchpoint: card.to_string(),
+                            nps: *nps,
+                            csat: *csat,
+                            ces: *ces,
+                            comment,
+                            ..ResponseInput::default()
+                        }));
+                    }
+                }
+                if !items.is_empty() {
+                    setup
+                        .feedback
+                        .ingest(setup.map, items, Source::Api, Naming::Id, false)
+                        .await
+                        .unwrap();
+                }
+
+                let body = json!({ "map": setup.map, "filter": Filter::default(), "share": null });
+                let reply = send(&app, post_json(GetMapFeedback::PATH, None, &body)).await;
+                prop_assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                let raw = reply.json();
+                check_finite(&raw)?;
+                let decoded: MapFeedback = serde_json::from_str(&reply.body)
+                    .map_err(|e| TestCaseError::fail(format!("{e}: {}", reply.body)))?;
+                check_kept(&raw["map"], &decoded.map)?;
+                let raw_touchpoints = raw["touchpoints"].as_array().unwrap();
+                prop_assert_eq!(raw_touchpoints.len(), decoded.touchpoints.len());
+                for (raw, (_, summary)) in raw_touchpoints.iter().zip(&decoded.touchpoints) {
+                    check_kept(&raw[1], summary)?;
+                }
+                prop_assert_eq!(
+                    raw["stages"].as_array().unwrap().len(),
+                    decoded.stages.len()
+                );
+
+                for (card, _) in &setup.touchpoints {
+                    for period in [Period::Week, Period::Month] {
+                        let body = json!({ "map": setup.map, "card": card,
+                            "filter": Filter::default(), "period": period, "share": null });
+                        let reply =
+                            send(&app, post_json(GetTouchpointFeedback::PATH, None, &body)).await;
+                        prop_assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+                        let raw = reply.json();
+                        check_finite(&raw)?;
+                        let decoded: TouchpointFeedback = serde_json::from_str(&reply.body)
+                            .map_err(|e| TestCaseError::fail(format!("{e}: {}", reply.body)))?;
+                        check_kept(&raw["summary"], &decoded.summary)?;
+                        for (raw, point) in raw["trend"]["points"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .zip(&decoded.trend.points)
+                        {
+                            check_kept(&raw["summary"], &point.summary)?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+}
+
+/// A request of many slices that fails part-way (the disk full, as SQLite's `max_page_count`
+/// makes it) leaves nothing: no response, no tally, no unfinished batch; and once there is
+/// room, the same request stores every response once.
+#[tokio::test]
+async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let batch = |offset: usize| -> Value {
+        Value::Array(
+            (0..5_000)
+                .map(|i| {
+                    let (card, _) = &setup.touchpoints[(i + offset) % setup.touchpoints.len()];
+                    json!({ "touchpoint": card, "nps": (i % 11), "channel": (["web", "store"][i % 2]),
+                        "at": format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28),
+                        "comment": if i % 7 == 0 { Some(format!("Answer number {i}, {offset}")) } else { None } })
+                })
+                .collect(),
+        )
+    };
+    let first = send(&app, post_json(&path, Some(&key), &batch(0))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let filters = [
+        Filter::default(),
+        Filter {
+            channel: Some("web".into()),
+            ..Filter::default()
+        },
+        Filter {
+            from: app::domain::time::day_from_civil(2026, 2, 10),
+            to: app::domain::time::day_from_civil(2026, 7, 3),
+            ..Filter::default()
+        },
+    ];
+    let mut before = Vec::new();
+    for filter in &filters {
+        before.push(
+            setup
+                .feedback
+                .map_feedback(setup.map, filter.clone())
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Room for about one more slice, not five.
+    setup
+        .backend
+        .db
+        .writer()
+        .write(|conn| {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            conn.query_row(
+                &format!("PRAGMA max_page_count = {}", pages + 60),
+                [],
+                |_| Ok(()),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let failed = send(&app, post_json(&path, Some(&key), &batch(1))).await;
+    assert!(
+        failed.status.is_server_error(),
+        "{} {}",
+        failed.status,
+        failed.body
+    );
+    for (filter, before) in filters.iter().zip(&before) {
+        let after = setup
+            .feedback
+            .map_feedback(setup.map, filter.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            &after, before,
+            "a failed request changes nothing ({filter:?})"
+        );
+    }
+    let unfinished: i64 = setup
+        .backend
+        .db
+        .read(|conn| Ok(conn.query_row("SELECT count(*) FROM feedback_batches", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(unfinished, 0);
+
+    setup
+        .backend
+        .db
+        .writer()
+        .write(|conn| {
+            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let retried = send(&app, post_json(&path, Some(&key), &batch(1))).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.body);
+    assert_eq!(stored(&setup).await, 10_000);
+}

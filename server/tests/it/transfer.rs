@@ -405,3 +405,86 @@ async fn feedback_travels_in_the_map_file_and_as_csv() {
         lines[1]
     );
 }
+
+/// A map file's import is all or nothing (L12): when its responses cannot all be stored (the
+/// disk full part-way, as SQLite's `max_page_count` makes it), no map is left, in anyone's
+/// list or the database; once there is room, the same file makes one map with every response.
+#[tokio::test]
+async fn an_import_that_fails_part_way_leaves_no_map() {
+    use app::api::ctx::Feedback;
+    use app::api::feedback::Filter;
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let id = new_map(&backend, Template::CustomerJourney).await;
+    let app = disk.router(backend.clone()).await;
+    let mut file = exported(&app, id).await;
+    let card = file["map"]["cards"][0]["id"].clone();
+    let responses: Vec<serde_json::Value> = (0..3_000)
+        .map(|i| {
+            serde_json::json!({
+                "touchpoint": card, "at": 1_700_000_000_000i64 + i * 3_600_000, "nps": i % 11,
+                "csat": null, "ces": null, "comment": format!("Comment {i}"),
+                "channel": "web", "segment": "", "respondent": null, "source": "api",
+            })
+        })
+        .collect();
+    file["responses"] = responses.into();
+    let body = serde_json::to_vec(&file).unwrap();
+
+    backend
+        .db
+        .writer()
+        .write(|conn| {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            conn.query_row(
+                &format!("PRAGMA max_page_count = {}", pages + 40),
+                [],
+                |_| Ok(()),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let failed = import(&app, body.clone()).await;
+    assert!(failed.status.is_server_error(), "{}", failed.status);
+    assert_eq!(
+        backend.db.list_maps(None).await.unwrap().len(),
+        1,
+        "no map was left"
+    );
+    let leftovers: i64 = backend
+        .db
+        .read(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM feedback_responses)
+                      + (SELECT count(*) FROM feedback_batches)",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(leftovers, 0);
+
+    backend
+        .db
+        .writer()
+        .write(|conn| {
+            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let imported = import(&app, body).await;
+    assert_eq!(imported.status, StatusCode::CREATED);
+    let created: serde_json::Value = serde_json::from_slice(&imported.body).unwrap();
+    let copy: MapId = created["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(backend.db.list_maps(None).await.unwrap().len(), 2);
+    let feedback = server::feedback::ServerFeedback::new(backend.db.clone(), backend.rooms.clone());
+    let summary = feedback
+        .map_feedback(copy, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.map.responses, 3_000);
+}

@@ -85,7 +85,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                 .filter_map(|(column, (stage, name))| {
                     let summary = scores.stage(*stage)?;
                     let score = summary.headline()?.clone();
-                    let value = score.estimate?.value;
+                    let value = score.estimate?.value();
                     let level = score.metric.normalise(value) * 4.0 - 2.0;
                     Some((column, name.clone(), level, describe(&score)))
                 })

@@ -131,10 +131,10 @@ pub fn describe(score: &Score) -> String {
             format!(
                 "{} {} (95% interval {} to {}), {} answers{low}",
                 score.metric.label(),
-                score.metric.format(e.value),
-                score.metric.format(e.low),
-                score.metric.format(e.high),
-                e.n
+                score.metric.format(e.value()),
+                score.metric.format(e.low()),
+                score.metric.format(e.high()),
+                e.n()
             )
         }
     }
@@ -190,8 +190,12 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
     let (text, tone_class, title) = match &headline {
         Some(score) => match score.estimate {
             Some(e) => (
-                format!("{} {}", score.metric.label(), score.metric.format(e.value)),
-                format!("tone-{}", tone(score.metric, e.value)),
+                format!(
+                    "{} {}",
+                    score.metric.label(),
+                    score.metric.format(e.value())
+                ),
+                format!("tone-{}", tone(score.metric, e.value())),
                 describe(score),
             ),
             None => (
@@ -244,18 +248,18 @@ pub fn ScoreLine(score: Score, #[prop(optional_no_strip)] mean: Option<Score>) -
             let low = score.confidence == Confidence::Low;
             let mean = mean
                 .and_then(|m| m.estimate)
-                .map(|m| format!(" · mean {:.2} of 5", m.value));
+                .map(|m| format!(" · mean {:.2} of 5", m.value()));
             view! {
-                <div class=format!("score-line tone-{}", tone(metric, e.value))>
+                <div class=format!("score-line tone-{}", tone(metric, e.value()))>
                     <span class="score-label">{label}</span>
-                    <span class="score-value">{metric.format(e.value)}</span>
+                    <span class="score-value">{metric.format(e.value())}</span>
                     <span class="score-detail">
                         {format!(
                             "±{:.1} · 95% interval {} to {} · n={}",
                             e.margin(),
-                            metric.format(e.low),
-                            metric.format(e.high),
-                            e.n
+                            metric.format(e.low()),
+                            metric.format(e.high()),
+                            e.n()
                         )}
                         {mean}
                         {low.then(|| view! { <span class="low-confidence-label">" · low confidence"</span> })}
