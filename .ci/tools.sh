@@ -89,22 +89,27 @@ chromium_path() {
   fi
 }
 
+# Installs Debian package $1 (for $2, a sentence's subject), with sudo when not root.
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && sudo="sudo -n" ||
+      fail "$2 is missing and installing it needs root: run 'apt-get install $1' as root${3:+, or $3}."
+  fi
+  command -v apt-get >/dev/null 2>&1 ||
+    fail "$2 is missing and this system has no apt-get; install it${3:+ and $3}."
+  say "Installing $2 from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
 ensure_chromium() {
   if [ -n "$(chromium_path)" ]; then
     export CHROMIUM
     CHROMIUM=$(chromium_path)
     return
   fi
-  say "Installing Chromium from Debian's packages"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && sudo="sudo -n" ||
-      fail "Chromium is missing and installing it needs root: run 'apt-get install chromium' as root, or set CHROMIUM to a Chromium binary."
-  fi
-  command -v apt-get >/dev/null 2>&1 ||
-    fail "Chromium is missing and this system has no apt-get; install Chromium and set CHROMIUM to its path."
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  apt_install chromium Chromium "set CHROMIUM to a Chromium binary"
   CHROMIUM=$(chromium_path)
   [ -n "$CHROMIUM" ] || fail "Chromium did not install."
   export CHROMIUM
@@ -113,17 +118,7 @@ ensure_chromium() {
 # The end-to-end fault test holds the database's write lock with the sqlite3 shell.
 ensure_sqlite3() {
   command -v sqlite3 >/dev/null 2>&1 && return
-  say "Installing the sqlite3 shell from Debian's packages"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && sudo="sudo -n" ||
-      fail "sqlite3 is missing and installing it needs root: run 'apt-get install sqlite3' as root."
-  fi
-  command -v apt-get >/dev/null 2>&1 ||
-    fail "sqlite3 is missing and this system has no apt-get; install the sqlite3 shell."
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sqlite3 >/dev/null ||
-    { DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sqlite3 >/dev/null; }
+  apt_install sqlite3 "The sqlite3 shell"
   command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 did not install."
 }
 

@@ -6,8 +6,10 @@
 //! compared with, as ratios.
 //!
 //! Time to interactive needs the built site (`cargo leptos build`; `WAYMARK_SITE_DIR`, default
-//! `target/site`), Node.js with the end-to-end packages (`end2end/node_modules`) and Chromium
-//! (`CHROMIUM`, default `/usr/bin/chromium`); without them that column says why it is empty.
+//! `target/site`) with the server binary built beside it (`WAYMARK_TTI_BIN`, e.g.
+//! `$CARGO_TARGET_DIR/debug/waymark`: a bundle hydrates only against a server built the same
+//! way), Node.js with the end-to-end packages (`end2end/node_modules`) and Chromium (`CHROMIUM`,
+//! default `/usr/bin/chromium`); without them that column says why it is empty.
 //!
 //! Run: `cargo bench -p server --bench bigmap` (add `-- --quick` for fewer samples).
 
@@ -53,7 +55,9 @@ struct Row {
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (renders, rounds) = if quick { (5, 20) } else { (15, 60) };
-    println!("Big maps through the real binary ({EDITORS} editors; {HISTORY_EDITS} edits of history).");
+    println!(
+        "Big maps through the real binary ({EDITORS} editors; {HISTORY_EDITS} edits of history)."
+    );
     println!(
         "{:>6} | {:>9} {:>9} | {:>9} | {:>8} {:>8} {:>6} | {:>12} {:>9}",
         "cards", "render", "page KB", "TTI", "edit p50", "p99", "×50", "DB +10k ed.", "B/edit"
@@ -78,8 +82,12 @@ async fn main() {
         );
         rows.push(row);
     }
-    println!("\nTargets: the 2,000-card page renders in under 50 ms; edit p50 at 2,000 cards within");
-    println!("1.5× of the 50-card map's; the database's growth per edit about the same at every size.");
+    println!(
+        "\nTargets: the 2,000-card page renders in under 50 ms; edit p50 at 2,000 cards within"
+    );
+    println!(
+        "1.5× of the 50-card map's; the database's growth per edit about the same at every size."
+    );
 }
 
 fn ms(d: Duration) -> f64 {
@@ -112,8 +120,21 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
     times.sort();
     let render = times[times.len() / 2];
 
-    let tti = time_to_interactive(waymark.addr, &path, &cookies[0]);
     let (p50, p99) = edit_round_trips(waymark.addr, map, &card_ids, &cookies, rounds).await;
+    drop(waymark);
+    let tti = match std::env::var("WAYMARK_TTI_BIN") {
+        // The browser bundle hydrates only against a server built the same way (debug or
+        // release) as it was: `cargo leptos build` makes a debug pair.
+        Ok(bin) => {
+            let env = [
+                ("WAYMARK_SITE_DIR", site.as_str()),
+                ("WAYMARK_BIN", bin.as_str()),
+            ];
+            let waymark = Waymark::start_with(dir.path(), &env).await;
+            time_to_interactive(waymark.addr, &path, &cookies[0])
+        }
+        Err(_) => Err("no WAYMARK_TTI_BIN".into()),
+    };
     Row {
         cards,
         render,
@@ -150,8 +171,10 @@ async fn prepare(dir: &Path, cards: usize) -> (MapId, Vec<CardId>, Vec<String>, 
                 stage: stages[n % stages.len()].id,
                 lane: lanes[(n / stages.len()) % lanes.len()].id,
                 position: next.clone(),
-                text: Text::parse(&format!("Card {n}: what the customer does, thinks and feels here"))
-                    .expect("text"),
+                text: Text::parse(&format!(
+                    "Card {n}: what the customer does, thinks and feels here"
+                ))
+                .expect("text"),
                 channel: None,
                 emotion: None,
                 evidence: None,
@@ -202,7 +225,11 @@ fn op(edit: Edit) -> Op {
 
 async fn submit(backend: &ServerBackend, map: MapId, ops: Vec<Op>) {
     let author = app::domain::text::Name::parse("Bench").expect("name");
-    let submitted = backend.rooms.submit(map, ops, &author).await.expect("submit");
+    let submitted = backend
+        .rooms
+        .submit(map, ops, &author)
+        .await
+        .expect("submit");
     assert!(submitted.rejected.is_empty(), "{:?}", submitted.rejected);
 }
 
@@ -283,9 +310,8 @@ async fn edit_round_trips(
     (at(0.5), at(0.99))
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn send(ws: &mut Ws, msg: &ClientMsg) {
     let text = serde_json::to_string(msg).expect("json");
@@ -310,7 +336,11 @@ async fn wait_for(ws: &mut Ws, done: impl Fn(&ServerMsg) -> bool) {
 
 /// Time until the map page is hydrated (interactive) in headless Chromium, by the end-to-end
 /// tests' Playwright (`end2end/bench/tti.mjs`).
-fn time_to_interactive(addr: std::net::SocketAddr, path: &str, cookie: &str) -> Result<Duration, String> {
+fn time_to_interactive(
+    addr: std::net::SocketAddr,
+    path: &str,
+    cookie: &str,
+) -> Result<Duration, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
     if !root.join("node_modules/playwright-core").exists() {
         return Err("no npm".into());

@@ -32,7 +32,12 @@ impl Waymark {
 
     /// Serves `dir` at `addr` (again, after a kill: clients reconnect to the same address).
     pub async fn start_at(dir: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Waymark {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_waymark"));
+        // `WAYMARK_BIN` in `env` runs another build of the binary.
+        let bin = env
+            .iter()
+            .find(|(name, _)| *name == "WAYMARK_BIN")
+            .map_or(env!("CARGO_BIN_EXE_waymark"), |(_, bin)| *bin);
+        let mut command = Command::new(bin);
         command
             .arg("serve")
             .env("WAYMARK_ADDR", addr.to_string())
