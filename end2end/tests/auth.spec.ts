@@ -53,7 +53,7 @@ test("an invited viewer sees the map without edit controls, and a forged change 
     const id = url.split("/").pop();
     const socket = new WebSocket(`ws://${location.host}/ws/maps/${id}`);
     return await new Promise<string>((resolve) => {
-      socket.onopen = () => socket.send(JSON.stringify({ type: "hello", protocol: 3, since: 0, name: "x" }));
+      socket.onopen = () => socket.send(JSON.stringify({ type: "hello", protocol: 4, since: 0, name: "x" }));
       socket.onmessage = (event) => {
         const msg = JSON.parse(event.data);
         if (msg.type === "welcome") {
