@@ -28,8 +28,6 @@ use app::domain::template::Template;
 use app::domain::text::Text;
 use futures::{SinkExt, StreamExt};
 use server::backend::ServerBackend;
-use server::db::Db;
-use server::rooms::Rooms;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -149,12 +147,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
 /// A map of `cards` cards with `HISTORY_EDITS` edits behind it, and its editors' sessions.
 /// Returns what the edits added to the database file, in bytes.
 async fn prepare(dir: &Path, cards: usize) -> (MapId, Vec<CardId>, Vec<String>, u64) {
-    let file = dir.join("waymark.sqlite");
-    let (db, _) = Db::open(&file).expect("database");
-    let backend = ServerBackend {
-        rooms: Rooms::new(db.clone()),
-        db,
-    };
+    let backend = support::backend(&dir.join("waymark.sqlite"));
     let map = backend
         .create(None, Template::CustomerJourney, None)
         .await

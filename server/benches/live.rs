@@ -22,10 +22,7 @@ use app::domain::template::Template;
 use app::domain::text::Text;
 use futures::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
-use server::backend::ServerBackend;
-use server::db::Db;
 use server::hub::LiveLimits;
-use server::rooms::Rooms;
 use server::router::router;
 use server::state::SiteConfig;
 use tokio::net::TcpListener;
@@ -324,11 +321,7 @@ async fn start_waymark(
     MapId,
     Vec<app::domain::ids::CardId>,
 ) {
-    let (db, _) = Db::open(&dir.join("bench.sqlite")).expect("database");
-    let backend = ServerBackend {
-        rooms: Rooms::new(db.clone()),
-        db,
-    };
+    let backend = support::backend(&dir.join("bench.sqlite"));
     let map = backend
         .create(None, Template::CustomerJourney, None)
         .await

@@ -322,3 +322,13 @@ pub async fn editors(db: &server::db::Db, map: app::domain::ids::MapId, n: usize
     }
     cookies
 }
+
+/// The rooms and database of a data directory's file, opened in this process (to set a map up
+/// before the binary serves it, or to serve it in-process).
+pub fn backend(file: &Path) -> server::backend::ServerBackend {
+    let (db, _) = server::db::Db::open(file).expect("database");
+    server::backend::ServerBackend {
+        rooms: server::rooms::Rooms::new(db.clone()),
+        db,
+    }
+}

@@ -204,16 +204,7 @@ async fn a_full_disk_refuses_edits_until_there_is_room_again() {
     let card = alices.view().cards()[0].id;
 
     // The file may not grow: SQLite answers SQLITE_FULL as soon as a write needs a new page.
-    w.backend
-        .db
-        .writer()
-        .write(|conn| {
-            let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0))?;
-            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&w.backend.db, Some(0)).await;
 
     // Long edits, acknowledged one by one, until one no longer fits.
     let mut acknowledged = Vec::new();
@@ -251,15 +242,7 @@ async fn a_full_disk_refuses_edits_until_there_is_room_again() {
     );
 
     // Room again: the refused edit is sent again and lands.
-    w.backend
-        .db
-        .writer()
-        .write(|conn| {
-            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&w.backend.db, None).await;
     alice
         .send(&ClientMsg::Submit {
             ops: vec![refused.clone()],

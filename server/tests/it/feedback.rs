@@ -1105,21 +1105,7 @@ async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once()
     }
 
     // Room for about one more slice, not five.
-    setup
-        .backend
-        .db
-        .writer()
-        .write(|conn| {
-            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            conn.query_row(
-                &format!("PRAGMA max_page_count = {}", pages + 60),
-                [],
-                |_| Ok(()),
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&setup.backend.db, Some(60)).await;
     let failed = send(&app, post_json(&path, Some(&key), &batch(1))).await;
     assert!(
         failed.status.is_server_error(),
@@ -1146,16 +1132,7 @@ async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once()
         .unwrap();
     assert_eq!(unfinished, 0);
 
-    setup
-        .backend
-        .db
-        .writer()
-        .write(|conn| {
-            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&setup.backend.db, None).await;
     let retried = send(&app, post_json(&path, Some(&key), &batch(1))).await;
     assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.body);
     assert_eq!(stored(&setup).await, 10_000);

@@ -401,3 +401,17 @@ pub async fn http(
         body: body.to_owned(),
     }
 }
+
+/// Lets the database file grow by at most `pages` more pages (`None`: as much as it likes), as
+/// a full disk would: past them, SQLite answers SQLITE_FULL.
+pub async fn room_on_disk(db: &server::db::Db, pages: Option<i64>) {
+    db.writer()
+        .write(move |conn| {
+            let now: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let most = pages.map_or(1_073_741_823, |pages| now + pages);
+            conn.query_row(&format!("PRAGMA max_page_count = {most}"), [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

@@ -432,20 +432,7 @@ async fn an_import_that_fails_part_way_leaves_no_map() {
     file["responses"] = responses.into();
     let body = serde_json::to_vec(&file).unwrap();
 
-    backend
-        .db
-        .writer()
-        .write(|conn| {
-            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            conn.query_row(
-                &format!("PRAGMA max_page_count = {}", pages + 40),
-                [],
-                |_| Ok(()),
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&backend.db, Some(40)).await;
     let failed = import(&app, body.clone()).await;
     assert!(failed.status.is_server_error(), "{}", failed.status);
     assert_eq!(
@@ -467,15 +454,7 @@ async fn an_import_that_fails_part_way_leaves_no_map() {
         .unwrap();
     assert_eq!(leftovers, 0);
 
-    backend
-        .db
-        .writer()
-        .write(|conn| {
-            conn.query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::support::room_on_disk(&backend.db, None).await;
     let imported = import(&app, body).await;
     assert_eq!(imported.status, StatusCode::CREATED);
     let created: serde_json::Value = serde_json::from_slice(&imported.body).unwrap();
