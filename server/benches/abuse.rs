@@ -340,14 +340,7 @@ struct Editor {
 
 impl Editor {
     async fn connect(addr: std::net::SocketAddr, map: MapId, cookie: &str) -> Editor {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{addr}/ws/maps/{map}")
-            .into_client_request()
-            .expect("request");
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().expect("cookie"));
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        let ws = support::map_socket(addr, map, cookie)
             .await
             .expect("socket");
         let mut editor = Editor { ws };

@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{editors, Http, Waymark};
+use support::{editors, map_socket, Http, MapSocket, Waymark};
 
 const SIZES: [usize; 4] = [50, 500, 2_000, 20_000];
 const EDITORS: usize = 10;
@@ -256,16 +256,7 @@ async fn edit_round_trips(
     let editors = cookies.iter().enumerate().map(|(n, cookie)| {
         let (cookie, card) = (cookie.clone(), cards[n * 7 % cards.len()]);
         async move {
-            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-            let mut request = format!("ws://{addr}/ws/maps/{map}")
-                .into_client_request()
-                .expect("request");
-            request
-                .headers_mut()
-                .insert("cookie", cookie.parse().expect("cookie"));
-            let (mut ws, _) = tokio_tungstenite::connect_async(request)
-                .await
-                .expect("connect");
+            let mut ws = map_socket(addr, map, &cookie).await.expect("connect");
             let hello = ClientMsg::Hello {
                 protocol: PROTOCOL_VERSION,
                 since: app::domain::ids::Rev(u64::MAX / 2),
@@ -303,15 +294,12 @@ async fn edit_round_trips(
     (at(0.5), at(0.99))
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn send(ws: &mut Ws, msg: &ClientMsg) {
+async fn send(ws: &mut MapSocket, msg: &ClientMsg) {
     let text = serde_json::to_string(msg).expect("json");
     ws.send(Message::Text(text.into())).await.expect("send");
 }
 
-async fn wait_for(ws: &mut Ws, done: impl Fn(&ServerMsg) -> bool) {
+async fn wait_for(ws: &mut MapSocket, done: impl Fn(&ServerMsg) -> bool) {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await

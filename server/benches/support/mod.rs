@@ -332,3 +332,22 @@ pub fn backend(file: &Path) -> server::backend::ServerBackend {
         db,
     }
 }
+
+/// A live-editing socket on a map, as a browser with session `cookie` opens it.
+pub type MapSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+/// Opens map `map`'s live-editing socket with session `cookie` (nothing said on it yet).
+pub async fn map_socket(
+    addr: SocketAddr,
+    map: app::domain::ids::MapId,
+    cookie: &str,
+) -> Result<MapSocket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/ws/maps/{map}").into_client_request()?;
+    let cookie = cookie
+        .parse()
+        .map_err(|err| tokio_tungstenite::tungstenite::Error::HttpFormat(http::Error::from(err)))?;
+    request.headers_mut().insert("cookie", cookie);
+    Ok(tokio_tungstenite::connect_async(request).await?.0)
+}

@@ -453,6 +453,23 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
 mod tests {
     use super::*;
 
+    /// Holds the writer in a job of its own until the returned sender says go, so that the jobs
+    /// queued meanwhile wait together.
+    async fn hold(writer: &Writer) -> (std::sync::mpsc::Sender<()>, Pending<()>) {
+        let (started, has_started) = oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = writer
+            .enqueue(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        has_started.await.unwrap();
+        (release, first)
+    }
+
     #[tokio::test]
     async fn listeners_run_once_per_batch_after_its_jobs_are_done() {
         let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
@@ -465,17 +482,7 @@ mod tests {
         });
 
         // Hold the writer in a first batch, so that the next jobs queue up behind it together.
-        let (started, has_started) = oneshot::channel();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let first = writer
-            .enqueue(move |_| {
-                let _ = started.send(());
-                let _ = released.recv();
-                Ok(())
-            })
-            .await
-            .unwrap();
-        has_started.await.unwrap();
+        let (release, first) = hold(&writer).await;
         let mut queued = Vec::new();
         for n in 0..3 {
             let record = seen.clone();
@@ -538,17 +545,7 @@ mod tests {
         let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
         let order: Arc<Mutex<Vec<String>>> = Arc::default();
         // Hold the writer so that everything below is waiting when it looks.
-        let (started, has_started) = oneshot::channel();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let first = writer
-            .enqueue(move |_| {
-                let _ = started.send(());
-                let _ = released.recv();
-                Ok(())
-            })
-            .await
-            .unwrap();
-        has_started.await.unwrap();
+        let (release, first) = hold(&writer).await;
         let mut bulk = Vec::new();
         for n in 0..20 {
             let order = order.clone();

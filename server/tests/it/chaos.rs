@@ -25,12 +25,9 @@ use futures::{SinkExt, StreamExt};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::binary::{editors, Waymark};
+use crate::binary::{editors, map_socket, MapSocket, Waymark};
 use crate::support::op;
-
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EDITORS: usize = 4;
 const SHORT_RUN: usize = 400;
@@ -267,7 +264,7 @@ fn difference(seen: &JourneyMap, server: &JourneyMap) -> String {
 /// connection that may be gone, and everything pending sent again on each new one.
 struct Editor {
     cookie: String,
-    ws: Option<Socket>,
+    ws: Option<MapSocket>,
     replica: Replica,
     undo: Vec<Vec<Edit>>,
     redo: Vec<Vec<Edit>>,
@@ -357,20 +354,9 @@ impl Editor {
     }
 
     async fn connect(&mut self, addr: SocketAddr, map: MapId) -> Result<(), String> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{addr}/ws/maps/{map}")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("cookie", self.cookie.parse().unwrap());
         // The server may be down (killed, starting): try again at the next step.
-        let Ok(Ok((ws, _))) = tokio::time::timeout(
-            Duration::from_secs(2),
-            tokio_tungstenite::connect_async(request),
-        )
-        .await
-        else {
+        let connecting = map_socket(addr, map, &self.cookie);
+        let Ok(Ok(ws)) = tokio::time::timeout(Duration::from_secs(2), connecting).await else {
             return Ok(());
         };
         self.ws = Some(ws);

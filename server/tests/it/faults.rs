@@ -16,7 +16,7 @@ use app::domain::text::{Name, Text};
 use server::backend::ServerBackend;
 use server::db::StoreError;
 
-use crate::support::{http, new_map, op, Client, Disk, Running};
+use crate::support::{hold_writer, http, new_map, op, Client, Disk, Running};
 
 fn rename(title: &str) -> Op {
     op(Edit::RenameMap {
@@ -267,17 +267,7 @@ async fn a_writer_job_that_panics_is_rolled_back_and_everyone_else_goes_on() {
 
     // The panicking job shares a batch with Alice's edit: one job holds the writer while both
     // queue behind it.
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let hold = w
-        .backend
-        .db
-        .writer()
-        .enqueue(move |_| {
-            let _ = released.recv();
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let (release, hold) = hold_writer(&w.backend, |_| Ok(())).await;
     let id = w.id;
     let panicking = w
         .backend

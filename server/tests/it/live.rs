@@ -11,7 +11,7 @@ use futures::SinkExt;
 use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{new_map, op, Client, Disk, Running};
+use crate::support::{hold_writer, new_map, op, Client, Disk, Running};
 
 fn rename(title: &str) -> Op {
     op(Edit::RenameMap {
@@ -372,25 +372,6 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
         .is_err());
     alice.send(&ClientMsg::Ping).await;
     assert_eq!(alice.next_not_peers().await, ServerMsg::Pong);
-}
-
-/// Holds the writer in a job of its own (which runs `first`) until the returned sender says go;
-/// the job's outcome is the second half.
-async fn hold_writer(
-    backend: &server::backend::ServerBackend,
-    first: impl FnOnce(&rusqlite::Connection) -> Result<(), server::db::StoreError> + Send + 'static,
-) -> (std::sync::mpsc::Sender<()>, server::db::Pending<()>) {
-    let (started, has_started) = tokio::sync::oneshot::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let hold = backend.db.writer().enqueue(move |conn| {
-        first(conn)?;
-        let _ = started.send(());
-        let _ = released.recv();
-        Ok(())
-    });
-    let hold = hold.await.unwrap();
-    has_started.await.unwrap();
-    (release, hold)
 }
 
 /// Starts submissions of a rename each (one per title) and returns once the room has applied

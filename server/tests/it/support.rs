@@ -415,3 +415,22 @@ pub async fn room_on_disk(db: &server::db::Db, pages: Option<i64>) {
         .await
         .unwrap();
 }
+
+/// Holds the writer in a job of its own (which runs `first`) until the returned sender says go;
+/// the job's outcome is the second half.
+pub async fn hold_writer(
+    backend: &server::backend::ServerBackend,
+    first: impl FnOnce(&rusqlite::Connection) -> Result<(), server::db::StoreError> + Send + 'static,
+) -> (std::sync::mpsc::Sender<()>, server::db::Pending<()>) {
+    let (started, has_started) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let hold = backend.db.writer().enqueue(move |conn| {
+        first(conn)?;
+        let _ = started.send(());
+        let _ = released.recv();
+        Ok(())
+    });
+    let hold = hold.await.unwrap();
+    has_started.await.unwrap();
+    (release, hold)
+}
