@@ -4,7 +4,9 @@
 //!   of 1,000 from four clients on loopback, each acknowledged only after its commit) and by CSV
 //!   import (files of up to 100,000 rows, one at a time), each beside the physical floor measured
 //!   in the same run: a bare rusqlite loop inserting the same rows, 1,000 per transaction with
-//!   the same durability, into a table with no tallies and no indexes; printed as a ratio. Then
+//!   the same durability, into a table with no tallies and no indexes; printed as a ratio. Once
+//!   with each response on a random day (the worst case for the tallies) and once in time
+//!   order (a live feed, a date-sorted export). Then
 //!   the binary is killed with SIGKILL in the middle of a stream of batches, and the database is
 //!   checked: every acknowledged response must be on disk, and the tallies must match.
 //! - **Summary**: the full summary of a map with 200 touchpoints and 1,000,000 responses, warm,
@@ -58,22 +60,58 @@ async fn main() {
     } else {
         (200_000, 1_000_000)
     };
-    ingest(ingested).await;
-    summary(summarised).await;
+    // `-- ingest` or `-- summary` runs only that part.
+    let only = |part: &str| {
+        !std::env::args().any(|a| a == "ingest" || a == "summary")
+            || std::env::args().any(|a| a == part)
+    };
+    if only("ingest") {
+        ingest(ingested).await;
+    }
+    if only("summary") {
+        summary(summarised).await;
+    }
 }
 
 // ---------- Ingest ----------
 
+/// When the responses of a bulk request happened: the order decides how many tally and index
+/// pages each slice touches, so both ends are measured.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// Spread over a year at random, row by row: a backfill of a shuffled export, the worst
+    /// case for the tallies (every row its own day).
+    Random,
+    /// A thousand at a time on the same day, newest first: a live feed, or an export sorted
+    /// by date as survey tools write them.
+    InTime,
+}
+
 async fn ingest(total: usize) {
+    println!("Ingest: {total} responses in batches of {BATCH} from {CLIENTS} clients.");
+    for order in [Order::Random, Order::InTime] {
+        ingest_in(total, order).await;
+    }
+}
+
+async fn ingest_in(total: usize, order: Order) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (map, cards, key, cookie) = prepare_ingest(dir.path()).await;
     let mut waymark = Waymark::start(dir.path()).await;
     let bodies: Vec<Arc<Vec<u8>>> = (0..CLIENTS)
-        .map(|c| Arc::new(batch_json(&cards, c * BATCH)))
+        .map(|c| Arc::new(batch_json(&cards, c * BATCH, order)))
         .collect();
     let path = format!("/api/v1/maps/{map}/responses");
 
-    println!("Ingest: {total} responses in batches of {BATCH} from {CLIENTS} clients.");
+    println!(
+        "{}",
+        match order {
+            Order::Random =>
+                "- each response on a random day of the last year (a shuffled backfill):",
+            Order::InTime =>
+                "- a thousand responses a day, in time order (a live feed, a date-sorted export):",
+        }
+    );
     let started = Instant::now();
     let sent = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = bodies
@@ -95,7 +133,7 @@ async fn ingest(total: usize) {
     }
     let waymark_rate = total as f64 / started.elapsed().as_secs_f64();
 
-    let csv_rate = csv_import(waymark.addr, map, &cards, &cookie, total).await;
+    let csv_rate = csv_import(waymark.addr, map, &cards, &cookie, total, order).await;
     let floor = bare_insert(&dir.path().join("floor.sqlite"), &cards, map, total);
     println!(
         "  waymark API     {waymark_rate:>9.0} responses/s  (parse, check, sentiment, insert, 7 tallies, commit)"
@@ -114,6 +152,9 @@ async fn ingest(total: usize) {
         "  ratio CSV/floor {:>9.2}  (target: CSV ≥ 200,000 rows/s)",
         csv_rate / floor
     );
+    if order == Order::InTime {
+        return;
+    }
 
     // Kill -9 while batches are in flight; count what was acknowledged against what is stored.
     // The API and the CSV import each stored `total` before this.
@@ -251,7 +292,7 @@ async fn map_with_touchpoints(
 
 /// The `i`th synthetic response: spread over touchpoints, a year of days, three channels and
 /// two segments; every fourth one has a comment.
-fn response(cards: &[CardId], i: usize) -> ResponseInput {
+fn response(cards: &[CardId], i: usize, order: Order) -> ResponseInput {
     const COMMENTS: [&str; 4] = [
         "Delivery was late again and nobody told me",
         "Quick and friendly, thank you",
@@ -260,10 +301,13 @@ fn response(cards: &[CardId], i: usize) -> ResponseInput {
     ];
     ResponseInput {
         touchpoint: cards[i % cards.len()].to_string(),
-        // A hash of `i`, so that days are independent of touchpoints and channels.
-        at: Some(When::Millis(
-            LATEST - ((i as u64).wrapping_mul(2_654_435_761) >> 8) as i64 % 365 * DAY_MS,
-        )),
+        at: Some(When::Millis(match order {
+            // A hash of `i`, so that days are independent of touchpoints and channels.
+            Order::Random => {
+                LATEST - ((i as u64).wrapping_mul(2_654_435_761) >> 8) as i64 % 365 * DAY_MS
+            }
+            Order::InTime => LATEST - (i / BATCH % 365) as i64 * DAY_MS - (i % BATCH) as i64,
+        })),
         nps: Some((i * 7 % 11) as i64),
         csat: Some((i % 5 + 1) as i64),
         ces: i.is_multiple_of(3).then_some((i % 7 + 1) as i64),
@@ -274,8 +318,10 @@ fn response(cards: &[CardId], i: usize) -> ResponseInput {
     }
 }
 
-fn batch_json(cards: &[CardId], first: usize) -> Vec<u8> {
-    let batch: Vec<ResponseInput> = (first..first + BATCH).map(|i| response(cards, i)).collect();
+fn batch_json(cards: &[CardId], first: usize, order: Order) -> Vec<u8> {
+    let batch: Vec<ResponseInput> = (first..first + BATCH)
+        .map(|i| response(cards, i, order))
+        .collect();
     serde_json::to_vec(&batch).expect("json")
 }
 
@@ -288,6 +334,7 @@ async fn csv_import(
     cards: &[CardId],
     cookie: &str,
     total: usize,
+    order: Order,
 ) -> f64 {
     const FILE_ROWS: usize = 100_000;
     let boundary = "waymark-bench-boundary";
@@ -300,7 +347,7 @@ async fn csv_import(
         let mut csv = String::from("touchpoint,at,nps,csat,ces,comment,channel,segment\n");
         for i in first..(first + FILE_ROWS).min(total) {
             // Other rows than the API's, so that both land on the same kinds of tally rows.
-            let r = response(cards, 7_000_000 + i);
+            let r = response(cards, 7_000_000 + i, order);
             let at = match r.at {
                 Some(When::Millis(at)) => at,
                 _ => LATEST,
@@ -372,7 +419,9 @@ fn bare_insert(path: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
              followed_up INTEGER NOT NULL) STRICT",
     )
     .expect("table");
-    let rows: Vec<ResponseInput> = (0..BATCH).map(|i| response(cards, i)).collect();
+    let rows: Vec<ResponseInput> = (0..BATCH)
+        .map(|i| response(cards, i, Order::Random))
+        .collect();
     let map_id = map.to_string();
     let started = Instant::now();
     for _ in 0..total / BATCH {
@@ -442,7 +491,7 @@ async fn summary(total: usize) {
     let started = Instant::now();
     for first in (0..total).step_by(50_000) {
         let items = (first..(first + 50_000).min(total))
-            .map(|i| Ok(response(&cards, i)))
+            .map(|i| Ok(response(&cards, i, Order::Random)))
             .collect();
         feedback
             .ingest(map, items, Source::Api, Naming::Id, false)
