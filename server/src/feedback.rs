@@ -8,6 +8,7 @@
 pub mod api;
 pub mod form;
 pub mod import;
+mod surveys;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -112,6 +113,8 @@ pub struct ServerFeedback {
     pub rooms: Rooms,
     /// Answers through the public form, and guesses at API keys.
     pub submissions: Throttle,
+    /// What public forms show, so that they do not read the map.
+    surveys: Arc<surveys::Surveys>,
 }
 
 impl ServerFeedback {
@@ -120,6 +123,7 @@ impl ServerFeedback {
             db,
             rooms,
             submissions: Throttle::default(),
+            surveys: Arc::default(),
         }
     }
 
@@ -172,16 +176,7 @@ impl ServerFeedback {
         if dry_run {
             return Ok(checked.len());
         }
-        let stored = if source == Source::Form {
-            // One customer's answer, and they are waiting: a live write.
-            let one = checked;
-            self.db
-                .writer()
-                .write(move |conn| store::insert_responses(conn, map, &one, now).map(|_| one.len()))
-                .await
-        } else {
-            self.store_sliced(map, checked, now, None).await
-        };
+        let stored = self.store_sliced(map, checked, now, None).await;
         self.rooms.feedback_changed(map);
         Ok(stored?)
     }
@@ -332,25 +327,59 @@ impl ServerFeedback {
     }
 
     /// The touchpoint behind a form token, and what its form shows; `NotFound` when the token
-    /// is unknown or the touchpoint no longer collects feedback.
+    /// is unknown or the touchpoint no longer collects feedback. Read from the survey cache
+    /// while the map has not changed since (see `surveys`).
     pub async fn open_form(
         &self,
         token: &FormToken,
     ) -> Result<(MapId, CardId, PublicForm), AppError> {
         let token = token.as_str().to_owned();
-        let (map, card) = self
+        let (map, card, rev) = self
             .db
             .read(move |conn| store::form(conn, &token))
             .await
             .map_err(app_error)?;
-        let journey = self.map(map).await.map_err(app_error)?;
-        let found = journey.card(card).ok_or(AppError::NotFound)?;
-        let survey = found.survey.clone().ok_or(AppError::NotFound)?;
-        let form = PublicForm {
-            touchpoint: first_line(found.text.as_str()).to_owned(),
-            survey,
+        let form = match self.surveys.get(map, card, rev) {
+            Some(form) => form,
+            None => {
+                let committed = self.rooms.committed(map).await.map_err(app_error)?;
+                let form = committed.map.card(card).and_then(|found| {
+                    Some(PublicForm {
+                        touchpoint: first_line(found.text.as_str()).to_owned(),
+                        survey: found.survey.clone()?,
+                    })
+                });
+                self.surveys.put(map, card, committed.rev, form.clone());
+                form
+            }
         };
-        Ok((map, card, form))
+        Ok((map, card, form.ok_or(AppError::NotFound)?))
+    }
+
+    /// Stores one customer's answer to the form of `card` (just opened, so the card is known
+    /// to collect feedback): a live write, since they are waiting.
+    pub async fn answer(
+        &self,
+        map: MapId,
+        card: CardId,
+        input: ResponseInput,
+    ) -> Result<(), IngestError> {
+        let now = now_millis();
+        let resolve = |reference: &str| (reference == card.to_string()).then_some(card);
+        let response = input.check(&resolve, now).map_err(|err| {
+            IngestError::Rejected(vec![Rejection {
+                index: 0,
+                field: err.field,
+                message: err.message,
+            }])
+        })?;
+        let one = [incoming(response, Source::Form, false)];
+        self.db
+            .writer()
+            .write(move |conn| store::insert_responses(conn, map, &one, now))
+            .await?;
+        self.rooms.feedback_changed(map);
+        Ok(())
     }
 
     async fn summaries(&self, map: MapId, filter: Filter) -> Result<MapFeedback, StoreError> {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
-use app::domain::ids::{ApiKeyId, CardId, MapId, UserId};
+use app::domain::ids::{ApiKeyId, CardId, MapId, Rev, UserId};
 use app::domain::time::month_start;
 use app::domain::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
@@ -959,15 +959,16 @@ pub fn form_token(
     Ok(fresh.to_owned())
 }
 
-/// The touchpoint a form token belongs to.
-pub fn form(conn: &Connection, token: &str) -> Result<(MapId, CardId), StoreError> {
-    let (map, card): (String, String) = conn.query_row(
-        "SELECT map_id, card_id FROM feedback_forms WHERE token = ?1",
+/// The touchpoint a form token belongs to, and its map's committed revision.
+pub fn form(conn: &Connection, token: &str) -> Result<(MapId, CardId, Rev), StoreError> {
+    let (map, card, rev): (String, String, i64) = conn.query_row(
+        "SELECT f.map_id, f.card_id, m.rev FROM feedback_forms f JOIN maps m ON m.id = f.map_id
+         WHERE f.token = ?1",
         [token],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    match (map.parse(), card_id(&card)) {
-        (Ok(map), Some(card)) => Ok((map, card)),
+    match (map.parse(), card_id(&card), u64::try_from(rev)) {
+        (Ok(map), Some(card), Ok(rev)) => Ok((map, card, Rev(rev))),
         _ => Err(StoreError::internal("malformed ids in feedback_forms")),
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use app::api::auth::ClientAddress;
 use app::domain::account::FormToken;
-use app::domain::feedback::{ResponseInput, Source};
+use app::domain::feedback::ResponseInput;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
-use crate::feedback::{IngestError, Naming, ServerFeedback};
+use crate::feedback::{IngestError, ServerFeedback};
 use crate::http::HttpError;
 use crate::state::{AppState, SiteConfig};
 use crate::throttle::{network, Rule};
@@ -135,10 +135,7 @@ async fn submit(
         },
         Err(message) => return back_with(&token, &message),
     };
-    match feedback
-        .ingest(map, vec![Ok(input)], Source::Form, Naming::Id, false)
-        .await
-    {
+    match feedback.answer(map, card, input).await {
         Ok(_) => Redirect::to(&format!("/f/{}/thanks", token.as_str())).into_response(),
         Err(IngestError::Rejected(rejections)) => {
             let message = rejections

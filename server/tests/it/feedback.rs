@@ -8,7 +8,7 @@ use app::domain::feedback::{Period, Survey};
 use app::domain::ids::{CardId, MapId, UserId};
 use app::domain::map::LaneKind;
 use app::domain::template::Template;
-use app::domain::text::Name;
+use app::domain::text::{Name, Text};
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -406,6 +406,66 @@ async fn the_public_form_takes_answers_without_javascript() {
     let gone = get(&app, format!("/f/{token}")).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(stored(&setup).await, 1);
+}
+
+#[tokio::test]
+async fn a_form_follows_its_card_as_the_map_changes() {
+    // Forms are served from a survey cache, not the map: it must never show a stale card.
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let (card, name) = setup.touchpoints[0].clone();
+    let token = setup
+        .feedback
+        .form_token(setup.map, card, false)
+        .await
+        .unwrap();
+    let page = get(&app, format!("/f/{token}")).await;
+    assert!(page.body.contains(&name), "{}", page.body);
+
+    let edit = |edit: Edit| {
+        let rooms = setup.backend.rooms.clone();
+        async move {
+            rooms
+                .submit(setup.map, vec![op(edit)], &crate::support::author("Test"))
+                .await
+                .unwrap();
+        }
+    };
+    edit(Edit::SetCardText {
+        id: card,
+        text: Text::parse("Paying at the till").unwrap(),
+    })
+    .await;
+    let page = get(&app, format!("/f/{token}")).await;
+    assert!(page.body.contains("Paying at the till"), "{}", page.body);
+    assert!(!page.body.contains(&name), "the old name is gone");
+
+    // A survey without the NPS question: the form stops asking it, and refuses an answer to it.
+    let mut survey = Survey::default_for("till");
+    survey.nps = None;
+    edit(Edit::SetCardSurvey {
+        id: card,
+        survey: Some(survey),
+    })
+    .await;
+    let page = get(&app, format!("/f/{token}")).await;
+    assert!(!page.body.contains("name=\"nps\""), "{}", page.body);
+    let reply = send(&app, form_post(&token, "nps=9")).await;
+    assert!(reply.location.starts_with(&format!("/f/{token}?error=")));
+
+    edit(Edit::SetCardSurvey {
+        id: card,
+        survey: None,
+    })
+    .await;
+    assert_eq!(
+        get(&app, format!("/f/{token}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let reply = send(&app, form_post(&token, "csat=5")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(stored(&setup).await, 0);
 }
 
 #[tokio::test]
