@@ -11,7 +11,8 @@
 //! way), Node.js with the end-to-end packages (`end2end/node_modules`) and Chromium (`CHROMIUM`,
 //! default `/usr/bin/chromium`); without them that column says why it is empty.
 //!
-//! Run: `cargo bench -p server --bench bigmap` (add `-- --quick` for fewer samples).
+//! Run: `cargo bench -p server --bench bigmap` (add `-- --quick` for fewer samples,
+//! `--sizes=50,2000` for some sizes only, `--renders=N` to render each page N times).
 
 // A benchmark's job is to print its figures.
 #![allow(clippy::print_stdout)]
@@ -23,17 +24,14 @@ use app::domain::edit::{Edit, Op};
 use app::domain::ids::{CardId, MapId, OpId};
 use app::domain::map::Card;
 use app::domain::position::Position;
-use app::domain::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
 use app::domain::template::Template;
 use app::domain::text::Text;
-use futures::{SinkExt, StreamExt};
 use server::backend::ServerBackend;
-use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{editors, map_socket, Http, MapSocket, Waymark};
+use support::{edit_round_trips, editors, Http, Waymark};
 
 const SIZES: [usize; 4] = [50, 500, 2_000, 20_000];
 const EDITORS: usize = 10;
@@ -52,7 +50,18 @@ struct Row {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (renders, rounds) = if quick { (5, 20) } else { (15, 60) };
+    let (mut renders, rounds) = if quick { (5, 20) } else { (15, 60) };
+    // `--sizes=50,2000` measures only those; `--renders=N` renders each page N times (for a
+    // profiler to watch).
+    let mut sizes = SIZES.to_vec();
+    for arg in std::env::args() {
+        if let Some(list) = arg.strip_prefix("--sizes=") {
+            sizes = list.split(',').filter_map(|n| n.parse().ok()).collect();
+        }
+        if let Some(n) = arg.strip_prefix("--renders=").and_then(|n| n.parse().ok()) {
+            renders = n;
+        }
+    }
     println!(
         "Big maps through the real binary ({EDITORS} editors; {HISTORY_EDITS} edits of history)."
     );
@@ -61,7 +70,7 @@ async fn main() {
         "cards", "render", "page KB", "TTI", "edit p50", "p99", "×50", "DB +10k ed.", "B/edit"
     );
     let mut rows: Vec<Row> = Vec::new();
-    for cards in SIZES {
+    for cards in sizes {
         let row = measure(cards, renders, rounds).await;
         let floor = rows.first().map_or(row.p50, |r| r.p50);
         println!(
@@ -114,11 +123,18 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
         times.push(started.elapsed());
         assert_eq!(answer.status, 200, "the map page");
         bytes = answer.body.len();
+        if let Ok(dump) = std::env::var("WAYMARK_BIGMAP_DUMP") {
+            // For a look at what the page is made of.
+            std::fs::write(format!("{dump}-{cards}.html"), &answer.body).expect("dump the page");
+        }
     }
     times.sort();
     let render = times[times.len() / 2];
 
-    let (p50, p99) = edit_round_trips(waymark.addr, map, &card_ids, &cookies, rounds).await;
+    let mut times = edit_round_trips(waymark.addr, map, &card_ids, &cookies, rounds).await;
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    let (p50, p99) = (at(0.5), at(0.99));
     drop(waymark);
     let tti = match std::env::var("WAYMARK_TTI_BIN") {
         // The browser bundle hydrates only against a server built the same way (debug or
@@ -246,75 +262,6 @@ async fn size_of(backend: &ServerBackend) -> u64 {
 
 /// Each of the editors edits one card at a time, waiting for the acknowledgement, paced under
 /// the per-connection rate limit; returns the round trip's p50 and p99.
-async fn edit_round_trips(
-    addr: std::net::SocketAddr,
-    map: MapId,
-    cards: &[CardId],
-    cookies: &[String],
-    rounds: usize,
-) -> (Duration, Duration) {
-    let editors = cookies.iter().enumerate().map(|(n, cookie)| {
-        let (cookie, card) = (cookie.clone(), cards[n * 7 % cards.len()]);
-        async move {
-            let mut ws = map_socket(addr, map, &cookie).await.expect("connect");
-            let hello = ClientMsg::Hello {
-                protocol: PROTOCOL_VERSION,
-                since: app::domain::ids::Rev(u64::MAX / 2),
-                name: "Bench".into(),
-            };
-            send(&mut ws, &hello).await;
-            // A far-future revision gets the whole map: the welcome is the map.
-            wait_for(&mut ws, |m| matches!(m, ServerMsg::Welcome { .. })).await;
-            let mut times = Vec::new();
-            for n in 0..rounds {
-                let edit = op(Edit::SetCardText {
-                    id: card,
-                    text: Text::parse(&format!("Round {n}")).expect("text"),
-                });
-                let id = edit.id;
-                let started = Instant::now();
-                send(&mut ws, &ClientMsg::Submit { ops: vec![edit] }).await;
-                wait_for(&mut ws, |m| {
-                    matches!(m, ServerMsg::Applied { log } if log.iter().any(|l| l.op.id == id))
-                })
-                .await;
-                times.push(started.elapsed());
-                tokio::time::sleep(Duration::from_millis(40)).await;
-            }
-            times
-        }
-    });
-    let mut times: Vec<Duration> = futures::future::join_all(editors)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
-    (at(0.5), at(0.99))
-}
-
-async fn send(ws: &mut MapSocket, msg: &ClientMsg) {
-    let text = serde_json::to_string(msg).expect("json");
-    ws.send(Message::Text(text.into())).await.expect("send");
-}
-
-async fn wait_for(ws: &mut MapSocket, done: impl Fn(&ServerMsg) -> bool) {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .expect("an answer within 30 s")
-            .expect("open")
-            .expect("a frame");
-        if let Message::Text(text) = frame {
-            let msg: ServerMsg = serde_json::from_str(&text).expect("a server message");
-            if done(&msg) {
-                return;
-            }
-        }
-    }
-}
-
 /// Time until the map page is hydrated (interactive) in headless Chromium, by the end-to-end
 /// tests' Playwright (`end2end/bench/tti.mjs`).
 fn time_to_interactive(

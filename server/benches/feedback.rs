@@ -9,6 +9,8 @@
 //!   order (a live feed, a date-sorted export). Then
 //!   the binary is killed with SIGKILL in the middle of a stream of batches, and the database is
 //!   checked: every acknowledged response must be on disk, and the tallies must match.
+//! - **Fair writer**: an editor's edit round trips alone, and while four clients each post a
+//!   batch of 100,000 responses (fewer with `--quick`). Target: p99 under 50 ms.
 //! - **Summary**: the full summary of a map with 200 touchpoints and 1,000,000 responses, warm,
 //!   unfiltered and under every kind of filter (dates, channel, segment, combinations), beside
 //!   the naive full scan of the responses. Target: every filter under 10 ms.
@@ -43,7 +45,7 @@ use uuid::Uuid;
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{Http, Waymark};
+use support::{edit_round_trips, Http, Waymark};
 
 const BATCH: usize = 1_000;
 const CLIENTS: usize = 4;
@@ -96,10 +98,16 @@ async fn ingest(total: usize) {
 
 async fn ingest_in(total: usize, order: Order) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (map, cards, key, cookie) = prepare_ingest(dir.path()).await;
+    let Prepared {
+        map,
+        cards,
+        key,
+        cookie,
+        editor,
+    } = prepare_ingest(dir.path()).await;
     let mut waymark = Waymark::start(dir.path()).await;
     let bodies: Vec<Arc<Vec<u8>>> = (0..CLIENTS)
-        .map(|c| Arc::new(batch_json(&cards, c * BATCH, order)))
+        .map(|c| Arc::new(batch_json(&cards, c * BATCH, BATCH, order)))
         .collect();
     let path = format!("/api/v1/maps/{map}/responses");
 
@@ -155,6 +163,7 @@ async fn ingest_in(total: usize, order: Order) {
     if order == Order::InTime {
         return;
     }
+    fair_writer(waymark.addr, map, &cards, &editor, &key, total.min(100_000)).await;
 
     // Kill -9 while batches are in flight; count what was acknowledged against what is stored.
     // The API and the CSV import each stored `total` before this.
@@ -201,8 +210,85 @@ async fn ingest_in(total: usize, order: Order) {
     println!("  nothing acknowledged was lost; tallies match the responses\n");
 }
 
+/// Live editing while bulk work runs: an editor's round trips on its own, then while
+/// `CLIENTS` clients each post one batch of `big` responses (the most one request may hold is
+/// 100,000). Bulk work goes in slices behind live writes, so a live edit should wait at most
+/// one slice. Target: p99 under 50 ms.
+async fn fair_writer(
+    addr: std::net::SocketAddr,
+    map: MapId,
+    cards: &[CardId],
+    editor: &str,
+    key: &str,
+    big: usize,
+) {
+    const ROUNDS: usize = 50;
+    let editor = [editor.to_owned()];
+    let quiet = edit_round_trips(addr, map, cards, &editor, ROUNDS).await;
+    let path = format!("/api/v1/maps/{map}/responses");
+    let posting = Arc::new(AtomicUsize::new(CLIENTS));
+    let posts: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let body = batch_json(cards, 9_000_000 + c * big, big, Order::Random);
+            let (path, key, posting) = (path.clone(), key.to_owned(), posting.clone());
+            tokio::spawn(async move {
+                let mut http = Http::connect(addr).await;
+                let status = http.post(&path, &key, &body).await.expect("answer");
+                posting.fetch_sub(1, Ordering::SeqCst);
+                assert_eq!(status, 201, "the API refused a big batch");
+            })
+        })
+        .collect();
+    // Round trips for as long as any batch is still being stored.
+    let mut loaded = Vec::new();
+    let started = Instant::now();
+    while posting.load(Ordering::SeqCst) > 0 {
+        loaded.extend(edit_round_trips(addr, map, cards, &editor, 10).await);
+    }
+    let took = started.elapsed();
+    for post in posts {
+        post.await.expect("client");
+    }
+    let (quiet, loaded) = (percentiles(quiet), percentiles(loaded.clone()));
+    println!(
+        "  live edits while {CLIENTS} clients post {big} responses each ({:.1} s, {} edits):",
+        took.as_secs_f64(),
+        loaded.count
+    );
+    println!(
+        "    quiet   p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms",
+        quiet.p50, quiet.p99, quiet.max
+    );
+    println!(
+        "    loaded  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms  (p99 ×{:.1} the quiet one; target: p99 under 50 ms)",
+        loaded.p50,
+        loaded.p99,
+        loaded.max,
+        loaded.p99 / quiet.p99.max(1e-9)
+    );
+}
+
+struct Percentiles {
+    count: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// Percentiles of `times`, in milliseconds.
+fn percentiles(mut times: Vec<Duration>) -> Percentiles {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    Percentiles {
+        count: times.len(),
+        p50: at(0.5),
+        p99: at(0.99),
+        max: at(1.0),
+    }
+}
+
 /// A map whose touchpoints collect feedback, and an API key for it, in `dir`'s database.
-async fn prepare_ingest(dir: &Path) -> (MapId, Vec<CardId>, String, String) {
+async fn prepare_ingest(dir: &Path) -> Prepared {
     let (db, _) = Db::open(&dir.join("waymark.sqlite")).expect("database");
     let (backend, feedback, map, cards) = map_with_touchpoints(db, 20).await;
     let user = app::api::auth::User {
@@ -230,8 +316,25 @@ async fn prepare_ingest(dir: &Path) -> (MapId, Vec<CardId>, String, String) {
         .await
         .expect("key")
         .secret;
+    let editor = support::editors(&backend.db, map, 1).await.remove(0);
     backend.db.flush().await.expect("flush");
-    (map, cards, key, cookie)
+    Prepared {
+        map,
+        cards,
+        key,
+        cookie,
+        editor,
+    }
+}
+
+/// A map ready for ingest: its touchpoints, an API key, the admin's session cookie and an
+/// editor's.
+struct Prepared {
+    map: MapId,
+    cards: Vec<CardId>,
+    key: String,
+    cookie: String,
+    editor: String,
 }
 
 /// A map from the customer-journey template with `n` more touchpoint cards, each with a survey.
@@ -318,8 +421,8 @@ fn response(cards: &[CardId], i: usize, order: Order) -> ResponseInput {
     }
 }
 
-fn batch_json(cards: &[CardId], first: usize, order: Order) -> Vec<u8> {
-    let batch: Vec<ResponseInput> = (first..first + BATCH)
+fn batch_json(cards: &[CardId], first: usize, n: usize, order: Order) -> Vec<u8> {
+    let batch: Vec<ResponseInput> = (first..first + n)
         .map(|i| response(cards, i, order))
         .collect();
     serde_json::to_vec(&batch).expect("json")

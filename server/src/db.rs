@@ -6,12 +6,14 @@
 //! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
 
 pub mod accounts;
+mod checkpoint;
 pub mod feedback;
 mod history;
 mod maps;
 mod writer;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -97,14 +99,16 @@ fn migrations() -> Migrations<'static> {
 
 /// The writer's page cache, in KiB.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// WAL pages after which a commit checkpoints (SQLite's default is 1,000, 4 MB).
-const CHECKPOINT_PAGES: i64 = 16_000;
+/// WAL pages after which a commit checkpoints on the writer's thread (SQLite's default is
+/// 1,000, 4 MB): only a backstop, should the checkpointing thread fall behind.
+const CHECKPOINT_PAGES: i64 = 64_000;
 
 /// The database: a writer and a pool of readers over one SQLite file.
 #[derive(Clone)]
 pub struct Db {
     writer: Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    _checkpointer: Arc<checkpoint::Checkpointer>,
 }
 
 impl Db {
@@ -115,9 +119,9 @@ impl Db {
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Bulk work touches tally and index pages all over the file: with SQLite's 2 MB
-        // default most of them are read back through the kernel on every slice, and a
-        // checkpoint every 4 MB of WAL writes the same pages again and again. Profiled under
-        // a stream of API batches, those reads and writes were most of the writer's time.
+        // default most of them are read back through the kernel on every slice. Profiled under
+        // a stream of API batches, those reads were a large part of the writer's time.
+        // Checkpoints run on a thread of their own (see `checkpoint`).
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
         let fresh = migrate(&mut conn)? == 0;
@@ -140,8 +144,16 @@ impl Db {
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
+        let checkpointer = Arc::new(checkpoint::start(path)?);
         let writer = Writer::start(conn)?;
-        Ok((Db { writer, readers }, fresh))
+        Ok((
+            Db {
+                writer,
+                readers,
+                _checkpointer: checkpointer,
+            },
+            fresh,
+        ))
     }
 
     /// Returns once every write queued before this call is committed.

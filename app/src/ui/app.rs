@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::ui::icons::IconSprite;
 use crate::ui::pages::admin::AdminPage;
 use crate::ui::pages::auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
 use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
             crate::api::ctx::page_title(full)
         }/>
         <a class="skip-link" href="#main">"Skip to content"</a>
+        <IconSprite/>
         <Router>
             // Async mode: the whole page, data included, is in the first response, so a visitor
             // without JavaScript sees everything.

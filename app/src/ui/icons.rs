@@ -24,6 +24,49 @@ pub enum Icon {
 }
 
 impl Icon {
+    const ALL: [Icon; 17] = [
+        Icon::Plus,
+        Icon::Trash,
+        Icon::Left,
+        Icon::Right,
+        Icon::Up,
+        Icon::Down,
+        Icon::Undo,
+        Icon::Redo,
+        Icon::Copy,
+        Icon::Pencil,
+        Icon::Back,
+        Icon::People,
+        Icon::Close,
+        Icon::Comment,
+        Icon::Clock,
+        Icon::Check,
+        Icon::Chart,
+    ];
+
+    /// The name its symbol goes by in the page.
+    fn key(self) -> &'static str {
+        match self {
+            Icon::Plus => "plus",
+            Icon::Trash => "trash",
+            Icon::Left => "left",
+            Icon::Right => "right",
+            Icon::Up => "up",
+            Icon::Down => "down",
+            Icon::Undo => "undo",
+            Icon::Redo => "redo",
+            Icon::Copy => "copy",
+            Icon::Pencil => "pencil",
+            Icon::Back => "back",
+            Icon::People => "people",
+            Icon::Close => "close",
+            Icon::Comment => "comment",
+            Icon::Clock => "clock",
+            Icon::Check => "check",
+            Icon::Chart => "chart",
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             Icon::Plus => "M12 5v14M5 12h14",
@@ -49,23 +92,41 @@ impl Icon {
     }
 }
 
+/// An icon: a reference to its symbol in the page's `IconSprite`, so that a map of thousands
+/// of cards carries each icon's drawing once, not once per button (it was a third of a big
+/// map page's bytes).
 #[component]
 pub fn Svg(icon: Icon) -> impl IntoView {
     view! {
-        <svg
-            class="icon"
-            viewBox="0 0 24 24"
-            width="16"
-            height="16"
-            fill="none"
-            stroke="currentColor"
-            stroke-width="2"
-            stroke-linecap="round"
-            stroke-linejoin="round"
-            aria-hidden="true"
-            focusable="false"
-        >
-            <path d=icon.path()></path>
+        <svg class="icon" width="16" height="16" aria-hidden="true" focusable="false">
+            <use href=format!("#icon-{}", icon.key())></use>
+        </svg>
+    }
+}
+
+/// Every icon's drawing, once per page, for `Svg` to refer to. Not shown itself.
+#[component]
+pub fn IconSprite() -> impl IntoView {
+    view! {
+        <svg class="icon-sprite" aria-hidden="true" focusable="false">
+            {Icon::ALL
+                .into_iter()
+                .map(|icon| {
+                    view! {
+                        <symbol
+                            id=format!("icon-{}", icon.key())
+                            viewBox="0 0 24 24"
+                            fill="none"
+                            stroke="currentColor"
+                            stroke-width="2"
+                            stroke-linecap="round"
+                            stroke-linejoin="round"
+                        >
+                            <path d=icon.path()></path>
+                        </symbol>
+                    }
+                })
+                .collect_view()}
         </svg>
     }
 }

@@ -8,8 +8,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use app::domain::edit::{Edit, Op};
+use app::domain::ids::OpId;
+use app::domain::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use app::domain::text::Text;
+use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
 
 /// The `waymark` binary serving a data directory, as a child process.
 pub struct Waymark {
@@ -350,4 +356,76 @@ pub async fn map_socket(
         .map_err(|err| tokio_tungstenite::tungstenite::Error::HttpFormat(http::Error::from(err)))?;
     request.headers_mut().insert("cookie", cookie);
     Ok(tokio_tungstenite::connect_async(request).await?.0)
+}
+
+/// Edit round trips on map `map`: one editor per cookie, each setting the text of its own card
+/// of `cards` `rounds` times, 40 ms apart, and timing each from sending it to hearing it
+/// applied. Returns every round trip, unsorted.
+pub async fn edit_round_trips(
+    addr: SocketAddr,
+    map: app::domain::ids::MapId,
+    cards: &[app::domain::ids::CardId],
+    cookies: &[String],
+    rounds: usize,
+) -> Vec<Duration> {
+    let editors = cookies.iter().enumerate().map(|(n, cookie)| {
+        let (cookie, card) = (cookie.clone(), cards[n * 7 % cards.len()]);
+        async move {
+            let mut ws = map_socket(addr, map, &cookie).await.expect("connect");
+            let hello = ClientMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                since: app::domain::ids::Rev(u64::MAX / 2),
+                name: "Bench".into(),
+            };
+            send_msg(&mut ws, &hello).await;
+            // A far-future revision gets the whole map: the welcome is the map.
+            wait_for(&mut ws, |m| matches!(m, ServerMsg::Welcome { .. })).await;
+            let mut times = Vec::new();
+            for n in 0..rounds {
+                let edit = Op {
+                    id: OpId::from_uuid(uuid::Uuid::now_v7()),
+                    edit: Edit::SetCardText {
+                        id: card,
+                        text: Text::parse(&format!("Round {n}")).expect("text"),
+                    },
+                };
+                let id = edit.id;
+                let started = Instant::now();
+                send_msg(&mut ws, &ClientMsg::Submit { ops: vec![edit] }).await;
+                wait_for(&mut ws, |m| {
+                    matches!(m, ServerMsg::Applied { log } if log.iter().any(|l| l.op.id == id))
+                })
+                .await;
+                times.push(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+            times
+        }
+    });
+    futures::future::join_all(editors)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+async fn send_msg(ws: &mut MapSocket, msg: &ClientMsg) {
+    let text = serde_json::to_string(msg).expect("json");
+    ws.send(Message::Text(text.into())).await.expect("send");
+}
+
+async fn wait_for(ws: &mut MapSocket, done: impl Fn(&ServerMsg) -> bool) {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("an answer within 30 s")
+            .expect("open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            let msg: ServerMsg = serde_json::from_str(&text).expect("a server message");
+            if done(&msg) {
+                return;
+            }
+        }
+    }
 }

@@ -5,8 +5,9 @@
 //! Jobs come in two lanes. Live jobs (edits, sign-ins, a customer's answer: small, and someone
 //! is waiting) all go into the next transaction. Bulk jobs (the slices of an import or an API
 //! batch, each bounded by its caller) go in only while the transaction's bulk work stays within
-//! `BULK_SLICE`, at least one per transaction: so a live write never waits behind more than one
-//! slice of bulk work, and bulk work still moves while live writes keep coming.
+//! `BULK_SLICE`, at least one per transaction, and while live jobs wait only in every other
+//! transaction: so a live write never waits behind more than the slice of bulk work already
+//! running, and bulk work still moves while live writes keep coming.
 //!
 //! A job that panics is rolled back like one that fails, and the writer carries on; the count
 //! of such panics is kept for `/readyz`. Anything else that panics on the writer thread ends the
@@ -344,6 +345,8 @@ struct Waiting {
     live: Vec<Box<dyn Job>>,
     /// Each with its place among the bulk jobs, given back once it has run.
     bulk: VecDeque<(Box<dyn Job>, OwnedSemaphorePermit)>,
+    /// The last transaction, though live jobs were waiting, took no bulk job: this one may.
+    bulk_turn: bool,
 }
 
 impl Waiting {
@@ -364,6 +367,7 @@ fn run(
     let mut waiting = Waiting {
         live: Vec::with_capacity(MAX_BATCH),
         bulk: VecDeque::new(),
+        bulk_turn: false,
     };
     loop {
         if waiting.bulk.is_empty() {
@@ -413,13 +417,21 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
             return;
         }
     };
+    // With live jobs waiting, bulk work goes in only every other transaction: a live job then
+    // waits for the transaction running when it came (one slice and its commit, at most) and
+    // not for another behind it, while bulk work still moves under a steady stream of edits.
+    let take_bulk = waiting.live.is_empty() || waiting.bulk_turn;
+    waiting.bulk_turn = !take_bulk;
     let mut done: Vec<Done> = waiting
         .live
         .drain(..)
         .map(|job| job.run(&txn, health))
         .collect();
     let started = Instant::now();
-    while let Some((job, _slot)) = waiting.bulk.pop_front() {
+    while take_bulk {
+        let Some((job, _slot)) = waiting.bulk.pop_front() else {
+            break;
+        };
         done.push(job.run(&txn, health));
         if started.elapsed() >= BULK_SLICE {
             break;

@@ -1,0 +1,46 @@
+//! Checkpoints off the writer's thread.
+//!
+//! In WAL mode SQLite copies the log back into the database file once the log has grown past
+//! `wal_autocheckpoint` pages, inside the commit that crossed it: on the writer thread, so every
+//! live write queued behind that commit waits while megabytes are written and synced. Instead
+//! a thread of its own runs passive checkpoints (they take no lock a writer needs) a few times a
+//! second, and the writer's own checkpoint stays as a backstop, far out, should this thread ever
+//! fall behind.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::db::OpenError;
+
+/// How often the log is copied back.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// The checkpointing thread; it stops when this is dropped (with the last handle on the
+/// database).
+pub(super) struct Checkpointer {
+    _stop: mpsc::Sender<()>,
+}
+
+pub(super) fn start(path: &Path) -> Result<Checkpointer, OpenError> {
+    let conn = Connection::open(path)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+                // A passive checkpoint copies what no reader still needs and never waits; what
+                // it leaves, the next one takes.
+                let copied = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    row.get::<_, i64>(2)
+                });
+                if let Err(err) = copied {
+                    tracing::debug!(%err, "a checkpoint did not run");
+                }
+            }
+        })?;
+    Ok(Checkpointer { _stop: stop })
+}
