@@ -366,7 +366,7 @@ impl ServerFeedback {
     ) -> Result<(), IngestError> {
         let now = now_millis();
         let resolve = |reference: &str| (reference == card.to_string()).then_some(card);
-        let response = input.check(&resolve, now).map_err(|err| {
+        let response = input.check(resolve, now).map_err(|err| {
             IngestError::Rejected(vec![Rejection {
                 index: 0,
                 field: err.field,

@@ -428,13 +428,12 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
         .map(|job| job.run(&txn, health))
         .collect();
     let started = Instant::now();
-    while take_bulk {
-        let Some((job, _slot)) = waiting.bulk.pop_front() else {
-            break;
-        };
-        done.push(job.run(&txn, health));
-        if started.elapsed() >= BULK_SLICE {
-            break;
+    if take_bulk {
+        while let Some((job, _slot)) = waiting.bulk.pop_front() {
+            done.push(job.run(&txn, health));
+            if started.elapsed() >= BULK_SLICE {
+                break;
+            }
         }
     }
     let result = txn.commit().map_err(StoreError::from);
