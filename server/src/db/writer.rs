@@ -596,4 +596,62 @@ mod tests {
         let expected: Vec<_> = (0..20).map(|n| format!("bulk {n}")).collect();
         assert_eq!(bulk_order, expected, "bulk jobs commit in order");
     }
+
+    #[tokio::test]
+    async fn a_live_job_that_comes_during_bulk_work_commits_before_the_next_slice() {
+        let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
+        let order: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (release, first) = hold(&writer).await;
+        // The first slice says when it runs, then waits for the live job to be queued.
+        let (running, is_running) = oneshot::channel();
+        let (go, gone) = std::sync::mpsc::channel::<()>();
+        let log = order.clone();
+        let slice = writer
+            .enqueue_bulk(move |_| {
+                let _ = running.send(());
+                let _ = gone.recv();
+                // Past the transaction's share of bulk work, so the next slice is not taken too.
+                std::thread::sleep(BULK_SLICE);
+                lock(&log).push("bulk 0".to_owned());
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let log = order.clone();
+        let next = writer
+            .enqueue_bulk(move |_| {
+                lock(&log).push("bulk 1".to_owned());
+                Ok(())
+            })
+            .await
+            .unwrap();
+        release.send(()).unwrap();
+        first.committed().await.unwrap();
+        is_running.await.unwrap();
+        let (ran, committed) = (order.clone(), order.clone());
+        let (told, heard) = oneshot::channel();
+        writer
+            .enqueue_then(
+                move |_| {
+                    lock(&ran).push("live".to_owned());
+                    Ok(())
+                },
+                move |result: Result<(), StoreError>| {
+                    lock(&committed).push("live committed".to_owned());
+                    let _ = told.send(result);
+                },
+            )
+            .await
+            .unwrap();
+        go.send(()).unwrap();
+        slice.committed().await.unwrap();
+        next.committed().await.unwrap();
+        heard.await.unwrap().unwrap();
+        // Not in the next slice's transaction: committed before that slice ran.
+        assert_eq!(
+            *lock(&order),
+            ["bulk 0", "live", "live committed", "bulk 1"],
+            "the live job waited for more than the slice already running"
+        );
+    }
 }
