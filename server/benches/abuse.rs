@@ -33,7 +33,7 @@ use app::domain::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
 use app::domain::text::Text;
 use futures::{SinkExt, StreamExt};
 use leptos::server_fn::ServerFn;
-use support::{Http, Waymark};
+use support::{percentile, Http, Waymark};
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -401,14 +401,6 @@ struct Figures {
     api: Vec<Option<Duration>>,
     edits: Vec<Option<Duration>>,
     peak_rss: u64,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[at.min(sorted.len() - 1)]
 }
 
 fn summary(samples: &[Option<Duration>]) -> (usize, usize, Duration, Duration) {

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{edit_round_trips, editors, Http, Waymark};
+use support::{edit_round_trips, editors, percentile, Http, Waymark};
 
 const SIZES: [usize; 4] = [50, 500, 2_000, 20_000];
 const EDITORS: usize = 10;
@@ -133,8 +133,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
 
     let mut times = edit_round_trips(waymark.addr, map, &card_ids, &cookies, rounds).await;
     times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
-    let (p50, p99) = (at(0.5), at(0.99));
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
     drop(waymark);
     let tti = match std::env::var("WAYMARK_TTI_BIN") {
         // The browser bundle hydrates only against a server built the same way (debug or

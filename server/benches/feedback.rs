@@ -45,7 +45,7 @@ use uuid::Uuid;
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{edit_round_trips, Http, Waymark};
+use support::{edit_round_trips, percentile, Http, Waymark};
 
 const BATCH: usize = 1_000;
 const CLIENTS: usize = 4;
@@ -278,7 +278,7 @@ struct Percentiles {
 /// Percentiles of `times`, in milliseconds.
 fn percentiles(mut times: Vec<Duration>) -> Percentiles {
     times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    let at = |q: f64| percentile(&times, q).as_secs_f64() * 1000.0;
     Percentiles {
         count: times.len(),
         p50: at(0.5),

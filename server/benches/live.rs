@@ -163,10 +163,9 @@ where
     }
     let elapsed = start.elapsed();
     all.sort();
-    let pick = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
     Figures {
-        p50: pick(0.50),
-        p99: pick(0.99),
+        p50: support::percentile(&all, 0.50),
+        p99: support::percentile(&all, 0.99),
         per_second: all.len() as f64 / elapsed.as_secs_f64(),
     }
 }

@@ -302,6 +302,15 @@ impl Http {
     }
 }
 
+/// The `p` quantile (0 to 1) of `sorted` samples, nearest rank; zero when there are none.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
 /// Makes `n` editor accounts of map `map`, each with a session (no password: they never sign
 /// in); returns their session cookies.
 pub async fn editors(db: &server::db::Db, map: app::domain::ids::MapId, n: usize) -> Vec<String> {
