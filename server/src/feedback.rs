@@ -1,5 +1,5 @@
-//! Customer feedback on the server: taking responses in (`ingest`, shared by the public form,
-//! the API and CSV import) and the summaries behind `app::api::ctx::Feedback`.
+//! Customer feedback on the server: taking responses in (`ingest` for the API and CSV import,
+//! `answer` for the public form) and the summaries behind `app::api::ctx::Feedback`.
 //!
 //! Responses are checked whole before anything is stored: a batch with one bad response stores
 //! nothing and reports every bad one. A stored batch is committed (`synchronous=FULL`) before it
@@ -58,6 +58,16 @@ pub struct Rejection {
     pub index: usize,
     pub field: String,
     pub message: String,
+}
+
+impl Rejection {
+    fn at(index: usize, err: ResponseError) -> Rejection {
+        Rejection {
+            index,
+            field: err.field,
+            message: err.message,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,11 +166,7 @@ impl ServerFeedback {
             for (index, item) in items.into_iter().enumerate() {
                 match item.and_then(|input| input.check(&resolve, now)) {
                     Ok(response) => accepted.push(response),
-                    Err(err) => rejections.push(Rejection {
-                        index,
-                        field: err.field,
-                        message: err.message,
-                    }),
+                    Err(err) => rejections.push(Rejection::at(index, err)),
                 }
             }
             if !rejections.is_empty() {
@@ -366,13 +372,9 @@ impl ServerFeedback {
     ) -> Result<(), IngestError> {
         let now = now_millis();
         let resolve = |reference: &str| (reference == card.to_string()).then_some(card);
-        let response = input.check(resolve, now).map_err(|err| {
-            IngestError::Rejected(vec![Rejection {
-                index: 0,
-                field: err.field,
-                message: err.message,
-            }])
-        })?;
+        let response = input
+            .check(resolve, now)
+            .map_err(|err| IngestError::Rejected(vec![Rejection::at(0, err)]))?;
         let one = [incoming(response, Source::Form, false)];
         self.db
             .writer()

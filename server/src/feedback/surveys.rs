@@ -45,11 +45,11 @@ impl Surveys {
         if forms.len() >= MAX_FORMS && !forms.contains_key(&(map, card)) {
             forms.clear();
         }
-        let entry = forms
-            .entry((map, card))
-            .or_insert(Cached { rev, form: None });
-        if entry.rev <= rev {
-            *entry = Cached { rev, form };
+        let newer = forms
+            .get(&(map, card))
+            .is_some_and(|cached| cached.rev > rev);
+        if !newer {
+            forms.insert((map, card), Cached { rev, form });
         }
     }
 }
