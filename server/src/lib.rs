@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod assets;
 pub mod auth;
 pub mod backend;
 pub mod clock;

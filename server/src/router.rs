@@ -1,11 +1,12 @@
 //! The HTTP surface: Leptos pages and server functions, static files, health check.
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::api::ctx::ServerCtx;
 use app::api::error::AppError;
-use app::ui::app::{shell, App};
+use app::ui::app::{shell, App, AssetRoot};
 use axum::body::{to_bytes, Body};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -21,6 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::assets::Assets;
 use crate::auth;
 use crate::export;
 use crate::feedback;
@@ -49,7 +51,12 @@ pub fn router(state: AppState) -> Router {
         accounts: Arc::new(state.accounts.clone()),
         feedback: Arc::new(state.feedback.clone()),
     };
-    let provide = move || provide_context(ctx.clone());
+    let assets = Assets::open(Path::new(state.leptos_options.site_root.as_ref()));
+    let asset_root = AssetRoot(assets.root().into());
+    let provide = move || {
+        provide_context(ctx.clone());
+        provide_context(asset_root.clone());
+    };
     let routes = routes();
     let options = state.leptos_options.clone();
     let pages = Router::new()
@@ -74,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(hub::PATH, get(hub::upgrade))
+        .merge(assets.routes())
         .merge(files)
         .merge(responses)
         .merge(pages)
@@ -113,6 +121,7 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", hub::PATH),
+    ("GET", crate::assets::PATH),
     ("GET", export::DOWNLOAD),
     ("POST", export::IMPORT),
     ("POST", feedback::api::RESPONSES),

@@ -358,6 +358,13 @@ fn probes(map: MapId) -> Vec<Probe> {
     vec![
         probe("GET", "/healthz", "/healthz".into(), Gate::Open),
         probe("GET", "/readyz", "/readyz".into(), Gate::Open),
+        // The site's files are for everyone (the test writes this one into the site's root).
+        probe(
+            "GET",
+            server::assets::PATH,
+            "/v/any/style.css".into(),
+            Gate::Open,
+        ),
         probe(
             "GET",
             server::hub::PATH,
@@ -467,6 +474,7 @@ async fn every_plain_route_refuses_callers_without_access() {
     let (_, as_viewer) = person(&backend, map, Some(Role::Viewer)).await;
     let (_, as_editor) = person(&backend, map, Some(Role::Editor)).await;
     let (_, as_stranger) = person(&backend, map, None).await;
+    std::fs::write(disk.path().join("style.css"), "body {}").unwrap();
     let app = disk.bare_router(backend.clone());
     let probes = probes(map);
     for (method, route) in server::router::PLAIN_ROUTES {
