@@ -14,6 +14,18 @@ pub fn respond_not_found() {
     }
 }
 
+/// The path of the page being rendered, on the server; `None` in the browser.
+pub fn request_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 /// Sends the page's Content-Security-Policy, allowing scripts only from this site plus the
 /// hydration script carrying this response's nonce. Does nothing in the browser.
 pub fn page_policy() {

@@ -14,9 +14,22 @@ use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::pages::shared::{EmbedPage, SharePage};
 
-/// The document around the app, rendered on the server only.
+/// The document around the app, rendered on the server only. Each page loads only what it
+/// runs (see [`Bundle`]), from under [`AssetRoot`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     crate::api::ctx::page_policy();
+    let root = use_context::<AssetRoot>().map(|r| r.0).unwrap_or_default();
+    let bundle =
+        crate::api::ctx::request_path().map_or(Bundle::App, |path| Bundle::for_path(&path));
+    let scripts = match bundle {
+        Bundle::App => {
+            view! { <HydrationScripts options=options.clone() root=root.to_string()/> }.into_any()
+        }
+        Bundle::Follow => {
+            view! { <script type="module" src=format!("{root}/follow.js")></script> }.into_any()
+        }
+        Bundle::Nothing => ().into_any(),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -24,16 +37,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
-                <link rel="stylesheet" id="leptos" href="/pkg/waymark.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" id="leptos" href=format!("{root}/pkg/waymark.css")/>
+                <link rel="icon" href=format!("{root}/favicon.svg") type="image/svg+xml"/>
+                <AutoReload options/>
+                {scripts}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Where the built site's files are served from: `/v/{fingerprint}`, a prefix that changes with
+/// their contents, so browsers may keep them for ever (the server sends them as immutable).
+/// Provided by the server per request; without it (in tests) the files are at the site's root.
+#[derive(Clone, Debug, Default)]
+pub struct AssetRoot(pub std::sync::Arc<str>);
+
+/// What a page loads into the browser besides its HTML and styles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundle {
+    /// The app, hydrated: the editor and the pages of people with an account.
+    App,
+    /// A few lines of plain script that follow a read-only map live (`public/follow.js`):
+    /// share links and embeds, where nobody edits.
+    Follow,
+    /// Nothing: the customer's feedback form and its thanks page are plain HTML forms.
+    Nothing,
+}
+
+impl Bundle {
+    pub fn for_path(path: &str) -> Bundle {
+        if path.starts_with("/f/") {
+            Bundle::Nothing
+        } else if path.starts_with("/s/") || path.starts_with("/embed/") {
+            Bundle::Follow
+        } else {
+            Bundle::App
+        }
     }
 }
 
@@ -64,5 +107,30 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/f/:token/thanks") view=FeedbackThanksPage/>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bundle;
+
+    #[test]
+    fn customers_and_viewers_never_load_the_app() {
+        assert_eq!(Bundle::for_path("/f/abc"), Bundle::Nothing);
+        assert_eq!(Bundle::for_path("/f/abc/thanks"), Bundle::Nothing);
+        assert_eq!(Bundle::for_path("/s/abc"), Bundle::Follow);
+        assert_eq!(Bundle::for_path("/embed/abc"), Bundle::Follow);
+        for path in [
+            "/",
+            "/maps/3",
+            "/login",
+            "/setup",
+            "/account",
+            "/admin",
+            "/invite/x",
+            "/fx",
+        ] {
+            assert_eq!(Bundle::for_path(path), Bundle::App, "{path}");
+        }
     }
 }
