@@ -81,6 +81,10 @@ pub struct Access {
     pub share_token: Option<String>,
     /// The account's name, for someone signed in; a visitor chooses a name of their own.
     pub account_name: Option<String>,
+    /// The map is only shown, never edited or opened further: a share link or an embed,
+    /// rendered on the server and never hydrated. It then has no controls at all, not even
+    /// ones that would do nothing.
+    pub display_only: bool,
 }
 
 impl Access {
@@ -91,6 +95,7 @@ impl Access {
             can_share: role.may(Capability::Share),
             share_token: None,
             account_name: Some(account_name),
+            display_only: false,
         }
     }
 }
@@ -201,6 +206,11 @@ impl Editor {
     /// Whether this browser may change the map (now; `editable` follows changes).
     pub fn can_edit(&self) -> bool {
         self.editable.get_untracked()
+    }
+
+    /// Whether the map is drawn with its controls (see `Access::display_only`).
+    pub fn shows_controls(&self) -> bool {
+        !self.access.with_value(|a| a.display_only)
     }
 
     pub fn can_share(&self) -> bool {

@@ -31,6 +31,12 @@ pub fn InlineText(
     #[prop(default = 200)]
     max_len: usize,
 ) -> impl IntoView {
+    let display_only =
+        use_context::<crate::ui::editor::Editor>().is_some_and(|e| !e.shows_controls());
+    if display_only {
+        return view! { <span class=format!("inline-text {class}")>{move || value.get()}</span> }
+            .into_any();
+    }
     let editing = editing.unwrap_or_else(|| RwSignal::new(false));
     let draft = RwSignal::new(String::new());
     let input_ref = NodeRef::<html::Input>::new();
@@ -157,4 +163,5 @@ pub fn InlineText(
             }
         </Show>
     }
+    .into_any()
 }

@@ -34,6 +34,9 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Card(id));
     let peer = Memo::new(move |_| editor.peer_on(Focus::Card(id)));
+    if !editor.shows_controls() {
+        return view! { <FixedCard card kind/> }.into_any();
+    }
 
     view! {
         <article
@@ -104,6 +107,39 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
                     class="edit-only card-delete"
                     on_click=Callback::new(move |()| editor.edit(Edit::RemoveCard { id }))
                 />
+            </footer>
+        </article>
+    }
+    .into_any()
+}
+
+/// A card as a display-only map shows it: its text and fields as plain text, nothing to press.
+#[component]
+fn FixedCard(card: Card, kind: LaneKind) -> impl IntoView {
+    let editor = use_editor();
+    let evidence = card.evidence;
+    let text = card.text.to_string();
+    let emotion = card
+        .emotion
+        .map(|e| format!("{:+} {}", e.score(), e.label()));
+    view! {
+        <article
+            id=format!("card-{}", card.id)
+            class="card"
+            class:dimmed=move || !editor.shows(evidence)
+            data-evidence=evidence.map(Evidence::key)
+        >
+            <p class="inline-text card-text">{text}</p>
+            <footer class="card-meta">
+                {card.channel.map(|c| view! { <span class="chip channel">{c.label()}</span> })}
+                {(kind == LaneKind::Touchpoints || card.survey.is_some()).then(|| view! { <ScoreChip card=card.id/> })}
+                {(kind == LaneKind::Emotions).then_some(emotion).flatten().map(|e| view! { <span class="chip emotion">{e}</span> })}
+                {evidence.map(|e| view! {
+                    <span class="evidence">
+                        <span class="evidence-marker" aria-hidden="true"></span>
+                        <span class="chip evidence-select">{e.label()}</span>
+                    </span>
+                })}
             </footer>
         </article>
     }

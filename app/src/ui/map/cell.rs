@@ -28,6 +28,7 @@ pub fn Cell(
     let composing = RwSignal::new(false);
     let drop_target = RwSignal::new(false);
     let place = format!("{} · {}", stage.name, lane.name);
+    let controls = editor.shows_controls();
 
     view! {
         <section
@@ -62,7 +63,7 @@ pub fn Cell(
                     children=move |card: Card| view! { <li><CardView card kind/></li> }
                 />
             </ul>
-            <Show
+            {controls.then(|| view! { <Show
                 when=move || composing.get()
                 fallback={
                     let place = place.clone();
@@ -80,7 +81,7 @@ pub fn Cell(
                 }
             >
                 <Composer stage=stage_id lane=lane_id kind composing/>
-            </Show>
+            </Show> })}
         </section>
     }
 }

@@ -92,6 +92,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    let controls = editor.shows_controls();
     let width = move || stages.with(Vec::len).max(1) as f64 * COLUMN_WIDTH;
     let x_of = |column: usize| (column as f64 + 0.5) * COLUMN_WIDTH;
     let path = move || {
@@ -155,7 +156,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
             <line class="baseline" x1="0" x2=width y1=y_of(0.0) y2=y_of(0.0)></line>
             // Click targets: one band per score in every stage's column.
             <g class="levels edit-only">
-                {move || {
+                {move || controls.then(|| {
                     stages
                         .get()
                         .into_iter()
@@ -176,7 +177,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                             })
                         })
                         .collect_view()
-                }}
+                })}
             </g>
             <path class="curve" d=path></path>
             <path class="curve measured" d=move || {
@@ -225,6 +226,14 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                         set_score(stage, (score + delta).clamp(Emotion::MIN, Emotion::MAX));
                     };
                     let label = Emotion::new(score).map(Emotion::label).unwrap_or("Neutral");
+                    if !controls {
+                        return view! {
+                            <circle class="point" data-score=score cx=x_of(column) cy=y_of(mean) r="7">
+                                <title>{format!("{stage_name}: {mean:+.1} {label}")}</title>
+                            </circle>
+                        }
+                        .into_any();
+                    }
                     view! {
                         <circle
                             class="point"
@@ -244,6 +253,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                             <title>{format!("{stage_name}: {mean:+.1}")}</title>
                         </circle>
                     }
+                    .into_any()
                 }
             />
         </svg>

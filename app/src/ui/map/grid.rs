@@ -62,6 +62,7 @@ pub fn MapGrid() -> impl IntoView {
         })
     });
     let last_row = move || rows.with(|r| r.last().map_or(2, |r| r.card_row() + 1));
+    let controls = editor.shows_controls();
     let grid_style = move || {
         format!(
             "--col-w: {COLUMN_WIDTH}px; grid-template-columns: var(--lane-w) repeat({}, var(--col-w)) var(--add-w);",
@@ -82,12 +83,14 @@ pub fn MapGrid() -> impl IntoView {
                     key=|entry| entry.clone()
                     children=move |(index, stage)| view! { <StageHeader stage index count=stage_count/> }
                 />
-                <div
-                    class="add-stage edit-only"
-                    style=move || format!("grid-row: 1; grid-column: {}", stage_count.get() + 2)
-                >
-                    <AddStageButton/>
-                </div>
+                {controls.then(|| view! {
+                    <div
+                        class="add-stage edit-only"
+                        style=move || format!("grid-row: 1; grid-column: {}", stage_count.get() + 2)
+                    >
+                        <AddStageButton/>
+                    </div>
+                })}
                 <For
                     each=move || rows.get()
                     key=|row| row.clone()
@@ -95,12 +98,14 @@ pub fn MapGrid() -> impl IntoView {
                         view! { <LaneRowView row stages stage_count lane_count cells/> }
                     }
                 />
-                <div
-                    class="add-lane edit-only"
-                    style=move || format!("grid-row: {}; grid-column: 1", last_row())
-                >
-                    <AddLaneControl/>
-                </div>
+                {controls.then(|| view! {
+                    <div
+                        class="add-lane edit-only"
+                        style=move || format!("grid-row: {}; grid-column: 1", last_row())
+                    >
+                        <AddLaneControl/>
+                    </div>
+                })}
             </div>
         </div>
     }

@@ -44,6 +44,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
     let drop_target = RwSignal::new(false);
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Lane(id));
+    let controls = editor.shows_controls();
 
     view! {
         <div
@@ -51,7 +52,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
             class:drop-target=move || drop_target.get()
             data-kind=lane.kind.key()
             style=format!("grid-row: {} / span {rows}; grid-column: 1", row.first_row)
-            draggable="true"
+            draggable=controls.then_some("true")
             on:dragstart=move |ev: DragEvent| {
                 editor.dragging.set(Some(Dragged::Lane(id)));
                 if let Some(data) = ev.data_transfer() {
@@ -81,6 +82,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
             <h3 class="lane-name">
                 <InlineText value=Signal::stored(name.clone()) label="Lane name" on_commit=rename editing/>
             </h3>
+            {if controls { view! {
             <select
                 class="lane-kind"
                 aria-label=format!("Type of lane {name}")
@@ -115,6 +117,10 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
                     on_delete=Callback::new(move |()| editor.edit(Edit::RemoveLane { id }))
                 />
             </div>
+            }
+            .into_any() } else {
+                view! { <span class="lane-kind">{lane.kind.label()}</span> }.into_any()
+            }}
         </div>
     }
 }

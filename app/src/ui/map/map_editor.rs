@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos_meta::Title;
 
+use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
 use crate::ui::editor::{Access, Editor};
 use crate::ui::icons::{Icon, IconButton};
@@ -19,15 +20,19 @@ use crate::ui::map::side_panel::SidePanelView;
 use crate::ui::map::toolbar::Toolbar;
 
 /// The editor of a live map. `embedded` leaves out the app's own chrome (for the embed view).
+/// A display-only map (see `Access`) is drawn once with `feedback` as its scores, and nothing
+/// around it: no toolbar, panels or connection.
 #[component]
 pub fn MapEditor(
     snapshot: MapSnapshot,
     access: Access,
     #[prop(optional)] embedded: bool,
+    #[prop(optional_no_strip)] feedback: Option<MapFeedback>,
 ) -> impl IntoView {
     let id = snapshot.map.id;
     let access_share_token = access.share_token.clone();
     let account_name = access.account_name.clone();
+    let display_only = access.display_only;
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     let first_panel = if embedded {
@@ -38,6 +43,21 @@ pub fn MapEditor(
     provide_context(SidePanel(RwSignal::new(first_panel)));
     let scores = Scores::new();
     provide_context(scores);
+    if display_only {
+        scores.data.set(feedback);
+        return view! {
+            <Title text=editor.map.with_untracked(|m| m.title.to_string())/>
+            <div class="editor read-only" class:embedded=embedded>
+                <div class="editor-body">
+                    <main id="main" class="map-area">
+                        {view! { <MapHeader/> }.into_any()}
+                        {view! { <MapGrid/> }.into_any()}
+                    </main>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
     scores.start(id, access_share_token, editor.feedback_news);
     let title = move || editor.map.with(|m| m.title.to_string());
 
@@ -77,6 +97,7 @@ pub fn MapEditor(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// Ctrl+Z undoes and Ctrl+Shift+Z (or Ctrl+Y) redoes, except while typing in a field, where

@@ -215,6 +215,17 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
         .is_some_and(|s| s.confidence == Confidence::Low);
     let shows_score = headline.as_ref().is_some_and(|s| s.estimate.is_some());
     let n = summary.responses;
+    let controls = use_context::<crate::ui::editor::Editor>().is_none_or(|e| e.shows_controls());
+    if !controls {
+        return view! {
+            <span class=format!("chip score-chip {tone_class}") title=title.clone()>
+                <span class="score-value">{text}</span>
+                {shows_score.then(|| view! { <span class="score-n">{format!("n={n}")}</span> })}
+                {low.then(|| view! { <span class="low-confidence">"~"</span> })}
+            </span>
+        }
+        .into_any();
+    }
     view! {
         <button
             type="button"
@@ -228,6 +239,7 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
             {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
         </button>
     }
+    .into_any()
 }
 
 /// A score with its margin of error, interval, count and confidence, for the panels.

@@ -45,6 +45,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
     let drop_target = RwSignal::new(false);
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Stage(id));
+    let controls = editor.shows_controls();
     let on_drop = move |ev: DragEvent| {
         drop_target.set(false);
         if let Some(Dragged::Stage(dragged)) = editor.dragging.get_untracked() {
@@ -61,7 +62,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             class="stage-header"
             class:drop-target=move || drop_target.get()
             style=format!("grid-row: 1; grid-column: {}", index + 2)
-            draggable="true"
+            draggable=controls.then_some("true")
             on:dragstart=move |ev: DragEvent| {
                 editor.dragging.set(Some(Dragged::Stage(id)));
                 if let Some(data) = ev.data_transfer() {
@@ -86,7 +87,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             <div class="stage-score">
                 <StageScore stage=id/>
             </div>
-            <div class="header-controls edit-only">
+            {controls.then(|| view! { <div class="header-controls edit-only">
                 <IconButton
                     icon=Icon::Left
                     label=format!("Move stage {name} left")
@@ -105,7 +106,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
                     contents=Signal::derive(card_count)
                     on_delete=Callback::new(move |()| editor.edit(Edit::RemoveStage { id }))
                 />
-            </div>
+            </div> })}
         </div>
     }
 }

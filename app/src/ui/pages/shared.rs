@@ -1,13 +1,19 @@
 //! What a share link opens: the map, read-only and following the team's edits live, at
 //! `/s/{token}`; and the same without the app around it at `/embed/{token}`, for an intranet's
 //! iframe. A password-protected link asks for its password first.
+//!
+//! These pages are never hydrated: the server draws the map with its scores, display-only, and
+//! `public/follow.js` (a few lines of plain script) swaps in a fresh rendering whenever the
+//! map's socket says it changed. A reader downloads no part of the editor.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::error::AppError;
+use crate::api::feedback::{get_map_feedback, Filter};
 use crate::api::sharing::{open_share, UnlockShare};
+use crate::domain::protocol::PROTOCOL_VERSION;
 use crate::ui::editor::Access;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::action_error;
@@ -29,7 +35,16 @@ fn SharedView(embedded: bool) -> impl IntoView {
     let unlock = ServerAction::<UnlockShare>::new();
     let shared = Resource::new(
         move || (token(), unlock.version().get()),
-        |(token, _)| open_share(token),
+        |(token, _)| async move {
+            let shared = open_share(token.clone()).await?;
+            // Drawn with the map: nothing in the page fetches the scores later. A map
+            // whose summaries fail still shows, without them.
+            let map = shared.snapshot.map.id;
+            let feedback = get_map_feedback(map, Filter::default(), Some(token))
+                .await
+                .ok();
+            Ok::<_, AppError>((shared, feedback))
+        },
     );
     let unlock_error = action_error(unlock);
 
@@ -38,22 +53,34 @@ fn SharedView(embedded: bool) -> impl IntoView {
             {move || Suspend::new(async move {
                 let token = token();
                 match shared.await {
-                    Ok(shared) => {
+                    Ok((shared, feedback)) => {
                         let access = Access {
                             can_edit: false,
                             can_share: false,
                             share_token: Some(token.clone()),
                             account_name: None,
+                            display_only: true,
                         };
+                        let (map, rev) = (shared.snapshot.map.id, shared.snapshot.rev);
                         view! {
-                            <div class="shared" class:embedded=embedded>
+                            <div
+                                class="shared"
+                                class:embedded=embedded
+                                data-follow-map=map.to_string()
+                                data-rev=rev.0
+                                data-protocol=PROTOCOL_VERSION
+                            >
                                 <p class="shared-banner">
-                                    <span>"Read-only view · updates live as the team edits"</span>
+                                    <span>
+                                        "Read-only view "
+                                        // Filled in by the follow script once it is connected.
+                                        <span data-follow-status hidden></span>
+                                    </span>
                                     {embedded.then(|| view! {
                                         <a href=format!("/s/{token}") target="_blank" rel="noopener">"Open in Waymark ↗"</a>
                                     })}
                                 </p>
-                                <MapEditor snapshot=shared.snapshot access embedded/>
+                                <MapEditor snapshot=shared.snapshot access embedded feedback/>
                             </div>
                         }
                             .into_any()
