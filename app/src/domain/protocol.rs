@@ -172,9 +172,9 @@ pub struct Peer {
     pub focus: Option<Focus>,
 }
 
-/// Colours for peers, distinct and readable on white.
+/// Colours for peers, distinct, each with white text on it readable (WCAG AA, 4.5:1).
 pub const PALETTE: [&str; 8] = [
-    "#d9480f", "#0b7285", "#5f3dc4", "#2b8a3e", "#c2255c", "#1864ab", "#e67700", "#495057",
+    "#c2410c", "#0b7285", "#5f3dc4", "#237a33", "#c2255c", "#1864ab", "#a85600", "#495057",
 ];
 
 /// A display name made safe to show: trimmed, control characters removed, bounded; a blank
