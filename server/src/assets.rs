@@ -31,15 +31,32 @@ const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 pub struct Assets {
     dir: PathBuf,
     version: String,
+    /// Whether to send the `.br` and `.gz` copies: only while each is as new as its original.
+    /// A debug build writes over the originals of an earlier release build and leaves its
+    /// copies behind; sending those would serve yesterday's bundle.
+    precompressed: bool,
 }
 
 impl Assets {
     /// Fingerprints the files under `dir`. A missing directory (a test server without a
     /// built site) has a fingerprint too; its files are then simply not found.
     pub fn open(dir: &Path) -> Assets {
+        let mut files = Vec::new();
+        list(dir, dir, &mut files);
+        files.sort();
+        let stale = stale_copies(&files);
+        if let Some(copy) = stale.first() {
+            tracing::warn!(
+                copy,
+                count = stale.len(),
+                "compressed copies older than their files: sending the files uncompressed \
+                 or compressed on the fly (build with --precompress again)"
+            );
+        }
         Assets {
             dir: dir.to_owned(),
-            version: fingerprint(dir),
+            version: fingerprint(&files),
+            precompressed: stale.is_empty(),
         }
     }
 
@@ -67,9 +84,13 @@ async fn serve(
         return StatusCode::NOT_FOUND.into_response();
     };
     parts.uri = uri;
-    let files = ServeDir::new(&assets.dir)
-        .precompressed_br()
-        .precompressed_gzip();
+    let files = if assets.precompressed {
+        ServeDir::new(&assets.dir)
+            .precompressed_br()
+            .precompressed_gzip()
+    } else {
+        ServeDir::new(&assets.dir)
+    };
     let mut response = match files.oneshot(Request::from_parts(parts, body)).await {
         Ok(response) => response.into_response(),
         Err(never) => match never {},
@@ -92,12 +113,10 @@ async fn serve(
 /// rather than the contents keeps start-up instant; a rebuild rewrites what it changes, so
 /// the fingerprint follows (it may also change when only the times do, which costs a
 /// download, never a stale file).
-fn fingerprint(dir: &Path) -> String {
-    let mut files = Vec::new();
-    list(dir, dir, &mut files);
-    files.sort();
+fn fingerprint(files: &[File]) -> String {
     let mut digest = Sha256::new();
-    for line in files {
+    for file in files {
+        let line = format!("{} {} {}", file.name, file.len, file.modified);
         digest.update(line.as_bytes());
         digest.update(b"\n");
     }
@@ -105,7 +124,34 @@ fn fingerprint(dir: &Path) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn list(root: &Path, dir: &Path, out: &mut Vec<String>) {
+/// A file of the site: its path under the site's root, size and modification time (ns).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct File {
+    name: String,
+    len: u64,
+    modified: u128,
+}
+
+/// The `.br` and `.gz` copies older than the file they are a copy of.
+fn stale_copies(files: &[File]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|copy| {
+            let original = copy
+                .name
+                .strip_suffix(".br")
+                .or_else(|| copy.name.strip_suffix(".gz"));
+            original.is_some_and(|original| {
+                files
+                    .iter()
+                    .any(|f| f.name == original && f.modified > copy.modified)
+            })
+        })
+        .map(|copy| copy.name.clone())
+        .collect()
+}
+
+fn list(root: &Path, dir: &Path, out: &mut Vec<File>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -121,8 +167,12 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        let name = path.strip_prefix(root).unwrap_or(&path).display();
-        out.push(format!("{name} {} {modified}", meta.len()));
+        let name = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        out.push(File {
+            name,
+            len: meta.len(),
+            modified,
+        });
     }
 }
 
@@ -135,16 +185,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("pkg")).unwrap();
         std::fs::write(dir.path().join("pkg/app.js"), "one").unwrap();
-        let first = fingerprint(dir.path());
+        let first = Assets::open(dir.path()).version;
         assert_eq!(first.len(), 16);
-        assert_eq!(
-            fingerprint(dir.path()),
-            first,
-            "stable while nothing changes"
-        );
+        let again = Assets::open(dir.path()).version;
+        assert_eq!(again, first, "stable while nothing changes");
         std::fs::write(dir.path().join("pkg/app.js"), "three").unwrap();
-        assert_ne!(fingerprint(dir.path()), first, "a changed file changes it");
-        let missing = fingerprint(&dir.path().join("absent"));
-        assert_eq!(missing.len(), 16);
+        let changed = Assets::open(dir.path()).version;
+        assert_ne!(changed, first, "a changed file changes it");
+        let missing = Assets::open(&dir.path().join("absent"));
+        assert_eq!(missing.version.len(), 16);
+    }
+
+    #[test]
+    fn compressed_copies_older_than_their_file_are_not_sent() {
+        let file = |name: &str, modified| File {
+            name: name.into(),
+            len: 1,
+            modified,
+        };
+        let fresh = [file("pkg/a.js", 1), file("pkg/a.js.br", 2), file("pkg/a.js.gz", 1)];
+        assert!(stale_copies(&fresh).is_empty());
+        let rebuilt = [file("pkg/a.js", 3), file("pkg/a.js.br", 2), file("pkg/b.css.gz", 1)];
+        assert_eq!(stale_copies(&rebuilt), vec!["pkg/a.js.br".to_owned()]);
     }
 }
