@@ -93,3 +93,16 @@ export async function network(page: Page) {
     },
   };
 }
+
+/** Makes a share link of the open map and the public form of its touchpoint `card`. */
+export async function shareAndFormLinks(page: Page, card: string): Promise<{ share: string; form: string }> {
+  await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Share" }).click();
+  await page.getByRole("button", { name: "Create link" }).click();
+  const share = await page.getByLabel("Share link (shown only now)").inputValue();
+  await page.locator(".card", { hasText: card }).getByRole("button", { name: "Feedback on this touchpoint" }).click();
+  const panel = page.locator(".touchpoint-feedback");
+  await panel.getByRole("button", { name: "Collect feedback here" }).click();
+  await saved(page);
+  const form = await panel.getByLabel("Public form").inputValue();
+  return { share, form };
+}

@@ -2,7 +2,7 @@
 // stay live where they should, offer nothing to edit, and every page passes axe-core.
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Page } from "@playwright/test";
-import { createMap, expect, hydrated, saved, test } from "./helpers";
+import { createMap, expect, hydrated, shareAndFormLinks as links, test } from "./helpers";
 
 /** Fails with the list of serious and critical axe-core violations on `page`, if any. */
 async function accessible(page: Page, what: string) {
@@ -27,19 +27,6 @@ async function requests(page: Page, run: () => Promise<void>): Promise<string[]>
 async function signedOut(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   return context.newPage();
-}
-
-/** Makes a share link of the open map and the public form of its touchpoint `card`. */
-async function links(page: Page, card: string): Promise<{ share: string; form: string }> {
-  await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Share" }).click();
-  await page.getByRole("button", { name: "Create link" }).click();
-  const share = await page.getByLabel("Share link (shown only now)").inputValue();
-  await page.locator(".card", { hasText: card }).getByRole("button", { name: "Feedback on this touchpoint" }).click();
-  const panel = page.locator(".touchpoint-feedback");
-  await panel.getByRole("button", { name: "Collect feedback here" }).click();
-  await saved(page);
-  const form = await panel.getByLabel("Public form").inputValue();
-  return { share, form };
 }
 
 test("a share link follows the team live without the app, and offers nothing to edit", async ({ browser, page }) => {

@@ -8,10 +8,10 @@
 //! There is no floor beside these figures yet: a minimal Leptos page built the same way needs a
 //! crate and a browser build of its own.
 //!
-//! Needs the site built the way it is served (`cargo leptos build --release --precompress`,
-//! `WAYMARK_SITE_DIR`, default `target/site`) with the binary built beside it
-//! (`WAYMARK_PAGES_BIN`, default `$CARGO_TARGET_DIR/release/waymark`), Node.js with the
-//! end-to-end packages, and Chromium (`CHROMIUM`, default `/usr/bin/chromium`).
+//! Needs the site built the way it is served (`.ci/serve` builds it into `target/release-site`;
+//! `WAYMARK_SITE_DIR`, default that), Node.js with the end-to-end packages, and Chromium
+//! (`CHROMIUM`, default `/usr/bin/chromium`). The server is the binary built with this bench
+//! (`WAYMARK_PAGES_BIN` runs another).
 //!
 //! Run: `cargo bench -p server --bench pages`.
 
@@ -38,12 +38,12 @@ struct Page {
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (pages, cookie) = prepare(dir.path()).await;
-    let site = std::env::var("WAYMARK_SITE_DIR").unwrap_or_else(|_| "target/site".into());
+    let site = std::env::var("WAYMARK_SITE_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release-site").into());
     let site = std::fs::canonicalize(&site).unwrap_or_else(|_| site.clone().into());
-    let bin = std::env::var("WAYMARK_PAGES_BIN").unwrap_or_else(|_| {
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-        format!("{target}/release/waymark")
-    });
+    // The binary built with this bench (release), unless told otherwise.
+    let bin = std::env::var("WAYMARK_PAGES_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_waymark").to_owned());
     let site = site.to_string_lossy().into_owned();
     let env = [
         ("WAYMARK_SITE_DIR", site.as_str()),

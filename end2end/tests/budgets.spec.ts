@@ -1,0 +1,95 @@
+// Each page's bytes on the wire on a first visit (empty cache, brotli accepted), as the release
+// build serves them, against its budget: the feedback form and its thanks page 30 KB, a share
+// link and an embed 150 KB, the map editor 400 KB.
+//
+// The tests' server is a debug build, whose pages are the release build's byte for byte but
+// whose bundle is not: every site file a page loads (under /v/…) is counted at the size of its
+// brotli copy in the release site (WAYMARK_RELEASE_SITE_DIR, built by .ci/test with
+// `--release --precompress`); everything else (the page, its follow-up requests) as it crossed
+// the wire. Sizes only, never times.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "@playwright/test";
+import { createMap, expect, shareAndFormLinks, test } from "./helpers";
+
+const KB = 1024;
+const RELEASE_SITE = process.env.WAYMARK_RELEASE_SITE_DIR;
+
+/** The bytes the release build sends for the site file at `path` (below /v/{fingerprint}/). */
+function releaseBytes(path: string): number {
+  const file = join(RELEASE_SITE!, path);
+  for (const copy of [`${file}.br`, file]) {
+    if (existsSync(copy)) return statSync(copy).size;
+  }
+  throw new Error(`the release site has no ${path}`);
+}
+
+/** Bytes transferred to show `url` until it is interactive (see above). */
+async function firstVisit(browser: Browser, url: string, signedIn: boolean): Promise<number> {
+  const context = await browser.newContext(
+    signedIn ? {} : { storageState: { cookies: [], origins: [] } },
+  );
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  let bytes = 0;
+  const urls = new Map<string, string>();
+  cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
+  cdp.on("Network.loadingFinished", (e) => {
+    const path = new URL(urls.get(e.requestId) ?? "http://x/").pathname;
+    const asset = /^\/v\/[^/]+\/(.+)$/.exec(path);
+    bytes += asset ? releaseBytes(asset[1]) : e.encodedDataLength;
+  });
+  await page.goto(url, { waitUntil: "load" });
+  await page.waitForFunction(
+    () =>
+      document.documentElement.classList.contains("hydrated") ||
+      document.querySelector("[data-follow-status]:not([hidden])") ||
+      !document.querySelector("script[type=module]"),
+  );
+  // Whatever the page fetches once it runs (the follow script's first refresh, icons).
+  await page.waitForTimeout(1000);
+  await context.close();
+  return bytes;
+}
+
+test("every page stays within its budget of bytes", async ({ browser, page }) => {
+  test.skip(!RELEASE_SITE, "needs WAYMARK_RELEASE_SITE_DIR (a release build; .ci/test sets it)");
+  test.setTimeout(120_000);
+  await createMap(page, "Customer journey", "Within budget");
+  const editor = page.url();
+  const { share, form } = await shareAndFormLinks(page, "Instagram post");
+  // The thanks page, as a customer reaches it.
+  const customer = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const answering = await customer.newPage();
+  await answering.goto(form);
+  await answering.getByRole("group", { name: /recommend/ }).getByLabel("8", { exact: true }).check();
+  await answering.getByRole("button", { name: "Send feedback" }).click();
+  await expect(answering).toHaveURL(/\/thanks$/);
+  const thanks = answering.url();
+  await customer.close();
+
+  const pages = [
+    { name: "feedback form", url: form, budget: 30 * KB, signedIn: false },
+    { name: "thanks page", url: thanks, budget: 30 * KB, signedIn: false },
+    { name: "share link", url: share, budget: 150 * KB, signedIn: false },
+    { name: "embed", url: share.replace("/s/", "/embed/"), budget: 150 * KB, signedIn: false },
+    { name: "map editor", url: editor, budget: 400 * KB, signedIn: true },
+  ];
+  const over: string[] = [];
+  for (const { name, url, budget, signedIn } of pages) {
+    const bytes = await firstVisit(browser, url, signedIn);
+    const line = `${name}: ${(bytes / KB).toFixed(1)} KB of ${budget / KB} KB`;
+    console.log(line);
+    if (bytes > budget) over.push(line);
+  }
+  // The editor still ships the whole app (issue #15 is open for splitting it); it is reported,
+  // not failed, until it fits. Every other page must.
+  const failing = over.filter((line) => !line.startsWith("map editor"));
+  for (const line of over.filter((line) => line.startsWith("map editor"))) {
+    test.info().annotations.push({ type: "over budget", description: line });
+    console.log(`over budget (not yet enforced): ${line}`);
+  }
+  expect(failing, "pages over their budget").toEqual([]);
+});
