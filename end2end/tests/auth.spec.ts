@@ -47,6 +47,13 @@ test("an invited viewer sees the map without edit controls, and a forged change 
   await expect(viewer.getByRole("button", { name: "Add stage" })).toBeHidden();
   await expect(viewer.getByRole("button", { name: /^Move stage/ }).first()).toBeHidden();
   await expect(viewer.getByRole("status")).toHaveText("All changes saved");
+  // Nothing seems editable from the keyboard either: names are text, selects are disabled.
+  await viewer.locator(".stage-name", { hasText: "Awareness" }).click();
+  await viewer.keyboard.press("Tab");
+  await viewer.keyboard.press("Enter");
+  await expect(viewer.getByRole("textbox")).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Awareness", exact: true })).toHaveCount(0);
+  await expect(viewer.getByRole("combobox", { name: /^Type of lane/ }).first()).toBeDisabled();
 
   // A hand-made change over the live connection is refused.
   const answer = await viewer.evaluate(async (url) => {

@@ -167,7 +167,11 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<File>) {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        let name = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         out.push(File {
             name,
             len: meta.len(),
@@ -203,9 +207,17 @@ mod tests {
             len: 1,
             modified,
         };
-        let fresh = [file("pkg/a.js", 1), file("pkg/a.js.br", 2), file("pkg/a.js.gz", 1)];
+        let fresh = [
+            file("pkg/a.js", 1),
+            file("pkg/a.js.br", 2),
+            file("pkg/a.js.gz", 1),
+        ];
         assert!(stale_copies(&fresh).is_empty());
-        let rebuilt = [file("pkg/a.js", 3), file("pkg/a.js.br", 2), file("pkg/b.css.gz", 1)];
+        let rebuilt = [
+            file("pkg/a.js", 3),
+            file("pkg/a.js.br", 2),
+            file("pkg/b.css.gz", 1),
+        ];
         assert_eq!(stale_copies(&rebuilt), vec!["pkg/a.js.br".to_owned()]);
     }
 }

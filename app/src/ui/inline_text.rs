@@ -31,9 +31,8 @@ pub fn InlineText(
     #[prop(default = 200)]
     max_len: usize,
 ) -> impl IntoView {
-    let display_only =
-        use_context::<crate::ui::editor::Editor>().is_some_and(|e| !e.shows_controls());
-    if display_only {
+    let editor = use_context::<crate::ui::editor::Editor>();
+    if editor.is_some_and(|e| !e.shows_controls()) {
         return view! { <span class=format!("inline-text {class}")>{move || value.get()}</span> }
             .into_any();
     }
@@ -45,7 +44,12 @@ pub fn InlineText(
     // Set when an edit ends by Enter or Escape, so the blur that follows does not end it again.
     let settled = StoredValue::new(false);
 
+    // A viewer (or an editor whose rights were taken away live) gets text, not a control.
+    let editable = move || editor.is_none_or(|e| e.editable.get());
     let start = move || {
+        if !editable() {
+            return;
+        }
         draft.set(value.get_untracked());
         settled.set_value(false);
         editing.set(true);
@@ -106,6 +110,9 @@ pub fn InlineText(
             fallback=move || {
                 let label = label_for_display.clone();
                 let placeholder = placeholder.clone();
+                if !editable() {
+                    return view! { <span class=display_class.clone()>{move || value.get()}</span> }.into_any();
+                }
                 view! {
                     <button
                         type="button"
@@ -125,6 +132,7 @@ pub fn InlineText(
                         }}
                     </button>
                 }
+                .into_any()
             }
         >
             {

@@ -215,6 +215,7 @@ fn ChannelSelect(id: CardId, channel: Option<Channel>) -> impl IntoView {
     view! {
         <select
             class="chip channel"
+            disabled=move || !editor.editable.get()
             aria-label="Channel"
             on:change=move |ev| {
                 let channel = Channel::from_key(&event_target_value(&ev));
@@ -239,6 +240,7 @@ fn EmotionSelect(id: CardId, emotion: Option<Emotion>) -> impl IntoView {
     view! {
         <select
             class="chip emotion"
+            disabled=move || !editor.editable.get()
             aria-label="Emotion"
             on:change=move |ev| {
                 let emotion = event_target_value(&ev).parse::<i8>().ok().and_then(|s| Emotion::new(s).ok());
@@ -267,6 +269,7 @@ fn EvidenceSelect(id: CardId, evidence: Option<Evidence>) -> impl IntoView {
             <span class="evidence-marker" aria-hidden="true"></span>
             <select
                 class="chip evidence-select"
+                disabled=move || !editor.editable.get()
                 aria-label="Evidence"
                 on:change=move |ev| {
                     let evidence = Evidence::from_key(&event_target_value(&ev));

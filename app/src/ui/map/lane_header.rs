@@ -86,6 +86,7 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
             <select
                 class="lane-kind"
                 aria-label=format!("Type of lane {name}")
+                disabled=move || !editor.editable.get()
                 on:change=move |ev| {
                     if let Some(kind) = LaneKind::from_key(&event_target_value(&ev)) {
                         editor.edit(Edit::SetLaneKind { id, kind });
