@@ -6,6 +6,7 @@
 pub mod account_menu;
 pub mod app;
 pub mod editor;
+pub mod feedback;
 pub mod format;
 pub mod icons;
 pub mod identity;

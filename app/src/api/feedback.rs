@@ -142,6 +142,45 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// The answer to a CSV import, `POST /maps/{id}/feedback/import` (a plain route in the `server`
+/// crate, since the browser uploads the file with progress events): the server writes it, the
+/// Import tab reads it. Which fields are present says what happened; absent ones are left out
+/// of the JSON.
+///
+/// - a check that passed (`dry_run`, 200): `{"checked": 3}`;
+/// - an import (200): `{"imported": 3}`;
+/// - a refused file (422): `{"error": "…", "rows": 6, "rejected": [{"line": 3, "field": "nps",
+///   "message": "…"}, …]}`, with at least one refused row;
+/// - any other failure: `{"error": "…"}` (the server's usual error body), or a body that is not
+///   JSON at all, which reads as the default (nothing present).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReply {
+    /// Rows checked by a dry run, all fine; nothing was stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<usize>,
+    /// Rows imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<usize>,
+    /// Why nothing was imported, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Rows in the file, when some were refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// Every refused row, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RefusedRow>,
+}
+
+/// A row a CSV import refused, by its line in the file (the header is line 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedRow {
+    pub line: u64,
+    /// The response field at fault (`nps`, `touchpoint`, …), or `row` for an unreadable row.
+    pub field: String,
+    pub message: String,
+}
+
 /// A filter from the panel's form values: dates as `YYYY-MM-DD`, blank for none.
 pub fn parse_filter(
     from: &str,
@@ -317,4 +356,47 @@ pub async fn get_public_form(token: String) -> Result<PublicForm, AppError> {
     use crate::domain::account::FormToken;
     let token = FormToken::parse(&token).ok_or(AppError::NotFound)?;
     feedback()?.public_form(token).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn import_replies_keep_their_wire_shape() {
+        let json = |reply: &ImportReply| serde_json::to_value(reply).unwrap();
+        let checked = ImportReply {
+            checked: Some(3),
+            ..ImportReply::default()
+        };
+        assert_eq!(json(&checked), json!({ "checked": 3 }));
+        let refused = ImportReply {
+            error: Some("1 of 6 rows were refused; nothing was imported".into()),
+            rows: Some(6),
+            rejected: vec![RefusedRow {
+                line: 3,
+                field: "nps".into(),
+                message: "must be 0 to 10".into(),
+            }],
+            ..ImportReply::default()
+        };
+        let wire = json!({
+            "error": "1 of 6 rows were refused; nothing was imported",
+            "rows": 6,
+            "rejected": [{ "line": 3, "field": "nps", "message": "must be 0 to 10" }],
+        });
+        assert_eq!(json(&refused), wire);
+        assert_eq!(
+            serde_json::from_value::<ImportReply>(wire).ok(),
+            Some(refused)
+        );
+        // The server's usual error body reads as a reply with only its error.
+        let failed: Option<ImportReply> =
+            serde_json::from_value(json!({ "error": "choose a CSV file" })).ok();
+        assert_eq!(
+            failed.and_then(|r| r.error),
+            Some("choose a CSV file".to_owned())
+        );
+    }
 }

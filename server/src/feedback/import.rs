@@ -2,8 +2,10 @@
 //! column mapping the person chose in the preview, and optionally `dry_run` to check only.
 //!
 //! All-or-nothing: one bad row stores nothing, and the answer lists every bad row with its
-//! line number in the file.
+//! line number in the file. The answer is an `app::api::feedback::ImportReply`, which the
+//! browser's Import tab reads back.
 
+use app::api::feedback::{ImportReply, RefusedRow};
 use app::domain::access::Capability;
 use app::domain::feedback::{ResponseError, ResponseInput, Source};
 use app::domain::response_table::{delimiter, Mapping};
@@ -12,8 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Serialize;
-use serde_json::json;
 
 use crate::db::StoreError;
 use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
@@ -24,14 +24,6 @@ pub const IMPORT: &str = "/maps/{id}/feedback/import";
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(IMPORT, post(import))
-}
-
-/// A refused row, by its line in the file (the header is line 1).
-#[derive(Debug, PartialEq, Eq, Serialize)]
-pub struct BadRow {
-    pub line: u64,
-    pub field: String,
-    pub message: String,
 }
 
 /// A row of the file: its line number and the response it holds (or why it holds none).
@@ -183,26 +175,35 @@ async fn import(
         .ingest(caller.map, items, Source::Csv, Naming::IdOrText, dry_run)
         .await
     {
-        Ok(count) if dry_run => Ok(Json(json!({ "checked": count })).into_response()),
-        Ok(count) => Ok(Json(json!({ "imported": count })).into_response()),
+        Ok(count) if dry_run => Ok(Json(ImportReply {
+            checked: Some(count),
+            ..ImportReply::default()
+        })
+        .into_response()),
+        Ok(count) => Ok(Json(ImportReply {
+            imported: Some(count),
+            ..ImportReply::default()
+        })
+        .into_response()),
         Err(IngestError::Rejected(rejections)) => {
-            let bad: Vec<BadRow> = rejections
+            let rejected: Vec<RefusedRow> = rejections
                 .into_iter()
-                .map(|r| BadRow {
+                .map(|r| RefusedRow {
                     line: lines.get(r.index).copied().unwrap_or(0),
                     field: r.field,
                     message: r.message,
                 })
                 .collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({
-                    "error": format!("{} of {total} rows were refused; nothing was imported", bad.len()),
-                    "rows": total,
-                    "rejected": bad,
-                })),
-            )
-                .into_response())
+            let reply = ImportReply {
+                error: Some(format!(
+                    "{} of {total} rows were refused; nothing was imported",
+                    rejected.len()
+                )),
+                rows: Some(total),
+                rejected,
+                ..ImportReply::default()
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(reply)).into_response())
         }
         Err(IngestError::TooMany) => Err(HttpError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

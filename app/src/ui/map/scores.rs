@@ -60,12 +60,24 @@ impl Scores {
     /// after the server says feedback arrived (`news` counts its messages), and every minute.
     /// The work happens in effects, so only in the browser.
     pub fn start(self, map: MapId, share: Option<String>, news: RwSignal<u32>) {
+        // Requests can overlap (a filter changed twice, a refresh while a slow summary is still
+        // computed) and their replies can come back in any order; a late reply to an older
+        // request must not overwrite a newer one's. So each request takes the next number and
+        // its reply is applied only if no request was made since. `try_get_value` also drops a
+        // reply that arrives after the map is gone.
+        let latest = StoredValue::new(0u64);
         Effect::new(move |_| {
             let filter = self.filter.get();
             self.version.track();
             let share = share.clone();
+            let request = latest.get_value() + 1;
+            latest.set_value(request);
             leptos::task::spawn_local(async move {
-                match get_map_feedback(map, filter, share).await {
+                let reply = get_map_feedback(map, filter, share).await;
+                if latest.try_get_value() != Some(request) {
+                    return;
+                }
+                match reply {
                     Ok(data) => {
                         self.data.set(Some(data));
                         self.error.set(None);

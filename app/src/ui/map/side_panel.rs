@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 
+use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::map::comments_panel::CommentsPanel;
-use crate::ui::map::feedback_panel::FeedbackPanel;
 use crate::ui::map::history_panel::HistoryPanel;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::persona_panel::PersonaPanel;
 use crate::ui::map::share_panel::SharePanel;
-use crate::ui::map::touchpoint_panel::TouchpointPanel;
 
 #[component]
 pub fn SidePanelView() -> impl IntoView {

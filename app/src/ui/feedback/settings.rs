@@ -1,0 +1,100 @@
+//! The Feedback panel's Settings tab: the fewest answers before a score shows, the fewest
+//! comments before any is shown, and the themes comments are sorted into.
+
+use leptos::prelude::*;
+
+use crate::domain::edit::Edit;
+use crate::domain::feedback::{FeedbackSettings, Theme};
+use crate::domain::text::Name;
+use crate::ui::editor::use_editor;
+
+#[component]
+pub(super) fn Settings() -> impl IntoView {
+    let editor = use_editor();
+    let error = RwSignal::new(None::<String>);
+    let settings = Memo::new(move |_| editor.map.with(|m| m.feedback.clone()));
+    let save = move |change: &dyn Fn(&mut FeedbackSettings) -> Result<(), String>| {
+        let mut next = settings.get_untracked();
+        if let Err(err) = change(&mut next).and_then(|()| next.check().map_err(|e| e.message)) {
+            error.set(Some(err));
+            return;
+        }
+        error.set(None);
+        editor.edit(Edit::SetFeedbackSettings { settings: next });
+    };
+    let number = |raw: String| {
+        raw.trim()
+            .parse::<u32>()
+            .map_err(|_| "enter a whole number".to_owned())
+    };
+    let keywords = |raw: &str| -> Result<Vec<Name>, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| Name::parse(k).map_err(|e| e.message))
+            .collect()
+    };
+    let new_name = RwSignal::new(String::new());
+    let new_words = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save(&|s| {
+            let name = Name::parse(&new_name.get_untracked()).map_err(|e| e.message)?;
+            let words = keywords(&new_words.get_untracked())?;
+            if words.is_empty() {
+                return Err("give the theme at least one keyword".into());
+            }
+            s.themes.push(Theme {
+                name,
+                keywords: words,
+            });
+            Ok(())
+        });
+        if error.get_untracked().is_none() {
+            new_name.set(String::new());
+            new_words.set(String::new());
+        }
+    };
+    view! {
+        {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
+        <label class="field">
+            <span>"Fewest answers before a score shows"</span>
+            <input type="number" min="1" max="10000" prop:value=move || settings.get().minimum
+                on:change=move |ev| save(&|s| { s.minimum = number(event_target_value(&ev))?; Ok(()) })/>
+        </label>
+        <label class="field">
+            <span>"Fewest comments before any is shown (anonymity)"</span>
+            <input type="number" min="1" max="10000" prop:value=move || settings.get().comment_minimum
+                on:change=move |ev| save(&|s| { s.comment_minimum = number(event_target_value(&ev))?; Ok(()) })/>
+        </label>
+        <h3>"Themes"</h3>
+        <p class="hint">"A comment belongs to a theme when it mentions one of its keywords. End a keyword with * to match words starting with it (deliver* finds delivery and delivered)."</p>
+        <ul class="theme-rules">
+            {move || settings.get().themes.into_iter().enumerate().map(|(i, theme)| {
+                let words = theme.keywords.iter().map(Name::to_string).collect::<Vec<_>>().join(", ");
+                view! {
+                    <li>
+                        <strong>{theme.name.to_string()}</strong>
+                        <input type="text" aria-label=format!("Keywords of {}", theme.name) value=words
+                            on:change=move |ev| save(&|s| {
+                                let words = keywords(&event_target_value(&ev))?;
+                                if let Some(t) = s.themes.get_mut(i) { t.keywords = words; }
+                                Ok(())
+                            })/>
+                        <button type="button" class="button small danger" on:click=move |_| save(&|s| {
+                            if i < s.themes.len() { s.themes.remove(i); }
+                            Ok(())
+                        })>"Remove"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <form class="inline-form" on:submit=add>
+            <input type="text" required maxlength="200" placeholder="Theme, e.g. Delivery" aria-label="New theme"
+                prop:value=new_name on:input=move |ev| new_name.set(event_target_value(&ev))/>
+            <input type="text" required placeholder="Keywords, comma separated" aria-label="Its keywords"
+                prop:value=new_words on:input=move |ev| new_words.set(event_target_value(&ev))/>
+            <button type="submit" class="button small">"Add theme"</button>
+        </form>
+    }
+}
