@@ -227,14 +227,15 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
         .is_some_and(|s| s.confidence == Confidence::Low);
     let shows_score = headline.as_ref().is_some_and(|s| s.estimate.is_some());
     let n = summary.responses;
-    let controls = use_context::<crate::ui::editor::Editor>().is_none_or(|e| e.shows_controls());
-    if !controls {
+    let contents = view! {
+        <span class="score-value">{text}</span>
+        {shows_score.then(|| view! { <span class="score-n">{format!("n={n}")}</span> })}
+        {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
+    };
+    // A display-only map has nothing to open: the same chip, as text.
+    if use_context::<crate::ui::editor::Editor>().is_some_and(|e| !e.shows_controls()) {
         return view! {
-            <span class=format!("chip score-chip {tone_class}") title=title.clone()>
-                <span class="score-value">{text}</span>
-                {shows_score.then(|| view! { <span class="score-n">{format!("n={n}")}</span> })}
-                {low.then(|| view! { <span class="low-confidence">"~"</span> })}
-            </span>
+            <span class=format!("chip score-chip {tone_class}") title=title>{contents}</span>
         }
         .into_any();
     }
@@ -246,9 +247,7 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
             aria-label=format!("Feedback: {title}. Open {opens}")
             on:click=move |_| on_click.run(())
         >
-            <span class="score-value">{text}</span>
-            {shows_score.then(|| view! { <span class="score-n">{format!("n={n}")}</span> })}
-            {low.then(|| view! { <span class="low-confidence" title="Fewer than 30 answers: low confidence">"~"</span> })}
+            {contents}
         </button>
     }
     .into_any()
