@@ -92,6 +92,59 @@ async fn customers_and_readers_download_no_part_of_the_app() {
         }
         assert!(!body.contains("Connecting"), "{path} claims to connect");
     }
+    let share = http(server.addr, "GET", &format!("/s/{}", link.token), &[], "").await;
+    assert!(
+        share.body.contains("Maya, the busy commuter"),
+        "the personas are shown"
+    );
+}
+
+#[tokio::test]
+async fn a_share_link_shows_the_team_s_threads_only_when_it_says_so() {
+    use app::domain::edit::Edit;
+    use app::domain::map::{Comment, Target};
+    use app::domain::text::{Name, Text};
+
+    let disk = Disk::new();
+    let backend = disk.open();
+    let map = new_map(&backend, Template::CustomerJourney).await;
+    let card = backend.rooms.snapshot(map).await.unwrap().map.cards()[0].id;
+    let comment = Comment {
+        id: uuid::Uuid::new_v4().into(),
+        target: Target::Card(card),
+        thread: None,
+        author: Name::parse("Team member").unwrap(),
+        text: Text::parse("Ask the supplier about delivery times").unwrap(),
+        at: 1,
+        resolved: false,
+    };
+    let add = crate::support::op(Edit::AddComment { comment });
+    let author = crate::support::author("Team member");
+    backend.rooms.submit(map, vec![add], &author).await.unwrap();
+    let withheld = share_link(&backend, map, Disclosure::default()).await;
+    let shows = Disclosure {
+        comments: true,
+        ..Disclosure::default()
+    };
+    let shown = share_link(&backend, map, shows).await;
+    let server = disk.serve(backend).await;
+
+    let page = http(server.addr, "GET", &format!("/s/{}", shown.token), &[], "").await;
+    assert!(page.body.contains("Ask the supplier about delivery times"));
+    assert!(page.body.contains("Team member"));
+    assert!(
+        !page.body.contains("<button"),
+        "threads to read, not to answer"
+    );
+    let page = http(
+        server.addr,
+        "GET",
+        &format!("/s/{}", withheld.token),
+        &[],
+        "",
+    )
+    .await;
+    assert!(!page.body.contains("Ask the supplier about delivery times"));
 }
 
 #[tokio::test]

@@ -179,9 +179,44 @@ fn ThreadView(thread: Thread, show_target: bool) -> impl IntoView {
     }
 }
 
+/// The open threads as a display-only map shows them (a share link that shows comments): read,
+/// never answered. Nothing when there are none, or when the link withholds them.
+#[component]
+pub fn FixedThreads() -> impl IntoView {
+    let editor = use_editor();
+    let (threads, labels): (Vec<Thread>, Vec<String>) = editor.map.with_untracked(|map| {
+        threads(map, None)
+            .into_iter()
+            .map(|t| {
+                let label = target_label(map, t.root.target);
+                (t, label)
+            })
+            .unzip()
+    });
+    (!threads.is_empty()).then(|| {
+        view! {
+            <section class="comments" aria-labelledby="comments-heading">
+                <h2 id="comments-heading">"Comments"</h2>
+                {threads
+                    .into_iter()
+                    .zip(labels)
+                    .map(|(thread, label)| view! {
+                        <article class="thread">
+                            <p class="thread-target">{format!("On {label}")}</p>
+                            <CommentView comment=thread.root/>
+                            {thread.replies.into_iter().map(|comment| view! { <CommentView comment/> }).collect_view()}
+                        </article>
+                    })
+                    .collect_view()}
+            </section>
+        }
+    })
+}
+
 #[component]
 fn CommentView(comment: Comment) -> impl IntoView {
     let editor = use_editor();
+    let controls = editor.shows_controls();
     let id = comment.id;
     let what = if comment.thread.is_some() {
         "reply"
@@ -194,12 +229,14 @@ fn CommentView(comment: Comment) -> impl IntoView {
                 <strong>{comment.author.to_string()}</strong>
                 " · "
                 <time>{date_time(comment.at)}</time>
-                <IconButton
-                    icon=Icon::Trash
-                    label=format!("Delete this {what}")
-                    class="comment-delete"
-                    on_click=Callback::new(move |()| editor.edit(Edit::RemoveComment { id }))
-                />
+                {controls.then(|| view! {
+                    <IconButton
+                        icon=Icon::Trash
+                        label=format!("Delete this {what}")
+                        class="comment-delete"
+                        on_click=Callback::new(move |()| editor.edit(Edit::RemoveComment { id }))
+                    />
+                })}
             </p>
             <p class="comment-text">{comment.text.to_string()}</p>
         </div>

@@ -11,10 +11,12 @@ use crate::api::maps::MapSnapshot;
 use crate::ui::editor::{Access, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
+use crate::ui::map::comments_panel::FixedThreads;
 use crate::ui::map::grid::MapGrid;
 use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
 use crate::ui::map::panel_state::{Panel, SidePanel};
+use crate::ui::map::persona_panel::PersonaPanel;
 use crate::ui::map::scores::Scores;
 use crate::ui::map::side_panel::SidePanelView;
 use crate::ui::map::toolbar::Toolbar;
@@ -53,6 +55,14 @@ pub fn MapEditor(
                         {view! { <MapHeader/> }.into_any()}
                         {view! { <MapGrid/> }.into_any()}
                     </main>
+                    // What the side panel would show a reader: the personas, and the threads
+                    // when the link shows them.
+                    {(!embedded).then(|| view! {
+                        <aside class="side-panel" aria-label="About this map">
+                            <PersonaPanel/>
+                            <FixedThreads/>
+                        </aside>
+                    }.into_any())}
                 </div>
             </div>
         }

@@ -34,6 +34,7 @@ pub fn PersonaPanel() -> impl IntoView {
             },
         });
     };
+    let controls = editor.shows_controls();
     view! {
         <section class="personas" aria-labelledby="personas-heading">
             <h2 id="personas-heading">"Personas"</h2>
@@ -42,10 +43,12 @@ pub fn PersonaPanel() -> impl IntoView {
                 key=|p| p.clone()
                 children=move |persona| view! { <PersonaCard persona only_one/> }
             />
-            <button type="button" class="button dashed edit-only" on:click=add>
-                <Svg icon=Icon::Plus/>
-                "Add persona"
-            </button>
+            {controls.then(|| view! {
+                <button type="button" class="button dashed edit-only" on:click=add>
+                    <Svg icon=Icon::Plus/>
+                    "Add persona"
+                </button>
+            })}
         </section>
     }
 }
@@ -92,13 +95,15 @@ fn PersonaCard(persona: Persona, only_one: Signal<bool>) -> impl IntoView {
                         on_commit=rename
                     />
                 </h3>
-                <IconButton
-                    icon=Icon::Trash
-                    label=format!("Delete persona {}", persona.name)
-                    class="edit-only"
-                    disabled=only_one
-                    on_click=Callback::new(move |()| editor.edit(Edit::RemovePersona { id }))
-                />
+                {editor.shows_controls().then(|| view! {
+                    <IconButton
+                        icon=Icon::Trash
+                        label=format!("Delete persona {}", persona.name)
+                        class="edit-only"
+                        disabled=only_one
+                        on_click=Callback::new(move |()| editor.edit(Edit::RemovePersona { id }))
+                    />
+                })}
             </header>
             {fields.into_iter().collect_view()}
         </article>
