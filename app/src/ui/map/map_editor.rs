@@ -22,8 +22,8 @@ use crate::ui::map::side_panel::SidePanelView;
 use crate::ui::map::toolbar::Toolbar;
 
 /// The editor of a live map. `embedded` leaves out the app's own chrome (for the embed view).
-/// A display-only map (see `Access`) is drawn once with `feedback` as its scores, and nothing
-/// around it: no toolbar, panels or connection.
+/// A display-only map (see `Access`) is drawn once with `feedback` as its scores, without the
+/// toolbar, panels to open or a connection; beside it, the personas and the team's threads.
 #[component]
 pub fn MapEditor(
     snapshot: MapSnapshot,
