@@ -7,7 +7,7 @@
 //! The same files stay reachable at their plain paths (`/pkg/waymark.css`) through Leptos'
 //! file handler, without the long cache lifetime.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::extract::{Path as UrlPath, Request};
 use axum::http::header::{CACHE_CONTROL, VARY};
@@ -29,12 +29,11 @@ const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 /// This build's site files and the prefix pages load them from.
 #[derive(Clone, Debug)]
 pub struct Assets {
-    dir: PathBuf,
+    /// The site's files, with their `.br` and `.gz` copies only while each is as new as its
+    /// original: a debug build writes over the originals of an earlier release build and
+    /// leaves its copies behind, and sending those would serve yesterday's bundle.
+    files: ServeDir,
     version: String,
-    /// Whether to send the `.br` and `.gz` copies: only while each is as new as its original.
-    /// A debug build writes over the originals of an earlier release build and leaves its
-    /// copies behind; sending those would serve yesterday's bundle.
-    precompressed: bool,
 }
 
 impl Assets {
@@ -53,10 +52,15 @@ impl Assets {
                  or compressed on the fly (build with --precompress again)"
             );
         }
+        let served = ServeDir::new(dir);
+        let served = if stale.is_empty() {
+            served.precompressed_br().precompressed_gzip()
+        } else {
+            served
+        };
         Assets {
-            dir: dir.to_owned(),
+            files: served,
             version: fingerprint(&files),
-            precompressed: stale.is_empty(),
         }
     }
 
@@ -84,14 +88,7 @@ async fn serve(
         return StatusCode::NOT_FOUND.into_response();
     };
     parts.uri = uri;
-    let files = if assets.precompressed {
-        ServeDir::new(&assets.dir)
-            .precompressed_br()
-            .precompressed_gzip()
-    } else {
-        ServeDir::new(&assets.dir)
-    };
-    let mut response = match files.oneshot(Request::from_parts(parts, body)).await {
+    let mut response = match assets.files.oneshot(Request::from_parts(parts, body)).await {
         Ok(response) => response.into_response(),
         Err(never) => match never {},
     };

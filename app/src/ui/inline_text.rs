@@ -32,10 +32,6 @@ pub fn InlineText(
     max_len: usize,
 ) -> impl IntoView {
     let editor = use_context::<crate::ui::editor::Editor>();
-    if editor.is_some_and(|e| !e.shows_controls()) {
-        return view! { <span class=format!("inline-text {class}")>{move || value.get()}</span> }
-            .into_any();
-    }
     let editing = editing.unwrap_or_else(|| RwSignal::new(false));
     let draft = RwSignal::new(String::new());
     let input_ref = NodeRef::<html::Input>::new();
@@ -44,7 +40,8 @@ pub fn InlineText(
     // Set when an edit ends by Enter or Escape, so the blur that follows does not end it again.
     let settled = StoredValue::new(false);
 
-    // A viewer (or an editor whose rights were taken away live) gets text, not a control.
+    // A viewer (or an editor whose rights were taken away live, or a display-only map) gets
+    // text, not a control.
     let editable = move || editor.is_none_or(|e| e.editable.get());
     let start = move || {
         if !editable() {

@@ -24,6 +24,9 @@ use crate::ui::map::scores::ScoreChip;
 #[component]
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let editor = use_editor();
+    if !editor.shows_controls() {
+        return view! { <FixedCard card kind/> }.into_any();
+    }
     let id = card.id;
     let evidence = card.evidence;
     let set_text = Callback::new(move |raw: String| match Text::parse(&raw) {
@@ -34,9 +37,6 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Card(id));
     let peer = Memo::new(move |_| editor.peer_on(Focus::Card(id)));
-    if !editor.shows_controls() {
-        return view! { <FixedCard card kind/> }.into_any();
-    }
 
     view! {
         <article

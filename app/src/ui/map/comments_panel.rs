@@ -184,14 +184,14 @@ fn ThreadView(thread: Thread, show_target: bool) -> impl IntoView {
 #[component]
 pub fn FixedThreads() -> impl IntoView {
     let editor = use_editor();
-    let (threads, labels): (Vec<Thread>, Vec<String>) = editor.map.with_untracked(|map| {
+    let threads: Vec<(Thread, String)> = editor.map.with_untracked(|map| {
         threads(map, None)
             .into_iter()
             .map(|t| {
                 let label = target_label(map, t.root.target);
                 (t, label)
             })
-            .unzip()
+            .collect()
     });
     (!threads.is_empty()).then(|| {
         view! {
@@ -199,7 +199,6 @@ pub fn FixedThreads() -> impl IntoView {
                 <h2 id="comments-heading">"Comments"</h2>
                 {threads
                     .into_iter()
-                    .zip(labels)
                     .map(|(thread, label)| view! {
                         <article class="thread">
                             <p class="thread-target">{format!("On {label}")}</p>
