@@ -5,7 +5,7 @@
 //! edits, not with edits × the map's size). The 50-card map is the floor the others are
 //! compared with, as ratios.
 //!
-//! Time to interactive needs the built site (`cargo leptos build`; `WAYMARK_SITE_DIR`, default
+//! Time to interactive needs the built site (`cargo leptos build --split`; `WAYMARK_SITE_DIR`, default
 //! `target/site`) with the server binary built beside it (`WAYMARK_TTI_BIN`, e.g.
 //! `$CARGO_TARGET_DIR/debug/waymark`: a bundle hydrates only against a server built the same
 //! way), Node.js with the end-to-end packages (`end2end/node_modules`) and Chromium (`CHROMIUM`,
@@ -137,7 +137,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
     drop(waymark);
     let tti = match std::env::var("WAYMARK_TTI_BIN") {
         // The browser bundle hydrates only against a server built the same way (debug or
-        // release) as it was: `cargo leptos build` makes a debug pair.
+        // release) as it was: `cargo leptos build --split` makes a debug pair.
         Ok(bin) => {
             let env = [
                 ("WAYMARK_SITE_DIR", site.as_str()),

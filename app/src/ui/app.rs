@@ -3,16 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::ui::icons::IconSprite;
-use crate::ui::pages::admin::AdminPage;
-use crate::ui::pages::auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
-use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
-use crate::ui::pages::home::HomePage;
-use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
-use crate::ui::pages::shared::{EmbedPage, SharePage};
+use crate::ui::pages::{
+    AccountRoute, AdminRoute, EmbedRoute, FormRoute, HomeRoute, InviteRoute, LoginRoute, MapRoute,
+    SetupRoute, ShareRoute, ThanksRoute,
+};
 
 /// The document around the app, rendered on the server only. Each page loads only what it
 /// runs (see [`Bundle`]), from under [`AssetRoot`].
@@ -94,17 +92,17 @@ pub fn App() -> impl IntoView {
             // Async mode: the whole page, data included, is in the first response, so a visitor
             // without JavaScript sees everything.
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/maps/:id") view=MapPage ssr=SsrMode::Async/>
-                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
-                <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>
-                <Route path=path!("/embed/:token") view=EmbedPage ssr=SsrMode::Async/>
-                <Route path=path!("/f/:token") view=FeedbackFormPage ssr=SsrMode::Async/>
-                <Route path=path!("/f/:token/thanks") view=FeedbackThanksPage/>
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/maps/:id") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/s/:token") view={Lazy::<ShareRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/embed/:token") view={Lazy::<EmbedRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token") view={Lazy::<FormRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token/thanks") view={Lazy::<ThanksRoute>::new()}/>
             </Routes>
         </Router>
     }

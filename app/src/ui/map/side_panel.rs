@@ -1,7 +1,13 @@
 //! The panel beside the grid: personas, comments, history, sharing or feedback, one at a time
 //! (which one is `panel_state`, so that what opens a panel needs none of them).
+//!
+//! Every panel but the personas (the one a page opens with, so it is in the server's HTML and
+//! hydrated at once) is its own chunk of the browser bundle, loaded the first time it opens.
 
 use leptos::prelude::*;
+
+use crate::domain::ids::CardId;
+use crate::domain::map::Target;
 
 use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
@@ -25,14 +31,49 @@ pub fn SidePanelView() -> impl IntoView {
                 />
                 {move || match panel.0.get() {
                     Panel::Personas => view! { <PersonaPanel/> }.into_any(),
-                    Panel::Comments(target) => view! { <CommentsPanel target/> }.into_any(),
-                    Panel::History => view! { <HistoryPanel/> }.into_any(),
-                    Panel::Share => view! { <SharePanel/> }.into_any(),
-                    Panel::Feedback => view! { <FeedbackPanel/> }.into_any(),
-                    Panel::Touchpoint(card) => view! { <TouchpointPanel card/> }.into_any(),
+                    Panel::Comments(target) => on_demand(comments(target)),
+                    Panel::History => on_demand(history()),
+                    Panel::Share => on_demand(share()),
+                    Panel::Feedback => on_demand(feedback()),
+                    Panel::Touchpoint(card) => on_demand(touchpoint(card)),
                     Panel::Closed => ().into_any(),
                 }}
             </aside>
         </Show>
     }
+}
+
+/// A panel whose code is still loading: a line saying so, then the panel.
+fn on_demand(panel: impl std::future::Future<Output = AnyView> + Send + 'static) -> AnyView {
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
+            {Suspend::new(panel)}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[lazy]
+fn comments(target: Option<Target>) -> AnyView {
+    view! { <CommentsPanel target/> }.into_any()
+}
+
+#[lazy]
+fn history() -> AnyView {
+    view! { <HistoryPanel/> }.into_any()
+}
+
+#[lazy]
+fn share() -> AnyView {
+    view! { <SharePanel/> }.into_any()
+}
+
+#[lazy]
+fn feedback() -> AnyView {
+    view! { <FeedbackPanel/> }.into_any()
+}
+
+#[lazy]
+fn touchpoint(card: CardId) -> AnyView {
+    view! { <TouchpointPanel card/> }.into_any()
 }
