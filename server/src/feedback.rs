@@ -187,11 +187,12 @@ impl ServerFeedback {
         Ok(stored?)
     }
 
-    /// Stores `incoming` on the writer's bulk lane in slices of at most `store::SLICE`, so
-    /// that live edits never wait behind more than one. All or nothing from the caller's view:
-    /// a request of several slices is a batch, and if any slice fails, the committed ones are
-    /// taken out again (responses and tallies), so nothing stays and a retry stores it once
-    /// (a server that stops part-way undoes the batch when it starts again).
+    /// Stores `incoming` on the writer's bulk lane in slices (`store::slices`, each bounded by
+    /// the work it does), so that live edits never wait behind more than one. All or nothing
+    /// from the caller's view: a request of several slices is a batch, and if any slice fails,
+    /// the committed ones are taken out again (responses and tallies), so nothing stays and a
+    /// retry stores it once (a server that stops part-way undoes the batch when it starts
+    /// again).
     ///
     /// With `new_map`, the map is created in the batch's first job and deleted if the batch
     /// is undone: a map file's import leaves either the whole map or nothing.
@@ -204,7 +205,12 @@ impl ServerFeedback {
     ) -> Result<usize, StoreError> {
         let writer = self.db.writer();
         let total = incoming.len();
-        if total <= store::SLICE && new_map.is_none() {
+        // Cutting sums up every answer's tallies: CPU work, off the async executor.
+        let mut slices = tokio::task::spawn_blocking(move || store::slices(incoming))
+            .await
+            .map_err(StoreError::internal)?;
+        if slices.len() <= 1 && new_map.is_none() {
+            let incoming = slices.pop().unwrap_or_default();
             return writer
                 .enqueue_bulk(move |conn| {
                     store::insert_responses(conn, map, &incoming, now).map(|_| total)
@@ -223,12 +229,7 @@ impl ServerFeedback {
             .await?;
         let mut pending = Vec::new();
         let mut failed = None;
-        let mut rest = incoming.into_iter();
-        loop {
-            let slice: Vec<Incoming> = rest.by_ref().take(store::SLICE).collect();
-            if slice.is_empty() {
-                break;
-            }
+        for slice in slices {
             // Queued without waiting for the one before, so the bulk lane stays busy; the
             // lane's bounded depth is the back-pressure.
             match writer

@@ -1,10 +1,10 @@
 //! Customer feedback as stored: responses, the tallies kept beside them, public form tokens
 //! and API keys.
 //!
-//! Inserting responses adds to three tallies in the same transaction: per touchpoint, day,
-//! channel and segment (for any filter, and trends); per day and touchpoint (for date filters);
-//! and per touchpoint overall (for the map's default view). A summary then sums the fewest
-//! tally rows its filter allows rather than scanning responses.
+//! Inserting responses adds to seven tallies in the same transaction: per touchpoint, day,
+//! channel and segment (trends); per touchpoint by day, by month and overall (date filters and
+//! the map's default view); and the same three per channel and segment (label filters). A
+//! summary then sums the fewest tally rows its filter allows rather than scanning responses.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -106,11 +106,43 @@ fn is_unhappy(r: &Response) -> bool {
     r.nps.is_some_and(|s| s <= 6) || r.csat.is_some_and(|s| s <= 2) || r.ces.is_some_and(|s| s <= 3)
 }
 
-/// Most responses one writer job stores (or takes out again): a slice of a bulk request, small
-/// enough that a live write behind it waits little. A slice of answers spread over a year
-/// touches a tally row per answer in most tally tables; at 1,000 such a slice and its commit
-/// took 40 to 90 ms, and live edits waited that long (the feedback bench's fair-writer figures).
-pub const SLICE: usize = 250;
+/// Most responses (and most rows of each tally table) one writer job takes out when a map's
+/// feedback is deleted.
+pub const DELETE_CHUNK: usize = 250;
+
+/// What one slice of a bulk request may cost the writer, counted in responses inserted, where
+/// each tally row the slice adds to counts `TALLY_ROW_COST`: rows of a slice land next to each
+/// other, tally rows wherever their keys put them. A slice is what a live write may have to
+/// wait behind, so it is bounded by the work it does, not by its number of answers: answers
+/// spread over a year touch a new row of most tally tables each (about 250 of them make a
+/// slice, 40 to 90 ms at 1,000 in the feedback bench's fair-writer figures), while a day's
+/// answers share their tally rows (a slice then holds a few thousand, and the tallies are
+/// written once for all of them).
+const SLICE_BUDGET: usize = 5_000;
+const TALLY_ROW_COST: usize = 4;
+
+/// Cuts `responses` into slices of at most `SLICE_BUDGET` each, in order: one writer job each.
+pub fn slices(mut responses: Vec<Incoming>) -> Vec<Vec<Incoming>> {
+    let mut starts = Vec::new();
+    let mut tallies = Tallies::default();
+    let mut start = 0;
+    for (i, incoming) in responses.iter().enumerate() {
+        tallies.record(incoming);
+        if i + 1 - start + TALLY_ROW_COST * tallies.rows() >= SLICE_BUDGET {
+            start = i + 1;
+            starts.push(start);
+            tallies = Tallies::default();
+        }
+    }
+    let mut slices = Vec::with_capacity(starts.len() + 1);
+    for start in starts.into_iter().rev() {
+        slices.push(responses.split_off(start));
+    }
+    slices.push(responses);
+    slices.retain(|slice| !slice.is_empty());
+    slices.reverse();
+    slices
+}
 
 /// What a set of responses adds to each tally table, summed per row in memory first: a
 /// thousand answers for one touchpoint on one day then touch each tally row once, not a
@@ -128,6 +160,17 @@ struct Tallies<'a> {
 }
 
 impl<'a> Tallies<'a> {
+    /// Rows of the tally tables these tallies add to.
+    fn rows(&self) -> usize {
+        self.daily.len()
+            + self.days.len()
+            + self.months.len()
+            + self.totals.len()
+            + self.labelled.len()
+            + self.labelled_days.len()
+            + self.labelled_months.len()
+    }
+
     fn record(&mut self, incoming: &'a Incoming) {
         let r = &incoming.response;
         let (card, channel, segment) = (r.touchpoint, r.channel.as_str(), r.segment.as_str());
@@ -508,7 +551,7 @@ pub fn undo_unfinished(conn: &Connection) -> Result<usize, StoreError> {
     Ok(batches.len())
 }
 
-/// Deletes up to `SLICE` responses of `map` and up to `SLICE` rows of each of its tallies;
+/// Deletes up to `DELETE_CHUNK` responses of `map` and up to as many rows of each of its tallies;
 /// `false` once there were none left. The chunks of deleting a big map, each one writer job.
 pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
     let map_id = map.to_string();
@@ -518,7 +561,7 @@ pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
             "DELETE FROM feedback_responses WHERE id IN
                  (SELECT id FROM feedback_responses WHERE map_id = ?1 LIMIT ?2)",
         )?
-        .execute(params![map_id, SLICE as i64])?;
+        .execute(params![map_id, DELETE_CHUNK as i64])?;
     for (table, keys) in [
         ("feedback_daily", "card_id, day, channel, segment"),
         ("feedback_days", "day, card_id"),
@@ -536,7 +579,7 @@ pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
                 "DELETE FROM {table} WHERE map_id = ?1 AND ({keys}) IN
                      (SELECT {keys} FROM {table} WHERE map_id = ?1 LIMIT ?2)"
             ))?
-            .execute(params![map_id, SLICE as i64])?;
+            .execute(params![map_id, DELETE_CHUNK as i64])?;
     }
     Ok(deleted > 0)
 }
@@ -1101,6 +1144,47 @@ mod tests {
             negative: nps < 5,
             followed_up: false,
         }
+    }
+
+    /// A slice's cost as `slices` counts it.
+    fn cost(slice: &[Incoming]) -> usize {
+        let mut tallies = Tallies::default();
+        slice.iter().for_each(|incoming| tallies.record(incoming));
+        slice.len() + TALLY_ROW_COST * tallies.rows()
+    }
+
+    #[test]
+    fn slices_are_bounded_by_their_work_and_keep_every_answer_in_order() {
+        let (_conn, _map, card) = db();
+        // A day's answers share their tally rows: few slices of many. Answers on a different
+        // day each (1,009 is prime, so days never repeat within a slice): many slices of few.
+        for (spread, most_slices) in [(1, 3), (1_009, 40)] {
+            let all: Vec<Incoming> = (0..5_000)
+                .map(|i| {
+                    incoming(
+                        card,
+                        20_000 + (i * 7 % spread) as i64,
+                        (i % 11) as i64,
+                        "web",
+                    )
+                })
+                .collect();
+            let cut = slices(all.clone());
+            assert!(cut.len() <= most_slices, "{spread}: {} slices", cut.len());
+            assert!(cut.len() > 1);
+            for slice in &cut {
+                assert!(!slice.is_empty());
+                assert!(
+                    cost(slice) <= SLICE_BUDGET + TALLY_ROW_COST * 7,
+                    "{}",
+                    cost(slice)
+                );
+            }
+            let joined: Vec<String> = cut.concat().iter().map(|i| format!("{i:?}")).collect();
+            let original: Vec<String> = all.iter().map(|i| format!("{i:?}")).collect();
+            assert_eq!(joined, original);
+        }
+        assert!(slices(Vec::new()).is_empty());
     }
 
     /// The tallies agree with a count over the responses, filtered or not.
