@@ -10,7 +10,7 @@ pub mod form;
 pub mod import;
 mod surveys;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use app::api::ctx::{BackendFuture, Feedback};
@@ -88,8 +88,10 @@ pub enum Naming {
     IdOrText,
 }
 
-/// Resolves touchpoint references against the cards of `map`.
+/// Resolves touchpoint references against the cards of `map`: by hash, since a batch may hold
+/// 100,000 references and a map thousands of cards.
 fn resolver(map: &JourneyMap, naming: Naming) -> impl Fn(&str) -> Option<CardId> + '_ {
+    let ids: HashSet<CardId> = map.cards().iter().map(|card| card.id).collect();
     let by_text: HashMap<String, Option<CardId>> = match naming {
         Naming::Id => HashMap::new(),
         Naming::IdOrText => {
@@ -107,7 +109,7 @@ fn resolver(map: &JourneyMap, naming: Naming) -> impl Fn(&str) -> Option<CardId>
     };
     move |reference: &str| {
         if let Ok(id) = reference.parse::<CardId>() {
-            return map.card(id).map(|c| c.id);
+            return ids.contains(&id).then_some(id);
         }
         by_text.get(&reference.to_lowercase()).copied().flatten()
     }

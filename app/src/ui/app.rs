@@ -81,11 +81,13 @@ impl Bundle {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let served = held_title("Waymark");
     view! {
-        <Title formatter=|title: String| {
-            let full = if title.is_empty() { "Waymark".to_owned() } else { format!("{title} · Waymark") };
-            crate::api::ctx::page_title(full)
-        }/>
+        // Until a page sets its title, and between pages, the title stays what it was: a page
+        // whose code loads lazily sets its title only once that code has arrived. (leptos_meta
+        // blanks the title as the first `<Title>` hydrates, before it takes its text: hence the
+        // one the server sent, kept from before hydration.)
+        <Title text=move || held_title(&served)/>
         <a class="skip-link" href="#main">"Skip to content"</a>
         <IconSprite/>
         <Router>
@@ -131,4 +133,25 @@ mod tests {
             assert_eq!(Bundle::for_path(path), Bundle::App, "{path}");
         }
     }
+}
+
+/// The document's title as it is now, or `otherwise` while it is blank (and on the server,
+/// for a page that sets none).
+fn held_title(otherwise: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        Some(document().title())
+            .filter(|title| !title.is_empty())
+            .unwrap_or_else(|| otherwise.to_owned())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        otherwise.to_owned()
+    }
+}
+
+/// A page's title, as tabs and history show it: "{text} · Waymark".
+#[component]
+pub fn PageTitle(#[prop(into)] text: Signal<String>) -> impl IntoView {
+    view! { <Title text=move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()))/> }
 }

@@ -1,10 +1,10 @@
 //! The editor page body: toolbar, map header, grid and side panel, plus the editor's page-wide
 //! keyboard shortcuts and its live connection.
 
+use crate::ui::app::PageTitle;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
-use leptos_meta::Title;
 
 use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
@@ -48,7 +48,7 @@ pub fn MapEditor(
     if display_only {
         scores.data.set(feedback);
         return view! {
-            <Title text=editor.map.with_untracked(|m| m.title.to_string())/>
+            <PageTitle text=editor.map.with_untracked(|m| m.title.to_string())/>
             <div class="editor read-only" class:embedded=embedded>
                 <div class="editor-body">
                     <main id="main" class="map-area">
@@ -92,7 +92,7 @@ pub fn MapEditor(
     });
 
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <div class="editor" class:read-only=move || !editor.editable.get() class:embedded=embedded>
             // Erasing the view types here keeps the page's type shallow enough to compile fast.
             {(!embedded).then(|| view! { <Toolbar/> }.into_any())}

@@ -1,7 +1,7 @@
 //! `/admin`: the members of this Waymark, for admins: invitations, admin rights, removal.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::api::auth::{current_user, User};
@@ -32,7 +32,7 @@ pub fn AdminPage() -> impl IntoView {
             .map(|e| e.to_string())
     };
     view! {
-        <Title text="Members"/>
+        <PageTitle text="Members"/>
         <TopBar/>
         <main id="main" class="home">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

@@ -1,8 +1,8 @@
 //! Signing in: the first-run setup, the sign-in form, one's account, and accepting an invitation.
 //! All plain forms (`ActionForm`), so they work before the page is interactive.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -49,7 +49,7 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<SetUp>::new();
     let error = action_error(action);
     view! {
-        <Title text="Set up Waymark"/>
+        <PageTitle text="Set up Waymark"/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -83,7 +83,7 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let error = action_error(action);
     view! {
-        <Title text="Sign in"/>
+        <PageTitle text="Sign in"/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -116,7 +116,7 @@ pub fn AccountPage() -> impl IntoView {
     let error = action_error(action);
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
-        <Title text="Your account"/>
+        <PageTitle text="Your account"/>
         <header class="topbar"><a class="brand" href="/">"Waymark"</a></header>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
@@ -154,7 +154,7 @@ pub fn InvitePage() -> impl IntoView {
     let action = ServerAction::<AcceptInvite>::new();
     let error = action_error(action);
     view! {
-        <Title text="Join Waymark"/>
+        <PageTitle text="Join Waymark"/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -8,8 +8,8 @@
 //! A link may carry `?c=<channel>&s=<segment>` (say, on a QR code printed for one store), which
 //! the form passes on with the answers.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::ctx::respond_not_found;
@@ -31,7 +31,7 @@ pub fn FeedbackFormPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match form.await {
                     Ok(form) => view! {
-                        <Title text=form.touchpoint.clone()/>
+                        <PageTitle text=form.touchpoint.clone()/>
                         <main id="main" class="survey-page">
                             <form class="survey" method="post" action=format!("/f/{}", token())>
                                 <h1>{form.touchpoint.clone()}</h1>
@@ -89,7 +89,7 @@ pub fn FeedbackFormPage() -> impl IntoView {
                     Err(_) => {
                         respond_not_found();
                         view! {
-                            <Title text="Form not available"/>
+                            <PageTitle text="Form not available"/>
                             <main id="main" class="message-page">
                                 <h1>"This feedback form isn't available"</h1>
                                 <p>"The link may have been replaced. Thank you for wanting to tell us!"</p>
@@ -140,7 +140,7 @@ fn Scale(
 #[component]
 pub fn FeedbackThanksPage() -> impl IntoView {
     view! {
-        <Title text="Thank you"/>
+        <PageTitle text="Thank you"/>
         <main id="main" class="survey-page">
             <div class="survey thanks" role="status">
                 <h1>"Thank you!"</h1>

@@ -1,7 +1,7 @@
 //! The home page: every map, and a form to start a new one from a template.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::ui::pages::TopBar;
@@ -43,7 +43,7 @@ pub fn HomePage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Journey maps"/>
+        <PageTitle text="Journey maps"/>
         <TopBar/>
         <main id="main" class="home">
             <h1>"Journey maps"</h1>

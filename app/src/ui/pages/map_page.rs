@@ -1,7 +1,7 @@
 //! The map page: loads one map and hands it to the editor, with what the visitor may do.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map};
 
@@ -44,7 +44,7 @@ pub fn MapPage() -> impl IntoView {
                     Err(AppError::NotFound | AppError::Forbidden) => view! { <NotFound/> }.into_any(),
                     Err(err) => {
                         view! {
-                            <Title text="Map unavailable"/>
+                            <PageTitle text="Map unavailable"/>
                             <main id="main" class="message-page">
                                 <h1>"This map couldn't be loaded"</h1>
                                 <p>{err.to_string()}</p>

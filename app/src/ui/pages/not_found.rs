@@ -1,7 +1,7 @@
 //! The page for a path or map that doesn't exist.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::ctx::respond_not_found;
 
@@ -9,7 +9,7 @@ use crate::api::ctx::respond_not_found;
 pub fn NotFound() -> impl IntoView {
     respond_not_found();
     view! {
-        <Title text="Not found"/>
+        <PageTitle text="Not found"/>
         <main id="main" class="message-page">
             <h1>"Nothing here"</h1>
             <p>"This page or map doesn't exist. It may have been deleted."</p>

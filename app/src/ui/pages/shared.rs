@@ -6,8 +6,8 @@
 //! `public/follow.js` (a few lines of plain script) swaps in a fresh rendering whenever the
 //! map's socket says it changed. A reader downloads no part of the editor.
 
+use crate::ui::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::error::AppError;
@@ -86,7 +86,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                             .into_any()
                     }
                     Err(AppError::Unauthenticated) => view! {
-                        <Title text="Shared map"/>
+                        <PageTitle text="Shared map"/>
                         <main id="main" class="form-page">
                             <h1>"This map is protected"</h1>
                             <p>"Enter the password you were given with the link."</p>
@@ -105,7 +105,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                     }
                         .into_any(),
                     Err(_) => view! {
-                        <Title text="Link not available"/>
+                        <PageTitle text="Link not available"/>
                         <main id="main" class="message-page">
                             <h1>"This link doesn't open a map any more"</h1>
                             <p>"It may have expired or been revoked. Ask the person who shared it for a new one."</p>
