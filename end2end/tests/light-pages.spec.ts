@@ -67,6 +67,25 @@ test("a share link follows the team live without the app, and offers nothing to 
   await plain.close();
 });
 
+test("the app's router hands a page it does not carry to the server", async ({ page }) => {
+  await createMap(page, "Customer journey", "Left for a share link");
+  const { share } = await links(page, "Instagram post");
+  // A link inside the app, followed by its router: the bundle has no share page, so the
+  // server's page loads in its place, with the follow script and not the app.
+  await page.evaluate((href) => {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = "the share link";
+    document.body.prepend(a);
+  }, new URL(share).pathname);
+  await page.getByRole("link", { name: "the share link" }).click();
+  await expect(page.getByText("updates live as the team edits")).toBeVisible();
+  await expect(page.locator("html.hydrated")).toHaveCount(0);
+  // And Back returns to the editor.
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "Left for a share link" })).toBeVisible();
+});
+
 test("every page passes axe-core, and the customer's form loads no script at all", async ({ browser, page }) => {
   test.setTimeout(120_000);
   await createMap(page, "Customer journey", "Accessible pages");

@@ -6,10 +6,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 use crate::ui::icons::IconSprite;
+use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use crate::ui::pages::not_found::NotFound;
+use crate::ui::pages::shared::{EmbedPage, SharePage};
 use crate::ui::pages::{
-    AccountRoute, AdminRoute, EmbedRoute, FormRoute, HomeRoute, InviteRoute, LoginRoute, MapRoute,
-    SetupRoute, ShareRoute, ThanksRoute,
+    server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, MapRoute, SetupRoute,
 };
 
 /// The document around the app, rendered on the server only. Each page loads only what it
@@ -101,10 +102,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/s/:token") view={Lazy::<ShareRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/embed/:token") view={Lazy::<EmbedRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/f/:token") view={Lazy::<FormRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/f/:token/thanks") view={Lazy::<ThanksRoute>::new()}/>
+                <Route path=path!("/s/:token") view=server_only(SharePage) ssr=SsrMode::Async/>
+                <Route path=path!("/embed/:token") view=server_only(EmbedPage) ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token") view=server_only(FeedbackFormPage) ssr=SsrMode::Async/>
+                <Route path=path!("/f/:token/thanks") view=server_only(FeedbackThanksPage)/>
             </Routes>
         </Router>
     }

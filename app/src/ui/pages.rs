@@ -10,10 +10,8 @@ pub mod shared;
 
 use admin::AdminPage;
 use auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
-use feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use home::HomePage;
 use map_page::MapPage;
-use shared::{EmbedPage, SharePage};
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -53,12 +51,38 @@ lazy_page! {
     AccountRoute => AccountPage,
     AdminRoute => AdminPage,
     InviteRoute => InvitePage,
-    // These three are never hydrated (see `Bundle`); as chunks of their own they cost the
-    // app's bundle nothing.
-    ShareRoute => SharePage,
-    EmbedRoute => EmbedPage,
-    FormRoute => FeedbackFormPage,
-    ThanksRoute => FeedbackThanksPage,
+}
+
+/// The route's view of a page the browser never runs (the share link, the embed, the
+/// customer's form and its thanks page load no app, see `Bundle`): the server renders `page`,
+/// and the browser's bundle carries none of its code. Should the app's router ever reach one,
+/// it asks the server for the page, as a link from outside the app would.
+pub fn server_only<F, V>(page: F) -> impl Fn() -> AnyView + Clone + Send + 'static
+where
+    F: Fn() -> V + Clone + Send + 'static,
+    V: IntoView + 'static,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = page;
+        || {
+            // The router asks for the view before it moves the address bar, so the page's
+            // address is taken from the route, not from `window.location`.
+            let location = leptos_router::hooks::use_location();
+            let href = format!(
+                "{}{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked(),
+                location.hash.get_untracked()
+            );
+            Effect::new(move |_| {
+                let _ = window().location().set_href(&href);
+            });
+            ().into_any()
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    move || page().into_any()
 }
 
 /// The bar across the top of the pages outside a map: the brand, and the account menu.
