@@ -2,16 +2,19 @@
 // build serves them, against its budget: the feedback form and its thanks page 30 KB, a share
 // link and an embed 150 KB, the map editor 400 KB.
 //
-// The tests' server is a debug build, whose pages are the release build's byte for byte but
-// whose bundle is not: every site file a page loads (under /v/…) is counted at the size of its
+// The tests' server is a debug build, whose pages are the release build's in all but a few
+// hydration markers, but whose bundle is not: every site file a page loads (under /v/…) is counted at the size of its
 // brotli copy in the release site (WAYMARK_RELEASE_SITE_DIR, built by .ci/test with
 // `--release --precompress --split`); everything else (the page, its follow-up requests) as it
 // crossed the wire. The split bundle's shared chunks are numbered differently in each build, so
 // a page's chunks are those the release site's manifest lists for the split modules it loaded.
 // Sizes only, never times.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "@playwright/test";
+import { ADMIN } from "../playwright.config";
 import { createMap, expect, shareAndFormLinks, test } from "./helpers";
 
 const KB = 1024;
@@ -122,4 +125,60 @@ test("every page stays within its budget of bytes", async ({ browser, page }) =>
     console.log(`over budget (not yet enforced): ${line}`);
   }
   expect(failing, "pages over their budget").toEqual([]);
+});
+
+// The rest of the suite runs the debug build, so a release-only hydration failure would pass
+// unnoticed. A release bundle hydrates only against a release server (a debug server's
+// hydration markers differ), so this runs the pair the release build ships.
+test("the release bundle hydrates against the release server", async ({ browser }) => {
+  const bin = process.env.WAYMARK_RELEASE_BIN;
+  test.skip(!RELEASE_SITE || !bin, "needs WAYMARK_RELEASE_SITE_DIR and WAYMARK_RELEASE_BIN (.ci/test sets them)");
+  const dataDir = mkdtempSync(join(tmpdir(), "waymark-release-"));
+  const addr = `127.0.0.1:${Number(process.env.WAYMARK_TEST_PORT ?? 3917) + 3}`;
+  const server = spawn(bin!, ["serve"], {
+    env: { ...process.env, WAYMARK_ADDR: addr, WAYMARK_DATA_DIR: dataDir, WAYMARK_SITE_DIR: RELEASE_SITE, WAYMARK_LOG: "warn" },
+    stdio: "inherit",
+  });
+  try {
+    await expect
+      .poll(async () => (await fetch(`http://${addr}/healthz`).catch(() => null))?.status, { timeout: 30_000 })
+      .toBe(200);
+    const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    const base = `http://${addr}`;
+    const hydrated = () => expect(page.locator("html")).toHaveClass(/hydrated/);
+    await page.goto(`${base}/no-such-page`);
+    await hydrated();
+    // A fresh instance shows its set-up page (a lazily loaded route, as most pages are); then
+    // the editor (its own split module) and the panels it loads on demand.
+    await page.goto(`${base}/setup`);
+    await hydrated();
+    await page.getByLabel("Your name").fill(ADMIN.name);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel(/^Password/).fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page).toHaveURL(`${base}/`);
+    await hydrated();
+    await page.getByRole("radio", { name: /^Customer journey/ }).check();
+    await page.getByLabel("Title (optional)").fill("Released");
+    await page.getByRole("button", { name: "Create map" }).click();
+    await expect(page).toHaveURL(/\/maps\/[0-9a-f-]{36}$/);
+    await page.reload();
+    await hydrated();
+    await expect(page.getByRole("status")).toHaveText(/All changes saved/);
+    const panels = page.getByRole("group", { name: "Panels" });
+    await panels.getByRole("button", { name: "History" }).click();
+    await expect(page.getByRole("heading", { name: "History", level: 2 })).toBeVisible();
+    await panels.getByRole("button", { name: "Feedback" }).click();
+    await expect(page.getByRole("heading", { name: "Customer feedback", level: 2 })).toBeVisible();
+    // The 404 page's own answer is the one console error expected.
+    expect(errors.filter((e) => !e.includes("404"))).toEqual([]);
+    await context.close();
+  } finally {
+    server.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
