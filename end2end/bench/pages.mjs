@@ -32,12 +32,15 @@ const browser = await chromium.launch({
 for (const spec of pages) {
   const at = spec.indexOf("=");
   const label = spec.slice(0, at);
+
   const url = new URL(spec.slice(at + 1), base).href;
   const context = await browser.newContext({ viewport: { width: 412, height: 823 }, isMobile: true });
   if (!label.startsWith("anonymous")) {
     await context.addCookies([{ name: cookieName, value: cookieRest.join("="), url: base }]);
   }
   const page = await context.newPage();
+  // Shown only if the page never becomes interactive (the bench prints stderr on failure).
+  page.on("console", (m) => m.type() === "error" && console.error(`${label}: ${m.text()}`));
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });

@@ -5,8 +5,11 @@
 //! profile (4× CPU slowdown, 1.6 Mbit/s, 150 ms round trips; `end2end/bench/pages.mjs`), and
 //! each page's transfer against its budget (form 30 KB, share and embed 150 KB, editor 400 KB).
 //!
-//! There is no floor beside these figures yet: a minimal Leptos page built the same way needs a
-//! crate and a browser build of its own.
+//! The floor beside them is the smallest Leptos page that hydrates (`benches/floor`, a crate of
+//! its own), built the same way (cargo-leptos, `--release --precompress --split`, Waymark's size
+//! profile) and served by leptos_axum; each page's bytes and time to interactive are also
+//! printed as multiples of the floor's. The bench builds the floor first (minutes, the first
+//! time); `WAYMARK_FLOOR_URL` measures one already running instead.
 //!
 //! Needs the site built the way it is served (`.ci/serve` builds it into `target/release-site`;
 //! `WAYMARK_SITE_DIR`, default that), Node.js with the end-to-end packages, and Chromium
@@ -19,6 +22,8 @@
 #![allow(clippy::print_stdout)]
 
 use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use app::api::ctx::{Accounts, Feedback};
 use app::api::sharing::{Disclosure, LinkSettings};
@@ -51,31 +56,33 @@ async fn main() {
     ];
     let waymark = Waymark::start_with(dir.path(), &env).await;
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let output = std::process::Command::new("node")
-        .arg(root.join("bench/pages.mjs"))
-        .arg(format!("http://{}", waymark.addr))
-        .arg(&cookie)
-        .args(pages.iter().map(|p| format!("{}={}", p.label, p.path)))
-        .env("CHROMIUM", chromium)
-        .current_dir(&root)
-        .output()
-        .expect("node (with the end-to-end packages installed)");
-    assert!(
-        output.status.success(),
-        "pages.mjs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let mut rows = measure(&format!("http://{}", waymark.addr), &cookie, &pages);
+    // The floor: one already running, or built and started here (and stopped once measured).
+    let floor = match std::env::var("WAYMARK_FLOOR_URL") {
+        Ok(url) => measure(&url, "none=none", &[floor_page()]),
+        Err(_) => measure(&Floor::start(dir.path()).url, "none=none", &[floor_page()]),
+    }
+    .into_iter()
+    .next()
+    .unwrap_or_default();
+    rows.push(floor.clone());
+    let times_floor = |row: &serde_json::Value, key: &str| {
+        row[key].as_f64().unwrap_or(f64::NAN) / floor[key].as_f64().unwrap_or(f64::NAN)
+    };
 
     println!("Pages on a phone profile (4× CPU, 1.6 Mbit/s, 150 ms RTT), empty cache; {bin}");
     println!(
-        "{:<12} | {:>4} | {:>9} | {:>9} {:>9} {:>9} | {:>7} {:>8} | {:>9}",
-        "page", "req", "wire KB", "raw KB", "gzip KB", "br KB", "paint", "interact", "budget"
+        "{:<12} | {:>4} | {:>9} | {:>9} {:>9} {:>9} | {:>7} {:>8} | {:>13} | {:>9}",
+        "page",
+        "req",
+        "wire KB",
+        "raw KB",
+        "gzip KB",
+        "br KB",
+        "paint",
+        "interact",
+        "× floor KB, s",
+        "budget"
     );
     for row in &rows {
         let label = row["label"].as_str().unwrap_or("?");
@@ -89,17 +96,127 @@ async fn main() {
                 format!("{b:.0} {verdict}")
             });
         println!(
-            "{:<12} | {:>4} | {:>9.1} | {:>9.1} {:>9.1} {:>9.1} | {:>5.0}ms {:>6.0}ms | {:>9}",
+            "{:<12} | {:>4} | {:>9.1} | {:>9.1} {:>9.1} {:>9.1} | {:>5.0}ms {:>6.0}ms | {:>5.1}× {:>5.1}× | {:>9}",
             label.trim_start_matches("anonymous-"),
-            row["requests"],
+            row["requests"].as_u64().unwrap_or(0),
             kb("transfer"),
             kb("raw"),
             kb("gzip"),
             kb("br"),
             row["fcp"].as_f64().unwrap_or(f64::NAN),
             row["interactive"].as_f64().unwrap_or(f64::NAN),
+            times_floor(row, "transfer"),
+            times_floor(row, "interactive"),
             budget,
         );
+    }
+}
+
+/// One JSON row per page from `end2end/bench/pages.mjs`, run against `base`.
+fn measure(base: &str, cookie: &str, pages: &[Page]) -> Vec<serde_json::Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let output = Command::new("node")
+        .arg(root.join("bench/pages.mjs"))
+        .arg(base)
+        .arg(cookie)
+        .args(pages.iter().map(|p| format!("{}={}", p.label, p.path)))
+        .env("CHROMIUM", chromium)
+        .current_dir(&root)
+        .output()
+        .expect("node (with the end-to-end packages installed)");
+    assert!(
+        output.status.success(),
+        "pages.mjs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn floor_page() -> Page {
+    Page {
+        label: "anonymous-floor",
+        path: "/".into(),
+        budget_kb: None,
+    }
+}
+
+/// The floor's server (`benches/floor`), built with cargo-leptos into `dir` and started.
+struct Floor {
+    child: Child,
+    url: String,
+}
+
+impl Floor {
+    fn start(dir: &Path) -> Floor {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/floor");
+        let site = dir.join("floor-site");
+        let status = without_cargo_env(Command::new("cargo"))
+            .args(["leptos", "build", "--release", "--precompress", "--split"])
+            .env("LEPTOS_SITE_ROOT", &site)
+            .current_dir(&crate_dir)
+            .status()
+            .expect("cargo leptos (see the README for installing it)");
+        assert!(status.success(), "building the floor failed");
+        assert!(
+            site.join("pkg/floor.wasm").exists(),
+            "the floor's build left no {}",
+            site.join("pkg/floor.wasm").display()
+        );
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| crate_dir.join("target"), Into::into);
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let child = without_cargo_env(Command::new(target.join("release/waymark-floor")))
+            .env("LEPTOS_OUTPUT_NAME", "floor")
+            .env("LEPTOS_SITE_ROOT", &site)
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_SITE_ADDR", addr.to_string())
+            .spawn()
+            .expect("the floor's server");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the floor's server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Floor {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+}
+
+/// `command` with only the environment a shell would give it: under what `cargo bench` adds
+/// for the bench, the floor's build left its site somewhere else than `LEPTOS_SITE_ROOT`,
+/// though the same command worked from a shell.
+fn without_cargo_env(mut command: Command) -> Command {
+    command.env_clear();
+    for name in [
+        "PATH",
+        "HOME",
+        "CARGO_HOME",
+        "CARGO_TARGET_DIR",
+        "RUSTUP_HOME",
+        "TMPDIR",
+    ] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    command
+}
+
+impl Drop for Floor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
