@@ -111,6 +111,27 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The document's title as it is now, or `otherwise` while it is blank (and on the server,
+/// for a page that sets none).
+fn held_title(otherwise: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        Some(document().title())
+            .filter(|title| !title.is_empty())
+            .unwrap_or_else(|| otherwise.to_owned())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        otherwise.to_owned()
+    }
+}
+
+/// A page's title, as tabs and history show it: "{text} · Waymark".
+#[component]
+pub fn PageTitle(#[prop(into)] text: Signal<String>) -> impl IntoView {
+    view! { <Title text=move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()))/> }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Bundle;
@@ -134,25 +155,4 @@ mod tests {
             assert_eq!(Bundle::for_path(path), Bundle::App, "{path}");
         }
     }
-}
-
-/// The document's title as it is now, or `otherwise` while it is blank (and on the server,
-/// for a page that sets none).
-fn held_title(otherwise: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        Some(document().title())
-            .filter(|title| !title.is_empty())
-            .unwrap_or_else(|| otherwise.to_owned())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        otherwise.to_owned()
-    }
-}
-
-/// A page's title, as tabs and history show it: "{text} · Waymark".
-#[component]
-pub fn PageTitle(#[prop(into)] text: Signal<String>) -> impl IntoView {
-    view! { <Title text=move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()))/> }
 }
