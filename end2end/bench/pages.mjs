@@ -32,7 +32,6 @@ const browser = await chromium.launch({
 for (const spec of pages) {
   const at = spec.indexOf("=");
   const label = spec.slice(0, at);
-
   const url = new URL(spec.slice(at + 1), base).href;
   const context = await browser.newContext({ viewport: { width: 412, height: 823 }, isMobile: true });
   if (!label.startsWith("anonymous")) {

@@ -3,8 +3,8 @@
 // link and an embed 150 KB, the map editor 400 KB.
 //
 // The tests' server is a debug build, whose pages are the release build's in all but a few
-// hydration markers, but whose bundle is not: every site file a page loads (under /v/…) is counted at the size of its
-// brotli copy in the release site (WAYMARK_RELEASE_SITE_DIR, built by .ci/test with
+// hydration markers, but whose bundle is not: every site file a page loads (under /v/…) is
+// counted at the size of its brotli copy in the release site (WAYMARK_RELEASE_SITE_DIR, built by .ci/test with
 // `--release --precompress --split`); everything else (the page, its follow-up requests) as it
 // crossed the wire. The split bundle's shared chunks are numbered differently in each build, so
 // a page's chunks are those the release site's manifest lists for the split modules it loaded.
@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "@playwright/test";
 import { ADMIN } from "../playwright.config";
-import { createMap, expect, shareAndFormLinks, test } from "./helpers";
+import { createMap, expect, hydrated, saved, shareAndFormLinks, test } from "./helpers";
 
 const KB = 1024;
 const RELEASE_SITE = process.env.WAYMARK_RELEASE_SITE_DIR;
@@ -149,26 +149,25 @@ test("the release bundle hydrates against the release server", async ({ browser 
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     const base = `http://${addr}`;
-    const hydrated = () => expect(page.locator("html")).toHaveClass(/hydrated/);
     await page.goto(`${base}/no-such-page`);
-    await hydrated();
+    await hydrated(page);
     // A fresh instance shows its set-up page (a lazily loaded route, as most pages are); then
     // the editor (its own split module) and the panels it loads on demand.
     await page.goto(`${base}/setup`);
-    await hydrated();
+    await hydrated(page);
     await page.getByLabel("Your name").fill(ADMIN.name);
     await page.getByLabel("Email").fill(ADMIN.email);
     await page.getByLabel(/^Password/).fill(ADMIN.password);
     await page.getByRole("button", { name: "Create account" }).click();
     await expect(page).toHaveURL(`${base}/`);
-    await hydrated();
+    await hydrated(page);
     await page.getByRole("radio", { name: /^Customer journey/ }).check();
     await page.getByLabel("Title (optional)").fill("Released");
     await page.getByRole("button", { name: "Create map" }).click();
     await expect(page).toHaveURL(/\/maps\/[0-9a-f-]{36}$/);
     await page.reload();
-    await hydrated();
-    await expect(page.getByRole("status")).toHaveText(/All changes saved/);
+    await hydrated(page);
+    await saved(page);
     const panels = page.getByRole("group", { name: "Panels" });
     await panels.getByRole("button", { name: "History" }).click();
     await expect(page.getByRole("heading", { name: "History", level: 2 })).toBeVisible();

@@ -154,7 +154,7 @@ impl Floor {
     fn start(dir: &Path) -> Floor {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/floor");
         let site = dir.join("floor-site");
-        let status = without_cargo_env(Command::new("cargo"))
+        let status = with_shell_env(Command::new("cargo"))
             .args(["leptos", "build", "--release", "--precompress", "--split"])
             .env("LEPTOS_SITE_ROOT", &site)
             .current_dir(&crate_dir)
@@ -171,7 +171,7 @@ impl Floor {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
-        let child = without_cargo_env(Command::new(target.join("release/waymark-floor")))
+        let child = with_shell_env(Command::new(target.join("release/waymark-floor")))
             .env("LEPTOS_OUTPUT_NAME", "floor")
             .env("LEPTOS_SITE_ROOT", &site)
             .env("LEPTOS_SITE_PKG_DIR", "pkg")
@@ -196,7 +196,7 @@ impl Floor {
 /// `command` with only the environment a shell would give it: under what `cargo bench` adds
 /// for the bench, the floor's build left its site somewhere else than `LEPTOS_SITE_ROOT`,
 /// though the same command worked from a shell.
-fn without_cargo_env(mut command: Command) -> Command {
+fn with_shell_env(mut command: Command) -> Command {
     command.env_clear();
     for name in [
         "PATH",

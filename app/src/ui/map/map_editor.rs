@@ -1,13 +1,13 @@
 //! The editor page body: toolbar, map header, grid and side panel, plus the editor's page-wide
 //! keyboard shortcuts and its live connection.
 
-use crate::ui::app::PageTitle;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
 use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
+use crate::ui::app::PageTitle;
 use crate::ui::editor::{Access, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;

@@ -1,11 +1,11 @@
 //! `/admin`: the members of this Waymark, for admins: invitations, admin rights, removal.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::auth::{current_user, User};
 use crate::api::sharing::{create_invite, list_users, RemoveUser, SetAdmin};
+use crate::ui::app::PageTitle;
 use crate::ui::format::date_time;
 use crate::ui::pages::TopBar;
 

@@ -1,7 +1,6 @@
 //! Signing in: the first-run setup, the sign-in form, one's account, and accepting an invitation.
 //! All plain forms (`ActionForm`), so they work before the page is interactive.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -10,6 +9,7 @@ use crate::api::auth::{
     current_user, needs_setup, ChangePassword, LogIn, SetUp, MIN_PASSWORD_CHARS,
 };
 use crate::api::sharing::{invite_info, AcceptInvite};
+use crate::ui::app::PageTitle;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
 

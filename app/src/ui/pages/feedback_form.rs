@@ -8,13 +8,13 @@
 //! A link may carry `?c=<channel>&s=<segment>` (say, on a QR code printed for one store), which
 //! the form passes on with the answers.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::ctx::respond_not_found;
 use crate::api::feedback::get_public_form;
 use crate::domain::text::Name;
+use crate::ui::app::PageTitle;
 
 #[component]
 pub fn FeedbackFormPage() -> impl IntoView {

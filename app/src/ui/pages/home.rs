@@ -1,9 +1,9 @@
 //! The home page: every map, and a form to start a new one from a template.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+use crate::ui::app::PageTitle;
 use crate::ui::pages::TopBar;
 
 use crate::api::error::AppError;

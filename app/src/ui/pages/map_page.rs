@@ -1,6 +1,5 @@
 //! The map page: loads one map and hands it to the editor, with what the visitor may do.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map};
@@ -8,6 +7,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use crate::api::error::AppError;
 use crate::api::maps::load_map;
 use crate::domain::ids::MapId;
+use crate::ui::app::PageTitle;
 use crate::ui::editor::Access;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::not_found::NotFound;

@@ -1,9 +1,9 @@
 //! The page for a path or map that doesn't exist.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 
 use crate::api::ctx::respond_not_found;
+use crate::ui::app::PageTitle;
 
 #[component]
 pub fn NotFound() -> impl IntoView {

@@ -6,7 +6,6 @@
 //! `public/follow.js` (a few lines of plain script) swaps in a fresh rendering whenever the
 //! map's socket says it changed. A reader downloads no part of the editor.
 
-use crate::ui::app::PageTitle;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -14,6 +13,7 @@ use crate::api::error::AppError;
 use crate::api::feedback::{get_map_feedback, Filter};
 use crate::api::sharing::{open_share, UnlockShare};
 use crate::domain::protocol::PROTOCOL_VERSION;
+use crate::ui::app::PageTitle;
 use crate::ui::editor::Access;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::action_error;
