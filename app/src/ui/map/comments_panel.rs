@@ -300,9 +300,11 @@ pub fn CommentButton(target: Target) -> impl IntoView {
             on:click=move |_| panel.show(Panel::Comments(Some(target)))
         >
             <crate::ui::icons::Svg icon=Icon::Comment/>
-            <Show when=move || open.get() != 0>
-                <span class="count">{move || open.get()}</span>
-            </Show>
+            // A closure rather than <Show>: no owner of its own on each of a big map's cards.
+            {move || match open.get() {
+                0 => None,
+                n => Some(view! { <span class="count">{n}</span> }),
+            }}
         </button>
     }
 }
