@@ -223,9 +223,10 @@ fn ChannelSelect(id: CardId, channel: Option<Channel>) -> impl IntoView {
             }
         >
             <option value="" selected=channel.is_none()>"No channel"</option>
-            // An array, not a collected Vec: a map of thousands of cards renders these often.
             {Channel::ALL
-                .map(|c| view! { <option value=c.key() selected=Some(c) == channel>{c.label()}</option> })}
+                .into_iter()
+                .map(|c| view! { <option value=c.key() selected=Some(c) == channel>{c.label()}</option> })
+                .collect_view()}
         </select>
     }
 }
@@ -277,7 +278,9 @@ fn EvidenceSelect(id: CardId, evidence: Option<Evidence>) -> impl IntoView {
             >
                 <option value="" selected=evidence.is_none()>"Evidence?"</option>
                 {Evidence::ALL
-                    .map(|e| view! { <option value=e.key() selected=Some(e) == evidence>{e.label()}</option> })}
+                    .into_iter()
+                    .map(|e| view! { <option value=e.key() selected=Some(e) == evidence>{e.label()}</option> })
+                    .collect_view()}
             </select>
         </span>
     }
