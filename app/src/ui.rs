@@ -1,7 +1,8 @@
 //! The Leptos user interface: the app shell, pages, and the map editor's components.
 //!
 //! Pages load data through resources and render fully on the server; components take plain data
-//! or the `Editor` handle. User text is always rendered as text: there is no `inner_html`.
+//! or the `Editor` handle. User text is always rendered as text: the one `inner_html` is a
+//! select's options, made of the app's own fixed labels (`options`).
 
 pub mod account_menu;
 pub mod app;
@@ -12,5 +13,6 @@ pub mod icons;
 pub mod identity;
 pub mod inline_text;
 pub mod map;
+pub mod options;
 pub mod pages;
 pub mod upload;

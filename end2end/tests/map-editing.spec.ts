@@ -44,6 +44,47 @@ test("a map built from a template keeps every edit across a reload", async ({ pa
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Coffee shop onboarding");
 });
 
+test("a card's text edits from the keyboard, and its selects set and keep its fields", async ({ page }) => {
+  await createMap(page, "Experience journey", "Card fields");
+  // By id: while its text is open, the card's text is an input's value, not its content.
+  const id = await page.locator("article.card", { hasText: "Local social post" }).getAttribute("id");
+  const card = page.locator(`[id="${id}"]`);
+
+  // Enter opens the text, Escape closes it unchanged and gives the keyboard its place back.
+  await card.getByRole("button", { name: "Local social post" }).focus();
+  await page.keyboard.press("Enter");
+  const box = card.getByRole("textbox", { name: "Card text" });
+  await expect(box).toBeFocused();
+  await box.fill("Radio advert");
+  await box.press("Escape");
+  await expect(card.getByRole("button", { name: "Local social post" })).toBeFocused();
+
+  // The selects show the card's fields, and set them.
+  const channel = card.getByRole("combobox", { name: "Channel" });
+  await expect(channel).toHaveValue("social");
+  await channel.selectOption({ label: "Email" });
+  const evidence = card.getByRole("combobox", { name: "Evidence" });
+  await expect(evidence).toHaveValue("");
+  await evidence.selectOption({ label: "Research-backed" });
+  const mood = page.locator("article.card", { hasText: "Intrigued" }).getByRole("combobox", { name: "Emotion" });
+  await expect(mood).toHaveValue("1");
+  await mood.selectOption({ label: "-2 Very negative" });
+
+  // Enter saves a new text.
+  await editText(page, "Local social post", "Card text", "Radio advert");
+  await saved(page);
+
+  await page.reload();
+  await hydrated(page);
+  const kept = page.locator(`[id="${id}"]`);
+  await expect(kept).toContainText("Radio advert");
+  await expect(kept.getByRole("combobox", { name: "Channel" })).toHaveValue("email");
+  await expect(kept.getByRole("combobox", { name: "Evidence" })).toHaveValue("research_backed");
+  await expect(
+    page.locator("article.card", { hasText: "Intrigued" }).getByRole("combobox", { name: "Emotion" }),
+  ).toHaveValue("-2");
+});
+
 test("undo and redo replay the user's own edits, and are saved", async ({ page }) => {
   await createMap(page, "Blank map", "Undo check");
   await editText(page, "Stage 1", "Stage name", "Discover");

@@ -1,6 +1,7 @@
 //! Big-map benchmark: a map grown to 50, 500, 2,000 and 20,000 cards, served by the real
 //! `waymark` binary. For each size it prints the server's render time of the map page and the
-//! page's bytes, the time to interactive in Chromium, the edit round trip (p50/p99) with 10
+//! page's bytes (and the server's CPU time per render, which a shared machine disturbs less
+//! than the wall time), the time to interactive in Chromium, the edit round trip (p50/p99) with 10
 //! editors, and what 10,000 edits add to the database (history must grow with the number of
 //! edits, not with edits × the map's size). The 50-card map is the floor the others are
 //! compared with, as ratios.
@@ -40,6 +41,8 @@ const HISTORY_EDITS: usize = 10_000;
 struct Row {
     cards: usize,
     render: Duration,
+    /// The server's CPU time per render: steadier than the wall time on a shared machine.
+    render_cpu: Duration,
     bytes: usize,
     tti: Result<Duration, String>,
     p50: Duration,
@@ -66,17 +69,27 @@ async fn main() {
         "Big maps through the real binary ({EDITORS} editors; {HISTORY_EDITS} edits of history)."
     );
     println!(
-        "{:>6} | {:>9} {:>9} | {:>9} | {:>8} {:>8} {:>6} | {:>12} {:>9}",
-        "cards", "render", "page KB", "TTI", "edit p50", "p99", "×50", "DB +10k ed.", "B/edit"
+        "{:>6} | {:>9} {:>9} {:>9} | {:>9} | {:>8} {:>8} {:>6} | {:>12} {:>9}",
+        "cards",
+        "render",
+        "CPU",
+        "page KB",
+        "TTI",
+        "edit p50",
+        "p99",
+        "×50",
+        "DB +10k ed.",
+        "B/edit"
     );
     let mut rows: Vec<Row> = Vec::new();
     for cards in sizes {
         let row = measure(cards, renders, rounds).await;
         let floor = rows.first().map_or(row.p50, |r| r.p50);
         println!(
-            "{:>6} | {:>7.1}ms {:>9.0} | {:>9} | {:>6.1}ms {:>6.1}ms {:>6.2} | {:>9.0} KB {:>9.0}",
+            "{:>6} | {:>7.1}ms {:>7.1}ms {:>9.0} | {:>9} | {:>6.1}ms {:>6.1}ms {:>6.2} | {:>9.0} KB {:>9.0}",
             row.cards,
             ms(row.render),
+            ms(row.render_cpu),
             row.bytes as f64 / 1024.0,
             row.tti
                 .as_ref()
@@ -114,6 +127,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
     let mut http = Http::connect(waymark.addr).await;
     let mut times = Vec::new();
     let mut bytes = 0;
+    let cpu_before = waymark.cpu();
     for _ in 0..renders {
         let started = Instant::now();
         let answer = http
@@ -128,6 +142,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
             std::fs::write(format!("{dump}-{cards}.html"), &answer.body).expect("dump the page");
         }
     }
+    let render_cpu = (waymark.cpu() - cpu_before) / u32::try_from(renders).unwrap_or(1);
     times.sort();
     let render = times[times.len() / 2];
 
@@ -151,6 +166,7 @@ async fn measure(cards: usize, renders: usize, rounds: usize) -> Row {
     Row {
         cards,
         render,
+        render_cpu,
         bytes,
         tti,
         p50,

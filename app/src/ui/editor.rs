@@ -509,7 +509,7 @@ impl Editor {
     /// Whether a card passes the evidence filter.
     pub fn shows(&self, evidence: Option<Evidence>) -> bool {
         self.evidence_filter
-            .with(|filter| filter.is_none_or(|wanted| wanted == evidence))
+            .with(|filter| filter_shows(*filter, evidence))
     }
 
     /// Someone else editing `focus`, if anyone is.
@@ -524,7 +524,35 @@ impl Editor {
     }
 }
 
+/// Whether the evidence filter `filter` (see `Editor::evidence_filter`) shows a card of level
+/// `evidence`.
+pub fn filter_shows(filter: Option<Option<Evidence>>, evidence: Option<Evidence>) -> bool {
+    filter.is_none_or(|wanted| wanted == evidence)
+}
+
 /// The editor of the map on this page.
 pub fn use_editor() -> Editor {
     expect_context::<Editor>()
+}
+
+/// The editor as a handle of one word, for the closures of what a big map repeats (its cards
+/// and their fields). `Editor` is a couple of hundred bytes, and every closure that captures it
+/// carries a copy, which the view builders then move again with each attribute they add.
+#[derive(Clone, Copy)]
+pub struct EditorRef(StoredValue<Editor>);
+
+impl EditorRef {
+    /// Made once per page, beside the `Editor` it refers to.
+    pub fn new(editor: Editor) -> EditorRef {
+        EditorRef(StoredValue::new(editor))
+    }
+
+    pub fn get(self) -> Editor {
+        self.0.get_value()
+    }
+}
+
+/// The handle of the editor of the map on this page.
+pub fn use_editor_ref() -> EditorRef {
+    expect_context::<EditorRef>()
 }

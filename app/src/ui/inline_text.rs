@@ -4,6 +4,7 @@
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 
 #[component]
 pub fn InlineText(
@@ -31,92 +32,36 @@ pub fn InlineText(
     #[prop(default = 200)]
     max_len: usize,
 ) -> impl IntoView {
-    let editor = use_context::<crate::ui::editor::Editor>();
     let editing = editing.unwrap_or_else(|| RwSignal::new(false));
-    let draft = RwSignal::new(String::new());
-    let input_ref = NodeRef::<html::Input>::new();
-    let area_ref = NodeRef::<html::Textarea>::new();
-    let display_ref = NodeRef::<html::Button>::new();
-    // Set when an edit ends by Enter or Escape, so the blur that follows does not end it again.
-    let settled = StoredValue::new(false);
-
     // A viewer (or an editor whose rights were taken away live, or a display-only map) gets
-    // text, not a control.
-    let editable = move || editor.is_none_or(|e| e.editable.get());
-    let start = move || {
-        if !editable() {
-            return;
-        }
-        draft.set(value.get_untracked());
-        settled.set_value(false);
-        editing.set(true);
-    };
-    let finish = move |save: bool| {
-        // A commit re-renders the edited item, which can dispose this component before the
-        // blur that follows arrives; then there is nothing left to do.
-        if settled.try_get_value().unwrap_or(true) {
-            return;
-        }
-        settled.set_value(true);
-        let new = draft.get_untracked();
-        let changed = save && new.trim() != value.get_untracked().trim();
-        editing.set(false);
-        // Give the keyboard user their place back, if this element outlives the commit.
-        request_animation_frame(move || {
-            if let Some(Some(el)) = display_ref.try_get_untracked() {
-                let _ = el.focus();
-            }
-        });
-        if changed {
-            on_commit.run(new);
-        }
-    };
-    Effect::new(move |_| {
-        if editing.get() {
-            settled.set_value(false);
-            draft.set(value.get_untracked());
-            request_animation_frame(move || {
-                if let Some(Some(el)) = input_ref.try_get_untracked() {
-                    let _ = el.focus();
-                    el.select();
-                } else if let Some(Some(el)) = area_ref.try_get_untracked() {
-                    let _ = el.focus();
-                }
-            });
-        }
-    });
-    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "Enter" if !(multiline && ev.shift_key()) => {
-            ev.prevent_default();
-            finish(true);
-        }
-        "Escape" => {
-            ev.prevent_default();
-            ev.stop_propagation();
-            finish(false);
-        }
-        _ => {}
-    };
-    let label_for_display = label.clone();
+    // text, not a control. (Only the signal is captured: see `EditorRef`.)
+    let rights = use_context::<crate::ui::editor::Editor>().map(|e| e.editable);
+    let editable = move || rights.is_none_or(|r| r.get());
     let display_class = format!("inline-text {class}");
     let editor_class = format!("inline-editor {class}");
+    let title = format!("Edit {}", label.to_lowercase());
+    let editor_title = title.clone();
 
+    // Only the text is built up front: a big map shows hundreds of these and edits one at a
+    // time, so the draft, the input and its handlers exist only while editing.
     view! {
         <Show
             when=move || editing.get()
             fallback=move || {
-                let label = label_for_display.clone();
-                let placeholder = placeholder.clone();
                 if !editable() {
                     return view! { <span class=display_class.clone()>{move || value.get()}</span> }.into_any();
                 }
+                let placeholder = placeholder.clone();
                 view! {
                     <button
                         type="button"
                         class=display_class.clone()
-                        node_ref=display_ref
-                        title=format!("Edit {}", label.to_lowercase())
-                        on:click=move |_| start()
+                        title=title.clone()
+                        on:click=move |_| {
+                            if editable() {
+                                editing.set(true);
+                            }
+                        }
                     >
                         {move || {
                             let text = value.get();
@@ -132,41 +77,123 @@ pub fn InlineText(
                 .into_any()
             }
         >
-            {
-                let label = label.clone();
-                let class = editor_class.clone();
-                if multiline {
-                    view! {
-                        <textarea
-                            class=class
-                            aria-label=label
-                            node_ref=area_ref
-                            maxlength=max_len
-                            prop:value=move || draft.get()
-                            on:input=move |ev| draft.set(event_target_value(&ev))
-                            on:keydown=on_keydown
-                            on:blur=move |_| finish(true)
-                        ></textarea>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <input
-                            type="text"
-                            class=class
-                            aria-label=label
-                            node_ref=input_ref
-                            maxlength=max_len
-                            prop:value=move || draft.get()
-                            on:input=move |ev| draft.set(event_target_value(&ev))
-                            on:keydown=on_keydown
-                            on:blur=move |_| finish(true)
-                        />
-                    }
-                        .into_any()
-                }
-            }
+            <TextEditor
+                value
+                label=label.clone()
+                class=editor_class.clone()
+                title=editor_title.clone()
+                multiline
+                max_len
+                on_commit
+                editing
+            />
         </Show>
     }
     .into_any()
+}
+
+/// The input of an [`InlineText`] while it is open: it starts from the current value, and
+/// closes `editing` when the edit ends.
+#[component]
+fn TextEditor(
+    value: Signal<String>,
+    label: String,
+    class: String,
+    /// The title of the text this input replaces, which finds it again when the edit ends.
+    title: String,
+    multiline: bool,
+    max_len: usize,
+    on_commit: Callback<String>,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
+    let draft = RwSignal::new(value.get_untracked());
+    let input_ref = NodeRef::<html::Input>::new();
+    let area_ref = NodeRef::<html::Textarea>::new();
+    // Set when an edit ends by Enter or Escape, so the blur that follows does not end it again.
+    let settled = StoredValue::new(false);
+    let title = StoredValue::new(title);
+    let finish = move |save: bool| {
+        // A commit re-renders the edited item, which can dispose this component before the
+        // blur that follows arrives; then there is nothing left to do.
+        if settled.try_get_value().unwrap_or(true) {
+            return;
+        }
+        settled.set_value(true);
+        let new = draft.get_untracked();
+        let changed = save && new.trim() != value.get_untracked().trim();
+        // The text that replaces the input takes its place in the same parent: give the
+        // keyboard user their place back there, if it outlives the commit.
+        let parent = input_ref
+            .get_untracked()
+            .and_then(|el| el.parent_element())
+            .or_else(|| area_ref.get_untracked().and_then(|el| el.parent_element()));
+        editing.set(false);
+        let title = title.get_value();
+        request_animation_frame(move || {
+            let Some(parent) = parent else { return };
+            let children = parent.children();
+            let shown = (0..children.length())
+                .filter_map(|i| children.item(i))
+                .find(|el| el.get_attribute("title").as_deref() == Some(title.as_str()));
+            if let Some(el) = shown.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = el.focus();
+            }
+        });
+        if changed {
+            on_commit.run(new);
+        }
+    };
+    // Focus the input once it is in the page.
+    Effect::new(move |_| {
+        request_animation_frame(move || {
+            if let Some(Some(el)) = input_ref.try_get_untracked() {
+                let _ = el.focus();
+                el.select();
+            } else if let Some(Some(el)) = area_ref.try_get_untracked() {
+                let _ = el.focus();
+            }
+        });
+    });
+    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
+        "Enter" if !(multiline && ev.shift_key()) => {
+            ev.prevent_default();
+            finish(true);
+        }
+        "Escape" => {
+            ev.prevent_default();
+            ev.stop_propagation();
+            finish(false);
+        }
+        _ => {}
+    };
+    if multiline {
+        view! {
+            <textarea
+                class=class
+                aria-label=label
+                node_ref=area_ref
+                maxlength=max_len
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=on_keydown
+                on:blur=move |_| finish(true)
+            ></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                type="text"
+                class=class
+                aria-label=label
+                node_ref=input_ref
+                maxlength=max_len
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=on_keydown
+                on:blur=move |_| finish(true)
+            />
+        }
+        .into_any()
+    }
 }

@@ -13,13 +13,14 @@ use crate::domain::moves::{
 };
 use crate::domain::protocol::Focus;
 use crate::domain::text::{Text, MAX_TEXT_CHARS};
-use crate::ui::editor::{use_editor, Dragged, Editor};
+use crate::ui::editor::{filter_shows, use_editor, use_editor_ref, Dragged, Editor};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::presence::{colour, PeerTag};
 use crate::ui::map::scores::ScoreChip;
+use crate::ui::options::optional_options;
 
 #[component]
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
@@ -27,6 +28,9 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     if !editor.shows_controls() {
         return view! { <FixedCard card kind/> }.into_any();
     }
+    // The closures below capture the one-word handle, not the editor itself (see `EditorRef`).
+    let ed = use_editor_ref();
+    let filter = editor.evidence_filter;
     let id = card.id;
     let evidence = card.evidence;
     let set_text = Callback::new(move |raw: String| match Text::parse(&raw) {
@@ -36,13 +40,13 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let drop_target = RwSignal::new(false);
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Card(id));
-    let peer = Memo::new(move |_| editor.peer_on(Focus::Card(id)));
+    let peer = Memo::new(move |_| ed.get().peer_on(Focus::Card(id)));
 
     view! {
         <article
             id=format!("card-{id}")
             class="card"
-            class:dimmed=move || !editor.shows(evidence)
+            class:dimmed=move || !filter_shows(filter.get(), evidence)
             class:peer-editing=move || peer.with(Option::is_some)
             style=move || peer.with(|p| p.as_ref().map(|p| format!("--peer: {}", colour(p))))
             class:drop-target=move || drop_target.get()
@@ -50,18 +54,18 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
             tabindex="0"
             draggable="true"
             aria-keyshortcuts="Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown Delete"
-            on:keydown=move |ev| on_card_key(editor, id, &ev)
+            on:keydown=move |ev| on_card_key(ed.get(), id, &ev)
             on:dragstart=move |ev: DragEvent| {
                 ev.stop_propagation();
-                editor.dragging.set(Some(Dragged::Card(id)));
+                ed.get().dragging.set(Some(Dragged::Card(id)));
                 if let Some(data) = ev.data_transfer() {
                     let _ = data.set_data("text/plain", &id.to_string());
                     data.set_effect_allowed("move");
                 }
             }
-            on:dragend=move |_| editor.dragging.set(None)
+            on:dragend=move |_| ed.get().dragging.set(None)
             on:dragover=move |ev: DragEvent| {
-                if matches!(editor.dragging.get_untracked(), Some(Dragged::Card(c)) if c != id) {
+                if matches!(ed.get().dragging.get_untracked(), Some(Dragged::Card(c)) if c != id) {
                     ev.prevent_default();
                     ev.stop_propagation();
                     drop_target.set(true);
@@ -70,6 +74,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
             on:dragleave=move |_| drop_target.set(false)
             on:drop=move |ev: DragEvent| {
                 drop_target.set(false);
+                let editor = ed.get();
                 if let Some(Dragged::Card(dragged)) = editor.dragging.get_untracked() {
                     ev.prevent_default();
                     ev.stop_propagation();
@@ -211,77 +216,81 @@ fn FeedbackButton(id: CardId) -> impl IntoView {
 
 #[component]
 fn ChannelSelect(id: CardId, channel: Option<Channel>) -> impl IntoView {
-    let editor = use_editor();
+    let ed = use_editor_ref();
+    let editable = ed.get().editable;
+    let options = optional_options(
+        "No channel",
+        channel,
+        Channel::ALL,
+        Channel::key,
+        Channel::label,
+    );
     view! {
         <select
             class="chip channel"
-            disabled=move || !editor.editable.get()
+            disabled=move || !editable.get()
             aria-label="Channel"
             on:change=move |ev| {
                 let channel = Channel::from_key(&event_target_value(&ev));
-                editor.edit(Edit::SetCardChannel { id, channel });
+                ed.get().edit(Edit::SetCardChannel { id, channel });
             }
-        >
-            <option value="" selected=channel.is_none()>"No channel"</option>
-            {Channel::ALL
-                .into_iter()
-                .map(|c| view! { <option value=c.key() selected=Some(c) == channel>{c.label()}</option> })
-                .collect_view()}
-        </select>
+            inner_html=options
+        ></select>
     }
 }
 
 #[component]
 fn EmotionSelect(id: CardId, emotion: Option<Emotion>) -> impl IntoView {
-    let editor = use_editor();
+    let ed = use_editor_ref();
+    let editable = ed.get().editable;
     let scores = (Emotion::MIN..=Emotion::MAX)
         .rev()
         .filter_map(|s| Emotion::new(s).ok());
+    let options = optional_options(
+        "No score",
+        emotion,
+        scores,
+        |e| e.score().to_string(),
+        |e| format!("{:+} {}", e.score(), e.label()),
+    );
     view! {
         <select
             class="chip emotion"
-            disabled=move || !editor.editable.get()
+            disabled=move || !editable.get()
             aria-label="Emotion"
             on:change=move |ev| {
                 let emotion = event_target_value(&ev).parse::<i8>().ok().and_then(|s| Emotion::new(s).ok());
-                editor.edit(Edit::SetCardEmotion { id, emotion });
+                ed.get().edit(Edit::SetCardEmotion { id, emotion });
             }
-        >
-            <option value="" selected=emotion.is_none()>"No score"</option>
-            {scores
-                .map(|e| {
-                    view! {
-                        <option value=e.score().to_string() selected=Some(e) == emotion>
-                            {format!("{:+} {}", e.score(), e.label())}
-                        </option>
-                    }
-                })
-                .collect_view()}
-        </select>
+            inner_html=options
+        ></select>
     }
 }
 
 #[component]
 fn EvidenceSelect(id: CardId, evidence: Option<Evidence>) -> impl IntoView {
-    let editor = use_editor();
+    let ed = use_editor_ref();
+    let editable = ed.get().editable;
+    let options = optional_options(
+        "Evidence?",
+        evidence,
+        Evidence::ALL,
+        Evidence::key,
+        Evidence::label,
+    );
     view! {
         <span class="evidence">
             <span class="evidence-marker" aria-hidden="true"></span>
             <select
                 class="chip evidence-select"
-                disabled=move || !editor.editable.get()
+                disabled=move || !editable.get()
                 aria-label="Evidence"
                 on:change=move |ev| {
                     let evidence = Evidence::from_key(&event_target_value(&ev));
-                    editor.edit(Edit::SetCardEvidence { id, evidence });
+                    ed.get().edit(Edit::SetCardEvidence { id, evidence });
                 }
-            >
-                <option value="" selected=evidence.is_none()>"Evidence?"</option>
-                {Evidence::ALL
-                    .into_iter()
-                    .map(|e| view! { <option value=e.key() selected=Some(e) == evidence>{e.label()}</option> })
-                    .collect_view()}
-            </select>
+                inner_html=options
+            ></select>
         </span>
     }
 }

@@ -8,7 +8,7 @@ use leptos::wasm_bindgen::JsCast;
 use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
 use crate::ui::app::PageTitle;
-use crate::ui::editor::{Access, Editor};
+use crate::ui::editor::{Access, Editor, EditorRef};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::comments_panel::FixedThreads;
@@ -37,6 +37,7 @@ pub fn MapEditor(
     let display_only = access.display_only;
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
+    provide_context(EditorRef::new(editor));
     let first_panel = if embedded {
         Panel::Closed
     } else {

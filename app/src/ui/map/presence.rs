@@ -86,11 +86,13 @@ pub fn PresenceBar() -> impl IntoView {
 /// The name of whoever else is editing an item, shown on its outline.
 #[component]
 pub fn PeerTag(peer: Memo<Option<Peer>>) -> impl IntoView {
-    view! {
-        <Show when=move || peer.with(Option::is_some)>
-            <span class="peer-tag" aria-live="polite">
-                {move || peer.with(|p| p.as_ref().map(|p| format!("{} is editing", p.name)))}
-            </span>
-        </Show>
+    // A closure rather than <Show>: no owner of its own on each of a big map's cards.
+    move || {
+        peer.with(|p| {
+            p.as_ref().map(|p| {
+                let text = format!("{} is editing", p.name);
+                view! { <span class="peer-tag" aria-live="polite">{text}</span> }
+            })
+        })
     }
 }
