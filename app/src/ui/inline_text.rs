@@ -43,40 +43,42 @@ pub fn InlineText(
     let editor_title = title.clone();
 
     // Only the text is built up front: a big map shows hundreds of these and edits one at a
-    // time, so the draft, the input and its handlers exist only while editing.
-    view! {
-        <Show
-            when=move || editing.get()
-            fallback=move || {
-                if !editable() {
-                    return view! { <span class=display_class.clone()>{move || value.get()}</span> }.into_any();
+    // time, so the draft, the input and its handlers exist only while editing. A closure
+    // rather than <Show>, which would give each one an owner and a memo of its own.
+    let display = move || {
+        if !editable() {
+            return view! { <span class=display_class.clone()>{move || value.get()}</span> }
+                .into_any();
+        }
+        let placeholder = placeholder.clone();
+        view! {
+            <button
+                type="button"
+                class=display_class.clone()
+                title=title.clone()
+                on:click=move |_| {
+                    if editable() {
+                        editing.set(true);
+                    }
                 }
-                let placeholder = placeholder.clone();
-                view! {
-                    <button
-                        type="button"
-                        class=display_class.clone()
-                        title=title.clone()
-                        on:click=move |_| {
-                            if editable() {
-                                editing.set(true);
-                            }
-                        }
-                    >
-                        {move || {
-                            let text = value.get();
-                            if text.is_empty() {
-                                view! { <span class="placeholder">{placeholder.clone()}</span> }
-                                    .into_any()
-                            } else {
-                                text.into_any()
-                            }
-                        }}
-                    </button>
-                }
-                .into_any()
-            }
-        >
+            >
+                {move || {
+                    let text = value.get();
+                    if text.is_empty() {
+                        view! { <span class="placeholder">{placeholder.clone()}</span> }.into_any()
+                    } else {
+                        text.into_any()
+                    }
+                }}
+            </button>
+        }
+        .into_any()
+    };
+    move || {
+        if !editing.get() {
+            return display();
+        }
+        view! {
             <TextEditor
                 value
                 label=label.clone()
@@ -87,9 +89,9 @@ pub fn InlineText(
                 on_commit
                 editing
             />
-        </Show>
+        }
+        .into_any()
     }
-    .into_any()
 }
 
 /// The input of an [`InlineText`] while it is open: it starts from the current value, and
@@ -127,8 +129,9 @@ fn TextEditor(
             .get_untracked()
             .and_then(|el| el.parent_element())
             .or_else(|| area_ref.get_untracked().and_then(|el| el.parent_element()));
-        editing.set(false);
+        // Read before `editing` closes, which takes this component away.
         let title = title.get_value();
+        editing.set(false);
         request_animation_frame(move || {
             let Some(parent) = parent else { return };
             let children = parent.children();

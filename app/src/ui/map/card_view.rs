@@ -18,7 +18,7 @@ use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
-use crate::ui::map::presence::{colour, PeerTag};
+use crate::ui::map::presence::{colour, peer_tag};
 use crate::ui::map::scores::ScoreChip;
 use crate::ui::options::optional_options;
 
@@ -40,15 +40,16 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let drop_target = RwSignal::new(false);
     let editing = RwSignal::new(false);
     report_focus(editor, editing, Focus::Card(id));
-    let peer = Memo::new(move |_| ed.get().peer_on(Focus::Card(id)));
+    // Not a memo: a big map's cards would each hold one, and there is rarely anyone to find.
+    let peer = move || ed.get().peer_on(Focus::Card(id));
 
     view! {
         <article
             id=format!("card-{id}")
             class="card"
             class:dimmed=move || !filter_shows(filter.get(), evidence)
-            class:peer-editing=move || peer.with(Option::is_some)
-            style=move || peer.with(|p| p.as_ref().map(|p| format!("--peer: {}", colour(p))))
+            class:peer-editing=move || peer().is_some()
+            style=move || peer().map(|p| format!("--peer: {}", colour(&p)))
             class:drop-target=move || drop_target.get()
             data-evidence=evidence.map(Evidence::key)
             tabindex="0"
@@ -89,7 +90,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
                 }
             }
         >
-            <PeerTag peer/>
+            {peer_tag(peer)}
             <InlineText
                 value=Signal::stored(card.text.to_string())
                 label="Card text"

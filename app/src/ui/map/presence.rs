@@ -83,16 +83,13 @@ pub fn PresenceBar() -> impl IntoView {
     }
 }
 
-/// The name of whoever else is editing an item, shown on its outline.
-#[component]
-pub fn PeerTag(peer: Memo<Option<Peer>>) -> impl IntoView {
+/// The name of whoever else is editing an item (`peer`), shown on its outline.
+pub fn peer_tag(peer: impl Fn() -> Option<Peer> + Send + Sync + 'static) -> impl IntoView {
     // A closure rather than <Show>: no owner of its own on each of a big map's cards.
     move || {
-        peer.with(|p| {
-            p.as_ref().map(|p| {
-                let text = format!("{} is editing", p.name);
-                view! { <span class="peer-tag" aria-live="polite">{text}</span> }
-            })
+        peer().map(|p| {
+            let text = format!("{} is editing", p.name);
+            view! { <span class="peer-tag" aria-live="polite">{text}</span> }
         })
     }
 }
