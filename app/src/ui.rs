@@ -7,6 +7,7 @@
 pub mod account_menu;
 pub mod app;
 pub mod editor;
+pub mod erase;
 pub mod feedback;
 pub mod format;
 pub mod icons;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::auth::{current_user, LogOut};
+use crate::ui::erase::Erase;
 
 #[component]
 pub fn AccountMenu() -> impl IntoView {
@@ -29,9 +30,9 @@ pub fn AccountMenu() -> impl IntoView {
                                 </ul>
                             </details>
                         }
-                            .into_any()
+                            .erase()
                     }
-                    _ => view! { <a class="button ghost" href="/login">"Sign in"</a> }.into_any(),
+                    _ => view! { <a class="button ghost" href="/login">"Sign in"</a> }.erase(),
                 }
             })}
         </Transition>

@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
+use crate::ui::erase::Erase;
 use crate::ui::icons::IconSprite;
 use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use crate::ui::pages::not_found::NotFound;
@@ -22,12 +23,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         crate::api::ctx::request_path().map_or(Bundle::App, |path| Bundle::for_path(&path));
     let scripts = match bundle {
         Bundle::App => {
-            view! { <HydrationScripts options=options.clone() root=root.to_string()/> }.into_any()
+            view! { <HydrationScripts options=options.clone() root=root.to_string()/> }.erase()
         }
         Bundle::Follow => {
-            view! { <script type="module" src=format!("{root}/follow.js")></script> }.into_any()
+            view! { <script type="module" src=format!("{root}/follow.js")></script> }.erase()
         }
-        Bundle::Nothing => ().into_any(),
+        Bundle::Nothing => ().erase(),
     };
     view! {
         <!DOCTYPE html>

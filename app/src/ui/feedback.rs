@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::domain::ids::CardId;
 use crate::ui::editor::{use_editor, Editor};
+use crate::ui::erase::Erase;
 
 mod api_keys;
 mod charts;
@@ -84,11 +85,11 @@ pub(crate) fn FeedbackPanel() -> impl IntoView {
             })}
             <div role="tabpanel">
                 {move || match tab.get() {
-                    Tab::Overview => view! { <Overview/> }.into_any(),
-                    Tab::Inbox => view! { <Inbox/> }.into_any(),
-                    Tab::Import => view! { <Import/> }.into_any(),
-                    Tab::Api => view! { <ApiKeys/> }.into_any(),
-                    Tab::Settings => view! { <Settings/> }.into_any(),
+                    Tab::Overview => view! { <Overview/> }.erase(),
+                    Tab::Inbox => view! { <Inbox/> }.erase(),
+                    Tab::Import => view! { <Import/> }.erase(),
+                    Tab::Api => view! { <ApiKeys/> }.erase(),
+                    Tab::Settings => view! { <Settings/> }.erase(),
                 }}
             </div>
         </section>

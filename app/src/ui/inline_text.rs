@@ -6,6 +6,8 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 
+use crate::ui::erase::Erase;
+
 #[component]
 pub fn InlineText(
     /// The current value.
@@ -48,7 +50,7 @@ pub fn InlineText(
     let display = move || {
         if !editable() {
             return view! { <span class=display_class.clone()>{move || value.get()}</span> }
-                .into_any();
+                .erase();
         }
         let placeholder = placeholder.clone();
         view! {
@@ -65,14 +67,14 @@ pub fn InlineText(
                 {move || {
                     let text = value.get();
                     if text.is_empty() {
-                        view! { <span class="placeholder">{placeholder.clone()}</span> }.into_any()
+                        view! { <span class="placeholder">{placeholder.clone()}</span> }.erase()
                     } else {
-                        text.into_any()
+                        text.erase()
                     }
                 }}
             </button>
         }
-        .into_any()
+        .erase()
     };
     move || {
         if !editing.get() {
@@ -90,7 +92,7 @@ pub fn InlineText(
                 editing
             />
         }
-        .into_any()
+        .erase()
     }
 }
 
@@ -182,7 +184,7 @@ fn TextEditor(
                 on:blur=move |_| finish(true)
             ></textarea>
         }
-        .into_any()
+        .erase()
     } else {
         view! {
             <input
@@ -197,6 +199,6 @@ fn TextEditor(
                 on:blur=move |_| finish(true)
             />
         }
-        .into_any()
+        .erase()
     }
 }

@@ -19,6 +19,7 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::error::AppError;
 use crate::ui::account_menu::AccountMenu;
+use crate::ui::erase::Erase;
 
 /// Declares `$route`, the router's lazily loaded form of the page `$page`: in the browser
 /// bundle, split with `cargo leptos build --split`, each page's code is a chunk of its own
@@ -37,7 +38,7 @@ macro_rules! lazy_page {
 
             fn view(this: Self) -> AnyView {
                 let $route = this;
-                view! { <$page/> }.into_any()
+                view! { <$page/> }.erase()
             }
         }
     )*};
@@ -78,11 +79,11 @@ where
             Effect::new(move |_| {
                 let _ = window().location().set_href(&href);
             });
-            ().into_any()
+            ().erase()
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    move || page().into_any()
+    move || page().erase()
 }
 
 /// The bar across the top of the pages outside a map: the brand, and the account menu.

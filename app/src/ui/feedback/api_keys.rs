@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api::feedback::{api_keys, create_api_key, revoke_api_key};
 use crate::domain::ids::ApiKeyId;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::admin::{site_origin, CopyField};
 
@@ -82,7 +83,7 @@ pub(super) fn ApiKeys() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match keys.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty-note">"No keys yet."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty-note">"No keys yet."</p> }.erase(),
                     Ok(list) => view! {
                         <ul class="api-keys">
                             {list.into_iter().map(|k| {
@@ -100,8 +101,8 @@ pub(super) fn ApiKeys() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
-                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                    }.erase(),
+                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
                 }
             })}
         </Suspense>

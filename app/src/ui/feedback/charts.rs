@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::domain::feedback::{Direction, Period, Tally, Trend};
+use crate::ui::erase::Erase;
 
 /// One bar: the score, how many gave it, and its NPS group (a CSS class; empty elsewhere).
 type Bar = (String, u64, &'static str);
@@ -95,7 +96,7 @@ pub(super) fn TrendView(trend: Trend) -> impl IntoView {
         .rev()
         .find_map(|p| p.summary.headline().map(|s| s.metric));
     let Some(metric) = metric else {
-        return ().into_any();
+        return ().erase();
     };
     let values: Vec<(String, Option<f64>, u64)> = trend
         .points
@@ -158,5 +159,5 @@ pub(super) fn TrendView(trend: Trend) -> impl IntoView {
             </table>
         </details>
     }
-    .into_any()
+    .erase()
 }

@@ -8,6 +8,7 @@ use crate::api::feedback::{ImportReply, RefusedRow};
 use crate::domain::map::LaneKind;
 use crate::domain::response_table::{preview, Field, Mapping, Preview};
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::map::scores::use_scores;
 
 /// Where an import stands.
@@ -209,7 +210,7 @@ pub(super) fn Import() -> impl IntoView {
             }
         })}
         {move || match progress.get() {
-            Progress::Idle => ().into_any(),
+            Progress::Idle => ().erase(),
             Progress::Sending(part) => {
                 let size = file_name.get().map_or(0.0, |(_, s)| s);
                 view! {
@@ -217,15 +218,15 @@ pub(super) fn Import() -> impl IntoView {
                         <span>{format!("Uploading… {:.0}% of {:.1} MB", part * 100.0, size / 1_048_576.0)}</span>
                         <progress max="1" value=part></progress>
                     </label>
-                }.into_any()
+                }.erase()
             }
             Progress::Working => view! {
                 <label class="field">
                     <span>"Checking every row and saving…"</span>
                     <progress></progress>
                 </label>
-            }.into_any(),
-            Progress::Done(message) => view! { <p class="notice success" role="status">{message}</p> }.into_any(),
+            }.erase(),
+            Progress::Done(message) => view! { <p class="notice success" role="status">{message}</p> }.erase(),
             Progress::Refused { message, rows } => {
                 let more = rows.len().saturating_sub(ROWS_LISTED);
                 view! {
@@ -243,7 +244,7 @@ pub(super) fn Import() -> impl IntoView {
                         })}
                         {(more > 0).then(|| view! { <p>{format!("…and {more} more rows.")}</p> })}
                     </div>
-                }.into_any()
+                }.erase()
             }
         }}
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::card_name;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::map::feedback_filter::FilterBar;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::scores::{use_scores, ScoreLine};
@@ -18,13 +19,13 @@ pub(super) fn Overview() -> impl IntoView {
         <FilterBar/>
         {move || scores.error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         {move || match scores.data.get() {
-            None => view! { <p class="loading">"Loading feedback…"</p> }.into_any(),
+            None => view! { <p class="loading">"Loading feedback…"</p> }.erase(),
             Some(data) if data.map.responses == 0 => view! {
                 <p class="empty-note">
                     "No answers yet. Open a touchpoint card's score chip or its feedback panel (the chart button) to switch on its survey and get a form link and QR code; or import a CSV file or use the API."
                 </p>
             }
-            .into_any(),
+            .erase(),
             Some(data) => {
                 let stages = editor.map.with(|m| {
                     m.stages()
@@ -56,7 +57,7 @@ pub(super) fn Overview() -> impl IntoView {
                     </ul>
                     <h3>"Pain points found in the data"</h3>
                     {if data.pain_points.is_empty() {
-                        view! { <p class="empty-note">"No touchpoint scores significantly below the rest of the map."</p> }.into_any()
+                        view! { <p class="empty-note">"No touchpoint scores significantly below the rest of the map."</p> }.erase()
                     } else {
                         view! {
                             <ul class="pain-points">
@@ -71,10 +72,10 @@ pub(super) fn Overview() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-                        }.into_any()
+                        }.erase()
                     }}
                 }
-                .into_any()
+                .erase()
             }
         }}
     }

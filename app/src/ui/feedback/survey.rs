@@ -9,6 +9,7 @@ use crate::domain::feedback::Survey;
 use crate::domain::ids::CardId;
 use crate::domain::text::Name;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::pages::admin::{site_origin, CopyField};
 
 /// What the touchpoint asks, its public form link and QR code.
@@ -37,7 +38,7 @@ pub(super) fn SurveySettings(card: CardId) -> impl IntoView {
                     <p class="empty-note">"This touchpoint doesn't ask customers anything yet."</p>
                     <button type="button" class="button primary small" on:click=start>"Collect feedback here"</button>
                 }
-                .into_any(),
+                .erase(),
                 Some(current) => view! {
                     <SurveyEditor survey=current on_change=Callback::new(move |s| set(Some(s)))/>
                     <FormLink card/>
@@ -45,7 +46,7 @@ pub(super) fn SurveySettings(card: CardId) -> impl IntoView {
                         "Stop collecting"
                     </button>
                 }
-                .into_any(),
+                .erase(),
             }}
         </details>
     }
@@ -178,9 +179,9 @@ fn FormLink(card: CardId) -> impl IntoView {
                             </div>
                             <img class="qr" src=qr alt="QR code of the form link" width="120" height="120"/>
                         }
-                        .into_any()
+                        .erase()
                     }
-                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
                 }
             })}
         </Suspense>

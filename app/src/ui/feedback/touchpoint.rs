@@ -11,6 +11,7 @@ use crate::api::feedback::{get_touchpoint_feedback, TouchpointFeedback};
 use crate::domain::feedback::{Metric, Period};
 use crate::domain::ids::CardId;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::map::feedback_filter::FilterBar;
 use crate::ui::map::scores::{use_scores, ScoreLine};
 
@@ -41,14 +42,14 @@ pub(crate) fn TouchpointPanel(card: CardId) -> impl IntoView {
                     <h2 id="touchpoint-heading">"Feedback"</h2>
                     <p class="empty-note">"This card was removed."</p>
                 }
-                .into_any(),
+                .erase(),
                 Some(title) => view! {
                     <h2 id="touchpoint-heading">
                         <span class="muted">"Feedback · "</span>
                         {if title.is_empty() { "Untitled touchpoint".to_owned() } else { title }}
                     </h2>
                 }
-                .into_any(),
+                .erase(),
             }}
             {editor.can_edit().then(|| view! { <SurveySettings card/> })}
             <FilterBar/>
@@ -64,8 +65,8 @@ pub(crate) fn TouchpointPanel(card: CardId) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading feedback…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(detail) => view! { <Detail detail/> }.into_any(),
-                        Err(err) => view! { <p class="notice error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Ok(detail) => view! { <Detail detail/> }.erase(),
+                        Err(err) => view! { <p class="notice error" role="alert">{err.to_string()}</p> }.erase(),
                     }
                 })}
             </Suspense>
@@ -92,7 +93,7 @@ fn Detail(detail: TouchpointFeedback) -> impl IntoView {
                 "No answers yet for these filters. Share the form link or QR code, send answers through the API, or import a CSV file from the Feedback panel."
             </p>
         }
-        .into_any();
+        .erase();
     }
     let scores: Vec<_> = [
         summary.nps.clone(),
@@ -134,7 +135,7 @@ fn Detail(detail: TouchpointFeedback) -> impl IntoView {
                 <h3>"Latest comments"</h3>
                 <QuoteList quotes=latest/>
             }
-            .into_any()
+            .erase()
         } else {
             view! {
                 <p class="empty-note">
@@ -144,8 +145,8 @@ fn Detail(detail: TouchpointFeedback) -> impl IntoView {
                     )}
                 </p>
             }
-            .into_any()
+            .erase()
         }}
     }
-    .into_any()
+    .erase()
 }

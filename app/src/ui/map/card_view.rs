@@ -14,6 +14,7 @@ use crate::domain::moves::{
 use crate::domain::protocol::Focus;
 use crate::domain::text::{Text, MAX_TEXT_CHARS};
 use crate::ui::editor::{filter_shows, use_editor, use_editor_ref, Dragged, Editor};
+use crate::ui::erase::Erase;
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
@@ -26,7 +27,7 @@ use crate::ui::options::optional_options;
 pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
     let editor = use_editor();
     if !editor.shows_controls() {
-        return view! { <FixedCard card kind/> }.into_any();
+        return view! { <FixedCard card kind/> }.erase();
     }
     // The closures below capture the one-word handle, not the editor itself (see `EditorRef`).
     let ed = use_editor_ref();
@@ -116,7 +117,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
             </footer>
         </article>
     }
-    .into_any()
+    .erase()
 }
 
 /// A card as a display-only map shows it: its text and fields as plain text, nothing to press.

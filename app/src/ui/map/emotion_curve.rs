@@ -14,6 +14,7 @@ use crate::domain::map::{Card, Emotion};
 use crate::domain::moves::after_last;
 use crate::domain::text::Text;
 use crate::ui::editor::{fresh, use_editor};
+use crate::ui::erase::Erase;
 use crate::ui::map::layout::{Cells, COLUMN_WIDTH};
 use crate::ui::map::scores::{describe, use_scores};
 
@@ -232,7 +233,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                                 <title>{format!("{stage_name}: {mean:+.1} {label}")}</title>
                             </circle>
                         }
-                        .into_any();
+                        .erase();
                     }
                     view! {
                         <circle
@@ -253,7 +254,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                             <title>{format!("{stage_name}: {mean:+.1}")}</title>
                         </circle>
                     }
-                    .into_any()
+                    .erase()
                 }
             />
         </svg>

@@ -10,6 +10,7 @@ use crate::domain::history::edits_between;
 use crate::domain::ids::Rev;
 use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::editor::{use_editor, Editor};
+use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::map::grid::MapGrid;
 
@@ -47,7 +48,7 @@ pub fn HistoryPanel() -> impl IntoView {
                     match versions.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty-note">"None yet. Name the current version to find it again later."</p>
-                        }.into_any(),
+                        }.erase(),
                         Ok(list) => view! {
                             <ul class="versions">
                                 {list.into_iter().map(|v| view! {
@@ -59,8 +60,8 @@ pub fn HistoryPanel() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                        }.into_any(),
-                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                        }.erase(),
+                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
                     }
                 })}
             </Transition>
@@ -70,9 +71,9 @@ pub fn HistoryPanel() -> impl IntoView {
                     match entries.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty-note">"No changes since this map was created."</p>
-                        }.into_any(),
-                        Ok(list) => view! { <EntryList entries=list viewing/> }.into_any(),
-                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                        }.erase(),
+                        Ok(list) => view! { <EntryList entries=list viewing/> }.erase(),
+                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
                     }
                 })}
             </Transition>
@@ -201,12 +202,12 @@ fn VersionPreview(rev: Rev, viewing: RwSignal<Option<Rev>>) -> impl IntoView {
                                             <MapGrid/>
                                         </Provider>
                                     </div>
-                                }.into_any()
+                                }.erase()
                             }
                             Err(err) => view! {
                                 <p class="notice error">{err.to_string()}</p>
                                 <button type="button" class="button" on:click=move |_| viewing.set(None)>"Close"</button>
-                            }.into_any(),
+                            }.erase(),
                         }
                     })}
                 </Suspense>

@@ -10,6 +10,7 @@ use crate::domain::moves::move_lane;
 use crate::domain::protocol::Focus;
 use crate::domain::text::Name;
 use crate::ui::editor::{use_editor, Dragged};
+use crate::ui::erase::Erase;
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::card_view::report_focus;
@@ -119,8 +120,8 @@ pub fn LaneHeader(row: LaneRow, count: Signal<usize>) -> impl IntoView {
                 />
             </div>
             }
-            .into_any() } else {
-                view! { <span class="lane-kind">{lane.kind.label()}</span> }.into_any()
+            .erase() } else {
+                view! { <span class="lane-kind">{lane.kind.label()}</span> }.erase()
             }}
         </div>
     }

@@ -9,6 +9,7 @@ use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
 use crate::ui::app::PageTitle;
 use crate::ui::editor::{Access, Editor, EditorRef};
+use crate::ui::erase::Erase;
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::comments_panel::FixedThreads;
@@ -53,8 +54,8 @@ pub fn MapEditor(
             <div class="editor read-only" class:embedded=embedded>
                 <div class="editor-body">
                     <main id="main" class="map-area">
-                        {view! { <MapHeader/> }.into_any()}
-                        {view! { <MapGrid/> }.into_any()}
+                        {view! { <MapHeader/> }.erase()}
+                        {view! { <MapGrid/> }.erase()}
                     </main>
                     // What the side panel would show a reader: the personas, and the threads
                     // when the link shows them.
@@ -63,11 +64,11 @@ pub fn MapEditor(
                             <PersonaPanel/>
                             <FixedThreads/>
                         </aside>
-                    }.into_any())}
+                    }.erase())}
                 </div>
             </div>
         }
-        .into_any();
+        .erase();
     }
     scores.start(id, access_share_token, editor.feedback_news);
     let title = move || editor.map.with(|m| m.title.to_string());
@@ -96,19 +97,19 @@ pub fn MapEditor(
         <PageTitle text=title/>
         <div class="editor" class:read-only=move || !editor.editable.get() class:embedded=embedded>
             // Erasing the view types here keeps the page's type shallow enough to compile fast.
-            {(!embedded).then(|| view! { <Toolbar/> }.into_any())}
+            {(!embedded).then(|| view! { <Toolbar/> }.erase())}
             <EndedBanner/>
             <Notice/>
             <div class="editor-body">
                 <main id="main" class="map-area">
-                    {view! { <MapHeader/> }.into_any()}
-                    {view! { <MapGrid/> }.into_any()}
+                    {view! { <MapHeader/> }.erase()}
+                    {view! { <MapGrid/> }.erase()}
                 </main>
-                {(!embedded).then(|| view! { <SidePanelView/> }.into_any())}
+                {(!embedded).then(|| view! { <SidePanelView/> }.erase())}
             </div>
         </div>
     }
-    .into_any()
+    .erase()
 }
 
 /// Ctrl+Z undoes and Ctrl+Shift+Z (or Ctrl+Y) redoes, except while typing in a field, where

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::domain::protocol::{clean_name, Peer, PALETTE};
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
 use crate::ui::identity::remember_name;
 use crate::ui::inline_text::InlineText;
 
@@ -52,9 +53,9 @@ pub fn PresenceBar() -> impl IntoView {
             </span>
             <span class="my-name">
                 {if editor.access.with_value(|a| a.account_name.is_some()) {
-                    view! { <span>{move || editor.name.get()}</span> }.into_any()
+                    view! { <span>{move || editor.name.get()}</span> }.erase()
                 } else {
-                    view! { <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/> }.into_any()
+                    view! { <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/> }.erase()
                 }}
             </span>
             <ul class="peers" aria-label="Also here">

@@ -8,6 +8,7 @@ use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
 use crate::domain::feedback::{Metric, Score, Summary};
 use crate::domain::ids::{CardId, MapId, StageId};
 use crate::domain::stats::Confidence;
+use crate::ui::erase::Erase;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 
 /// How often the map's scores are fetched again while it is open.
@@ -237,7 +238,7 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
         return view! {
             <span class=format!("chip score-chip {tone_class}") title=title>{contents}</span>
         }
-        .into_any();
+        .erase();
     }
     view! {
         <button
@@ -250,7 +251,7 @@ fn SummaryChip(summary: Summary, opens: &'static str, on_click: Callback<()>) ->
             {contents}
         </button>
     }
-    .into_any()
+    .erase()
 }
 
 /// A score with its margin of error, interval, count and confidence, for the panels.
@@ -265,7 +266,7 @@ pub fn ScoreLine(score: Score, #[prop(optional_no_strip)] mean: Option<Score>) -
                 <span class="score-detail">{format!("{} answers; a score shows from the map's minimum", score.n)}</span>
             </div>
         }
-        .into_any(),
+        .erase(),
         Some(e) => {
             let metric = score.metric;
             let low = score.confidence == Confidence::Low;
@@ -289,7 +290,7 @@ pub fn ScoreLine(score: Score, #[prop(optional_no_strip)] mean: Option<Score>) -
                     </span>
                 </div>
             }
-            .into_any()
+            .erase()
         }
     }
 }

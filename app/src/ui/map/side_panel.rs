@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::domain::ids::CardId;
 use crate::domain::map::Target;
+use crate::ui::erase::Erase;
 
 use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
@@ -30,13 +31,13 @@ pub fn SidePanelView() -> impl IntoView {
                     on_click=Callback::new(move |()| panel.show(Panel::Closed))
                 />
                 {move || match panel.0.get() {
-                    Panel::Personas => view! { <PersonaPanel/> }.into_any(),
+                    Panel::Personas => view! { <PersonaPanel/> }.erase(),
                     Panel::Comments(target) => on_demand(comments(target)),
                     Panel::History => on_demand(history()),
                     Panel::Share => on_demand(share()),
                     Panel::Feedback => on_demand(feedback()),
                     Panel::Touchpoint(card) => on_demand(touchpoint(card)),
-                    Panel::Closed => ().into_any(),
+                    Panel::Closed => ().erase(),
                 }}
             </aside>
         </Show>
@@ -50,30 +51,30 @@ fn on_demand(panel: impl std::future::Future<Output = AnyView> + Send + 'static)
             {Suspend::new(panel)}
         </Suspense>
     }
-    .into_any()
+    .erase()
 }
 
 #[lazy]
 fn comments(target: Option<Target>) -> AnyView {
-    view! { <CommentsPanel target/> }.into_any()
+    view! { <CommentsPanel target/> }.erase()
 }
 
 #[lazy]
 fn history() -> AnyView {
-    view! { <HistoryPanel/> }.into_any()
+    view! { <HistoryPanel/> }.erase()
 }
 
 #[lazy]
 fn share() -> AnyView {
-    view! { <SharePanel/> }.into_any()
+    view! { <SharePanel/> }.erase()
 }
 
 #[lazy]
 fn feedback() -> AnyView {
-    view! { <FeedbackPanel/> }.into_any()
+    view! { <FeedbackPanel/> }.erase()
 }
 
 #[lazy]
 fn touchpoint(card: CardId) -> AnyView {
-    view! { <TouchpointPanel card/> }.into_any()
+    view! { <TouchpointPanel card/> }.erase()
 }

@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 use crate::api::auth::{current_user, User};
 use crate::api::sharing::{create_invite, list_users, RemoveUser, SetAdmin};
 use crate::ui::app::PageTitle;
+use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::TopBar;
 
@@ -39,8 +40,8 @@ pub fn AdminPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(user)) if user.is_admin => {}
-                        Ok(Some(_)) => return view! { <p class="notice error">"Only admins manage members."</p> }.into_any(),
-                        _ => return view! { <Redirect path="/login?next=/admin"/> }.into_any(),
+                        Ok(Some(_)) => return view! { <p class="notice error">"Only admins manage members."</p> }.erase(),
+                        _ => return view! { <Redirect path="/login?next=/admin"/> }.erase(),
                     }
                     view! {
                         <h1>"Members"</h1>
@@ -53,14 +54,14 @@ pub fn AdminPage() -> impl IntoView {
                             <Transition fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     match users.await {
-                                        Ok(list) => view! { <UserList users=list remove admin/> }.into_any(),
-                                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                                        Ok(list) => view! { <UserList users=list remove admin/> }.erase(),
+                                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
                                     }
                                 })}
                             </Transition>
                         </section>
                     }
-                        .into_any()
+                        .erase()
                 })}
             </Suspense>
         </main>

@@ -10,6 +10,7 @@ use crate::api::auth::{
 };
 use crate::api::sharing::{invite_info, AcceptInvite};
 use crate::ui::app::PageTitle;
+use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
 
@@ -54,7 +55,7 @@ pub fn SetupPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     if needed.await != Ok(true) {
-                        return view! { <Redirect path="/login"/> }.into_any();
+                        return view! { <Redirect path="/login"/> }.erase();
                     }
                     view! {
                         <h1>"Welcome to Waymark"</h1>
@@ -67,7 +68,7 @@ pub fn SetupPage() -> impl IntoView {
                             <button type="submit" class="button primary">"Create account"</button>
                         </ActionForm>
                     }
-                        .into_any()
+                        .erase()
                 })}
             </Suspense>
         </main>
@@ -88,7 +89,7 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     if needed.await == Ok(true) {
-                        return view! { <Redirect path="/setup"/> }.into_any();
+                        return view! { <Redirect path="/setup"/> }.erase();
                     }
                     view! {
                         <h1>"Sign in to Waymark"</h1>
@@ -101,7 +102,7 @@ pub fn LoginPage() -> impl IntoView {
                         </ActionForm>
                         <p class="muted">"No account? Ask whoever runs this Waymark for an invitation."</p>
                     }
-                        .into_any()
+                        .erase()
                 })}
             </Suspense>
         </main>
@@ -122,7 +123,7 @@ pub fn AccountPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let Ok(Some(user)) = user.await else {
-                        return view! { <Redirect path="/login?next=/account"/> }.into_any();
+                        return view! { <Redirect path="/login?next=/account"/> }.erase();
                     };
                     view! {
                         <h1>{user.name.clone()}</h1>
@@ -138,7 +139,7 @@ pub fn AccountPage() -> impl IntoView {
                         </ActionForm>
                         <p><a href="/">"Back to your maps"</a></p>
                     }
-                        .into_any()
+                        .erase()
                 })}
             </Suspense>
         </main>
@@ -163,7 +164,7 @@ pub fn InvitePage() -> impl IntoView {
                             <h1>"This invitation can't be used"</h1>
                             <p>"It may have expired or been used already. Ask for a new one."</p>
                         }
-                            .into_any();
+                            .erase();
                     };
                     let offer = match (&invite.map_title, invite.role) {
                         (Some(title), Some(role)) => format!(" to the map “{title}” as {}", role.label().to_lowercase()),
@@ -181,7 +182,7 @@ pub fn InvitePage() -> impl IntoView {
                             <button type="submit" class="button primary">"Create my account"</button>
                         </ActionForm>
                     }
-                        .into_any()
+                        .erase()
                 })}
             </Suspense>
         </main>

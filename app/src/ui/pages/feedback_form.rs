@@ -15,6 +15,7 @@ use crate::api::ctx::respond_not_found;
 use crate::api::feedback::get_public_form;
 use crate::domain::text::Name;
 use crate::ui::app::PageTitle;
+use crate::ui::erase::Erase;
 
 #[component]
 pub fn FeedbackFormPage() -> impl IntoView {
@@ -85,7 +86,7 @@ pub fn FeedbackFormPage() -> impl IntoView {
                             </form>
                         </main>
                     }
-                        .into_any(),
+                        .erase(),
                     Err(_) => {
                         respond_not_found();
                         view! {
@@ -95,7 +96,7 @@ pub fn FeedbackFormPage() -> impl IntoView {
                                 <p>"The link may have been replaced. Thank you for wanting to tell us!"</p>
                             </main>
                         }
-                            .into_any()
+                            .erase()
                     }
                 }
             })}

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::ui::app::PageTitle;
+use crate::ui::erase::Erase;
 use crate::ui::pages::TopBar;
 
 use crate::api::error::AppError;
@@ -58,17 +59,17 @@ pub fn HomePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match maps.await {
                             Err(AppError::Unauthenticated) => {
-                                view! { <Redirect path="/login"/> }.into_any()
+                                view! { <Redirect path="/login"/> }.erase()
                             }
-                            Ok(list) if list.is_empty() => view! { <EmptyState/> }.into_any(),
-                            Ok(list) => view! { <MapList maps=list actions/> }.into_any(),
+                            Ok(list) if list.is_empty() => view! { <EmptyState/> }.erase(),
+                            Ok(list) => view! { <MapList maps=list actions/> }.erase(),
                             Err(err) => {
                                 view! {
                                     <p class="notice error" role="alert">
                                         {format!("Couldn't load your maps: {err}")}
                                     </p>
                                 }
-                                    .into_any()
+                                    .erase()
                             }
                         }
                     })}

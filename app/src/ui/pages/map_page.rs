@@ -9,6 +9,7 @@ use crate::api::maps::load_map;
 use crate::domain::ids::MapId;
 use crate::ui::app::PageTitle;
 use crate::ui::editor::Access;
+use crate::ui::erase::Erase;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::not_found::NotFound;
 
@@ -35,13 +36,13 @@ pub fn MapPage() -> impl IntoView {
                 match opened.await {
                     Ok(open) => {
                         let access = Access::for_role(open.role, open.you);
-                        view! { <MapEditor snapshot=open.snapshot access/> }.into_any()
+                        view! { <MapEditor snapshot=open.snapshot access/> }.erase()
                     }
                     Err(AppError::Unauthenticated) => {
                         let next = location.pathname.get_untracked();
-                        view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                        view! { <Redirect path=format!("/login?next={next}")/> }.erase()
                     }
-                    Err(AppError::NotFound | AppError::Forbidden) => view! { <NotFound/> }.into_any(),
+                    Err(AppError::NotFound | AppError::Forbidden) => view! { <NotFound/> }.erase(),
                     Err(err) => {
                         view! {
                             <PageTitle text="Map unavailable"/>
@@ -51,7 +52,7 @@ pub fn MapPage() -> impl IntoView {
                                 <p><a class="button primary" href="">"Try again"</a></p>
                             </main>
                         }
-                            .into_any()
+                            .erase()
                     }
                 }
             })}

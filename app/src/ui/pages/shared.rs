@@ -15,6 +15,7 @@ use crate::api::sharing::{open_share, UnlockShare};
 use crate::domain::protocol::PROTOCOL_VERSION;
 use crate::ui::app::PageTitle;
 use crate::ui::editor::Access;
+use crate::ui::erase::Erase;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::action_error;
 
@@ -83,7 +84,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                                 <MapEditor snapshot=shared.snapshot access embedded feedback/>
                             </div>
                         }
-                            .into_any()
+                            .erase()
                     }
                     Err(AppError::Unauthenticated) => view! {
                         <PageTitle text="Shared map"/>
@@ -103,7 +104,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                             </ActionForm>
                         </main>
                     }
-                        .into_any(),
+                        .erase(),
                     Err(_) => view! {
                         <PageTitle text="Link not available"/>
                         <main id="main" class="message-page">
@@ -111,7 +112,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                             <p>"It may have expired or been revoked. Ask the person who shared it for a new one."</p>
                         </main>
                     }
-                        .into_any(),
+                        .erase(),
                 }
             })}
         </Suspense>
