@@ -76,17 +76,19 @@
     let ping = null;
     let ended = false;
     socket.onopen = () => {
-      socket.send(JSON.stringify({ type: "hello", protocol, since: rev, name: "Viewer" }));
-      ping = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_MS);
+      socket.send(JSON.stringify({ hello: { protocol, since: rev, name: "Viewer" } }));
+      ping = setInterval(() => socket.send(JSON.stringify("ping")), PING_MS);
     };
     socket.onmessage = (event) => {
-      let msg;
+      // Messages are externally tagged: "pong", or {"applied": {…}}.
+      let type, msg;
       try {
-        msg = JSON.parse(event.data);
+        const parsed = JSON.parse(event.data);
+        [type, msg] = typeof parsed === "string" ? [parsed, {}] : Object.entries(parsed)[0];
       } catch {
         return;
       }
-      switch (msg.type) {
+      switch (type) {
         case "welcome":
           retryMs = 1000;
           status("· updates live as the team edits");

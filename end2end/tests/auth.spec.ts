@@ -60,13 +60,13 @@ test("an invited viewer sees the map without edit controls, and a forged change 
     const id = url.split("/").pop();
     const socket = new WebSocket(`ws://${location.host}/ws/maps/${id}`);
     return await new Promise<string>((resolve) => {
-      socket.onopen = () => socket.send(JSON.stringify({ type: "hello", protocol: 4, since: 0, name: "x" }));
+      socket.onopen = () => socket.send(JSON.stringify({ hello: { protocol: 5, since: 0, name: "x" } }));
       socket.onmessage = (event) => {
         const msg = JSON.parse(event.data);
-        if (msg.type === "welcome") {
-          socket.send(JSON.stringify({ type: "submit", ops: [{ id: crypto.randomUUID(), edit: { type: "rename_map", title: "Hijacked" } }] }));
+        if (msg.welcome) {
+          socket.send(JSON.stringify({ submit: { ops: [{ id: crypto.randomUUID(), edit: { rename_map: { title: "Hijacked" } } }] } }));
         }
-        if (msg.type === "error") resolve(msg.message);
+        if (msg.error) resolve(msg.error.message);
       };
     });
   }, mapUrl);

@@ -232,10 +232,10 @@ impl RoundTrip for WaymarkClient {
                 let Message::Text(text) = frame else { continue };
                 // A load generator shares the cores with the server: spot the acknowledgement
                 // without decoding every message.
-                if text.contains(&needle) && text.starts_with(r#"{"type":"applied""#) {
+                if text.contains(&needle) && text.starts_with(r#"{"applied":"#) {
                     return;
                 }
-                if text.starts_with(r#"{"type":"closing""#) {
+                if text.starts_with(r#"{"closing":"#) {
                     panic!("server closed the connection: {text}");
                 }
             }

@@ -91,6 +91,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/007_sign_in_guards_and_disclosure.sql"),
     include_str!("../migrations/008_feedback_slices_and_filters.sql"),
     include_str!("../migrations/009_drop_unused_feedback_indexes.sql"),
+    include_str!("../migrations/010_edits_externally_tagged.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -287,6 +288,65 @@ mod tests {
             latest_schema(),
             "latest_schema() names the last migration"
         );
+    }
+
+    /// Migration 010 rewrites the operation log from internally tagged edits to externally
+    /// tagged ones: every kind of edit reads back as what was stored.
+    #[test]
+    fn migration_10_keeps_every_edit_of_the_log() {
+        use app::domain::edit::{apply, Edit};
+        use app::domain::fixture::{choice, sample_map};
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+        use serde_json::{json, Value};
+
+        let mut runner = TestRunner::deterministic();
+        let mut map = sample_map();
+        let mut edits = vec![Edit::Withheld];
+        while edits.len() < 300 {
+            let edit = choice().new_tree(&mut runner).unwrap().current().edit(&map);
+            let _ = apply(&mut map, &edit);
+            edits.push(edit);
+        }
+        // The form before migration 010: the variant's name as "type", beside its fields.
+        let before = |edit: &Edit| -> String {
+            match serde_json::to_value(edit).unwrap() {
+                Value::String(tag) => json!({ "type": tag }).to_string(),
+                Value::Object(tagged) => {
+                    let (tag, fields) = tagged.into_iter().next().unwrap();
+                    let mut old =
+                        serde_json::Map::from_iter([("type".to_owned(), Value::String(tag))]);
+                    old.extend(fields.as_object().unwrap().clone());
+                    Value::Object(old).to_string()
+                }
+                other => panic!("an edit as {other}"),
+            }
+        };
+        let mut conn = Connection::open_in_memory().unwrap();
+        // The log alone is enough here: no map rows for it to belong to.
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        Migrations::new(MIGRATIONS[..9].iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        for (rev, edit) in (0i64..).zip(&edits) {
+            conn.execute(
+                "INSERT INTO ops (map_id, rev, op_id, edit, created_at) VALUES ('m', ?1, ?1, ?2, 0)",
+                rusqlite::params![rev, before(edit)],
+            )
+            .unwrap();
+        }
+        migrations().to_latest(&mut conn).unwrap();
+        let stored: Vec<String> = conn
+            .prepare("SELECT edit FROM ops ORDER BY rev")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored.len(), edits.len());
+        for (json, edit) in stored.iter().zip(&edits) {
+            assert_eq!(&serde_json::from_str::<Edit>(json).unwrap(), edit, "{json}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! (new items bring their own id and position), so applying one is deterministic: the browser
 //! applies an edit optimistically with the same `apply` the server runs authoritatively, and
 //! both end in the same map. The serde form of `Edit` is stored in the operation log and sent
-//! over the wire, so changing it needs a migration of both.
+//! over the wire, so changing it needs a migration of both. It is externally tagged
+//! (`{"add_card":{"card":{…}}}`) for the reason `protocol` gives; migration 010 moved the log
+//! from the internally tagged form (`{"type":"add_card","card":{…}}`).
 
 use std::fmt;
 
@@ -29,7 +31,7 @@ pub struct Op {
 
 /// One change to a map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Edit {
     RenameMap {
         title: Name,
@@ -194,7 +196,7 @@ impl fmt::Display for Item {
 
 /// Why an edit was refused. A refused edit changes nothing.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EditError {
     #[error("that {item} no longer exists")]
     Missing { item: Item },

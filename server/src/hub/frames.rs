@@ -12,16 +12,16 @@ use serde::Serialize;
 /// `ServerMsg::Applied { log }` encoded without copying `log`.
 pub fn applied_json(log: &[Logged]) -> serde_json::Result<String> {
     #[derive(Serialize)]
-    #[serde(tag = "type", rename = "applied")]
-    struct Applied<'a> {
-        log: &'a [Logged],
+    #[serde(rename_all = "snake_case")]
+    enum Message<'a> {
+        Applied { log: &'a [Logged] },
     }
-    serde_json::to_string(&Applied { log })
+    serde_json::to_string(&Message::Applied { log })
 }
 
 /// How `applied_json` begins and ends an `Applied` message (what `merge_applied` cuts off).
-const APPLIED_HEAD: &str = r#"{"type":"applied","log":["#;
-const APPLIED_TAIL: &str = "]}";
+const APPLIED_HEAD: &str = r#"{"applied":{"log":["#;
+const APPLIED_TAIL: &str = "]}}";
 
 /// Whether `message` is an `Applied` message in the form `applied_json` writes.
 pub fn is_applied(message: &str) -> bool {
@@ -181,9 +181,9 @@ mod tests {
             merge_applied([whole.as_str()]).as_deref(),
             Some(whole.as_str())
         );
-        assert_eq!(merge_applied([whole.as_str(), r#"{"type":"pong"}"#]), None);
+        assert_eq!(merge_applied([whole.as_str(), r#""pong""#]), None);
         assert!(is_applied(&whole) && is_applied(&empty));
-        assert!(!is_applied(r#"{"type":"pong"}"#));
+        assert!(!is_applied(r#""pong""#));
     }
 
     #[test]
@@ -194,18 +194,14 @@ mod tests {
             (log, frame)
         };
         let ((one, a), (two, b), (three, c)) = (applied(1..=1), applied(2..=3), applied(4..=4));
-        let pong = Message::Text(r#"{"type":"pong"}"#.into());
+        let pong = Message::Text(r#""pong""#.into());
         let frames = join_applied(vec![a, b, pong, c]);
 
         let expected_first = applied_json(&[one, two].concat()).unwrap();
         let expected_last = applied_json(&three).unwrap();
         assert_eq!(
             texts(&frames),
-            [
-                expected_first.as_str(),
-                r#"{"type":"pong"}"#,
-                expected_last.as_str()
-            ]
+            [expected_first.as_str(), r#""pong""#, expected_last.as_str()]
         );
     }
 

@@ -225,7 +225,7 @@ async fn bad_messages_get_an_error_frame_and_change_nothing() {
     alice.send_raw("{nonsense".into()).await;
     expect_error(alice.next_not_peers().await, "malformed");
     alice
-        .send_raw(r#"{"type":"submit","ops":[{"id":"x","edit":{"type":"remove_card"}}]}"#.into())
+        .send_raw(r#"{"submit":{"ops":[{"id":"x","edit":{"remove_card":{}}}]}}"#.into())
         .await;
     expect_error(alice.next_not_peers().await, "malformed");
     alice.send_raw("x".repeat(MAX_MESSAGE_BYTES + 1)).await;

@@ -251,16 +251,16 @@ fn limits_are_enforced() {
 #[test]
 fn invalid_values_do_not_deserialize() {
     let bad = [
-        r#"{"type":"rename_map","title":""}"#,
-        r#"{"type":"set_card_emotion","id":"00000000-0000-0000-0000-000000000001","emotion":3}"#,
-        r#"{"type":"move_stage","id":"00000000-0000-0000-0000-000000000001","position":"!!"}"#,
-        r#"{"type":"explode"}"#,
+        r#"{"rename_map":{"title":""}}"#,
+        r#"{"set_card_emotion":{"id":"00000000-0000-0000-0000-000000000001","emotion":3}}"#,
+        r#"{"move_stage":{"id":"00000000-0000-0000-0000-000000000001","position":"!!"}}"#,
+        r#"{"explode":{}}"#,
     ];
     for json in bad {
         assert!(serde_json::from_str::<Edit>(json).is_err(), "{json}");
     }
     let long = format!(
-        r#"{{"type":"set_card_text","id":"00000000-0000-0000-0000-000000000001","text":"{}"}}"#,
+        r#"{{"set_card_text":{{"id":"00000000-0000-0000-0000-000000000001","text":"{}"}}}}"#,
         "x".repeat(5_001)
     );
     assert!(serde_json::from_str::<Edit>(&long).is_err());
@@ -297,7 +297,7 @@ fn edits_round_trip_through_json() {
         card: map.cards()[1].clone(),
     };
     let json = serde_json::to_string(&edit).unwrap();
-    assert!(json.starts_with(r#"{"type":"add_card""#), "{json}");
+    assert!(json.starts_with(r#"{"add_card":{"card":"#), "{json}");
     assert_eq!(serde_json::from_str::<Edit>(&json).unwrap(), edit);
     let map_json = serde_json::to_string(&map).unwrap();
     assert_eq!(serde_json::from_str::<JourneyMap>(&map_json).unwrap(), map);

@@ -298,8 +298,7 @@ fn surveys_and_responses_deserialize_through_their_checks() {
     );
     let survey: Survey = serde_json::from_str(r#"{"nps":"Recommend us?"}"#).unwrap();
     assert!(survey.nps.is_some());
-    let edit =
-        r#"{"type":"set_card_survey","id":"00000000-0000-0000-0000-000000000007","survey":{}}"#;
+    let edit = r#"{"set_card_survey":{"id":"00000000-0000-0000-0000-000000000007","survey":{}}}"#;
     assert!(serde_json::from_str::<crate::domain::edit::Edit>(edit).is_err());
 
     let good = check(input(Some(9))).unwrap();
