@@ -8,10 +8,11 @@ use leptos_router::{path, Lazy, SsrMode};
 use crate::ui::erase::Erase;
 use crate::ui::icons::IconSprite;
 use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
+use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::pages::shared::{EmbedPage, SharePage};
 use crate::ui::pages::{
-    server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, MapRoute, SetupRoute,
+    server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, SetupRoute,
 };
 
 /// The document around the app, rendered on the server only. Each page loads only what it
@@ -97,7 +98,8 @@ pub fn App() -> impl IntoView {
             // without JavaScript sees everything.
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/maps/:id") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
+                // Not lazy: the editor is the main module (see `ui::pages`).
+                <Route path=path!("/maps/:id") view=MapPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>

@@ -11,7 +11,6 @@ pub mod shared;
 use admin::AdminPage;
 use auth_pages::{AccountPage, InvitePage, LoginPage, SetupPage};
 use home::HomePage;
-use map_page::MapPage;
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -23,8 +22,12 @@ use crate::ui::erase::Erase;
 
 /// Declares `$route`, the router's lazily loaded form of the page `$page`: in the browser
 /// bundle, split with `cargo leptos build --split`, each page's code is a chunk of its own
-/// that loads when the page is shown, so the editor does not wait for the admin page's code,
-/// nor the sign-in page for the editor's.
+/// that loads when the page is shown, so the editor does not wait for the admin page's code.
+///
+/// The map editor is not one of them: it is the app's main module. Lazy, it loaded as 150 or
+/// so chunks (wasm-split makes one for every set of split points that shares code), which cost
+/// it 145 KB (brotli) and 150 requests more than the same code in one module; the other pages
+/// pay for it with a bigger first load instead.
 macro_rules! lazy_page {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         #[doc = concat!("The page [`", stringify!($page), "`], loaded on demand.")]
@@ -46,7 +49,6 @@ macro_rules! lazy_page {
 
 lazy_page! {
     HomeRoute => HomePage,
-    MapRoute => MapPage,
     SetupRoute => SetupPage,
     LoginRoute => LoginPage,
     AccountRoute => AccountPage,
