@@ -16,4 +16,5 @@ pub mod inline_text;
 pub mod map;
 pub mod options;
 pub mod pages;
+pub mod resource;
 pub mod upload;

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 
 use crate::api::auth::{current_user, LogOut};
 use crate::ui::erase::Erase;
+use crate::ui::resource::resource;
 
 #[component]
 pub fn AccountMenu() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let user = resource(|| (), |_| current_user());
     let log_out = ServerAction::<LogOut>::new();
     view! {
         <Transition fallback=|| ()>

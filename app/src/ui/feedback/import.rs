@@ -114,7 +114,8 @@ pub(super) fn Import() -> impl IntoView {
                 Upload::Waiting => Progress::Working,
                 Upload::Answered(status, body) => {
                     // Any body that is not a reply (a proxy's error page, say) reads as empty.
-                    let reply: ImportReply = serde_json::from_str(&body).unwrap_or_default();
+                    let reply: ImportReply =
+                        serde_json::from_slice(body.as_bytes()).unwrap_or_default();
                     match status {
                         200 if dry_run => Progress::Done(format!(
                             "All {} rows are fine. Nothing was imported yet.",

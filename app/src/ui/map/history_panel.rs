@@ -13,6 +13,7 @@ use crate::ui::editor::{use_editor, Editor};
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::map::grid::MapGrid;
+use crate::ui::resource::resource;
 
 #[component]
 pub fn HistoryPanel() -> impl IntoView {
@@ -20,8 +21,8 @@ pub fn HistoryPanel() -> impl IntoView {
     let id = editor.id;
     let named = RwSignal::new(0u32);
     // Reloads whenever the map moves on, so the newest change is always listed.
-    let entries = Resource::new(move || editor.rev.get(), move |_| map_history(id, None));
-    let versions = Resource::new(move || named.get(), move |_| list_versions(id));
+    let entries = resource(move || editor.rev.get(), move |_| map_history(id, None));
+    let versions = resource(move || named.get(), move |_| list_versions(id));
     let older = RwSignal::new(Vec::<HistoryEntry>::new());
     let viewing = RwSignal::new(None::<Rev>);
 
@@ -162,7 +163,7 @@ fn NameVersion(on_named: Callback<()>) -> impl IntoView {
 fn VersionPreview(rev: Rev, viewing: RwSignal<Option<Rev>>) -> impl IntoView {
     let editor = use_editor();
     let id = editor.id;
-    let snapshot = Resource::new(move || rev, move |rev| map_at(id, rev));
+    let snapshot = resource(move || rev, move |rev| map_at(id, rev));
     let restore = move |old: MapSnapshot| {
         let edits = editor
             .map

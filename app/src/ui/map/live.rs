@@ -188,7 +188,8 @@ mod browser {
                         return Ended::Lost { was_live: live };
                     };
                     heard = now_ms();
-                    let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
+                    // From bytes, as everything else the browser decodes (see `ui::resource`).
+                    let Ok(msg) = serde_json::from_slice::<ServerMsg>(text.as_bytes()) else { continue };
                     let welcome = matches!(msg, ServerMsg::Welcome { .. });
                     let closing = matches!(msg, ServerMsg::Closing { .. } | ServerMsg::Ended { .. });
                     if editor.connection.try_get_untracked().is_none() {

@@ -11,6 +11,7 @@ use crate::domain::access::Role;
 use crate::ui::editor::use_editor;
 use crate::ui::format::date_time;
 use crate::ui::pages::admin::{site_origin, CopyField};
+use crate::ui::resource::resource;
 
 #[component]
 pub fn SharePanel() -> impl IntoView {
@@ -36,7 +37,7 @@ fn Members() -> impl IntoView {
     let map = editor.id;
     let add = ServerAction::<AddMember>::new();
     let set = ServerAction::<SetMemberRole>::new();
-    let members = Resource::new(
+    let members = resource(
         move || (add.version().get(), set.version().get()),
         move |_| map_members(map),
     );
@@ -125,7 +126,7 @@ fn Links() -> impl IntoView {
     let revoke = ServerAction::<RevokeShareLink>::new();
     let made = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    let links = Resource::new(
+    let links = resource(
         move || (revoke.version().get(), made.get()),
         move |_| share_links(map),
     );

@@ -9,6 +9,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::TopBar;
+use crate::ui::resource::resource;
 
 /// This page's address, for links made here (`https://…`).
 pub fn site_origin() -> String {
@@ -17,10 +18,10 @@ pub fn site_origin() -> String {
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = resource(|| (), |_| current_user());
     let remove = ServerAction::<RemoveUser>::new();
     let admin = ServerAction::<SetAdmin>::new();
-    let users = Resource::new(
+    let users = resource(
         move || (remove.version().get(), admin.version().get()),
         |_| list_users(),
     );

@@ -13,6 +13,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
+use crate::ui::resource::resource;
 
 #[component]
 fn FormError(message: Signal<Option<String>>) -> impl IntoView {
@@ -46,7 +47,7 @@ fn PasswordField(
 /// `/setup`: the first admin account, on a new installation only.
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let needed = Resource::new(|| (), |_| needs_setup());
+    let needed = resource(|| (), |_| needs_setup());
     let action = ServerAction::<SetUp>::new();
     let error = action_error(action);
     view! {
@@ -80,7 +81,7 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
-    let needed = Resource::new(|| (), |_| needs_setup());
+    let needed = resource(|| (), |_| needs_setup());
     let action = ServerAction::<LogIn>::new();
     let error = action_error(action);
     view! {
@@ -112,7 +113,7 @@ pub fn LoginPage() -> impl IntoView {
 /// `/account`: who you are, and your password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let user = resource(|| (), |_| current_user());
     let action = ServerAction::<ChangePassword>::new();
     let error = action_error(action);
     let done = move || matches!(action.value().get(), Some(Ok(())));
@@ -151,7 +152,7 @@ pub fn AccountPage() -> impl IntoView {
 pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let info = Resource::new(token, invite_info);
+    let info = resource(token, invite_info);
     let action = ServerAction::<AcceptInvite>::new();
     let error = action_error(action);
     view! {

@@ -16,13 +16,14 @@ use crate::api::feedback::get_public_form;
 use crate::domain::text::Name;
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
+use crate::ui::resource::resource;
 
 #[component]
 pub fn FeedbackFormPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let form = Resource::new(token, get_public_form);
+    let form = resource(token, get_public_form);
     let error = move || query.read().get("error").filter(|e| !e.is_empty());
     let channel = move || query.read().get("c").unwrap_or_default();
     let segment = move || query.read().get("s").unwrap_or_default();

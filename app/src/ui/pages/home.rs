@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::pages::TopBar;
+use crate::ui::resource::resource;
 
 use crate::api::error::AppError;
 use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
@@ -20,7 +21,7 @@ pub fn HomePage() -> impl IntoView {
     let rename = ServerAction::<RenameMap>::new();
     let duplicate = ServerAction::<DuplicateMap>::new();
     let delete = ServerAction::<DeleteMap>::new();
-    let maps = Resource::new(
+    let maps = resource(
         move || {
             (
                 rename.version().get(),

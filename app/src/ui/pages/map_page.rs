@@ -12,6 +12,7 @@ use crate::ui::editor::Access;
 use crate::ui::erase::Erase;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::not_found::NotFound;
+use crate::ui::resource::resource;
 
 #[component]
 pub fn MapPage() -> impl IntoView {
@@ -23,7 +24,7 @@ pub fn MapPage() -> impl IntoView {
             .get("id")
             .and_then(|raw| raw.parse::<MapId>().ok())
     };
-    let opened = Resource::new(id, |id| async move {
+    let opened = resource(id, |id| async move {
         match id {
             Some(id) => load_map(id).await,
             None => Err(AppError::NotFound),

@@ -18,6 +18,7 @@ use crate::ui::editor::Access;
 use crate::ui::erase::Erase;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::action_error;
+use crate::ui::resource::resource;
 
 #[component]
 pub fn SharePage() -> impl IntoView {
@@ -34,7 +35,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let unlock = ServerAction::<UnlockShare>::new();
-    let shared = Resource::new(
+    let shared = resource(
         move || (token(), unlock.version().get()),
         |(token, _)| async move {
             let shared = open_share(token.clone()).await?;
