@@ -108,8 +108,8 @@ pub async fn delete_map(id: MapId) -> Result<(), AppError> {
 pub struct OpenMap {
     pub snapshot: MapSnapshot,
     pub role: crate::domain::access::Role,
-    /// The name of the account opening it, which is how others see them on it.
-    pub you: String,
+    /// The account opening it (its name is how others see them on it).
+    pub you: crate::api::auth::User,
 }
 
 #[server]
@@ -122,6 +122,6 @@ pub async fn load_map(id: MapId) -> Result<OpenMap, AppError> {
     Ok(OpenMap {
         snapshot,
         role,
-        you: user.name,
+        you: user,
     })
 }

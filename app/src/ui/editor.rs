@@ -13,6 +13,7 @@ use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::api::auth::User;
 use crate::api::maps::MapSnapshot;
 use crate::domain::edit::{inverse, Edit, Op};
 use crate::domain::ids::{CardId, LaneId, MapId, OpId, Rev, StageId};
@@ -79,8 +80,8 @@ pub struct Access {
     pub can_share: bool,
     /// The share link this visitor came through (no account).
     pub share_token: Option<String>,
-    /// The account's name, for someone signed in; a visitor chooses a name of their own.
-    pub account_name: Option<String>,
+    /// The account, for someone signed in; a visitor chooses a name of their own.
+    pub account: Option<User>,
     /// The map is only shown, never edited or opened further: a share link or an embed,
     /// rendered on the server and never hydrated. It then has no controls at all, not even
     /// ones that would do nothing.
@@ -88,13 +89,13 @@ pub struct Access {
 }
 
 impl Access {
-    pub fn for_role(role: crate::domain::access::Role, account_name: String) -> Access {
+    pub fn for_role(role: crate::domain::access::Role, account: User) -> Access {
         use crate::domain::access::Capability;
         Access {
             can_edit: role.may(Capability::Edit),
             can_share: role.may(Capability::Share),
             share_token: None,
-            account_name: Some(account_name),
+            account: Some(account),
             display_only: false,
         }
     }

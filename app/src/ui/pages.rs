@@ -17,7 +17,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::error::AppError;
-use crate::ui::account_menu::AccountMenu;
+use crate::ui::account_menu::CurrentAccountMenu;
 use crate::ui::erase::Erase;
 
 /// Declares `$route`, the router's lazily loaded form of the page `$page`: in the browser
@@ -95,7 +95,7 @@ pub fn TopBar() -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/">"Waymark"</a>
             <span class="spacer"></span>
-            <AccountMenu/>
+            <CurrentAccountMenu/>
         </header>
     }
 }

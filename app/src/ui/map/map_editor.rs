@@ -34,7 +34,7 @@ pub fn MapEditor(
 ) -> impl IntoView {
     let id = snapshot.map.id;
     let access_share_token = access.share_token.clone();
-    let account_name = access.account_name.clone();
+    let account_name = access.account.as_ref().map(|user| user.name.clone());
     let display_only = access.display_only;
     let editor = Editor::new(snapshot, access);
     provide_context(editor);

@@ -52,7 +52,7 @@ pub fn PresenceBar() -> impl IntoView {
                 {move || initials(&editor.name.get())}
             </span>
             <span class="my-name">
-                {if editor.access.with_value(|a| a.account_name.is_some()) {
+                {if editor.access.with_value(|a| a.account.is_some()) {
                     view! { <span>{move || editor.name.get()}</span> }.erase()
                 } else {
                     view! { <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/> }.erase()

@@ -111,7 +111,7 @@ pub fn Toolbar() -> impl IntoView {
             {signed_in.then(|| view! { <ExportMenu/> })}
             <PresenceBar/>
             <SaveStatusView/>
-            {signed_in.then(|| view! { <AccountMenu/> })}
+            {editor.access.with_value(|a| a.account.clone()).map(|user| view! { <AccountMenu user/> })}
         </header>
     }
 }

@@ -60,7 +60,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                             can_edit: false,
                             can_share: false,
                             share_token: Some(token.clone()),
-                            account_name: None,
+                            account: None,
                             display_only: true,
                         };
                         let (map, rev) = (shared.snapshot.map.id, shared.snapshot.rev);
