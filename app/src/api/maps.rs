@@ -2,6 +2,7 @@
 //! travel over the map's socket instead (`server::hub`).
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
@@ -112,7 +113,9 @@ pub struct OpenMap {
     pub you: crate::api::auth::User,
 }
 
-#[server]
+// JSON in, as the editor's other server function: URL-encoded arguments would bring their
+// encoder (serde_qs) into the editor's main module for this one call.
+#[server(input = Json)]
 pub async fn load_map(id: MapId) -> Result<OpenMap, AppError> {
     use crate::api::ctx::{authorize, backend};
     use crate::domain::access::Capability;

@@ -123,3 +123,16 @@ impl<T: RenderHtml> RenderHtml for SyncHydrated<T> {
         SyncHydrated(self.0.into_owned())
     }
 }
+
+/// `<Show when>` without erasing its children: `view()` while `when()` holds, nothing
+/// otherwise. `<Show>` keeps its children as an `AnyView` built by Leptos, so each one
+/// compiled its whole view again for asynchronous hydration (see the module's doc).
+pub fn shown<V: IntoView + 'static>(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    view: impl Fn() -> V + Send + Sync + 'static,
+) -> impl IntoView {
+    // As `<Show>` does: the view is rebuilt when the condition changes, not whenever
+    // something it reads does.
+    let when = Memo::new(move |_| when());
+    move || when.get().then(&view)
+}

@@ -1,6 +1,7 @@
 //! One cell of the grid: the cards of a stage in a lane, and a composer to add one.
 //! Cards dropped on the cell go last; dropped on a card, they go before it.
 
+use leptos::either::Either;
 use leptos::ev::{DragEvent, KeyboardEvent};
 use leptos::html;
 use leptos::prelude::*;
@@ -63,25 +64,23 @@ pub fn Cell(
                     children=move |card: Card| view! { <li><CardView card kind/></li> }
                 />
             </ul>
-            {controls.then(|| view! { <Show
-                when=move || composing.get()
-                fallback={
-                    let place = place.clone();
-                    move || view! {
-                        <button
-                            type="button"
-                            class="add-card edit-only"
-                            aria-label=format!("Add card to {place}")
-                            on:click=move |_| composing.set(true)
-                        >
-                            <Svg icon=Icon::Plus/>
-                            <span aria-hidden="true">"Add card"</span>
-                        </button>
-                    }
-                }
-            >
-                <Composer stage=stage_id lane=lane_id kind composing/>
-            </Show> })}
+            {controls.then(|| {
+                let place = place.clone();
+                move || if composing.get() {
+                Either::Left(view! { <Composer stage=stage_id lane=lane_id kind composing/> })
+            } else {
+                Either::Right(view! {
+                    <button
+                        type="button"
+                        class="add-card edit-only"
+                        aria-label=format!("Add card to {place}")
+                        on:click=move |_| composing.set(true)
+                    >
+                        <Svg icon=Icon::Plus/>
+                        <span aria-hidden="true">"Add card"</span>
+                    </button>
+                })
+            }})}
         </section>
     }
 }

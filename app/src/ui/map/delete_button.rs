@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::ui::erase::shown;
 use crate::ui::format::count as plural;
 use crate::ui::icons::{Icon, Svg};
 
@@ -46,9 +47,9 @@ pub fn DeleteButton(
             on:blur=move |_| armed.set(false)
         >
             <Svg icon=Icon::Trash/>
-            <Show when=move || armed.get()>
+            {shown(move || armed.get(), move || view! {
                 <span class="armed-text">{move || format!("Delete {}?", plural(contents.get(), "card", "cards"))}</span>
-            </Show>
+            })}
         </button>
     }
 }

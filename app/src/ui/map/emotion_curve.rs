@@ -14,7 +14,7 @@ use crate::domain::map::{Card, Emotion};
 use crate::domain::moves::after_last;
 use crate::domain::text::Text;
 use crate::ui::editor::{fresh, use_editor};
-use crate::ui::erase::Erase;
+use crate::ui::erase::{shown, Erase};
 use crate::ui::map::layout::{Cells, COLUMN_WIDTH};
 use crate::ui::map::scores::{describe, use_scores};
 
@@ -203,14 +203,14 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                     </rect>
                 }
             />
-            <Show when=move || measured.with(|m| !m.is_empty())>
+            {shown(move || measured.with(|m| !m.is_empty()), || view! {
                 <g class="curve-legend" aria-hidden="true">
                     <line class="curve" x1="8" x2="28" y1="10" y2="10"></line>
                     <text x="32" y="14">"designed"</text>
                     <line class="curve measured" x1="96" x2="116" y1="10" y2="10"></line>
                     <text x="120" y="14">"measured (feedback)"</text>
                 </g>
-            </Show>
+            })}
             <For
                 each=move || points.get()
                 key=|p| (p.stage, p.column, p.mean.to_bits(), p.card.id)

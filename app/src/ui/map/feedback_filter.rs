@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::feedback::parse_filter;
 use crate::domain::time::format_day;
+use crate::ui::erase::shown;
 use crate::ui::map::scores::use_scores;
 
 #[component]
@@ -75,9 +76,9 @@ pub fn FilterBar() -> impl IntoView {
                     {move || options(labels(|d| &d.segments), segment)}
                 </select>
             </label>
-            <Show when=move || !current().is_everything()>
+            {shown(move || !current().is_everything(), move || view! {
                 <button type="button" class="button small" on:click=clear>"All answers"</button>
-            </Show>
+            })}
             {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         </fieldset>
     }

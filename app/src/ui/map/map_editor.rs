@@ -9,7 +9,7 @@ use crate::api::feedback::MapFeedback;
 use crate::api::maps::MapSnapshot;
 use crate::ui::app::PageTitle;
 use crate::ui::editor::{Access, Editor, EditorRef};
-use crate::ui::erase::Erase;
+use crate::ui::erase::{shown, Erase};
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::comments_panel::FixedThreads;
@@ -173,7 +173,7 @@ fn EndedBanner() -> impl IntoView {
 fn Notice() -> impl IntoView {
     let editor = crate::ui::editor::use_editor();
     view! {
-        <Show when=move || editor.notice.with(Option::is_some)>
+        {shown(move || editor.notice.with(Option::is_some), move || view! {
             <div class="notice warning" role="alert">
                 <span>{move || editor.notice.get().unwrap_or_default()}</span>
                 <IconButton
@@ -182,6 +182,6 @@ fn Notice() -> impl IntoView {
                     on_click=Callback::new(move |()| editor.notice.set(None))
                 />
             </div>
-        </Show>
+        })}
     }
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::ui::editor::{use_editor, Connection};
+use crate::ui::erase::shown;
 use crate::ui::format::count;
 
 #[component]
@@ -56,14 +57,12 @@ pub fn SaveStatusView() -> impl IntoView {
         <div class=class role="status" aria-live="polite" title=detail>
             <span class="dot" aria-hidden="true"></span>
             <span class="save-text">{text}</span>
-            <Show when=offline>
+            {shown(offline, move || view! {
                 <button type="button" class="button small" on:click=move |_| editor.retry()>
                     "Retry now"
                 </button>
-            </Show>
-            <Show when=closed>
-                <a class="button small" href="">"Reload"</a>
-            </Show>
+            })}
+            {shown(closed, || view! { <a class="button small" href="">"Reload"</a> })}
         </div>
     }
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::domain::ids::CardId;
 use crate::domain::map::Target;
-use crate::ui::erase::Erase;
+use crate::ui::erase::{shown, Erase};
 
 use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
@@ -22,7 +22,7 @@ use crate::ui::map::share_panel::SharePanel;
 pub fn SidePanelView() -> impl IntoView {
     let panel = use_side_panel();
     view! {
-        <Show when=move || panel.0.get() != Panel::Closed>
+        {shown(move || panel.0.get() != Panel::Closed, move || view! {
             <aside class="side-panel" aria-label="Side panel">
                 <IconButton
                     icon=Icon::Close
@@ -40,7 +40,7 @@ pub fn SidePanelView() -> impl IntoView {
                     Panel::Closed => ().erase(),
                 }}
             </aside>
-        </Show>
+        })}
     }
 }
 

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::domain::map::Evidence;
 use crate::ui::account_menu::AccountMenu;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::shown;
 use crate::ui::icons::{Icon, IconButton, Svg};
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::presence::PresenceBar;
@@ -98,11 +99,11 @@ pub fn Toolbar() -> impl IntoView {
                 >
                     <Svg icon=Icon::Comment/>
                     "Comments"
-                    <Show when=move || open_threads() != 0>
+                    {shown(move || open_threads() != 0, move || view! {
                         <span class="badge" aria-label=move || format!("{} open", open_threads())>
                             {open_threads}
                         </span>
-                    </Show>
+                    })}
                 </button>
                 {panel_button(Panel::Feedback, "Feedback", Icon::Chart)}
                 {panel_button(Panel::History, "History", Icon::Clock)}
