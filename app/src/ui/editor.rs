@@ -209,9 +209,11 @@ impl Editor {
         self.editable.get_untracked()
     }
 
-    /// Whether the map is drawn with its controls (see `Access::display_only`).
+    /// Whether the map is drawn with its controls (see `Access::display_only`). Always in the
+    /// browser: a display-only map is drawn on the server and never hydrated, so the compiler
+    /// leaves every display-only view out of the browser's bundle.
     pub fn shows_controls(&self) -> bool {
-        !self.access.with_value(|a| a.display_only)
+        cfg!(feature = "hydrate") || !self.access.with_value(|a| a.display_only)
     }
 
     pub fn can_share(&self) -> bool {

@@ -155,14 +155,20 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
             aria-label="Emotion curve"
         >
             <line class="baseline" x1="0" x2=width y1=y_of(0.0) y2=y_of(0.0)></line>
-            // Click targets: one band per score in every stage's column.
-            <g class="levels edit-only">
+            // Click targets: one band per score in every stage's column, with one handler for
+            // all of them (the band says which stage and score it stands for).
+            <g class="levels edit-only" on:click=move |ev| {
+                let band = event_target::<web_sys::Element>(&ev);
+                let column = band.get_attribute("data-column").and_then(|c| c.parse::<usize>().ok());
+                let score = band.get_attribute("data-score").and_then(|s| s.parse::<i8>().ok());
+                let stage = column.and_then(|c| stages.with_untracked(|s| s.get(c).map(|(id, _)| *id)));
+                if let (Some(stage), Some(score)) = (stage, score) {
+                    set_score(stage, score);
+                }
+            }>
                 {move || controls.then(|| {
-                    stages
-                        .get()
-                        .into_iter()
-                        .enumerate()
-                        .flat_map(|(column, (stage, _))| {
+                    (0..stages.with(Vec::len))
+                        .flat_map(|column| {
                             (Emotion::MIN..=Emotion::MAX).map(move |score| {
                                 view! {
                                     <rect
@@ -170,7 +176,8 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                                         y=y_of(f64::from(score)) - STEP / 2.0
                                         width=COLUMN_WIDTH
                                         height=STEP
-                                        on:click=move |_| set_score(stage, score)
+                                        data-column=column
+                                        data-score=score
                                     >
                                         <title>{format!("Set to {:+}", score)}</title>
                                     </rect>
@@ -194,15 +201,12 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                         .join(" ")
                 })
             }></path>
-            <For
-                each=move || measured.get()
-                key=|(column, _, level, text)| (*column, level.to_bits(), text.clone())
-                children=move |(column, name, level, text)| view! {
-                    <rect class="measured-point" x=x_of(column) - 4.0 y=y_of(level) - 4.0 width="8" height="8">
-                        <title>{format!("Measured at {name}: {text}")}</title>
-                    </rect>
-                }
-            />
+            // Lists of a few points each, redrawn whole: a keyed <For> costs the bundle more.
+            {move || measured.get().into_iter().map(|(column, name, level, text)| view! {
+                <rect class="measured-point" x=x_of(column) - 4.0 y=y_of(level) - 4.0 width="8" height="8">
+                    <title>{format!("Measured at {name}: {text}")}</title>
+                </rect>
+            }).collect_view()}
             {shown(move || measured.with(|m| !m.is_empty()), || view! {
                 <g class="curve-legend" aria-hidden="true">
                     <line class="curve" x1="8" x2="28" y1="10" y2="10"></line>
@@ -211,10 +215,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                     <text x="120" y="14">"measured (feedback)"</text>
                 </g>
             })}
-            <For
-                each=move || points.get()
-                key=|p| (p.stage, p.column, p.mean.to_bits(), p.card.id)
-                children=move |point| {
+            {move || points.get().into_iter().map(move |point| {
                     let Point { stage, stage_name, column, mean, card } = point;
                     let score = card.emotion.map_or(0, Emotion::score);
                     let on_key = move |ev: KeyboardEvent| {
@@ -255,8 +256,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
                         </circle>
                     }
                     .erase()
-                }
-            />
+            }).collect_view()}
         </svg>
     }
 }

@@ -35,7 +35,8 @@ pub fn MapEditor(
     let id = snapshot.map.id;
     let access_share_token = access.share_token.clone();
     let account_name = access.account.as_ref().map(|user| user.name.clone());
-    let display_only = access.display_only;
+    // Never in the browser (see `Editor::shows_controls`).
+    let display_only = !cfg!(feature = "hydrate") && access.display_only;
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     provide_context(EditorRef::new(editor));
