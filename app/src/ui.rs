@@ -1,8 +1,8 @@
 //! The Leptos user interface: the app shell, pages, and the map editor's components.
 //!
 //! Pages load data through resources and render fully on the server; components take plain data
-//! or the `Editor` handle. User text is always rendered as text: the one `inner_html` is a
-//! select's options, made of the app's own fixed labels (`options`).
+//! or the `Editor` handle. User text is always rendered as text: the two `inner_html`s (a
+//! select's options, the emotion curve's drawing) escape all they hold (`options::escape_into`).
 
 pub mod account_menu;
 pub mod app;

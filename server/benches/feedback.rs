@@ -15,7 +15,8 @@
 //!   unfiltered and under every kind of filter (dates, channel, segment, combinations), beside
 //!   the naive full scan of the responses. Target: every filter under 10 ms.
 //!
-//! Run: `cargo bench -p server --bench feedback` (add `-- --quick` for a short run).
+//! Run: `cargo bench -p server --bench feedback` (add `-- --quick` for a short run, `ingest`
+//! or `summary` for one part, `random` or `time` for one order of the ingest).
 
 // A benchmark's job is to print its figures.
 #![allow(clippy::print_stdout)]
@@ -91,8 +92,15 @@ enum Order {
 
 async fn ingest(total: usize) {
     println!("Ingest: {total} responses in batches of {BATCH} from {CLIENTS} clients.");
-    for order in [Order::Random, Order::InTime] {
-        ingest_in(total, order).await;
+    // `-- ingest random` or `-- ingest time` runs only that order (for a profiler to watch).
+    let only = |name: &str| {
+        !std::env::args().any(|a| a == "random" || a == "time")
+            || std::env::args().any(|a| a == name)
+    };
+    for (order, name) in [(Order::Random, "random"), (Order::InTime, "time")] {
+        if only(name) {
+            ingest_in(total, order).await;
+        }
     }
 }
 

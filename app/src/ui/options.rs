@@ -41,7 +41,8 @@ fn push_option(html: &mut String, value: &str, label: &str, selected: bool) {
     html.push_str("</option>");
 }
 
-fn escape_into(html: &mut String, text: &str) {
+/// Appends `text` to `html` escaped for an element's content or a double-quoted attribute.
+pub fn escape_into(html: &mut String, text: &str) {
     if !text.contains(['&', '<', '>', '"']) {
         html.push_str(text);
         return;
