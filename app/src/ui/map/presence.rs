@@ -58,27 +58,25 @@ pub fn PresenceBar() -> impl IntoView {
                     view! { <InlineText value=editor.name label="Your name" on_commit=rename max_len=60/> }.erase()
                 }}
             </span>
+            // A plain list, redrawn whole when someone comes or goes: a few people, and a keyed
+            // <For> of its own costs the bundle more.
             <ul class="peers" aria-label="Also here">
-                <For
-                    each=others
-                    key=|peer| peer.clone()
-                    children=move |peer| {
-                        let label = match peer.focus {
-                            Some(_) => format!("{} (editing)", peer.name),
-                            None => peer.name.clone(),
-                        };
-                        view! {
-                            <li
-                                class="avatar"
-                                style=format!("--peer: {}", colour(&peer))
-                                title=label.clone()
-                                aria-label=label
-                            >
-                                {initials(&peer.name)}
-                            </li>
-                        }
+                {move || others().into_iter().map(|peer| {
+                    let label = match peer.focus {
+                        Some(_) => format!("{} (editing)", peer.name),
+                        None => peer.name.clone(),
+                    };
+                    view! {
+                        <li
+                            class="avatar"
+                            style=format!("--peer: {}", colour(&peer))
+                            title=label.clone()
+                            aria-label=label
+                        >
+                            {initials(&peer.name)}
+                        </li>
                     }
-                />
+                }).collect_view()}
             </ul>
         </div>
     }
