@@ -197,7 +197,8 @@ impl Site {
         .await;
         let key: app::api::feedback::NewApiKey = serde_json::from_slice(&key).expect("a key");
         // A touchpoint that collects feedback, for the form.
-        let opened = call(&mut http, LoadMap::PATH, &cookie, &format!("id={map}")).await;
+        let id = format!(r#"{{"id":"{map}"}}"#);
+        let opened = call(&mut http, LoadMap::PATH, &cookie, &id).await;
         let opened: app::api::maps::OpenMap = serde_json::from_slice(&opened).expect("the map");
         let card = opened.snapshot.map.cards()[0].id;
         let mut socket = Editor::connect(addr, map, &cookie).await;
@@ -316,15 +317,21 @@ async fn sign_in(
     (session, device, started.elapsed())
 }
 
-/// Calls a server function as the admin; returns its body.
-async fn call(http: &mut Http, path: &str, cookie: &str, form: &str) -> Vec<u8> {
+/// Calls a server function as the admin, with a form or with JSON when `body`
+/// is an object; returns its body.
+async fn call(http: &mut Http, path: &str, cookie: &str, body: &str) -> Vec<u8> {
+    let kind = if body.starts_with('{') {
+        "application/json"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
     let headers = [
-        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Content-Type", kind),
         ("Accept", "application/json"),
         ("Cookie", cookie),
     ];
     let answer = http
-        .request("POST", path, &headers, form.as_bytes())
+        .request("POST", path, &headers, body.as_bytes())
         .await
         .expect("an answer");
     assert!(answer.status < 300, "{path}: {}", answer.status);

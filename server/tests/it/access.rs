@@ -93,7 +93,11 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ),
         ("list_maps", Need::User, String::new()),
         ("create_map", Need::User, "template=blank&title=".into()),
-        ("load_map", Need::Can(Capability::View), format!("id={map}")),
+        (
+            "load_map",
+            Need::Can(Capability::View),
+            format!(r#"{{"id":"{map}"}}"#),
+        ),
         (
             "duplicate_map",
             Need::Can(Capability::View),

@@ -146,7 +146,7 @@ async fn a_map_is_created_loaded_and_edited_over_http() {
     );
     let id: MapId = serde_json::from_str(&created.body).expect("the new map's id");
 
-    let loaded = post_form(&app, LoadMap::PATH, &format!("id={id}")).await;
+    let loaded = post_json(&app, LoadMap::PATH, format!(r#"{{"id":"{id}"}}"#)).await;
     assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
     let opened: OpenMap = serde_json::from_str(&loaded.body).unwrap();
     assert_eq!(opened.snapshot.map.title.as_str(), "Over HTTP");
@@ -159,7 +159,7 @@ async fn a_map_is_created_loaded_and_edited_over_http() {
 
     let renamed = post_form(&app, RenameMap::PATH, &format!("id={id}&title=Renamed")).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
-    let loaded = post_form(&app, LoadMap::PATH, &format!("id={id}")).await;
+    let loaded = post_json(&app, LoadMap::PATH, format!(r#"{{"id":"{id}"}}"#)).await;
     let opened: OpenMap = serde_json::from_str(&loaded.body).unwrap();
     assert_eq!(opened.snapshot.map.title.as_str(), "Renamed");
     assert_eq!(opened.snapshot.rev, Rev(1));
