@@ -117,14 +117,7 @@ test("every page stays within its budget of bytes", async ({ browser, page }) =>
     console.log(line);
     if (bytes > budget) over.push(line);
   }
-  // The editor's own chunks are still too big (issue #15 is open for it); it is reported, not
-  // failed, until it fits. Every other page must.
-  const failing = over.filter((line) => !line.startsWith("map editor"));
-  for (const line of over.filter((line) => line.startsWith("map editor"))) {
-    test.info().annotations.push({ type: "over budget", description: line });
-    console.log(`over budget (not yet enforced): ${line}`);
-  }
-  expect(failing, "pages over their budget").toEqual([]);
+  expect(over, "pages over their budget").toEqual([]);
 });
 
 // The rest of the suite runs the debug build, so a release-only hydration failure would pass

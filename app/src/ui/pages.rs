@@ -18,7 +18,7 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::error::AppError;
 use crate::ui::account_menu::CurrentAccountMenu;
-use crate::ui::erase::Erase;
+use crate::ui::erase::{any_view, Erase, Erased};
 
 /// Declares `$route`, the router's lazily loaded form of the page `$page`: in the browser
 /// bundle, split with `cargo leptos build --split`, each page's code is a chunk of its own
@@ -41,7 +41,7 @@ macro_rules! lazy_page {
 
             fn view(this: Self) -> AnyView {
                 let $route = this;
-                view! { <$page/> }.erase()
+                any_view(view! { <$page/> })
             }
         }
     )*};
@@ -60,7 +60,7 @@ lazy_page! {
 /// customer's form and its thanks page load no app, see `Bundle`): the server renders `page`,
 /// and the browser's bundle carries none of its code. Should the app's router ever reach one,
 /// it asks the server for the page, as a link from outside the app would.
-pub fn server_only<F, V>(page: F) -> impl Fn() -> AnyView + Clone + Send + 'static
+pub fn server_only<F, V>(page: F) -> impl Fn() -> Erased + Clone + Send + 'static
 where
     F: Fn() -> V + Clone + Send + 'static,
     V: IntoView + 'static,

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::domain::ids::CardId;
 use crate::domain::map::Target;
-use crate::ui::erase::{shown, Erase};
+use crate::ui::erase::{shown, Erase, Erased};
 
 use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
@@ -45,7 +45,7 @@ pub fn SidePanelView() -> impl IntoView {
 }
 
 /// A panel whose code is still loading: a line saying so, then the panel.
-fn on_demand(panel: impl std::future::Future<Output = AnyView> + Send + 'static) -> AnyView {
+fn on_demand(panel: impl std::future::Future<Output = Erased> + Send + 'static) -> Erased {
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
             {Suspend::new(panel)}
@@ -55,26 +55,26 @@ fn on_demand(panel: impl std::future::Future<Output = AnyView> + Send + 'static)
 }
 
 #[lazy]
-fn comments(target: Option<Target>) -> AnyView {
+fn comments(target: Option<Target>) -> Erased {
     view! { <CommentsPanel target/> }.erase()
 }
 
 #[lazy]
-fn history() -> AnyView {
+fn history() -> Erased {
     view! { <HistoryPanel/> }.erase()
 }
 
 #[lazy]
-fn share() -> AnyView {
+fn share() -> Erased {
     view! { <SharePanel/> }.erase()
 }
 
 #[lazy]
-fn feedback() -> AnyView {
+fn feedback() -> Erased {
     view! { <FeedbackPanel/> }.erase()
 }
 
 #[lazy]
-fn touchpoint(card: CardId) -> AnyView {
+fn touchpoint(card: CardId) -> Erased {
     view! { <TouchpointPanel card/> }.erase()
 }
