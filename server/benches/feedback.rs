@@ -114,9 +114,14 @@ async fn ingest_in(total: usize, order: Order) {
         editor,
     } = prepare_ingest(dir.path()).await;
     let mut waymark = Waymark::start(dir.path()).await;
-    let bodies: Vec<Arc<Vec<u8>>> = (0..CLIENTS)
-        .map(|c| Arc::new(batch_json(&cards, c * BATCH, BATCH, order)))
-        .collect();
+    // Every batch its own answers (a client resending one body would pile answers onto the
+    // same instants, which no feed does), made before the clock starts.
+    let batches = total.div_ceil(BATCH);
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..batches)
+            .map(|b| batch_json(&cards, b * BATCH, BATCH, order))
+            .collect(),
+    );
     let path = format!("/api/v1/maps/{map}/responses");
 
     println!(
@@ -129,16 +134,16 @@ async fn ingest_in(total: usize, order: Order) {
         }
     );
     let started = Instant::now();
-    let sent = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = bodies
-        .iter()
-        .map(|body| {
-            let (body, path, key, sent) = (body.clone(), path.clone(), key.clone(), sent.clone());
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (bodies, path, key, next) =
+                (bodies.clone(), path.clone(), key.clone(), next.clone());
             let addr = waymark.addr;
             tokio::spawn(async move {
                 let mut http = Http::connect(addr).await;
-                while sent.fetch_add(BATCH, Ordering::SeqCst) < total {
-                    let status = http.post(&path, &key, &body).await.expect("answer");
+                while let Some(body) = bodies.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let status = http.post(&path, &key, body).await.expect("answer");
                     assert_eq!(status, 201, "the API refused a batch");
                 }
             })
@@ -417,7 +422,12 @@ fn response(cards: &[CardId], i: usize, order: Order) -> ResponseInput {
             Order::Random => {
                 LATEST - ((i as u64).wrapping_mul(2_654_435_761) >> 8) as i64 % 365 * DAY_MS
             }
-            Order::InTime => LATEST - (i / BATCH % 365) as i64 * DAY_MS - (i % BATCH) as i64,
+            // Forward in time from two years ago, a day per batch, so that the API's batches
+            // and then the CSV files (which go on from where the API stopped) each come after
+            // everything before them.
+            Order::InTime => {
+                LATEST - (730 - (i / BATCH % 730)) as i64 * DAY_MS + (i % BATCH) as i64
+            }
         })),
         nps: Some((i * 7 % 11) as i64),
         csat: Some((i % 5 + 1) as i64),
@@ -457,8 +467,8 @@ async fn csv_import(
     for first in (0..total).step_by(FILE_ROWS) {
         let mut csv = String::from("touchpoint,at,nps,csat,ces,comment,channel,segment\n");
         for i in first..(first + FILE_ROWS).min(total) {
-            // Other rows than the API's, so that both land on the same kinds of tally rows.
-            let r = response(cards, 7_000_000 + i, order);
+            // The rows after the API's, on the same kinds of tally rows.
+            let r = response(cards, total + i, order);
             let at = match r.at {
                 Some(When::Millis(at)) => at,
                 _ => LATEST,
