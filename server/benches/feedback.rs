@@ -85,8 +85,8 @@ enum Order {
     /// Spread over a year at random, row by row: a backfill of a shuffled export, the worst
     /// case for the tallies (every row its own day).
     Random,
-    /// A thousand at a time on the same day, newest first: a live feed, or an export sorted
-    /// by date as survey tools write them.
+    /// A thousand at a time on the same day, a day after the last: a live feed, or an export
+    /// sorted by date as survey tools write them.
     InTime,
 }
 
@@ -184,6 +184,7 @@ async fn ingest_in(total: usize, order: Order) {
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = bodies
         .iter()
+        .take(CLIENTS)
         .map(|body| {
             let (body, path, key) = (body.clone(), path.clone(), key.clone());
             let (acknowledged, stop, addr) = (acknowledged.clone(), stop.clone(), waymark.addr);
