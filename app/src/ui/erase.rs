@@ -171,7 +171,7 @@ mod browser {
     /// functions per type.
     pub struct Erased {
         type_id: TypeId,
-        view: Box<dyn View + Send>,
+        view: Box<dyn DynView + Send>,
     }
 
     impl Erased {
@@ -187,14 +187,14 @@ mod browser {
     }
 
     /// What the browser does with a view of a type it no longer knows.
-    trait View {
+    trait DynView {
         fn build(self: Box<Self>) -> ErasedState;
         /// Rebuilds `state`, which a view of the same type built.
         fn rebuild(self: Box<Self>, state: &mut ErasedState);
         fn hydrate(self: Box<Self>, cursor: &Cursor, position: &PositionState) -> ErasedState;
     }
 
-    impl<T: RenderHtml + 'static> View for T
+    impl<T: RenderHtml + 'static> DynView for T
     where
         T::State: 'static,
     {
@@ -226,16 +226,16 @@ mod browser {
     /// What an [`Erased`] view left in the document.
     pub struct ErasedState {
         type_id: TypeId,
-        state: Box<dyn State>,
+        state: Box<dyn DynState>,
         placeholder: Option<Placeholder>,
     }
 
     /// A view's state, which its own type can find again to rebuild it.
-    trait State: Mountable {
+    trait DynState: Mountable {
         fn as_any(&mut self) -> &mut dyn Any;
     }
 
-    impl<S: Mountable + 'static> State for S {
+    impl<S: Mountable + 'static> DynState for S {
         fn as_any(&mut self) -> &mut dyn Any {
             self
         }
