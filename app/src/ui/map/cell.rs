@@ -67,20 +67,21 @@ pub fn Cell(
             {controls.then(|| {
                 let place = place.clone();
                 move || if composing.get() {
-                Either::Left(view! { <Composer stage=stage_id lane=lane_id kind composing/> })
-            } else {
-                Either::Right(view! {
-                    <button
-                        type="button"
-                        class="add-card edit-only"
-                        aria-label=format!("Add card to {place}")
-                        on:click=move |_| composing.set(true)
-                    >
-                        <Svg icon=Icon::Plus/>
-                        <span aria-hidden="true">"Add card"</span>
-                    </button>
-                })
-            }})}
+                    Either::Left(view! { <Composer stage=stage_id lane=lane_id kind composing/> })
+                } else {
+                    Either::Right(view! {
+                        <button
+                            type="button"
+                            class="add-card edit-only"
+                            aria-label=format!("Add card to {place}")
+                            on:click=move |_| composing.set(true)
+                        >
+                            <Svg icon=Icon::Plus/>
+                            <span aria-hidden="true">"Add card"</span>
+                        </button>
+                    })
+                }
+            })}
         </section>
     }
 }

@@ -147,14 +147,16 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
         }
     };
 
-    // One handler for the whole drawing: the element pressed says which column and score it
-    // stands for (see `drawing`).
+    // The element an event came from, as the column, stage and score it stands for (see
+    // `drawing`): one handler each for the whole drawing.
+    let pressed = move |ev: &web_sys::Event| {
+        let (column, score) = column_and_score(&event_target::<web_sys::Element>(ev))?;
+        let stage = stages.with_untracked(|s| s.get(column).map(|(id, _)| *id))?;
+        Some((column, stage, score))
+    };
     let on_click = move |ev: web_sys::MouseEvent| {
-        let target = event_target::<web_sys::Element>(&ev);
-        if let Some((column, score)) = column_and_score(&target) {
-            if let Some(stage) = stages.with_untracked(|s| s.get(column).map(|(id, _)| *id)) {
-                set_score(stage, score);
-            }
+        if let Some((_, stage, score)) = pressed(&ev) {
+            set_score(stage, score);
         }
     };
     let on_key = move |ev: KeyboardEvent| {
@@ -163,11 +165,7 @@ pub fn EmotionCurve(lane: LaneId, cells: Cells) -> impl IntoView {
             "ArrowDown" | "ArrowLeft" => -1,
             _ => return,
         };
-        let point = event_target::<web_sys::Element>(&ev);
-        let Some((column, score)) = column_and_score(&point) else {
-            return;
-        };
-        let Some(stage) = stages.with_untracked(|s| s.get(column).map(|(id, _)| *id)) else {
+        let Some((column, stage, score)) = pressed(&ev) else {
             return;
         };
         ev.prevent_default();
