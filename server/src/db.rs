@@ -92,6 +92,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/008_feedback_slices_and_filters.sql"),
     include_str!("../migrations/009_drop_unused_feedback_indexes.sql"),
     include_str!("../migrations/010_edits_externally_tagged.sql"),
+    include_str!("../migrations/011_cheap_source_check.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -288,6 +289,65 @@ mod tests {
             latest_schema(),
             "latest_schema() names the last migration"
         );
+    }
+
+    /// Migration 011 keeps every response as it was, still refuses a source it does not know,
+    /// and storing a response no longer builds a temporary table for the check (the reason
+    /// for the migration: it was most of an insert's cost).
+    #[test]
+    fn migration_11_keeps_responses_and_checks_sources_cheaply() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        Migrations::new(MIGRATIONS[..10].iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at)
+                 VALUES ('m', 't', 0, 0, 0, 0);
+             INSERT INTO feedback_responses (map_id, card_id, at, day, nps, comment, sentiment,
+                 channel, source, received_at, detractor)
+                 VALUES ('m', 'c', 86400000, 1, 3, 'late', -0.4, 'web', 'csv', 7, 1),
+                        ('m', 'd', 5, 0, 10, NULL, NULL, '', 'form', 8, 0);",
+        )
+        .unwrap();
+        let all = |conn: &Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare("SELECT * FROM feedback_responses ORDER BY id")
+                .unwrap();
+            let columns = stmt.column_count();
+            stmt.query_map([], |row| {
+                (0..columns)
+                    .map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|v| v.join(","))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let before = all(&conn);
+        migrations().to_latest(&mut conn).unwrap();
+        assert_eq!(all(&conn), before);
+        let insert = "INSERT INTO feedback_responses (map_id, card_id, at, day, nps, source,
+                          received_at) VALUES ('m', 'c', 1, 0, 9, ?1, 1)";
+        assert!(conn.execute(insert, ["mail"]).is_err(), "an unknown source");
+        assert!(conn.execute(insert, ["api"]).is_ok());
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN {insert}"))
+            .unwrap()
+            .query_map(["api"], |row| row.get(1))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!plan.iter().any(|op| op == "OpenEphemeral"), "{plan:?}");
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'feedback_by_time'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 1);
     }
 
     /// Migration 010 rewrites the operation log from internally tagged edits to externally
