@@ -317,7 +317,10 @@ mod tests {
             let columns = stmt.column_count();
             stmt.query_map([], |row| {
                 (0..columns)
-                    .map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .map(|i| {
+                        row.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map(|v| v.join(","))
             })

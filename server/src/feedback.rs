@@ -212,10 +212,10 @@ impl ServerFeedback {
             .await
             .map_err(StoreError::internal)?;
         if slices.len() <= 1 && new_map.is_none() {
-            let incoming = slices.pop().unwrap_or_default();
+            let slice = slices.pop().unwrap_or_default();
             return writer
                 .enqueue_bulk(move |conn| {
-                    store::insert_responses(conn, map, &incoming, now).map(|_| total)
+                    store::insert_responses(conn, map, &slice, now).map(|_| total)
                 })
                 .await?
                 .committed()
@@ -378,7 +378,7 @@ impl ServerFeedback {
         let response = input
             .check(resolve, now)
             .map_err(|err| IngestError::Rejected(vec![Rejection::at(0, err)]))?;
-        let one = [incoming(response, Source::Form, false)];
+        let one = store::Slice::new(vec![incoming(response, Source::Form, false)]);
         self.db
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &one, now))

@@ -124,178 +124,210 @@ const TALLY_ROW_COST: usize = 4;
 /// Cuts `responses` into slices of at most `SLICE_BUDGET` each: one writer job each. In time
 /// order, whatever the order they came in: answers of the same days share their tally rows and
 /// land next to each other in the time index, so a file sorted any other way (or not at all)
-/// costs the writer what a date-sorted one does.
-pub fn slices(mut responses: Vec<Incoming>) -> Vec<Vec<Incoming>> {
+/// costs the writer what a date-sorted one does. Each slice's tallies are summed here, off the
+/// writer thread.
+pub fn slices(mut responses: Vec<Incoming>) -> Vec<Slice> {
     responses.sort_by_key(|incoming| incoming.response.at);
-    let mut starts = Vec::new();
-    let mut tallies = Tallies::default();
-    let mut start = 0;
-    for (i, incoming) in responses.iter().enumerate() {
-        tallies.record(incoming);
-        if i + 1 - start + TALLY_ROW_COST * tallies.rows() >= SLICE_BUDGET {
-            start = i + 1;
-            starts.push(start);
-            tallies = Tallies::default();
+    let mut slices = Vec::new();
+    let mut slice = Slice::default();
+    for incoming in responses {
+        slice.tallies.record(&incoming);
+        slice.responses.push(incoming);
+        if slice.responses.len() + TALLY_ROW_COST * slice.tallies.rows() >= SLICE_BUDGET {
+            slices.push(std::mem::take(&mut slice));
         }
     }
-    let mut slices = Vec::with_capacity(starts.len() + 1);
-    for start in starts.into_iter().rev() {
-        slices.push(responses.split_off(start));
+    if !slice.responses.is_empty() {
+        slices.push(slice);
     }
-    slices.push(responses);
-    slices.retain(|slice| !slice.is_empty());
-    slices.reverse();
     slices
 }
 
-/// What a set of responses adds to each tally table, summed per row in memory first: a
-/// thousand answers for one touchpoint on one day then touch each tally row once, not a
-/// thousand times.
+/// Responses to store in one writer job, with what they add to the tallies, summed before the
+/// job reaches the writer.
 #[derive(Default)]
-struct Tallies<'a> {
-    daily: HashMap<(CardId, Day, &'a str, &'a str), Tally>,
-    days: HashMap<(Day, CardId), Tally>,
-    months: HashMap<(Day, CardId), Tally>,
-    totals: HashMap<CardId, Tally>,
-    labelled: HashMap<(&'a str, &'a str, CardId), Tally>,
-    labelled_days: HashMap<(&'a str, &'a str, Day, CardId), Tally>,
-    labelled_months: HashMap<(&'a str, &'a str, Day, CardId), Tally>,
-    labels: HashSet<(&'static str, &'a str)>,
+pub struct Slice {
+    responses: Vec<Incoming>,
+    tallies: Tallies,
 }
 
-impl<'a> Tallies<'a> {
-    /// Rows of the tally tables these tallies add to.
+impl Slice {
+    pub fn new(responses: Vec<Incoming>) -> Slice {
+        let mut tallies = Tallies::default();
+        responses
+            .iter()
+            .for_each(|incoming| tallies.record(incoming));
+        Slice { responses, tallies }
+    }
+
+    pub fn len(&self) -> usize {
+        self.responses.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.responses.is_empty()
+    }
+}
+
+/// A tally row of the finest grain (one of `feedback_daily`): a touchpoint, a day, and a
+/// channel and segment by their place in `Tallies::labels`.
+type Cell = (CardId, Day, u32, u32);
+
+/// What a set of responses adds to each tally table. A response is counted once, in its cell;
+/// the other tables' rows are sums of cells, made as they are written. (Counting each response
+/// into all seven tables, with a hash of its labels each time, was a tenth of the writer's time.)
+#[derive(Default)]
+struct Tallies {
+    /// Each channel and segment once; cells name them by their place here.
+    labels: Vec<String>,
+    places: HashMap<String, u32>,
+    cells: HashMap<Cell, Tally>,
+    /// The keys of the coarser tables' rows, kept as cells appear, for `rows`.
+    days: HashSet<(Day, CardId)>,
+    months: HashSet<(Day, CardId)>,
+    totals: HashSet<CardId>,
+    labelled: HashSet<(u32, u32, CardId)>,
+    labelled_months: HashSet<(u32, u32, Day, CardId)>,
+}
+
+impl Tallies {
+    /// Rows of the tally tables these tallies add to (cells count twice: `feedback_daily` and
+    /// `feedback_labelled_days` have a row per cell, keyed in another order).
     fn rows(&self) -> usize {
-        self.daily.len()
+        2 * self.cells.len()
             + self.days.len()
             + self.months.len()
             + self.totals.len()
             + self.labelled.len()
-            + self.labelled_days.len()
             + self.labelled_months.len()
     }
 
-    fn record(&mut self, incoming: &'a Incoming) {
-        let r = &incoming.response;
-        let (card, channel, segment) = (r.touchpoint, r.channel.as_str(), r.segment.as_str());
-        let day = day_of(r.at);
-        let month = month_start(day);
-        let negative = incoming.negative;
-        for tally in [
-            self.daily.entry((card, day, channel, segment)).or_default(),
-            self.days.entry((day, card)).or_default(),
-            self.months.entry((month, card)).or_default(),
-            self.totals.entry(card).or_default(),
-            self.labelled.entry((channel, segment, card)).or_default(),
-            self.labelled_days
-                .entry((channel, segment, day, card))
-                .or_default(),
-            self.labelled_months
-                .entry((channel, segment, month, card))
-                .or_default(),
-        ] {
-            tally.record(r, negative);
+    fn place(&mut self, label: &str) -> u32 {
+        if let Some(place) = self.places.get(label) {
+            return *place;
         }
-        self.labels.insert(("channel", channel));
-        self.labels.insert(("segment", segment));
+        let place = u32::try_from(self.labels.len()).unwrap_or(u32::MAX);
+        self.labels.push(label.to_owned());
+        self.places.insert(label.to_owned(), place);
+        place
+    }
+
+    fn record(&mut self, incoming: &Incoming) {
+        let r = &incoming.response;
+        let (channel, segment) = (self.place(&r.channel), self.place(&r.segment));
+        let (card, day) = (r.touchpoint, day_of(r.at));
+        let cell = self
+            .cells
+            .entry((card, day, channel, segment))
+            .or_insert_with(|| {
+                let month = month_start(day);
+                self.days.insert((day, card));
+                self.months.insert((month, card));
+                self.totals.insert(card);
+                self.labelled.insert((channel, segment, card));
+                self.labelled_months.insert((channel, segment, month, card));
+                Tally::default()
+            });
+        cell.record(r, incoming.negative);
     }
 
     /// Adds the tallies to the tables (`sign` 1), or takes them out again (`sign` -1, where
     /// rows left with no responses are removed, so summaries do not list empty touchpoints).
+    /// Each table's rows go in key order, so that neighbours share the pages they touch.
     fn write(&self, conn: &Connection, map_id: &str, sign: i64) -> Result<(), StoreError> {
-        let text = |s: &str| -> Box<dyn ToSql> { Box::new(s.to_owned()) };
-        let card = |c: &CardId| -> Box<dyn ToSql> { Box::new(c.to_string()) };
-        let day = |d: &Day| -> Box<dyn ToSql> { Box::new(*d) };
-        upsert_each(
-            conn,
-            "feedback_daily",
-            &["card_id", "day", "channel", "segment"],
-            map_id,
-            sign,
-            self.daily
-                .iter()
-                .map(|((c, d, ch, sg), t)| (vec![card(c), day(d), text(ch), text(sg)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_days",
-            &["day", "card_id"],
-            map_id,
-            sign,
-            self.days
-                .iter()
-                .map(|((d, c), t)| (vec![day(d), card(c)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_months",
-            &["month", "card_id"],
-            map_id,
-            sign,
-            self.months
-                .iter()
-                .map(|((m, c), t)| (vec![day(m), card(c)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_totals",
-            &["card_id"],
-            map_id,
-            sign,
-            self.totals.iter().map(|(c, t)| (vec![card(c)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_labelled",
-            &["channel", "segment", "card_id"],
-            map_id,
-            sign,
-            self.labelled
-                .iter()
-                .map(|((ch, sg, c), t)| (vec![text(ch), text(sg), card(c)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_labelled_days",
-            &["channel", "segment", "day", "card_id"],
-            map_id,
-            sign,
-            self.labelled_days
-                .iter()
-                .map(|((ch, sg, d, c), t)| (vec![text(ch), text(sg), day(d), card(c)], t)),
-        )?;
-        upsert_each(
-            conn,
-            "feedback_labelled_months",
-            &["channel", "segment", "month", "card_id"],
-            map_id,
-            sign,
-            self.labelled_months
-                .iter()
-                .map(|((ch, sg, m, c), t)| (vec![text(ch), text(sg), day(m), card(c)], t)),
-        )?;
+        type Key = Vec<KeyPart>;
+        let text = |place: u32| KeyPart::Text(self.labels[place as usize].clone());
+        let card = |c: CardId| KeyPart::Text(c.to_string());
+        let mut tables: [(&str, &[&str], BTreeMap<Key, Tally>); 7] = [
+            (
+                "feedback_daily",
+                &["card_id", "day", "channel", "segment"],
+                BTreeMap::new(),
+            ),
+            ("feedback_days", &["day", "card_id"], BTreeMap::new()),
+            ("feedback_months", &["month", "card_id"], BTreeMap::new()),
+            ("feedback_totals", &["card_id"], BTreeMap::new()),
+            (
+                "feedback_labelled",
+                &["channel", "segment", "card_id"],
+                BTreeMap::new(),
+            ),
+            (
+                "feedback_labelled_days",
+                &["channel", "segment", "day", "card_id"],
+                BTreeMap::new(),
+            ),
+            (
+                "feedback_labelled_months",
+                &["channel", "segment", "month", "card_id"],
+                BTreeMap::new(),
+            ),
+        ];
+        for (&(c, day, channel, segment), tally) in &self.cells {
+            let month = month_start(day);
+            let (c, ch, sg) = (card(c), text(channel), text(segment));
+            let (day, month) = (KeyPart::Number(day), KeyPart::Number(month));
+            let keys: [Key; 7] = [
+                vec![c.clone(), day.clone(), ch.clone(), sg.clone()],
+                vec![day.clone(), c.clone()],
+                vec![month.clone(), c.clone()],
+                vec![c.clone()],
+                vec![ch.clone(), sg.clone(), c.clone()],
+                vec![ch.clone(), sg.clone(), day, c.clone()],
+                vec![ch, sg, month, c],
+            ];
+            for ((_, _, rows), key) in tables.iter_mut().zip(keys) {
+                rows.entry(key).or_default().add(tally);
+            }
+        }
+        for (table, keys, rows) in &tables {
+            upsert_each(conn, table, keys, map_id, sign, rows)?;
+        }
         if sign > 0 {
             // Labels stay when responses are taken out again: a menu entry with nothing behind
             // it filters to an empty summary, which is true.
             let mut insert_label = conn.prepare_cached(
                 "INSERT OR IGNORE INTO feedback_labels (map_id, kind, value) VALUES (?1, ?2, ?3)",
             )?;
-            for (kind, value) in self.labels.iter().filter(|(_, v)| !v.is_empty()) {
-                insert_label.execute(params![map_id, kind, value])?;
+            let used =
+                |pick: fn(&Cell) -> u32| -> HashSet<u32> { self.cells.keys().map(pick).collect() };
+            for (kind, places) in [("channel", used(|c| c.2)), ("segment", used(|c| c.3))] {
+                for place in places {
+                    let value = &self.labels[place as usize];
+                    if !value.is_empty() {
+                        insert_label.execute(params![map_id, kind, value])?;
+                    }
+                }
             }
         }
         Ok(())
     }
 }
 
+/// A column of a tally row's key, ordered as SQLite orders it (numbers before text).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyPart {
+    Number(i64),
+    Text(String),
+}
+
+impl ToSql for KeyPart {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            KeyPart::Number(n) => n.to_sql(),
+            KeyPart::Text(t) => t.to_sql(),
+        }
+    }
+}
+
 /// Adds `sign` × each tally to its row of `table` (keyed by `map_id` then `keys`).
-fn upsert_each<'t>(
+fn upsert_each(
     conn: &Connection,
     table: &str,
     keys: &[&str],
     map_id: &str,
     sign: i64,
-    rows: impl Iterator<Item = (Vec<Box<dyn ToSql>>, &'t Tally)>,
+    rows: &BTreeMap<Vec<KeyPart>, Tally>,
 ) -> Result<(), StoreError> {
     let all_keys: Vec<&str> = std::iter::once("map_id")
         .chain(keys.iter().copied())
@@ -313,15 +345,12 @@ fn upsert_each<'t>(
     for (key, tally) in rows {
         let counts = counts(tally).map(|c| c.saturating_mul(sign));
         let mut values: Vec<&dyn ToSql> = vec![&map_id];
-        values.extend(key.iter().map(|k| k.as_ref()));
+        values.extend(key.iter().map(|k| k as &dyn ToSql));
+        let key_values = values.len();
+        values.extend(counts.iter().map(|c| c as &dyn ToSql));
+        upsert.execute(values.as_slice())?;
         if sign < 0 {
-            let key_values = values.clone();
-            values.extend(counts.iter().map(|c| c as &dyn ToSql));
-            upsert.execute(values.as_slice())?;
-            prune.execute(key_values.as_slice())?;
-        } else {
-            values.extend(counts.iter().map(|c| c as &dyn ToSql));
-            upsert.execute(values.as_slice())?;
+            prune.execute(&values[..key_values])?;
         }
     }
     Ok(())
@@ -335,17 +364,17 @@ pub struct Stored {
     pub last: i64,
 }
 
-/// Stores `responses` for `map` and adds them to the tallies. The caller runs this in one
-/// transaction (the writer does), so either all of them count or none. `None` when there
-/// were no responses.
+/// Stores the responses of `slice` for `map` and adds them to the tallies. The caller runs
+/// this in one transaction (the writer does), so either all of them count or none. `None` when
+/// there were no responses.
 pub fn insert_responses(
     conn: &Connection,
     map: MapId,
-    responses: &[Incoming],
+    slice: &Slice,
     received_at: Millis,
 ) -> Result<Option<Stored>, StoreError> {
     let map_id = map.to_string();
-    let mut tallies = Tallies::default();
+    let responses = &slice.responses;
     let mut range: Option<Stored> = None;
     {
         let mut insert = conn.prepare_cached(
@@ -385,7 +414,6 @@ pub fn insert_responses(
                     last: id,
                 },
             });
-            tallies.record(incoming);
         }
     }
     if let Some(stored) = range {
@@ -395,7 +423,7 @@ pub fn insert_responses(
             ));
         }
     }
-    tallies.write(conn, &map_id, 1)?;
+    slice.tallies.write(conn, &map_id, 1)?;
     Ok(range)
 }
 
@@ -446,16 +474,13 @@ pub fn remove_responses(
         }
         out
     };
-    let mut tallies = Tallies::default();
-    for incoming in &rows {
-        tallies.record(incoming);
-    }
-    tallies.write(conn, &map_id, -1)?;
+    let removed = Slice::new(rows);
+    removed.tallies.write(conn, &map_id, -1)?;
     conn.prepare_cached(
         "DELETE FROM feedback_responses WHERE map_id = ?1 AND id BETWEEN ?2 AND ?3",
     )?
     .execute(params![map_id, stored.first, stored.last])?;
-    Ok(rows.len())
+    Ok(removed.len())
 }
 
 /// Opens a batch: a request stored in several slices, undone whole unless finished.
@@ -489,16 +514,16 @@ pub fn insert_slice(
     conn: &Connection,
     map: MapId,
     batch: i64,
-    responses: &[Incoming],
+    slice: &Slice,
     received_at: Millis,
 ) -> Result<usize, StoreError> {
-    if let Some(stored) = insert_responses(conn, map, responses, received_at)? {
+    if let Some(stored) = insert_responses(conn, map, slice, received_at)? {
         conn.prepare_cached(
             "INSERT INTO feedback_batch_slices (batch, first, last) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![batch, stored.first, stored.last])?;
     }
-    Ok(responses.len())
+    Ok(slice.len())
 }
 
 /// The batch is complete: its responses stay.
@@ -1151,10 +1176,9 @@ mod tests {
     }
 
     /// A slice's cost as `slices` counts it.
-    fn cost(slice: &[Incoming]) -> usize {
-        let mut tallies = Tallies::default();
-        slice.iter().for_each(|incoming| tallies.record(incoming));
-        slice.len() + TALLY_ROW_COST * tallies.rows()
+    fn cost(slice: &Slice) -> usize {
+        let recounted = Slice::new(slice.responses.clone());
+        recounted.len() + TALLY_ROW_COST * recounted.tallies.rows()
     }
 
     #[test]
@@ -1185,7 +1209,11 @@ mod tests {
                 );
             }
             // Every answer once, in time order (and in their order within a time).
-            let joined: Vec<String> = cut.concat().iter().map(|i| format!("{i:?}")).collect();
+            let joined: Vec<String> = cut
+                .iter()
+                .flat_map(|slice| &slice.responses)
+                .map(|i| format!("{i:?}"))
+                .collect();
             let mut sorted = all.clone();
             sorted.sort_by_key(|i| i.response.at);
             let sorted: Vec<String> = sorted.iter().map(|i| format!("{i:?}")).collect();
@@ -1209,8 +1237,8 @@ mod tests {
                 )
             })
             .collect();
-        insert_responses(&conn, map, &batch, 0).unwrap();
-        insert_responses(&conn, map, &batch[..5], 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(batch.to_vec()), 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(batch[..5].to_vec()), 0).unwrap();
 
         let all = tallies(&conn, map, &Filter::default()).unwrap();
         assert_eq!(all.len(), 1);
@@ -1256,7 +1284,7 @@ mod tests {
     fn the_inbox_pages_newest_first_and_filters_unhappy() {
         let (conn, map, card) = db();
         let batch: Vec<Incoming> = (0..11).map(|i| incoming(card, 20_000 + i, i, "")).collect();
-        insert_responses(&conn, map, &batch, 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(batch.to_vec()), 0).unwrap();
         let first = inbox(&conn, map, false, None, 4).unwrap();
         assert_eq!(
             first.iter().map(|i| i.response.nps).collect::<Vec<_>>(),
@@ -1279,7 +1307,7 @@ mod tests {
         let (conn, map, card) = db();
         let mut bad = incoming(card, 20_000, 5, "");
         bad.response.nps = Some(11);
-        assert!(insert_responses(&conn, map, &[bad], 0).is_err());
+        assert!(insert_responses(&conn, map, &Slice::new([bad].to_vec()), 0).is_err());
     }
 
     /// Every tally table as text, to compare before and after.
@@ -1324,7 +1352,7 @@ mod tests {
         let before: Vec<Incoming> = (0..7)
             .map(|i| incoming(card, 20_000 + i, i, "web"))
             .collect();
-        insert_responses(&conn, map, &before, 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(before.to_vec()), 0).unwrap();
         let tallies_before = all_tallies(&conn);
         let batch = begin_batch(&conn, map, 0, false).unwrap();
         for slice in 0..3 {
@@ -1338,7 +1366,7 @@ mod tests {
                     )
                 })
                 .collect();
-            insert_slice(&conn, map, batch, &rows, 0).unwrap();
+            insert_slice(&conn, map, batch, &Slice::new(rows.clone()), 0).unwrap();
         }
         assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 127);
         assert!(undo_slice(&conn, batch).unwrap());
@@ -1349,7 +1377,7 @@ mod tests {
 
         // A finished batch stays.
         let batch = begin_batch(&conn, map, 0, false).unwrap();
-        insert_slice(&conn, map, batch, &before, 0).unwrap();
+        insert_slice(&conn, map, batch, &Slice::new(before.clone()), 0).unwrap();
         finish_batch(&conn, batch).unwrap();
         assert_eq!(undo_unfinished(&conn).unwrap(), 0);
         assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 14);
@@ -1361,7 +1389,7 @@ mod tests {
         let rows: Vec<Incoming> = (0..2_500)
             .map(|i| incoming(card, 19_000 + i, i % 11, "web"))
             .collect();
-        insert_responses(&conn, map, &rows, 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(rows.to_vec()), 0).unwrap();
         let mut chunks = 0;
         while delete_some(&conn, map).unwrap() {
             chunks += 1;
@@ -1407,7 +1435,7 @@ mod tests {
                     r
                 })
                 .collect();
-            insert_responses(&conn, map, &rows, 0).unwrap();
+            insert_responses(&conn, map, &Slice::new(rows.to_vec()), 0).unwrap();
             let filter = Filter {
                 from: from.map(|f| start + f),
                 to: (!open_end).then(|| start + from.unwrap_or(0) + span),
