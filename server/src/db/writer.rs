@@ -5,7 +5,7 @@
 //! Jobs come in two lanes. Live jobs (edits, sign-ins, a customer's answer: small, and someone
 //! is waiting) all go into the next transaction. Bulk jobs (the slices of an import or an API
 //! batch, each bounded by its caller) go in only while the transaction's bulk work stays within
-//! `BULK_SLICE`, at least one per transaction, and while live jobs wait only in every other
+//! `BULK_SLICE` (judged by its slowest job so far), at least one per transaction, and while live jobs wait only in every other
 //! transaction: so a live write never waits behind more than the slice of bulk work already
 //! running, and bulk work still moves while live writes keep coming.
 //!
@@ -34,7 +34,7 @@ const BULK_DEPTH: usize = 64;
 /// Most live jobs committed in one transaction.
 const MAX_BATCH: usize = 512;
 /// Bulk work one transaction takes on (beyond its first bulk job) before it commits.
-const BULK_SLICE: Duration = Duration::from_millis(4);
+const BULK_SLICE: Duration = Duration::from_millis(12);
 /// The process's exit status when the writer thread cannot go on.
 const WRITER_DIED: i32 = 70;
 
@@ -427,11 +427,17 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
         .drain(..)
         .map(|job| job.run(&txn, health))
         .collect();
-    let started = Instant::now();
     if take_bulk {
+        // Another bulk job goes in only if, taking as long as the longest so far, it would
+        // still end within `BULK_SLICE`: small slices share a commit (its fsync, and the pages
+        // they both touch), and a slow one is never joined by a second.
+        let started = Instant::now();
+        let mut longest = Duration::ZERO;
         while let Some((job, _slot)) = waiting.bulk.pop_front() {
+            let began = Instant::now();
             done.push(job.run(&txn, health));
-            if started.elapsed() >= BULK_SLICE {
+            longest = longest.max(began.elapsed());
+            if started.elapsed() + longest > BULK_SLICE {
                 break;
             }
         }
@@ -653,5 +659,48 @@ mod tests {
             ["bulk 0", "live", "live committed", "bulk 1"],
             "the live job waited for more than the slice already running"
         );
+    }
+
+    /// Bulk jobs that are quick share a transaction (and its fsync); one that takes more than
+    /// half of `BULK_SLICE` is never joined by another, so a live write waits for one slow
+    /// slice at most.
+    #[tokio::test]
+    async fn quick_bulk_jobs_share_a_commit_and_slow_ones_do_not() {
+        for (took, most, least) in [
+            (Duration::ZERO, 2, 1),
+            (BULK_SLICE / 2 + Duration::from_millis(1), 8, 8),
+        ] {
+            let writer = Writer::start(Connection::open_in_memory().unwrap()).unwrap();
+            let batches = Arc::new(AtomicU64::new(0));
+            let counted = batches.clone();
+            writer.after_each_batch(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                true
+            });
+            let (release, first) = hold(&writer).await;
+            let mut bulk = Vec::new();
+            for _ in 0..8 {
+                bulk.push(
+                    writer
+                        .enqueue_bulk(move |_| {
+                            std::thread::sleep(took);
+                            Ok(())
+                        })
+                        .await
+                        .unwrap(),
+                );
+            }
+            release.send(()).unwrap();
+            first.committed().await.unwrap();
+            for pending in bulk {
+                pending.committed().await.unwrap();
+            }
+            // Less the batch that held the writer.
+            let batches = batches.load(Ordering::SeqCst) - 1;
+            assert!(
+                (least..=most).contains(&batches),
+                "8 bulk jobs of {took:?} each took {batches} transactions"
+            );
+        }
     }
 }
