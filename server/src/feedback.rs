@@ -160,7 +160,8 @@ impl ServerFeedback {
         }
         let journey = self.map(map).await?;
         let now = now_millis();
-        // Checking and sentiment are CPU work: off the async executor.
+        // Checking is CPU work: off the async executor. (So is the comments' sentiment, done
+        // as the responses are cut into slices for the writer.)
         let checked = tokio::task::spawn_blocking(move || {
             let resolve = resolver(&journey, naming);
             let mut rejections = Vec::new();
@@ -176,7 +177,11 @@ impl ServerFeedback {
             }
             Ok(accepted
                 .into_iter()
-                .map(|response| incoming(response, source, false))
+                .map(|response| Arriving {
+                    response,
+                    source,
+                    followed_up: false,
+                })
                 .collect::<Vec<_>>())
         })
         .await
@@ -189,30 +194,45 @@ impl ServerFeedback {
         Ok(stored?)
     }
 
-    /// Stores `incoming` on the writer's bulk lane in slices (`store::slices`, each bounded by
+    /// Stores `arriving` on the writer's bulk lane in slices (`store::cut`, each bounded by
     /// the work it does), so that live edits never wait behind more than one. All or nothing
     /// from the caller's view: a request of several slices is a batch, and if any slice fails,
     /// the committed ones are taken out again (responses and tallies), so nothing stays and a
     /// retry stores it once (a server that stops part-way undoes the batch when it starts
     /// again).
     ///
+    /// The slices are cut (and their comments scored, and their tallies summed) on a blocking
+    /// thread while the writer stores the ones before: a large file is then stored in about the
+    /// time the writer takes for it, not that plus the time to prepare it.
+    ///
     /// With `new_map`, the map is created in the batch's first job and deleted if the batch
     /// is undone: a map file's import leaves either the whole map or nothing.
     async fn store_sliced(
         &self,
         map: MapId,
-        incoming: Vec<Incoming>,
+        mut arriving: Vec<Arriving>,
         now: i64,
         new_map: Option<JourneyMap>,
     ) -> Result<usize, StoreError> {
         let writer = self.db.writer();
-        let total = incoming.len();
-        // Cutting sums up every answer's tallies: CPU work, off the async executor.
-        let mut slices = tokio::task::spawn_blocking(move || store::slices(incoming))
-            .await
-            .map_err(StoreError::internal)?;
-        if slices.len() <= 1 && new_map.is_none() {
-            let slice = slices.pop().unwrap_or_default();
+        let total = arriving.len();
+        let (cut, mut slices) = tokio::sync::mpsc::channel(SLICES_AHEAD);
+        let cutting = tokio::task::spawn_blocking(move || {
+            arriving.sort_by_key(|a| a.response.at);
+            let scored = arriving.into_iter().map(Arriving::scored);
+            // Stops once nobody takes the slices (the batch failed).
+            store::cut(scored, |slice| cut.blocking_send(slice).is_ok());
+        });
+        // A cutter that panicked closes the channel early: its outcome decides, not the
+        // channel's end.
+        let cut_whole = |outcome: Result<(), tokio::task::JoinError>| {
+            outcome.map_err(|_| StoreError::internal("preparing the responses failed"))
+        };
+        let first = slices.recv().await;
+        let second = slices.recv().await;
+        if second.is_none() && new_map.is_none() {
+            cut_whole(cutting.await)?;
+            let slice = first.unwrap_or_default();
             return writer
                 .enqueue_bulk(move |conn| {
                     store::insert_responses(conn, map, &slice, now).map(|_| total)
@@ -231,7 +251,16 @@ impl ServerFeedback {
             .await?;
         let mut pending = Vec::new();
         let mut failed = None;
-        for slice in slices {
+        // The two slices already taken, then the others as they are cut.
+        let mut taken = first.into_iter().chain(second);
+        loop {
+            let slice = match taken.next() {
+                Some(slice) => slice,
+                None => match slices.recv().await {
+                    Some(slice) => slice,
+                    None => break,
+                },
+            };
             // Queued without waiting for the one before, so the bulk lane stays busy; the
             // lane's bounded depth is the back-pressure.
             match writer
@@ -244,6 +273,10 @@ impl ServerFeedback {
                     break;
                 }
             }
+        }
+        drop(slices);
+        if let Err(err) = cut_whole(cutting.await) {
+            failed.get_or_insert(err);
         }
         for p in pending {
             if let Err(err) = p.committed().await {
@@ -295,15 +328,15 @@ impl ServerFeedback {
     ) -> Result<usize, StoreError> {
         let map = journey.id;
         let now = now_millis();
-        let incoming = tokio::task::spawn_blocking(move || {
-            responses
-                .into_iter()
-                .map(|r| incoming(r.response, r.source, r.followed_up))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(StoreError::internal)?;
-        let stored = self.store_sliced(map, incoming, now, Some(journey)).await?;
+        let arriving = responses
+            .into_iter()
+            .map(|r| Arriving {
+                response: r.response,
+                source: r.source,
+                followed_up: r.followed_up,
+            })
+            .collect();
+        let stored = self.store_sliced(map, arriving, now, Some(journey)).await?;
         // The owner last: the map appears whole, or not at all.
         self.db
             .writer()
@@ -378,7 +411,12 @@ impl ServerFeedback {
         let response = input
             .check(resolve, now)
             .map_err(|err| IngestError::Rejected(vec![Rejection::at(0, err)]))?;
-        let one = store::Slice::new(vec![incoming(response, Source::Form, false)]);
+        let one = Arriving {
+            response,
+            source: Source::Form,
+            followed_up: false,
+        };
+        let one = store::Slice::new(vec![one.scored()]);
         self.db
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &one, now))
@@ -482,15 +520,28 @@ impl ServerFeedback {
     }
 }
 
-/// A checked response with its comment's sentiment, ready to store.
-fn incoming(response: Response, source: Source, followed_up: bool) -> Incoming {
-    let sentiment = response.comment.as_deref().map(analysis::sentiment);
-    Incoming {
-        negative: sentiment.is_some_and(analysis::is_negative),
-        sentiment,
-        response,
-        source,
-        followed_up,
+/// Slices of a bulk request cut ahead of the one the writer is storing.
+const SLICES_AHEAD: usize = 4;
+
+/// A checked response on its way to be stored.
+struct Arriving {
+    response: Response,
+    source: Source,
+    /// Already followed up (only a response restored from a map file).
+    followed_up: bool,
+}
+
+impl Arriving {
+    /// Ready to store: with its comment's sentiment.
+    fn scored(self) -> Incoming {
+        let sentiment = self.response.comment.as_deref().map(analysis::sentiment);
+        Incoming {
+            negative: sentiment.is_some_and(analysis::is_negative),
+            sentiment,
+            response: self.response,
+            source: self.source,
+            followed_up: self.followed_up,
+        }
     }
 }
 

@@ -121,26 +121,24 @@ pub const DELETE_CHUNK: usize = 250;
 const SLICE_BUDGET: usize = 5_000;
 const TALLY_ROW_COST: usize = 4;
 
-/// Cuts `responses` into slices of at most `SLICE_BUDGET` each: one writer job each. In time
-/// order, whatever the order they came in: answers of the same days share their tally rows and
-/// land next to each other in the time index, so a file sorted any other way (or not at all)
-/// costs the writer what a date-sorted one does. Each slice's tallies are summed here, off the
-/// writer thread.
-pub fn slices(mut responses: Vec<Incoming>) -> Vec<Slice> {
-    responses.sort_by_key(|incoming| incoming.response.at);
-    let mut slices = Vec::new();
+/// Cuts `responses` into slices of at most `SLICE_BUDGET` each, one writer job each, and hands
+/// each to `each` as soon as it is cut (the writer can store one while the next is cut); stops
+/// when `each` returns `false`. The caller gives them in time order: answers of the same days
+/// share their tally rows and land next to each other in the time index, so a file sorted any
+/// other way (or not at all) then costs the writer what a date-sorted one does.
+pub fn cut(responses: impl IntoIterator<Item = Incoming>, mut each: impl FnMut(Slice) -> bool) {
     let mut slice = Slice::default();
     for incoming in responses {
         slice.tallies.record(&incoming);
         slice.responses.push(incoming);
-        if slice.responses.len() + TALLY_ROW_COST * slice.tallies.rows() >= SLICE_BUDGET {
-            slices.push(std::mem::take(&mut slice));
+        let cost = slice.responses.len() + TALLY_ROW_COST * slice.tallies.rows();
+        if cost >= SLICE_BUDGET && !each(std::mem::take(&mut slice)) {
+            return;
         }
     }
-    if !slice.responses.is_empty() {
-        slices.push(slice);
+    if !slice.is_empty() {
+        each(slice);
     }
-    slices
 }
 
 /// Responses to store in one writer job, with what they add to the tallies, summed before the
@@ -1175,7 +1173,18 @@ mod tests {
         }
     }
 
-    /// A slice's cost as `slices` counts it.
+    /// `cut` in time order, as the server calls it.
+    fn slices(mut responses: Vec<Incoming>) -> Vec<Slice> {
+        responses.sort_by_key(|incoming| incoming.response.at);
+        let mut slices = Vec::new();
+        cut(responses, |slice| {
+            slices.push(slice);
+            true
+        });
+        slices
+    }
+
+    /// A slice's cost as `cut` counts it.
     fn cost(slice: &Slice) -> usize {
         let recounted = Slice::new(slice.responses.clone());
         recounted.len() + TALLY_ROW_COST * recounted.tallies.rows()
