@@ -21,9 +21,7 @@ use app::api::feedback::{
 };
 use app::domain::access::Role;
 use app::domain::account::FormToken;
-use app::domain::feedback::{
-    self, Period, Response, ResponseError, ResponseInput, Source, Summary, Tally,
-};
+use app::domain::feedback::{self, Period, ResponseError, ResponseInput, Source, Summary, Tally};
 use app::domain::ids::{ApiKeyId, CardId, MapId, StageId, UserId};
 use app::domain::import::FileResponse;
 use app::domain::map::JourneyMap;
@@ -177,7 +175,7 @@ impl ServerFeedback {
             }
             Ok(accepted
                 .into_iter()
-                .map(|response| Arriving {
+                .map(|response| FileResponse {
                     response,
                     source,
                     followed_up: false,
@@ -194,7 +192,7 @@ impl ServerFeedback {
         Ok(stored?)
     }
 
-    /// Stores `arriving` on the writer's bulk lane in slices (`store::cut`, each bounded by
+    /// Stores `responses` on the writer's bulk lane in slices (`store::cut`, each bounded by
     /// the work it does), so that live edits never wait behind more than one. All or nothing
     /// from the caller's view: a request of several slices is a batch, and if any slice fails,
     /// the committed ones are taken out again (responses and tallies), so nothing stays and a
@@ -210,18 +208,19 @@ impl ServerFeedback {
     async fn store_sliced(
         &self,
         map: MapId,
-        mut arriving: Vec<Arriving>,
+        mut responses: Vec<FileResponse>,
         now: i64,
         new_map: Option<JourneyMap>,
     ) -> Result<usize, StoreError> {
         let writer = self.db.writer();
-        let total = arriving.len();
+        let total = responses.len();
         let (cut, mut slices) = tokio::sync::mpsc::channel(SLICES_AHEAD);
         let cutting = tokio::task::spawn_blocking(move || {
-            arriving.sort_by_key(|a| a.response.at);
-            let scored = arriving.into_iter().map(Arriving::scored);
+            responses.sort_by_key(|r| r.response.at);
             // Stops once nobody takes the slices (the batch failed).
-            store::cut(scored, |slice| cut.blocking_send(slice).is_ok());
+            store::cut(responses.into_iter().map(scored), |slice| {
+                cut.blocking_send(slice).is_ok()
+            });
         });
         // A cutter that panicked closes the channel early: its outcome decides, not the
         // channel's end.
@@ -328,15 +327,9 @@ impl ServerFeedback {
     ) -> Result<usize, StoreError> {
         let map = journey.id;
         let now = now_millis();
-        let arriving = responses
-            .into_iter()
-            .map(|r| Arriving {
-                response: r.response,
-                source: r.source,
-                followed_up: r.followed_up,
-            })
-            .collect();
-        let stored = self.store_sliced(map, arriving, now, Some(journey)).await?;
+        let stored = self
+            .store_sliced(map, responses, now, Some(journey))
+            .await?;
         // The owner last: the map appears whole, or not at all.
         self.db
             .writer()
@@ -411,12 +404,12 @@ impl ServerFeedback {
         let response = input
             .check(resolve, now)
             .map_err(|err| IngestError::Rejected(vec![Rejection::at(0, err)]))?;
-        let one = Arriving {
+        let one = scored(FileResponse {
             response,
             source: Source::Form,
             followed_up: false,
-        };
-        let one = store::Slice::new(vec![one.scored()]);
+        });
+        let one = store::Slice::new(vec![one]);
         self.db
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &one, now))
@@ -523,25 +516,16 @@ impl ServerFeedback {
 /// Slices of a bulk request cut ahead of the one the writer is storing.
 const SLICES_AHEAD: usize = 4;
 
-/// A checked response on its way to be stored.
-struct Arriving {
-    response: Response,
-    source: Source,
-    /// Already followed up (only a response restored from a map file).
-    followed_up: bool,
-}
-
-impl Arriving {
-    /// Ready to store: with its comment's sentiment.
-    fn scored(self) -> Incoming {
-        let sentiment = self.response.comment.as_deref().map(analysis::sentiment);
-        Incoming {
-            negative: sentiment.is_some_and(analysis::is_negative),
-            sentiment,
-            response: self.response,
-            source: self.source,
-            followed_up: self.followed_up,
-        }
+/// A checked response (with its source and whether it was followed up, as a map file carries
+/// them) ready to store: with its comment's sentiment.
+fn scored(r: FileResponse) -> Incoming {
+    let sentiment = r.response.comment.as_deref().map(analysis::sentiment);
+    Incoming {
+        negative: sentiment.is_some_and(analysis::is_negative),
+        sentiment,
+        response: r.response,
+        source: r.source,
+        followed_up: r.followed_up,
     }
 }
 

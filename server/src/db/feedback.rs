@@ -129,10 +129,8 @@ const TALLY_ROW_COST: usize = 4;
 pub fn cut(responses: impl IntoIterator<Item = Incoming>, mut each: impl FnMut(Slice) -> bool) {
     let mut slice = Slice::default();
     for incoming in responses {
-        slice.tallies.record(&incoming);
-        slice.responses.push(incoming);
-        let cost = slice.responses.len() + TALLY_ROW_COST * slice.tallies.rows();
-        if cost >= SLICE_BUDGET && !each(std::mem::take(&mut slice)) {
+        slice.push(incoming);
+        if slice.cost() >= SLICE_BUDGET && !each(std::mem::take(&mut slice)) {
             return;
         }
     }
@@ -151,11 +149,21 @@ pub struct Slice {
 
 impl Slice {
     pub fn new(responses: Vec<Incoming>) -> Slice {
-        let mut tallies = Tallies::default();
+        let mut slice = Slice::default();
         responses
-            .iter()
-            .for_each(|incoming| tallies.record(incoming));
-        Slice { responses, tallies }
+            .into_iter()
+            .for_each(|incoming| slice.push(incoming));
+        slice
+    }
+
+    fn push(&mut self, incoming: Incoming) {
+        self.tallies.record(&incoming);
+        self.responses.push(incoming);
+    }
+
+    /// What storing the slice costs the writer, as `SLICE_BUDGET` counts it.
+    fn cost(&self) -> usize {
+        self.responses.len() + TALLY_ROW_COST * self.tallies.rows()
     }
 
     pub fn len(&self) -> usize {
@@ -1184,10 +1192,9 @@ mod tests {
         slices
     }
 
-    /// A slice's cost as `cut` counts it.
+    /// A slice's cost, counted again from its responses alone.
     fn cost(slice: &Slice) -> usize {
-        let recounted = Slice::new(slice.responses.clone());
-        recounted.len() + TALLY_ROW_COST * recounted.tallies.rows()
+        Slice::new(slice.responses.clone()).cost()
     }
 
     #[test]
@@ -1246,7 +1253,7 @@ mod tests {
                 )
             })
             .collect();
-        insert_responses(&conn, map, &Slice::new(batch.to_vec()), 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(batch.clone()), 0).unwrap();
         insert_responses(&conn, map, &Slice::new(batch[..5].to_vec()), 0).unwrap();
 
         let all = tallies(&conn, map, &Filter::default()).unwrap();
@@ -1293,7 +1300,7 @@ mod tests {
     fn the_inbox_pages_newest_first_and_filters_unhappy() {
         let (conn, map, card) = db();
         let batch: Vec<Incoming> = (0..11).map(|i| incoming(card, 20_000 + i, i, "")).collect();
-        insert_responses(&conn, map, &Slice::new(batch.to_vec()), 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(batch), 0).unwrap();
         let first = inbox(&conn, map, false, None, 4).unwrap();
         assert_eq!(
             first.iter().map(|i| i.response.nps).collect::<Vec<_>>(),
@@ -1316,7 +1323,7 @@ mod tests {
         let (conn, map, card) = db();
         let mut bad = incoming(card, 20_000, 5, "");
         bad.response.nps = Some(11);
-        assert!(insert_responses(&conn, map, &Slice::new([bad].to_vec()), 0).is_err());
+        assert!(insert_responses(&conn, map, &Slice::new(vec![bad]), 0).is_err());
     }
 
     /// Every tally table as text, to compare before and after.
@@ -1361,7 +1368,7 @@ mod tests {
         let before: Vec<Incoming> = (0..7)
             .map(|i| incoming(card, 20_000 + i, i, "web"))
             .collect();
-        insert_responses(&conn, map, &Slice::new(before.to_vec()), 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(before.clone()), 0).unwrap();
         let tallies_before = all_tallies(&conn);
         let batch = begin_batch(&conn, map, 0, false).unwrap();
         for slice in 0..3 {
@@ -1375,7 +1382,7 @@ mod tests {
                     )
                 })
                 .collect();
-            insert_slice(&conn, map, batch, &Slice::new(rows.clone()), 0).unwrap();
+            insert_slice(&conn, map, batch, &Slice::new(rows), 0).unwrap();
         }
         assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 127);
         assert!(undo_slice(&conn, batch).unwrap());
@@ -1386,7 +1393,7 @@ mod tests {
 
         // A finished batch stays.
         let batch = begin_batch(&conn, map, 0, false).unwrap();
-        insert_slice(&conn, map, batch, &Slice::new(before.clone()), 0).unwrap();
+        insert_slice(&conn, map, batch, &Slice::new(before), 0).unwrap();
         finish_batch(&conn, batch).unwrap();
         assert_eq!(undo_unfinished(&conn).unwrap(), 0);
         assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 14);
@@ -1398,7 +1405,7 @@ mod tests {
         let rows: Vec<Incoming> = (0..2_500)
             .map(|i| incoming(card, 19_000 + i, i % 11, "web"))
             .collect();
-        insert_responses(&conn, map, &Slice::new(rows.to_vec()), 0).unwrap();
+        insert_responses(&conn, map, &Slice::new(rows), 0).unwrap();
         let mut chunks = 0;
         while delete_some(&conn, map).unwrap() {
             chunks += 1;
@@ -1444,7 +1451,7 @@ mod tests {
                     r
                 })
                 .collect();
-            insert_responses(&conn, map, &Slice::new(rows.to_vec()), 0).unwrap();
+            insert_responses(&conn, map, &Slice::new(rows.clone()), 0).unwrap();
             let filter = Filter {
                 from: from.map(|f| start + f),
                 to: (!open_end).then(|| start + from.unwrap_or(0) + span),
