@@ -293,7 +293,7 @@ mod tests {
 
     /// Migration 011 keeps every response as it was, still refuses a source it does not know,
     /// and storing a response no longer builds a temporary table for the check (the reason
-    /// for the migration: it was most of an insert's cost).
+    /// for the migration: it was about half of an insert's cost).
     #[test]
     fn migration_11_keeps_responses_and_checks_sources_cheaply() {
         let mut conn = Connection::open_in_memory().unwrap();

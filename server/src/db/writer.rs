@@ -5,9 +5,10 @@
 //! Jobs come in two lanes. Live jobs (edits, sign-ins, a customer's answer: small, and someone
 //! is waiting) all go into the next transaction. Bulk jobs (the slices of an import or an API
 //! batch, each bounded by its caller) go in only while the transaction's bulk work stays within
-//! `BULK_SLICE` (judged by its slowest job so far), at least one per transaction, and while live jobs wait only in every other
-//! transaction: so a live write never waits behind more than the slice of bulk work already
-//! running, and bulk work still moves while live writes keep coming.
+//! `BULK_SLICE` (judged by its slowest job so far), at least one per transaction, and while
+//! live jobs wait only in every other transaction: so a live write never waits behind more than
+//! the slice of bulk work already running, and bulk work still moves while live writes keep
+//! coming.
 //!
 //! A job that panics is rolled back like one that fails, and the writer carries on; the count
 //! of such panics is kept for `/readyz`. Anything else that panics on the writer thread ends the
