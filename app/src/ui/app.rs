@@ -132,7 +132,14 @@ fn held_title(otherwise: &str) -> String {
 /// A page's title, as tabs and history show it: "{text} · Waymark".
 #[component]
 pub fn PageTitle(#[prop(into)] text: Signal<String>) -> impl IntoView {
-    view! { <Title text=move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()))/> }
+    let title = move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()));
+    // The server writes the head after the body, by which time the rendering that set the
+    // title may have been disposed, and with it the signals its text reads: reading one then
+    // panicked the request (seen once in the end-to-end suite, on a map page). So the server
+    // takes the title's text now; the browser keeps it live.
+    #[cfg(not(feature = "hydrate"))]
+    let title = untrack(title);
+    view! { <Title text=title/> }
 }
 
 #[cfg(test)]
