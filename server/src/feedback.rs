@@ -26,6 +26,7 @@ use app::domain::ids::{ApiKeyId, CardId, MapId, StageId, UserId};
 use app::domain::import::FileResponse;
 use app::domain::map::JourneyMap;
 use app::domain::text::Name;
+use app::domain::time::Millis;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -86,14 +87,22 @@ pub enum Naming {
     IdOrText,
 }
 
-/// Resolves touchpoint references against the cards of `map`: by hash, since a batch may hold
-/// 100,000 references and a map thousands of cards.
-fn resolver(map: &JourneyMap, naming: Naming) -> impl Fn(&str) -> Option<CardId> + '_ {
-    let ids: HashSet<CardId> = map.cards().iter().map(|card| card.id).collect();
-    let by_text: HashMap<String, Option<CardId>> = match naming {
-        Naming::Id => HashMap::new(),
-        Naming::IdOrText => {
-            let mut by_text: HashMap<String, Option<CardId>> = HashMap::new();
+/// Checks responses against a map as they are read: touchpoints by hash (a batch may hold
+/// 100,000 references and a map thousands of cards), times against one `now`. Shared by the
+/// threads that read a large file.
+pub struct Checker {
+    ids: HashSet<CardId>,
+    /// Cards by the first line of their text, lowercased; `None` for text two cards share.
+    by_text: HashMap<String, Option<CardId>>,
+    now: Millis,
+    source: Source,
+}
+
+impl Checker {
+    fn new(map: &JourneyMap, naming: Naming, source: Source, now: Millis) -> Checker {
+        let ids = map.cards().iter().map(|card| card.id).collect();
+        let mut by_text: HashMap<String, Option<CardId>> = HashMap::new();
+        if naming == Naming::IdOrText {
             for card in map.cards() {
                 let title = first_line(card.text.as_str()).to_lowercase();
                 // Two cards with the same text: ambiguous, so neither is matched by text.
@@ -102,14 +111,36 @@ fn resolver(map: &JourneyMap, naming: Naming) -> impl Fn(&str) -> Option<CardId>
                     .and_modify(|found| *found = None)
                     .or_insert(Some(card.id));
             }
-            by_text
         }
-    };
-    move |reference: &str| {
+        Checker {
+            ids,
+            by_text,
+            now,
+            source,
+        }
+    }
+
+    fn resolve(&self, reference: &str) -> Option<CardId> {
         if let Ok(id) = reference.parse::<CardId>() {
-            return ids.contains(&id).then_some(id);
+            return self.ids.contains(&id).then_some(id);
         }
-        by_text.get(&reference.to_lowercase()).copied().flatten()
+        self.by_text
+            .get(&reference.to_lowercase())
+            .copied()
+            .flatten()
+    }
+
+    /// The response as the store takes it, or why it is refused.
+    pub fn check(
+        &self,
+        item: Result<ResponseInput, ResponseError>,
+    ) -> Result<FileResponse, ResponseError> {
+        let response = item?.check(|reference| self.resolve(reference), self.now)?;
+        Ok(FileResponse {
+            response,
+            source: self.source,
+            followed_up: false,
+        })
     }
 }
 
@@ -142,6 +173,18 @@ impl ServerFeedback {
         Ok(self.rooms.committed(id).await?.map)
     }
 
+    /// What checks responses for `map` from `source`, on a thread of the caller's (checking is
+    /// CPU work: never on the async executor).
+    pub async fn checker(
+        &self,
+        map: MapId,
+        source: Source,
+        naming: Naming,
+    ) -> Result<Checker, StoreError> {
+        let journey = self.map(map).await?;
+        Ok(Checker::new(&journey, naming, source, now_millis()))
+    }
+
     /// Checks `items` against `map` and stores them all, or none. An item that could not
     /// even be read (malformed JSON, a score that is not a number) arrives as its error, so
     /// that it is reported by position together with the others. With `dry_run`, checks only.
@@ -156,40 +199,42 @@ impl ServerFeedback {
         if items.len() > MAX_BATCH {
             return Err(IngestError::TooMany);
         }
-        let journey = self.map(map).await?;
-        let now = now_millis();
-        // Checking is CPU work: off the async executor. (So is the comments' sentiment, done
-        // as the responses are cut into slices for the writer.)
+        let checker = self.checker(map, source, naming).await?;
         let checked = tokio::task::spawn_blocking(move || {
-            let resolve = resolver(&journey, naming);
             let mut rejections = Vec::new();
+            // Straight into the form the store takes: a large request's responses are tens of
+            // megabytes, and each copy of them costs fresh memory that the kernel must zero.
             let mut accepted = Vec::with_capacity(items.len());
             for (index, item) in items.into_iter().enumerate() {
-                match item.and_then(|input| input.check(&resolve, now)) {
+                match checker.check(item) {
                     Ok(response) => accepted.push(response),
                     Err(err) => rejections.push(Rejection::at(index, err)),
                 }
             }
-            if !rejections.is_empty() {
-                return Err(IngestError::Rejected(rejections));
+            if rejections.is_empty() {
+                Ok(accepted)
+            } else {
+                Err(IngestError::Rejected(rejections))
             }
-            Ok(accepted
-                .into_iter()
-                .map(|response| FileResponse {
-                    response,
-                    source,
-                    followed_up: false,
-                })
-                .collect::<Vec<_>>())
         })
         .await
         .map_err(StoreError::internal)??;
         if dry_run {
             return Ok(checked.len());
         }
-        let stored = self.store_sliced(map, checked, now, None).await;
+        Ok(self.store(map, checked).await?)
+    }
+
+    /// Stores checked responses of `map`, all or none (see `store_sliced`), and tells the
+    /// map's room.
+    pub async fn store(
+        &self,
+        map: MapId,
+        responses: Vec<FileResponse>,
+    ) -> Result<usize, StoreError> {
+        let stored = self.store_sliced(map, responses, now_millis(), None).await;
         self.rooms.feedback_changed(map);
-        Ok(stored?)
+        stored
     }
 
     /// Stores `responses` on the writer's bulk lane in slices (`store::cut`, each bounded by
@@ -216,7 +261,11 @@ impl ServerFeedback {
         let total = responses.len();
         let (cut, mut slices) = tokio::sync::mpsc::channel(SLICES_AHEAD);
         let cutting = tokio::task::spawn_blocking(move || {
-            responses.sort_by_key(|r| r.response.at);
+            // Date-sorted files and feeds are the common case; sorting them anyway would cost
+            // a scratch copy of all of the responses.
+            if !responses.is_sorted_by_key(|r| r.response.at) {
+                responses.sort_by_key(|r| r.response.at);
+            }
             // Stops once nobody takes the slices (the batch failed).
             store::cut(responses.into_iter().map(scored), |slice| {
                 cut.blocking_send(slice).is_ok()

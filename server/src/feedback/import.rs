@@ -15,8 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
-use crate::db::StoreError;
-use crate::feedback::{IngestError, Naming, ServerFeedback, MAX_BATCH};
+use crate::feedback::{Naming, ServerFeedback, MAX_BATCH};
 use crate::http::{HttpError, MapCaller};
 use crate::state::AppState;
 
@@ -26,16 +25,45 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(IMPORT, post(import))
 }
 
-/// A row of the file: its line number and the response it holds (or why it holds none).
-type Row = (u64, Result<ResponseInput, ResponseError>);
+/// What reading a file found: the responses of its rows (each as `check` made it) in file order,
+/// and the rows refused, by line.
+#[derive(Debug)]
+pub struct Rows<T> {
+    pub accepted: Vec<T>,
+    pub refused: Vec<(u64, ResponseError)>,
+}
 
-/// The rows of `text` as responses (or as the reason a row cannot be one), each with its line.
-pub fn read_rows(text: &str, mapping: &Mapping) -> Result<Vec<Row>, String> {
+impl<T> Rows<T> {
+    pub fn len(&self) -> usize {
+        self.accepted.len() + self.refused.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn append(&mut self, mut later: Rows<T>) {
+        self.accepted.append(&mut later.accepted);
+        self.refused.append(&mut later.refused);
+    }
+}
+
+/// Files at least this long are read in two halves at once (the writer is idle until a file
+/// is read and checked whole, so this time is added to every import's).
+const READ_IN_HALVES: usize = 256 * 1024;
+
+/// Reads the rows of `text` as responses and checks each with `check` as it is read, without
+/// keeping the unchecked ones (a 100,000-row file's are some 20 MB). Large files are read in
+/// two halves on two threads, split between records.
+pub fn read_rows<T: Send>(
+    text: &str,
+    mapping: &Mapping,
+    check: impl Fn(Result<ResponseInput, ResponseError>) -> Result<T, ResponseError> + Sync,
+) -> Result<Rows<T>, String> {
     let separator = u8::try_from(delimiter(text)).unwrap_or(b',');
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator)
-        .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
@@ -47,37 +75,119 @@ pub fn read_rows(text: &str, mapping: &Mapping) -> Result<Vec<Row>, String> {
             mapping.columns.len()
         ));
     }
-    // Room for every line at once: growing the vector row by row moved it again and again into
-    // fresh pages, which cost most of the time of reading a large file.
-    let lines_in_file = text.bytes().filter(|b| *b == b'\n').count();
-    let mut rows = Vec::with_capacity(lines_in_file.min(MAX_BATCH + 1));
-    let mut lines = LineCounter::new(text);
-    for record in reader.records() {
-        match record {
-            Ok(record) => {
-                let line = lines.at(record.position().map_or(0, |p| p.byte()));
-                if record.iter().all(|cell| cell.trim().is_empty()) {
-                    continue;
-                }
-                let cells: Vec<&str> = record.iter().collect();
-                rows.push((line, mapping.row(&cells)));
-            }
-            Err(err) => {
-                let line = lines.at(err.position().map_or(0, |p| p.byte()));
-                rows.push((
-                    line,
-                    Err(ResponseError {
-                        field: "row".into(),
-                        message: format!("cannot be read: {err}"),
-                    }),
-                ));
-            }
+    let start = usize::try_from(reader.position().byte())
+        .unwrap_or(text.len())
+        .min(text.len());
+    let (head, body) = text.as_bytes().split_at(start);
+    let split = if body.len() >= READ_IN_HALVES {
+        record_boundary(body, body.len() / 2)
+    } else {
+        body.len()
+    };
+    let (first, second) = body.split_at(split);
+    let first_line = 1 + newlines(head);
+    let read = |bytes, line| {
+        Part {
+            bytes,
+            line,
+            separator,
+            mapping,
+            check: &check,
         }
-        if rows.len() > MAX_BATCH {
-            return Err(format!("at most {MAX_BATCH} rows per file"));
-        }
+        .read()
+    };
+    let (earlier, later) = std::thread::scope(|scope| {
+        let later = (!second.is_empty())
+            .then(|| scope.spawn(|| read(second, first_line + newlines(first))));
+        let earlier = read(first, first_line);
+        (earlier, later.map(|l| l.join()))
+    });
+    let mut rows = earlier?;
+    if let Some(later) = later {
+        rows.append(later.map_err(|_| "reading the file failed".to_owned())??);
+    }
+    if rows.len() > MAX_BATCH {
+        return Err(too_many());
     }
     Ok(rows)
+}
+
+fn too_many() -> String {
+    format!("at most {MAX_BATCH} rows per file")
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// The end of the first record that ends at or after `from`: just past a line break outside
+/// quotes. (A quoted field may hold line breaks; outside quotes, the quotes seen so far are
+/// even in number, since a quote inside a quoted field is written twice.)
+fn record_boundary(body: &[u8], from: usize) -> usize {
+    let mut quoted = body[..from].iter().filter(|b| **b == b'"').count() % 2 == 1;
+    for (at, byte) in body.iter().enumerate().skip(from) {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return at + 1,
+            _ => {}
+        }
+    }
+    body.len()
+}
+
+/// A run of whole records of a file, starting on `line`.
+struct Part<'a, C> {
+    bytes: &'a [u8],
+    line: u64,
+    separator: u8,
+    mapping: &'a Mapping,
+    check: &'a C,
+}
+
+impl<C> Part<'_, C> {
+    fn read<T>(self) -> Result<Rows<T>, String>
+    where
+        C: Fn(Result<ResponseInput, ResponseError>) -> Result<T, ResponseError>,
+    {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.separator)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(self.bytes);
+        // Room for every line at once: growing the vector row by row moved it again and
+        // again into fresh pages, which cost most of the time of reading a large file.
+        let room = usize::try_from(newlines(self.bytes)).map_or(MAX_BATCH, |n| n.min(MAX_BATCH));
+        let mut rows = Rows {
+            accepted: Vec::with_capacity(room),
+            refused: Vec::new(),
+        };
+        let mut lines = LineCounter::new(self.bytes, self.line);
+        let mut record = csv::StringRecord::new();
+        loop {
+            let read = reader.read_record(&mut record);
+            let line = lines.at(match &read {
+                Ok(_) => record.position().map_or(0, |p| p.byte()),
+                Err(err) => err.position().map_or(0, |p| p.byte()),
+            });
+            let item = match read {
+                Ok(false) => break,
+                Ok(true) if record.iter().all(|cell| cell.trim().is_empty()) => continue,
+                Ok(true) => self.mapping.row(&record.iter().collect::<Vec<_>>()),
+                Err(err) => Err(ResponseError {
+                    field: "row".into(),
+                    message: format!("cannot be read: {err}"),
+                }),
+            };
+            match (self.check)(item) {
+                Ok(response) => rows.accepted.push(response),
+                Err(err) => rows.refused.push((line, err)),
+            }
+            if rows.len() > MAX_BATCH {
+                return Err(too_many());
+            }
+        }
+        Ok(rows)
+    }
 }
 
 /// Line numbers from byte offsets. The `csv` crate's own line count is off by one after a
@@ -89,11 +199,12 @@ struct LineCounter<'a> {
 }
 
 impl LineCounter<'_> {
-    fn new(text: &str) -> LineCounter<'_> {
+    /// Counts lines of `text`, whose first is `line` of its file.
+    fn new(text: &[u8], line: u64) -> LineCounter<'_> {
         LineCounter {
-            text: text.as_bytes(),
+            text,
             byte: 0,
-            line: 1,
+            line,
         }
     }
 
@@ -128,7 +239,8 @@ async fn upload(mut form: Multipart) -> Result<Upload, HttpError> {
         match field.name() {
             Some("file") => {
                 let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
-                let decoded = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                // Taken over, not copied, when the upload is the buffer's only owner.
+                let decoded = String::from_utf8(Vec::from(bytes)).map_err(|_| {
                     bad("the file is not UTF-8 text; save it as “CSV UTF-8”".into())
                 })?;
                 text = Some(decoded);
@@ -163,58 +275,53 @@ async fn import(
         mapping,
         dry_run,
     } = upload(form).await?;
-    let rows = tokio::task::spawn_blocking(move || read_rows(&text, &mapping))
-        .await
-        .map_err(HttpError::internal)?
-        .map_err(HttpError::bad_request)?;
+    let map = caller.map;
+    let checker = feedback.checker(map, Source::Csv, Naming::IdOrText).await?;
+    let rows =
+        tokio::task::spawn_blocking(move || read_rows(&text, &mapping, |item| checker.check(item)))
+            .await
+            .map_err(HttpError::internal)?
+            .map_err(HttpError::bad_request)?;
+    let total = rows.len();
     if rows.is_empty() {
         return Err(HttpError::bad_request(
             "the file has no rows after the header",
         ));
     }
-    let (lines, items): (Vec<u64>, Vec<_>) = rows.into_iter().unzip();
-    let total = items.len();
-    match feedback
-        .ingest(caller.map, items, Source::Csv, Naming::IdOrText, dry_run)
-        .await
-    {
-        Ok(count) if dry_run => Ok(Json(ImportReply {
-            checked: Some(count),
+    if !rows.refused.is_empty() {
+        let rejected: Vec<RefusedRow> = rows
+            .refused
+            .into_iter()
+            .map(|(line, err)| RefusedRow {
+                line,
+                field: err.field,
+                message: err.message,
+            })
+            .collect();
+        let reply = ImportReply {
+            error: Some(format!(
+                "{} of {total} rows were refused; nothing was imported",
+                rejected.len()
+            )),
+            rows: Some(total),
+            rejected,
             ..ImportReply::default()
-        })
-        .into_response()),
-        Ok(count) => Ok(Json(ImportReply {
-            imported: Some(count),
-            ..ImportReply::default()
-        })
-        .into_response()),
-        Err(IngestError::Rejected(rejections)) => {
-            let rejected: Vec<RefusedRow> = rejections
-                .into_iter()
-                .map(|r| RefusedRow {
-                    line: lines.get(r.index).copied().unwrap_or(0),
-                    field: r.field,
-                    message: r.message,
-                })
-                .collect();
-            let reply = ImportReply {
-                error: Some(format!(
-                    "{} of {total} rows were refused; nothing was imported",
-                    rejected.len()
-                )),
-                rows: Some(total),
-                rejected,
-                ..ImportReply::default()
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(reply)).into_response())
-        }
-        Err(IngestError::TooMany) => Err(HttpError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("at most {MAX_BATCH} rows per file"),
-        )),
-        Err(IngestError::Store(StoreError::NotFound)) => Err(HttpError::not_found("no such map")),
-        Err(IngestError::Store(err)) => Err(err.into()),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(reply)).into_response());
     }
+    if dry_run {
+        return Ok(Json(ImportReply {
+            checked: Some(total),
+            ..ImportReply::default()
+        })
+        .into_response());
+    }
+    let imported = feedback.store(map, rows.accepted).await?;
+    Ok(Json(ImportReply {
+        imported: Some(imported),
+        ..ImportReply::default()
+    })
+    .into_response())
 }
 
 #[cfg(test)]
@@ -233,19 +340,79 @@ mod tests {
             touchpoint: None,
         };
         let text = "touchpoint,nps,comment\nCheckout,9,\"two\nlines\"\n,,\nCheckout,x,ok\n";
-        let rows = read_rows(text, &mapping).unwrap();
+        let rows = read_rows(text, &mapping, |item| item).unwrap();
         assert_eq!(rows.len(), 2, "blank rows are skipped");
-        assert_eq!(rows[0].0, 2);
-        assert_eq!(
-            rows[0].1.as_ref().unwrap().comment.as_deref(),
-            Some("two\nlines")
-        );
-        assert_eq!(rows[1].0, 5);
-        assert_eq!(rows[1].1.as_ref().unwrap_err().field, "nps");
+        assert_eq!(rows.accepted.len(), 1);
+        assert_eq!(rows.accepted[0].comment.as_deref(), Some("two\nlines"));
+        assert_eq!(rows.refused.len(), 1);
+        assert_eq!(rows.refused[0].0, 5);
+        assert_eq!(rows.refused[0].1.field, "nps");
         let narrow = Mapping {
             columns: vec![Some(Field::Nps)],
             touchpoint: None,
         };
-        assert!(read_rows(text, &narrow).unwrap_err().contains("3 columns"));
+        assert!(read_rows(text, &narrow, |item| item)
+            .unwrap_err()
+            .contains("3 columns"));
+    }
+
+    /// A file long enough to be read in halves reads as one read whole would: every row once,
+    /// in order, on its line, with quoted line breaks, blank rows and CRLF line ends about.
+    #[test]
+    fn large_files_read_in_halves_keep_rows_and_lines() {
+        let mapping = Mapping {
+            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
+            touchpoint: None,
+        };
+        let mut text = String::from("touchpoint,comment\r\n");
+        let mut line = 2;
+        let mut expected = Vec::new();
+        for i in 0..60_000 {
+            if i % 11 == 0 {
+                text.push_str(",\r\n");
+                line += 1;
+            }
+            expected.push((line, format!("t{i}")));
+            if i % 7 != 0 {
+                text.push_str(&format!("t{i},\"said \"\"no\"\"\nand then\nleft\"\r\n"));
+                line += 3;
+            } else {
+                text.push_str(&format!("t{i},fine\r\n"));
+                line += 1;
+            }
+        }
+        assert!(
+            text.len() > 2 * READ_IN_HALVES,
+            "the test file is read in halves"
+        );
+        // Every row refused, named by its touchpoint, so that the answer lists them all.
+        let rows = read_rows(&text, &mapping, |item| -> Result<(), _> {
+            let input = item.expect("every row reads");
+            assert!(input.comment.is_some());
+            Err(ResponseError {
+                field: input.touchpoint,
+                message: String::new(),
+            })
+        })
+        .unwrap();
+        let found: Vec<(u64, String)> = rows
+            .refused
+            .into_iter()
+            .map(|(l, e)| (l, e.field))
+            .collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_record_boundary_is_a_line_break_outside_quotes() {
+        let body = b"a,\"x\ny\"\nb,c\n";
+        assert_eq!(
+            record_boundary(body, 0),
+            8,
+            "the break inside quotes is skipped"
+        );
+        assert_eq!(record_boundary(body, 4), 8, "even from inside the quotes");
+        assert_eq!(record_boundary(body, 9), body.len());
+        assert_eq!(record_boundary(b"no break", 2), 8);
     }
 }
