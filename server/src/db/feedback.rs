@@ -6,7 +6,7 @@
 //! the map's default view); and the same three per channel and segment (label filters). A
 //! summary then sums the fewest tally rows its filter allows rather than scanning responses.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
@@ -127,43 +127,56 @@ const TALLY_ROW_COST: usize = 4;
 /// share their tally rows and land next to each other in the time index, so a file sorted any
 /// other way (or not at all) then costs the writer what a date-sorted one does.
 pub fn cut(responses: impl IntoIterator<Item = Incoming>, mut each: impl FnMut(Slice) -> bool) {
-    let mut slice = Slice::default();
+    let (mut taken, mut tallies) = (Vec::new(), Tallies::default());
     for incoming in responses {
-        slice.push(incoming);
-        if slice.cost() >= SLICE_BUDGET && !each(std::mem::take(&mut slice)) {
+        tallies.record(&incoming);
+        taken.push(incoming);
+        if cost(&taken, &tallies) >= SLICE_BUDGET
+            && !each(Slice::sealed(
+                std::mem::take(&mut taken),
+                std::mem::take(&mut tallies),
+            ))
+        {
             return;
         }
     }
-    if !slice.is_empty() {
-        each(slice);
+    if !taken.is_empty() {
+        each(Slice::sealed(taken, tallies));
     }
 }
 
-/// Responses to store in one writer job, with what they add to the tallies, summed before the
-/// job reaches the writer.
-#[derive(Default)]
+/// What storing `responses` with their `tallies` costs the writer, as `SLICE_BUDGET` counts it.
+fn cost(responses: &[Incoming], tallies: &Tallies) -> usize {
+    responses.len() + TALLY_ROW_COST * tallies.rows()
+}
+
+/// Responses to store in one writer job, with the rows they add to each tally table, summed
+/// and sorted where the slice is made: the writer only writes.
 pub struct Slice {
     responses: Vec<Incoming>,
-    tallies: Tallies,
+    rows: TallyRows,
+}
+
+impl Default for Slice {
+    fn default() -> Slice {
+        Slice::new(Vec::new())
+    }
 }
 
 impl Slice {
     pub fn new(responses: Vec<Incoming>) -> Slice {
-        let mut slice = Slice::default();
+        let mut tallies = Tallies::default();
         responses
-            .into_iter()
-            .for_each(|incoming| slice.push(incoming));
-        slice
+            .iter()
+            .for_each(|incoming| tallies.record(incoming));
+        Slice::sealed(responses, tallies)
     }
 
-    fn push(&mut self, incoming: Incoming) {
-        self.tallies.record(&incoming);
-        self.responses.push(incoming);
-    }
-
-    /// What storing the slice costs the writer, as `SLICE_BUDGET` counts it.
-    fn cost(&self) -> usize {
-        self.responses.len() + TALLY_ROW_COST * self.tallies.rows()
+    fn sealed(responses: Vec<Incoming>, tallies: Tallies) -> Slice {
+        Slice {
+            rows: tallies.rows_by_table(),
+            responses,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -237,43 +250,17 @@ impl Tallies {
         cell.record(r, incoming.negative);
     }
 
-    /// Adds the tallies to the tables (`sign` 1), or takes them out again (`sign` -1, where
-    /// rows left with no responses are removed, so summaries do not list empty touchpoints).
-    /// Each table's rows go in key order, so that neighbours share the pages they touch.
-    fn write(&self, conn: &Connection, map_id: &str, sign: i64) -> Result<(), StoreError> {
-        type Key = Vec<KeyPart>;
+    /// The rows these tallies add to each table, in key order, and the labels they use.
+    fn rows_by_table(&self) -> TallyRows {
         let text = |place: u32| KeyPart::Text(self.labels[place as usize].clone());
         let card = |c: CardId| KeyPart::Text(c.to_string());
-        let mut tables: [(&str, &[&str], BTreeMap<Key, Tally>); 7] = [
-            (
-                "feedback_daily",
-                &["card_id", "day", "channel", "segment"],
-                BTreeMap::new(),
-            ),
-            ("feedback_days", &["day", "card_id"], BTreeMap::new()),
-            ("feedback_months", &["month", "card_id"], BTreeMap::new()),
-            ("feedback_totals", &["card_id"], BTreeMap::new()),
-            (
-                "feedback_labelled",
-                &["channel", "segment", "card_id"],
-                BTreeMap::new(),
-            ),
-            (
-                "feedback_labelled_days",
-                &["channel", "segment", "day", "card_id"],
-                BTreeMap::new(),
-            ),
-            (
-                "feedback_labelled_months",
-                &["channel", "segment", "month", "card_id"],
-                BTreeMap::new(),
-            ),
-        ];
+        let mut tables: [BTreeMap<Vec<KeyPart>, Tally>; 7] = Default::default();
         for (&(c, day, channel, segment), tally) in &self.cells {
             let month = month_start(day);
             let (c, ch, sg) = (card(c), text(channel), text(segment));
             let (day, month) = (KeyPart::Number(day), KeyPart::Number(month));
-            let keys: [Key; 7] = [
+            // In the order of `TALLY_TABLES`.
+            let keys: [Vec<KeyPart>; 7] = [
                 vec![c.clone(), day.clone(), ch.clone(), sg.clone()],
                 vec![day.clone(), c.clone()],
                 vec![month.clone(), c.clone()],
@@ -282,11 +269,55 @@ impl Tallies {
                 vec![ch.clone(), sg.clone(), day, c.clone()],
                 vec![ch, sg, month, c],
             ];
-            for ((_, _, rows), key) in tables.iter_mut().zip(keys) {
+            for (rows, key) in tables.iter_mut().zip(keys) {
                 rows.entry(key).or_default().add(tally);
             }
         }
-        for (table, keys, rows) in &tables {
+        let used =
+            |pick: fn(&Cell) -> u32| -> BTreeSet<u32> { self.cells.keys().map(pick).collect() };
+        let mut labels = Vec::new();
+        for (kind, places) in [("channel", used(|c| c.2)), ("segment", used(|c| c.3))] {
+            for place in places {
+                let value = &self.labels[place as usize];
+                if !value.is_empty() {
+                    labels.push((kind, value.clone()));
+                }
+            }
+        }
+        TallyRows { tables, labels }
+    }
+}
+
+/// The tally tables, each with the columns of its key after `map_id`.
+const TALLY_TABLES: [(&str, &[&str]); 7] = [
+    ("feedback_daily", &["card_id", "day", "channel", "segment"]),
+    ("feedback_days", &["day", "card_id"]),
+    ("feedback_months", &["month", "card_id"]),
+    ("feedback_totals", &["card_id"]),
+    ("feedback_labelled", &["channel", "segment", "card_id"]),
+    (
+        "feedback_labelled_days",
+        &["channel", "segment", "day", "card_id"],
+    ),
+    (
+        "feedback_labelled_months",
+        &["channel", "segment", "month", "card_id"],
+    ),
+];
+
+/// What a set of responses adds to each of `TALLY_TABLES`, by row key in key order, and the
+/// channels and segments they name (`kind`, value).
+struct TallyRows {
+    tables: [BTreeMap<Vec<KeyPart>, Tally>; 7],
+    labels: Vec<(&'static str, String)>,
+}
+
+impl TallyRows {
+    /// Adds the rows to the tables (`sign` 1), or takes them out again (`sign` -1, where rows
+    /// left with no responses are removed, so summaries do not list empty touchpoints). Each
+    /// table's rows go in key order, so that neighbours share the pages they touch.
+    fn write(&self, conn: &Connection, map_id: &str, sign: i64) -> Result<(), StoreError> {
+        for ((table, keys), rows) in TALLY_TABLES.iter().zip(&self.tables) {
             upsert_each(conn, table, keys, map_id, sign, rows)?;
         }
         if sign > 0 {
@@ -295,15 +326,8 @@ impl Tallies {
             let mut insert_label = conn.prepare_cached(
                 "INSERT OR IGNORE INTO feedback_labels (map_id, kind, value) VALUES (?1, ?2, ?3)",
             )?;
-            let used =
-                |pick: fn(&Cell) -> u32| -> HashSet<u32> { self.cells.keys().map(pick).collect() };
-            for (kind, places) in [("channel", used(|c| c.2)), ("segment", used(|c| c.3))] {
-                for place in places {
-                    let value = &self.labels[place as usize];
-                    if !value.is_empty() {
-                        insert_label.execute(params![map_id, kind, value])?;
-                    }
-                }
+            for (kind, value) in &self.labels {
+                insert_label.execute(params![map_id, kind, value])?;
             }
         }
         Ok(())
@@ -429,7 +453,7 @@ pub fn insert_responses(
             ));
         }
     }
-    slice.tallies.write(conn, &map_id, 1)?;
+    slice.rows.write(conn, &map_id, 1)?;
     Ok(range)
 }
 
@@ -481,7 +505,7 @@ pub fn remove_responses(
         out
     };
     let removed = Slice::new(rows);
-    removed.tallies.write(conn, &map_id, -1)?;
+    removed.rows.write(conn, &map_id, -1)?;
     conn.prepare_cached(
         "DELETE FROM feedback_responses WHERE map_id = ?1 AND id BETWEEN ?2 AND ?3",
     )?
@@ -1193,8 +1217,10 @@ mod tests {
     }
 
     /// A slice's cost, counted again from its responses alone.
-    fn cost(slice: &Slice) -> usize {
-        Slice::new(slice.responses.clone()).cost()
+    fn slice_cost(slice: &Slice) -> usize {
+        let mut tallies = Tallies::default();
+        slice.responses.iter().for_each(|r| tallies.record(r));
+        cost(&slice.responses, &tallies)
     }
 
     #[test]
@@ -1219,9 +1245,9 @@ mod tests {
             for slice in &cut {
                 assert!(!slice.is_empty());
                 assert!(
-                    cost(slice) <= SLICE_BUDGET + TALLY_ROW_COST * 7,
+                    slice_cost(slice) <= SLICE_BUDGET + TALLY_ROW_COST * 7,
                     "{}",
-                    cost(slice)
+                    slice_cost(slice)
                 );
             }
             // Every answer once, in time order (and in their order within a time).
