@@ -93,6 +93,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/009_drop_unused_feedback_indexes.sql"),
     include_str!("../migrations/010_edits_externally_tagged.sql"),
     include_str!("../migrations/011_cheap_source_check.sql"),
+    include_str!("../migrations/012_time_index_ascending.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

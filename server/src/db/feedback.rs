@@ -926,11 +926,7 @@ pub fn comments(
     limit: usize,
 ) -> Result<Vec<StoredComment>, StoreError> {
     let (conditions, values) = filter_sql(filter, 4);
-    let sql = format!(
-        "SELECT at, comment, coalesce(sentiment, 0) FROM feedback_responses
-         WHERE map_id = ?1 AND (?2 IS NULL OR card_id = ?2) AND comment IS NOT NULL{conditions}
-         ORDER BY at DESC LIMIT ?3"
-    );
+    let sql = comments_sql(&conditions);
     let map_id = map.to_string();
     let card_id = card.map(|c| c.to_string());
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -947,6 +943,15 @@ pub fn comments(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The newest comments of a map (`?1`), or of a card (`?2`), at most `?3`, under `conditions`.
+fn comments_sql(conditions: &str) -> String {
+    format!(
+        "SELECT at, comment, coalesce(sentiment, 0) FROM feedback_responses
+         WHERE map_id = ?1 AND (?2 IS NULL OR card_id = ?2) AND comment IS NOT NULL{conditions}
+         ORDER BY at DESC LIMIT ?3"
+    )
+}
+
 /// The distinct channels and segments of a map's responses, for the filter menus.
 pub fn labels(conn: &Connection, map: MapId) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let map_id = map.to_string();
@@ -961,6 +966,13 @@ pub fn labels(conn: &Connection, map: MapId) -> Result<(Vec<String>, Vec<String>
     Ok((distinct("channel")?, distinct("segment")?))
 }
 
+const INBOX_SQL: &str = "SELECT id, card_id, at, nps, csat, ces, comment, sentiment, channel,
+        segment, respondent, source, followed_up
+     FROM feedback_responses
+     WHERE map_id = ?1 AND (?2 = 0 OR detractor = 1)
+       AND (?3 IS NULL OR (at, id) < (SELECT at, id FROM feedback_responses WHERE id = ?3))
+     ORDER BY at DESC, id DESC LIMIT ?4";
+
 /// The newest responses older than `before` (a response id), optionally only unhappy ones.
 pub fn inbox(
     conn: &Connection,
@@ -969,14 +981,7 @@ pub fn inbox(
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<InboxItem>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, card_id, at, nps, csat, ces, comment, sentiment, channel, segment,
-                respondent, source, followed_up
-         FROM feedback_responses
-         WHERE map_id = ?1 AND (?2 = 0 OR detractor = 1)
-           AND (?3 IS NULL OR (at, id) < (SELECT at, id FROM feedback_responses WHERE id = ?3))
-         ORDER BY at DESC, id DESC LIMIT ?4",
-    )?;
+    let mut stmt = conn.prepare_cached(INBOX_SQL)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(
         params![map.to_string(), unhappy_only, before, limit],
@@ -1221,6 +1226,40 @@ mod tests {
         let mut tallies = Tallies::default();
         slice.responses.iter().for_each(|r| tallies.record(r));
         cost(&slice.responses, &tallies)
+    }
+
+    /// Newest-first reads walk the time index backwards: no sorting, however many responses.
+    #[test]
+    fn newest_first_reads_use_the_time_index_without_sorting() {
+        let (conn, _map, _card) = db();
+        let (conditions, _) = filter_sql(&Filter::default(), 4);
+        for sql in [INBOX_SQL.to_owned(), comments_sql(&conditions)] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // A map, a limit last, and NULL between (no card, no cursor).
+            let count = stmt.parameter_count();
+            let values = (1..=count).map(|i| match i {
+                1 => rusqlite::types::Value::Text("m".into()),
+                i if i == count => rusqlite::types::Value::Integer(10),
+                _ => rusqlite::types::Value::Null,
+            });
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(values), |row| row.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("; ");
+            assert!(plan.contains("USING INDEX feedback_by_time"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+        // Oldest first (migration 12), so that new responses append to it.
+        let descending: bool = conn
+            .query_row(
+                "SELECT desc FROM pragma_index_xinfo('feedback_by_time') WHERE name = 'at'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(!descending);
     }
 
     #[test]
