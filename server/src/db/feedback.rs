@@ -372,15 +372,22 @@ fn upsert_each(
         "DELETE FROM {table} WHERE {} AND responses <= 0",
         conditions.join(" AND ")
     ))?;
+    // The map is bound once (see `insert_responses`).
+    upsert.raw_bind_parameter(1, map_id)?;
     for (key, tally) in rows {
         let counts = counts(tally).map(|c| c.saturating_mul(sign));
-        let mut values: Vec<&dyn ToSql> = vec![&map_id];
-        values.extend(key.iter().map(|k| k as &dyn ToSql));
-        let key_values = values.len();
-        values.extend(counts.iter().map(|c| c as &dyn ToSql));
-        upsert.execute(values.as_slice())?;
+        let values = key.iter().map(|k| k as &dyn ToSql);
+        for (at, value) in values
+            .chain(counts.iter().map(|c| c as &dyn ToSql))
+            .enumerate()
+        {
+            upsert.raw_bind_parameter(at + 2, value)?;
+        }
+        upsert.raw_execute()?;
         if sign < 0 {
-            prune.execute(&values[..key_values])?;
+            let mut values: Vec<&dyn ToSql> = vec![&map_id];
+            values.extend(key.iter().map(|k| k as &dyn ToSql));
+            prune.execute(values.as_slice())?;
         }
     }
     Ok(())
@@ -413,26 +420,34 @@ pub fn insert_responses(
                  followed_up)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
+        // What is the same for every response is bound once (SQLite keeps a statement's
+        // values from one run to the next); binding was a tenth of the writer's time.
+        insert.raw_bind_parameter(1, &map_id)?;
+        insert.raw_bind_parameter(14, received_at)?;
+        let mut card = [0u8; uuid::fmt::Hyphenated::LENGTH];
         for incoming in responses {
             let r = &incoming.response;
-            insert.execute(params![
-                map_id,
-                r.touchpoint.to_string(),
-                r.at,
-                day_of(r.at),
-                r.nps,
-                r.csat,
-                r.ces,
-                r.comment,
-                incoming.sentiment,
-                r.channel,
-                r.segment,
-                r.respondent,
-                incoming.source.key(),
-                received_at,
-                is_unhappy(r),
-                incoming.followed_up,
-            ])?;
+            let card = r.touchpoint.as_uuid().hyphenated().encode_lower(&mut card);
+            let row: [(usize, &dyn ToSql); 14] = [
+                (2, &&*card),
+                (3, &r.at),
+                (4, &day_of(r.at)),
+                (5, &r.nps),
+                (6, &r.csat),
+                (7, &r.ces),
+                (8, &r.comment),
+                (9, &incoming.sentiment),
+                (10, &r.channel),
+                (11, &r.segment),
+                (12, &r.respondent),
+                (13, &incoming.source.key()),
+                (15, &is_unhappy(r)),
+                (16, &incoming.followed_up),
+            ];
+            for (at, value) in row {
+                insert.raw_bind_parameter(at, value)?;
+            }
+            insert.raw_execute()?;
             let id = conn.last_insert_rowid();
             range = Some(match range {
                 None => Stored {
