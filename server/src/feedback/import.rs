@@ -86,7 +86,7 @@ pub fn read_rows<T: Send>(
     };
     let (first, second) = body.split_at(split);
     let first_line = 1 + newlines(head);
-    let read = |bytes, line| {
+    let read = |bytes, line, until| {
         Part {
             bytes,
             line,
@@ -94,17 +94,22 @@ pub fn read_rows<T: Send>(
             mapping,
             check: &check,
         }
-        .read()
+        .read(until)
     };
+    // The split is a guess (a stray quote inside an unquoted field, which CSV allows, throws
+    // the count off): the first half is read from the start of the whole body and stops at the
+    // split only if a record really ends there; otherwise it reads on to the end, and the
+    // second half's rows are not used.
     let (earlier, later) = std::thread::scope(|scope| {
         let later = (!second.is_empty())
-            .then(|| scope.spawn(|| read(second, first_line + newlines(first))));
-        let earlier = read(first, first_line);
+            .then(|| scope.spawn(|| read(second, first_line + newlines(first), None)));
+        let earlier = read(body, first_line, later.is_some().then_some(split));
         (earlier, later.map(|l| l.join()))
     });
-    let mut rows = earlier?;
-    if let Some(later) = later {
-        rows.append(later.map_err(|_| "reading the file failed".to_owned())??);
+    let (mut rows, stopped_at_split) = earlier?;
+    if let (Some(later), true) = (later, stopped_at_split) {
+        let (later, _) = later.map_err(|_| "reading the file failed".to_owned())??;
+        rows.append(later);
     }
     if rows.len() > MAX_BATCH {
         return Err(too_many());
@@ -145,7 +150,9 @@ struct Part<'a, C> {
 }
 
 impl<C> Part<'_, C> {
-    fn read<T>(self) -> Result<Rows<T>, String>
+    /// Reads the records, all of them, or with `until` those before that offset if a record
+    /// ends there (then `true`).
+    fn read<T>(self, until: Option<usize>) -> Result<(Rows<T>, bool), String>
     where
         C: Fn(Result<ResponseInput, ResponseError>) -> Result<T, ResponseError>,
     {
@@ -164,6 +171,15 @@ impl<C> Part<'_, C> {
         let mut lines = LineCounter::new(self.bytes, self.line);
         let mut record = csv::StringRecord::new();
         loop {
+            if let Some(until) = until {
+                // Only line breaks (blank lines, or a CRLF's LF) left before `until`: the
+                // next record begins there.
+                let at = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+                let gap = self.bytes.get(at..until).unwrap_or_default();
+                if at <= until && gap.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                    return Ok((rows, true));
+                }
+            }
             let read = reader.read_record(&mut record);
             let line = lines.at(match &read {
                 Ok(_) => record.position().map_or(0, |p| p.byte()),
@@ -186,7 +202,7 @@ impl<C> Part<'_, C> {
                 return Err(too_many());
             }
         }
-        Ok(rows)
+        Ok((rows, false))
     }
 }
 
@@ -401,6 +417,66 @@ mod tests {
             .map(|(l, e)| (l, e.field))
             .collect();
         assert_eq!(found, expected);
+    }
+
+    /// A quote inside an unquoted field is text in CSV, but it throws off the count of quotes
+    /// that guesses where to split: the rows must come out right all the same.
+    #[test]
+    fn a_stray_quote_does_not_split_a_file_inside_a_field() {
+        let mapping = Mapping {
+            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
+            touchpoint: None,
+        };
+        let mut text = String::from("touchpoint,comment\nt0,the 5\" screen\n");
+        let mut expected = vec![(2, "t0".to_owned(), "the 5\" screen".to_owned())];
+        let mut line = 3;
+        for i in 1..40_000 {
+            text.push_str(&format!("t{i},\"one\ntwo\nthree\"\n"));
+            expected.push((line, format!("t{i}"), "one\ntwo\nthree".to_owned()));
+            line += 3;
+        }
+        assert!(text.len() > 2 * READ_IN_HALVES);
+        let rows = read_rows(&text, &mapping, |item| -> Result<(), _> {
+            let input = item.expect("every row reads");
+            Err(ResponseError {
+                field: input.touchpoint,
+                message: input.comment.unwrap_or_default(),
+            })
+        })
+        .unwrap();
+        let found: Vec<(u64, String, String)> = rows
+            .refused
+            .into_iter()
+            .map(|(l, e)| (l, e.field, e.message))
+            .collect();
+        assert_eq!(found, expected);
+    }
+
+    /// The first half stops where the second begins when a record ends there, whatever the
+    /// line ends (else the halves would not be read at once at all).
+    #[test]
+    fn the_first_half_stops_at_a_true_split() {
+        let mapping = Mapping {
+            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
+            touchpoint: None,
+        };
+        for body in [
+            "a,\"x\ny\"\nb,c\nd,e\n",
+            "a,\"x\r\ny\"\r\nb,c\r\n\r\nd,e\r\n",
+        ] {
+            let body = body.as_bytes();
+            let split = record_boundary(body, 3);
+            let part = Part {
+                bytes: body,
+                line: 2,
+                separator: b',',
+                mapping: &mapping,
+                check: &|item| item,
+            };
+            let (rows, stopped) = part.read(Some(split)).unwrap();
+            assert!(stopped, "{:?}", String::from_utf8_lossy(&body[..split]));
+            assert_eq!(rows.len(), 1);
+        }
     }
 
     #[test]
