@@ -626,7 +626,7 @@ async fn summary(total: usize) {
             .map(|i| Ok(response(&cards, i, Order::Random)))
             .collect();
         feedback
-            .ingest(map, items, Source::Api, Naming::Id, false)
+            .ingest(map, items, Source::Api, Naming::Id)
             .await
             .expect("load");
     }

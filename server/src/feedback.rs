@@ -173,8 +173,8 @@ impl ServerFeedback {
         Ok(self.rooms.committed(id).await?.map)
     }
 
-    /// What checks responses for `map` from `source`, on a thread of the caller's (checking is
-    /// CPU work: never on the async executor).
+    /// What checks responses for `map` from `source`. Checking is CPU work: callers run it on
+    /// a blocking thread, never on the async executor.
     pub async fn checker(
         &self,
         map: MapId,
@@ -187,14 +187,13 @@ impl ServerFeedback {
 
     /// Checks `items` against `map` and stores them all, or none. An item that could not
     /// even be read (malformed JSON, a score that is not a number) arrives as its error, so
-    /// that it is reported by position together with the others. With `dry_run`, checks only.
+    /// that it is reported by position together with the others.
     pub async fn ingest(
         &self,
         map: MapId,
         items: Vec<Result<ResponseInput, ResponseError>>,
         source: Source,
         naming: Naming,
-        dry_run: bool,
     ) -> Result<usize, IngestError> {
         if items.len() > MAX_BATCH {
             return Err(IngestError::TooMany);
@@ -219,9 +218,6 @@ impl ServerFeedback {
         })
         .await
         .map_err(StoreError::internal)??;
-        if dry_run {
-            return Ok(checked.len());
-        }
         Ok(self.store(map, checked).await?)
     }
 

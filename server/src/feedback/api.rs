@@ -278,9 +278,7 @@ async fn submit(
     if items.is_empty() {
         return Err(HttpError::bad_request("no responses in the request"));
     }
-    let outcome = feedback
-        .ingest(map, items, Source::Api, Naming::Id, false)
-        .await;
+    let outcome = feedback.ingest(map, items, Source::Api, Naming::Id).await;
     let now = now_millis();
     let _best_effort = feedback
         .db

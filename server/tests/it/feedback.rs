@@ -1066,7 +1066,7 @@ fn summaries_of_degenerate_samples_always_decode() {
                 if !items.is_empty() {
                     setup
                         .feedback
-                        .ingest(setup.map, items, Source::Api, Naming::Id, false)
+                        .ingest(setup.map, items, Source::Api, Naming::Id)
                         .await
                         .unwrap();
                 }

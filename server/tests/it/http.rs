@@ -333,7 +333,6 @@ async fn share_links_show_comments_and_customers_words_only_when_the_owner_chose
             answers,
             app::domain::feedback::Source::Api,
             server::feedback::Naming::Id,
-            false,
         )
         .await
         .unwrap();

@@ -354,7 +354,7 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
         ..ResponseInput::default()
     };
     feedback
-        .ingest(id, vec![Ok(answer)], Source::Api, Naming::Id, false)
+        .ingest(id, vec![Ok(answer)], Source::Api, Naming::Id)
         .await
         .unwrap();
     assert_eq!(alice.next_not_peers().await, ServerMsg::FeedbackChanged);
@@ -367,7 +367,7 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
         ..ResponseInput::default()
     };
     assert!(feedback
-        .ingest(id, vec![Ok(bad)], Source::Api, Naming::Id, false)
+        .ingest(id, vec![Ok(bad)], Source::Api, Naming::Id)
         .await
         .is_err());
     alice.send(&ClientMsg::Ping).await;

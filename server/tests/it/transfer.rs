@@ -356,7 +356,7 @@ async fn feedback_travels_in_the_map_file_and_as_csv() {
         })
         .collect();
     feedback
-        .ingest(id, answers, Source::Csv, Naming::Id, false)
+        .ingest(id, answers, Source::Csv, Naming::Id)
         .await
         .unwrap();
     let app = disk.router(backend).await;
