@@ -606,6 +606,71 @@ async fn csv_import_is_all_or_nothing_with_a_report_by_line() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }
 
+/// A file large enough to be read in two halves, as spreadsheets save them (a byte-order mark,
+/// semicolons, comments over several lines): one bad row in its second half is reported on its
+/// line and stores nothing; fixed, every row is stored.
+#[tokio::test]
+async fn a_large_csv_is_read_whole_and_reports_the_right_line() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.router(setup.backend.clone()).await;
+    let mapping = json!({
+        "columns": ["touchpoint", "nps", "comment"],
+        "touchpoint": null,
+    });
+    let (_, name) = &setup.touchpoints[0];
+    let rows = 12_000;
+    let file = |bad_row: Option<usize>| {
+        let mut csv = String::from("\u{feff}touchpoint;nps;comment\r\n");
+        for i in 0..rows {
+            let nps = if Some(i) == bad_row { "eleven" } else { "8" };
+            csv.push_str(&format!(
+                "{name};{nps};\"Row {i}; said \"\"fine\"\"\nthen left\"\r\n"
+            ));
+        }
+        csv
+    };
+    // Each row takes two lines after the header's: row i starts on line 2 + 2i.
+    let bad = 9_000;
+    let reply = import_csv(&app, setup.map, &file(Some(bad)), &mapping, false).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let report = reply.json();
+    assert_eq!(report["rows"], rows);
+    assert_eq!(report["rejected"][0]["line"], 2 + 2 * bad);
+    assert_eq!(report["rejected"][0]["field"], "nps");
+    assert_eq!(report["rejected"].as_array().unwrap().len(), 1);
+    assert_eq!(stored(&setup).await, 0);
+
+    let reply = import_csv(&app, setup.map, &file(None), &mapping, false).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["imported"], rows);
+    assert_eq!(stored(&setup).await, rows as u64);
+    let comments = setup
+        .feedback
+        .touchpoint(
+            setup.map,
+            setup.touchpoints[0].0,
+            Filter::default(),
+            Period::Month,
+        )
+        .await
+        .unwrap();
+    assert!(!comments.latest.is_empty());
+    assert!(
+        comments
+            .latest
+            .iter()
+            .all(|q| q.text.ends_with("said \"fine\"\nthen left")),
+        "{:?}",
+        comments.latest.first()
+    );
+}
+
 #[tokio::test]
 async fn summaries_follow_the_responses_and_survive_a_restart() {
     let disk = Disk::new();
