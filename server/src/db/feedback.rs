@@ -636,18 +636,9 @@ pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
                  (SELECT id FROM feedback_responses WHERE map_id = ?1 LIMIT ?2)",
         )?
         .execute(params![map_id, DELETE_CHUNK as i64])?;
-    for (table, keys) in [
-        ("feedback_daily", "card_id, day, channel, segment"),
-        ("feedback_days", "day, card_id"),
-        ("feedback_months", "month, card_id"),
-        ("feedback_labelled", "channel, segment, card_id"),
-        ("feedback_labelled_days", "channel, segment, day, card_id"),
-        (
-            "feedback_labelled_months",
-            "channel, segment, month, card_id",
-        ),
-    ] {
+    for (table, keys) in TALLY_TABLES {
         // Tally tables have no rowid; their keys pick the chunk.
+        let keys = keys.join(", ");
         deleted += conn
             .prepare_cached(&format!(
                 "DELETE FROM {table} WHERE map_id = ?1 AND ({keys}) IN
@@ -1491,11 +1482,8 @@ mod tests {
             chunks += 1;
         }
         assert!(chunks >= 3, "bounded chunks, not one statement");
-        for table in [
-            "feedback_responses",
-            "feedback_daily",
-            "feedback_labelled_days",
-        ] {
+        let tallies = TALLY_TABLES.iter().map(|(table, _)| *table);
+        for table in std::iter::once("feedback_responses").chain(tallies) {
             assert_eq!(
                 count(&conn, &format!("SELECT count(*) FROM {table}")),
                 0,
