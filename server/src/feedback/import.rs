@@ -345,6 +345,30 @@ mod tests {
     use super::*;
     use app::domain::response_table::Field;
 
+    fn touchpoint_and_comment() -> Mapping {
+        Mapping {
+            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
+            touchpoint: None,
+        }
+    }
+
+    /// Every row of `text` (read with `touchpoint_and_comment`) refused, so that the answer
+    /// lists them all: its line, touchpoint and comment, in the order given.
+    fn every_row(text: &str) -> Vec<(u64, String, String)> {
+        let rows = read_rows(text, &touchpoint_and_comment(), |item| -> Result<(), _> {
+            let input = item.expect("every row reads");
+            Err(ResponseError {
+                field: input.touchpoint,
+                message: input.comment.unwrap_or_default(),
+            })
+        })
+        .unwrap();
+        rows.refused
+            .into_iter()
+            .map(|(line, e)| (line, e.field, e.message))
+            .collect()
+    }
+
     #[test]
     fn rows_carry_their_line_numbers() {
         let mapping = Mapping {
@@ -376,10 +400,6 @@ mod tests {
     /// in order, on its line, with quoted line breaks, blank rows and CRLF line ends about.
     #[test]
     fn large_files_read_in_halves_keep_rows_and_lines() {
-        let mapping = Mapping {
-            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
-            touchpoint: None,
-        };
         let mut text = String::from("touchpoint,comment\r\n");
         let mut line = 2;
         let mut expected = Vec::new();
@@ -388,12 +408,17 @@ mod tests {
                 text.push_str(",\r\n");
                 line += 1;
             }
-            expected.push((line, format!("t{i}")));
             if i % 7 != 0 {
                 text.push_str(&format!("t{i},\"said \"\"no\"\"\nand then\nleft\"\r\n"));
+                expected.push((
+                    line,
+                    format!("t{i}"),
+                    "said \"no\"\nand then\nleft".to_owned(),
+                ));
                 line += 3;
             } else {
                 text.push_str(&format!("t{i},fine\r\n"));
+                expected.push((line, format!("t{i}"), "fine".to_owned()));
                 line += 1;
             }
         }
@@ -401,32 +426,13 @@ mod tests {
             text.len() > 2 * READ_IN_HALVES,
             "the test file is read in halves"
         );
-        // Every row refused, named by its touchpoint, so that the answer lists them all.
-        let rows = read_rows(&text, &mapping, |item| -> Result<(), _> {
-            let input = item.expect("every row reads");
-            assert!(input.comment.is_some());
-            Err(ResponseError {
-                field: input.touchpoint,
-                message: String::new(),
-            })
-        })
-        .unwrap();
-        let found: Vec<(u64, String)> = rows
-            .refused
-            .into_iter()
-            .map(|(l, e)| (l, e.field))
-            .collect();
-        assert_eq!(found, expected);
+        assert_eq!(every_row(&text), expected);
     }
 
     /// A quote inside an unquoted field is text in CSV, but it throws off the count of quotes
     /// that guesses where to split: the rows must come out right all the same.
     #[test]
     fn a_stray_quote_does_not_split_a_file_inside_a_field() {
-        let mapping = Mapping {
-            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
-            touchpoint: None,
-        };
         let mut text = String::from("touchpoint,comment\nt0,the 5\" screen\n");
         let mut expected = vec![(2, "t0".to_owned(), "the 5\" screen".to_owned())];
         let mut line = 3;
@@ -436,30 +442,14 @@ mod tests {
             line += 3;
         }
         assert!(text.len() > 2 * READ_IN_HALVES);
-        let rows = read_rows(&text, &mapping, |item| -> Result<(), _> {
-            let input = item.expect("every row reads");
-            Err(ResponseError {
-                field: input.touchpoint,
-                message: input.comment.unwrap_or_default(),
-            })
-        })
-        .unwrap();
-        let found: Vec<(u64, String, String)> = rows
-            .refused
-            .into_iter()
-            .map(|(l, e)| (l, e.field, e.message))
-            .collect();
-        assert_eq!(found, expected);
+        assert_eq!(every_row(&text), expected);
     }
 
     /// The first half stops where the second begins when a record ends there, whatever the
     /// line ends (else the halves would not be read at once at all).
     #[test]
     fn the_first_half_stops_at_a_true_split() {
-        let mapping = Mapping {
-            columns: vec![Some(Field::Touchpoint), Some(Field::Comment)],
-            touchpoint: None,
-        };
+        let mapping = touchpoint_and_comment();
         for body in [
             "a,\"x\ny\"\nb,c\nd,e\n",
             "a,\"x\r\ny\"\r\nb,c\r\n\r\nd,e\r\n",
