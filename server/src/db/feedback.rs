@@ -193,8 +193,9 @@ impl Slice {
 type Cell = (CardId, Day, u32, u32);
 
 /// What a set of responses adds to each tally table. A response is counted once, in its cell;
-/// the other tables' rows are sums of cells, made as they are written. (Counting each response
-/// into all seven tables, with a hash of its labels each time, was a tenth of the writer's time.)
+/// the other tables' rows are sums of cells, made when the slice is sealed (`rows_by_table`).
+/// (Counting each response into all seven tables, with a hash of its labels each time, was a
+/// tenth of the writer's time.)
 #[derive(Default)]
 struct Tallies {
     /// Each channel and segment once; cells name them by their place here.
