@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod history;
 pub mod ids;
 pub mod import;
+pub mod journey;
 pub mod lenient;
 pub mod map;
 pub mod moves;

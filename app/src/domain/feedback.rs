@@ -27,7 +27,7 @@ pub use crate::domain::time::{day_of, Day};
 use crate::domain::time::{format_day, month_start, parse_time, week_start, MILLIS_PER_DAY};
 
 /// Responses dated before 2000-01-01 are refused as typos.
-const EARLIEST: Millis = 946_684_800_000;
+pub(crate) const EARLIEST: Millis = 946_684_800_000;
 
 /// What a touchpoint asks its customers. Each question is asked when it has wording.
 /// Invariant (checked by `Survey::new`, which deserializing goes through too): at least one
@@ -282,7 +282,7 @@ pub struct ResponseError {
     pub message: String,
 }
 
-fn refuse(field: &str, message: impl Into<String>) -> ResponseError {
+pub(crate) fn refuse(field: &str, message: impl Into<String>) -> ResponseError {
     ResponseError {
         field: field.to_owned(),
         message: message.into(),
@@ -361,7 +361,11 @@ fn score(
     }
 }
 
-fn label(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ResponseError> {
+pub(crate) fn label(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ResponseError> {
     let Some(value) = value else { return Ok(None) };
     let value: String = value
         .trim()
