@@ -9,6 +9,7 @@ pub mod accounts;
 mod checkpoint;
 pub mod feedback;
 mod history;
+pub mod journey;
 mod maps;
 mod writer;
 
@@ -19,6 +20,8 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
+
+use crate::pseudonyms::Pseudonyms;
 
 pub use maps::{append_ops, LogEntry, MapRecord, StoredMap};
 pub use writer::{Pending, Reserved, Writer};
@@ -64,6 +67,8 @@ pub enum OpenError {
     Undo(String),
     #[error("cannot start the writer thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error("cannot read or make the pseudonym key in the data directory: {0}")]
+    Key(std::io::Error),
     #[error(
         "this database was written by a newer Waymark (schema version {found}; this Waymark \
          knows up to {supported}). Run the newer Waymark, or restore a backup made by this one."
@@ -94,6 +99,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/010_edits_externally_tagged.sql"),
     include_str!("../migrations/011_cheap_source_check.sql"),
     include_str!("../migrations/012_time_index_ascending.sql"),
+    include_str!("../migrations/013_journey.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -112,12 +118,16 @@ pub struct Db {
     writer: Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
     _checkpointer: Arc<checkpoint::Checkpointer>,
+    /// The data's own key (see `pseudonyms`), kept beside the file.
+    pseudonyms: Arc<Pseudonyms>,
 }
 
 impl Db {
     /// Opens (creating if needed) and migrates the database at `path`.
     /// Returns whether the file was new, so the caller can seed it.
     pub fn open(path: &Path) -> Result<(Db, bool), OpenError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let pseudonyms = Arc::new(Pseudonyms::open(dir).map_err(OpenError::Key)?);
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -159,9 +169,14 @@ impl Db {
                 writer,
                 readers,
                 _checkpointer: checkpointer,
+                pseudonyms,
             },
             fresh,
         ))
+    }
+
+    pub fn pseudonyms(&self) -> &Pseudonyms {
+        &self.pseudonyms
     }
 
     /// Returns once every write queued before this call is committed.

@@ -60,7 +60,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn at(index: usize, err: ResponseError) -> Rejection {
+    pub(crate) fn at(index: usize, err: ResponseError) -> Rejection {
         Rejection {
             index,
             field: err.field,

@@ -27,6 +27,7 @@ use crate::auth;
 use crate::export;
 use crate::feedback;
 use crate::hub;
+use crate::journey;
 use crate::state::AppState;
 
 /// Largest request body of a page or server function (map files and responses have their own).
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(export::MAX_IMPORT_BYTES));
     let responses = feedback::api::routes()
         .merge(feedback::import::routes())
+        .merge(journey::api::routes())
         .layer(DefaultBodyLimit::max(feedback::api::MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(feedback::api::MAX_BODY_BYTES))
         .merge(feedback::form::routes());
@@ -129,6 +131,7 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("POST", export::IMPORT),
     ("POST", feedback::api::RESPONSES),
     ("GET", feedback::api::OPENAPI_PATH),
+    ("POST", journey::api::EVENTS),
     ("POST", feedback::import::IMPORT),
     ("POST", feedback::form::SUBMIT),
     ("GET", feedback::form::QR_CODE),

@@ -10,6 +10,7 @@ use crate::accounts::ServerAccounts;
 use crate::backend::ServerBackend;
 use crate::feedback::ServerFeedback;
 use crate::hub::LiveLimits;
+use crate::journey::ServerJourney;
 use crate::places::Places;
 use crate::proxies::TrustedProxies;
 use crate::rooms::Rooms;
@@ -40,6 +41,7 @@ pub struct Shared {
     pub backend: ServerBackend,
     pub accounts: ServerAccounts,
     pub feedback: ServerFeedback,
+    pub journey: ServerJourney,
     pub rooms: Rooms,
     pub live_limits: LiveLimits,
     pub site: Arc<SiteConfig>,
@@ -53,6 +55,7 @@ impl Shared {
             leptos_options,
             accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
+            journey: ServerJourney::new(backend.db.clone(), backend.rooms.clone()),
             rooms: backend.rooms.clone(),
             backend,
             live_limits: LiveLimits::default(),
@@ -105,6 +108,7 @@ part!(LeptosOptions, leptos_options);
 part!(ServerBackend, backend);
 part!(ServerAccounts, accounts);
 part!(ServerFeedback, feedback);
+part!(ServerJourney, journey);
 part!(Rooms, rooms);
 part!(Arc<SiteConfig>, site);
 

@@ -529,6 +529,52 @@ pub fn remove_responses(
     Ok(removed.len())
 }
 
+/// The ids of `map`'s responses sent with `respondent`: read on a reader, as finding them
+/// scans the map's responses, before `remove_respondent` deletes them on the writer.
+pub fn respondent_ids(
+    conn: &Connection,
+    map: MapId,
+    respondent: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM feedback_responses WHERE map_id = ?1 AND respondent = ?2",
+    )?;
+    let ids = stmt.query_map(params![map.to_string(), respondent], |row| row.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// Deletes the responses `ids` of `map` that (still) carry `respondent`, and takes them out
+/// of the tallies; returns how many went.
+pub fn remove_respondent(
+    conn: &Connection,
+    map: MapId,
+    respondent: &str,
+    ids: &[i64],
+) -> Result<usize, StoreError> {
+    let map_id = map.to_string();
+    let mut removed = 0;
+    for &id in ids {
+        // A deleted response's id may have been given to a newer one meanwhile.
+        let still: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM feedback_responses
+                     WHERE id = ?1 AND map_id = ?2 AND respondent = ?3)",
+            )?
+            .query_row(params![id, map_id, respondent], |row| row.get(0))?;
+        if still {
+            removed += remove_responses(
+                conn,
+                map,
+                Stored {
+                    first: id,
+                    last: id,
+                },
+            )?;
+        }
+    }
+    Ok(removed)
+}
+
 /// Opens a batch: a request stored in several slices, undone whole unless finished.
 /// With `discards_map`, undoing the batch deletes the map as well (it came with the batch).
 pub fn begin_batch(
@@ -656,7 +702,7 @@ fn card_id(raw: &str) -> Option<CardId> {
 
 /// The filter as SQL conditions on a table with `day`, `channel` and `segment` columns, with
 /// its parameters numbered from `first`.
-fn filter_sql(filter: &Filter, first: usize) -> (String, Vec<Box<dyn ToSql>>) {
+pub(super) fn filter_sql(filter: &Filter, first: usize) -> (String, Vec<Box<dyn ToSql>>) {
     let mut sql = String::new();
     let mut values: Vec<Box<dyn ToSql>> = Vec::new();
     let mut add = |condition: &str, value: Box<dyn ToSql>| {

@@ -376,14 +376,17 @@ impl Db {
             .await
     }
 
-    /// Deletes a map. Its responses and tallies (a million, say) go first, in bounded chunks
+    /// Deletes a map. Its responses, tallies and customers' paths (a million, say) go first, in bounded chunks
     /// on the writer's bulk lane, so live writes keep flowing meanwhile; then the map itself,
     /// in one small job, so for its users it disappears at once. Meanwhile the map's room is
     /// locked by the caller (`Rooms::delete`): nobody edits it, and its summaries only shrink.
     pub async fn delete_map(&self, id: MapId) -> Result<(), StoreError> {
         while self
             .writer()
-            .enqueue_bulk(move |conn| crate::db::feedback::delete_some(conn, id))
+            .enqueue_bulk(move |conn| {
+                let feedback = crate::db::feedback::delete_some(conn, id)?;
+                Ok(crate::db::journey::delete_some(conn, id)? || feedback)
+            })
             .await?
             .committed()
             .await?

@@ -20,6 +20,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::json;
@@ -157,17 +158,26 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// Why a body could not be read as responses.
+/// Why a body could not be read as a batch.
 #[derive(Debug, PartialEq, Eq)]
-enum BodyError {
+pub(crate) enum BodyError {
     Malformed(String),
     TooMany,
 }
 
-/// What a body may hold: one response object, an array of them, or `{ "responses": [...] }`.
-/// Each element stays unparsed text until it is read on its own, so a malformed one is reported
-/// by its position, and nothing holds more than a pointer per element meanwhile.
+/// What a body of responses may hold (see `batch`).
 fn responses(body: &[u8]) -> Result<Vec<Result<ResponseInput, ResponseError>>, BodyError> {
+    batch::<ResponseInput, MAX_BATCH>(body, "responses")
+}
+
+/// What a body may hold: one object, an array of them, or `{ "<wrapper>": [...] }`, at most
+/// `MAX` items. Each element stays unparsed text until it is read on its own, so a malformed
+/// one is reported by its position, and nothing holds more than a pointer per element
+/// meanwhile.
+pub(crate) fn batch<T: DeserializeOwned, const MAX: usize>(
+    body: &[u8],
+    wrapper: &str,
+) -> Result<Vec<Result<T, ResponseError>>, BodyError> {
     let malformed = |e: serde_json::Error| {
         if e.to_string().starts_with(TOO_MANY) {
             BodyError::TooMany
@@ -179,7 +189,7 @@ fn responses(body: &[u8]) -> Result<Vec<Result<ResponseInput, ResponseError>>, B
     let text = whole.get();
     let items: Vec<&RawValue> = match text.as_bytes().first() {
         Some(b'[') => {
-            serde_json::from_str::<Batch<'_>>(text)
+            serde_json::from_str::<Batch<'_, MAX>>(text)
                 .map_err(malformed)?
                 .0
         }
@@ -187,30 +197,30 @@ fn responses(body: &[u8]) -> Result<Vec<Result<ResponseInput, ResponseError>>, B
             // The object's members stay unparsed: a wrapper's array is read as a batch.
             let members: std::collections::BTreeMap<String, &RawValue> =
                 serde_json::from_str(text).map_err(malformed)?;
-            match members.get("responses") {
+            match members.get(wrapper) {
                 None => vec![whole],
                 Some(batch) if members.len() == 1 && batch.get().starts_with('[') => {
-                    serde_json::from_str::<Batch<'_>>(batch.get())
+                    serde_json::from_str::<Batch<'_, MAX>>(batch.get())
                         .map_err(malformed)?
                         .0
                 }
                 Some(_) => {
-                    return Err(BodyError::Malformed(
-                        "`responses` must be the only key, holding an array".into(),
-                    ))
+                    return Err(BodyError::Malformed(format!(
+                        "`{wrapper}` must be the only key, holding an array"
+                    )))
                 }
             }
         }
         _ => {
-            return Err(BodyError::Malformed(
-                "send a response object, an array of them, or {\"responses\": […]}".into(),
-            ))
+            return Err(BodyError::Malformed(format!(
+                "send an object, an array of them, or {{\"{wrapper}\": […]}}"
+            )))
         }
     };
     Ok(read_each(items))
 }
 
-fn read_each(items: Vec<&RawValue>) -> Vec<Result<ResponseInput, ResponseError>> {
+fn read_each<T: DeserializeOwned>(items: Vec<&RawValue>) -> Vec<Result<T, ResponseError>> {
     items
         .into_iter()
         .map(|item| {
@@ -222,23 +232,23 @@ fn read_each(items: Vec<&RawValue>) -> Vec<Result<ResponseInput, ResponseError>>
         .collect()
 }
 
-const TOO_MANY: &str = "more responses than one request may hold";
+const TOO_MANY: &str = "more items than one request may hold";
 
-/// An array of at most `MAX_BATCH` unparsed elements: reading stops at the one after.
-struct Batch<'a>(Vec<&'a RawValue>);
+/// An array of at most `MAX` unparsed elements: reading stops at the one after.
+struct Batch<'a, const MAX: usize>(Vec<&'a RawValue>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Batch<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Batch<'a>, D::Error> {
-        struct Elements;
-        impl<'de> Visitor<'de> for Elements {
-            type Value = Batch<'de>;
+impl<'de: 'a, 'a, const MAX: usize> Deserialize<'de> for Batch<'a, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Batch<'a, MAX>, D::Error> {
+        struct Elements<const MAX: usize>;
+        impl<'de, const MAX: usize> Visitor<'de> for Elements<MAX> {
+            type Value = Batch<'de, MAX>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an array of responses")
+                f.write_str("an array")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Batch<'de>, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Batch<'de, MAX>, A::Error> {
                 let mut items = Vec::new();
                 while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    if items.len() == MAX_BATCH {
+                    if items.len() == MAX {
                         return Err(de::Error::custom(TOO_MANY));
                     }
                     items.push(item);
@@ -246,7 +256,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Batch<'a> {
                 Ok(Batch(items))
             }
         }
-        deserializer.deserialize_seq(Elements)
+        deserializer.deserialize_seq(Elements::<MAX>)
     }
 }
 
@@ -256,6 +266,23 @@ async fn submit(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let ApiCaller { map, key } = caller;
+    count_request(&feedback, key)?;
+    let items = match responses(&body) {
+        Ok(items) => items,
+        Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
+        Err(BodyError::TooMany) => return Err(too_large(MAX_BATCH, "responses")),
+    };
+    drop(body);
+    if items.is_empty() {
+        return Err(HttpError::bad_request("no responses in the request"));
+    }
+    let outcome = feedback.ingest(map, items, Source::Api, Naming::Id).await;
+    touch_key(&feedback, key).await;
+    answer(outcome, MAX_BATCH, "responses")
+}
+
+/// Counts a request against its key's allowance (`REQUESTS_PER_KEY`).
+pub(crate) fn count_request(feedback: &ServerFeedback, key: ApiKeyId) -> Result<(), HttpError> {
     let per_key = Rule::Limit {
         limit: REQUESTS_PER_KEY,
         window: WINDOW,
@@ -266,25 +293,28 @@ async fn submit(
         .map_err(|wait| {
             HttpError::too_many(
                 wait,
-                "this key sent too many requests; send responses in batches, and wait before trying again",
+                "this key sent too many requests; send items in batches, and wait before trying again",
             )
-        })?;
-    let items = match responses(&body) {
-        Ok(items) => items,
-        Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
-        Err(BodyError::TooMany) => return Err(too_large()),
-    };
-    drop(body);
-    if items.is_empty() {
-        return Err(HttpError::bad_request("no responses in the request"));
-    }
-    let outcome = feedback.ingest(map, items, Source::Api, Naming::Id).await;
+        })
+}
+
+/// Notes when the key was last used (best effort: the answer does not wait on it failing).
+pub(crate) async fn touch_key(feedback: &ServerFeedback, key: ApiKeyId) {
     let now = now_millis();
     let _best_effort = feedback
         .db
         .writer()
         .enqueue(move |conn| store::touch_api_key(conn, key, now))
         .await;
+}
+
+/// The answer to a batch of `items` (at most `max` per request): `201` once stored, `422`
+/// listing every refused one by position.
+pub(crate) fn answer(
+    outcome: Result<usize, IngestError>,
+    max: usize,
+    items: &str,
+) -> Result<Response, HttpError> {
     match outcome {
         Ok(accepted) => {
             Ok((StatusCode::CREATED, Json(json!({ "accepted": accepted }))).into_response())
@@ -292,12 +322,12 @@ async fn submit(
         Err(IngestError::Rejected(rejections)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({
-                "error": format!("{} of the responses were refused; none was stored", rejections.len()),
+                "error": format!("{} of the {items} were refused; none was stored", rejections.len()),
                 "rejected": rejections,
             })),
         )
             .into_response()),
-        Err(IngestError::TooMany) => Err(too_large()),
+        Err(IngestError::TooMany) => Err(too_large(max, items)),
         Err(IngestError::Store(StoreError::NotFound)) => {
             Err(HttpError::not_found("the map no longer exists"))
         }
@@ -305,10 +335,10 @@ async fn submit(
     }
 }
 
-fn too_large() -> HttpError {
+pub(crate) fn too_large(max: usize, items: &str) -> HttpError {
     HttpError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        format!("at most {MAX_BATCH} responses per request"),
+        format!("at most {max} {items} per request"),
     )
 }
 

@@ -19,19 +19,19 @@ use tower::ServiceExt;
 
 use crate::support::{new_map, op, Disk};
 
-struct Reply {
-    status: StatusCode,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
     location: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Reply {
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let location = response
@@ -48,14 +48,14 @@ async fn send(app: &Router, request: Request<Body>) -> Reply {
 }
 
 /// A map whose touchpoints collect feedback, its touchpoint cards, and the feedback port.
-struct Setup {
-    backend: ServerBackend,
-    feedback: ServerFeedback,
-    map: MapId,
-    touchpoints: Vec<(CardId, String)>,
+pub(crate) struct Setup {
+    pub(crate) backend: ServerBackend,
+    pub(crate) feedback: ServerFeedback,
+    pub(crate) map: MapId,
+    pub(crate) touchpoints: Vec<(CardId, String)>,
 }
 
-async fn setup(backend: ServerBackend) -> Setup {
+pub(crate) async fn setup(backend: ServerBackend) -> Setup {
     let map = new_map(&backend, Template::CustomerJourney).await;
     let snapshot = backend.rooms.snapshot(map).await.unwrap().map;
     let lane = snapshot
@@ -94,7 +94,7 @@ async fn setup(backend: ServerBackend) -> Setup {
     }
 }
 
-async fn api_key(setup: &Setup) -> String {
+pub(crate) async fn api_key(setup: &Setup) -> String {
     let admin = UserId::from_uuid(uuid::Uuid::new_v4());
     // The key's creator must exist; the admin made for the router is one, so use the store.
     let user = app::api::auth::User {
@@ -126,7 +126,7 @@ async fn get(app: &Router, path: impl AsRef<str>) -> Reply {
     .await
 }
 
-fn post_json(path: &str, key: Option<&str>, body: &Value) -> Request<Body> {
+pub(crate) fn post_json(path: &str, key: Option<&str>, body: &Value) -> Request<Body> {
     let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(key) = key {
         request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));

@@ -13,6 +13,7 @@ mod faults;
 mod feedback;
 mod guards;
 mod http;
+mod journey;
 mod light_pages;
 mod live;
 mod live_access;

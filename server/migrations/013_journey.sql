@@ -1,0 +1,30 @@
+-- Journey analytics (see app::domain::journey).
+--
+-- Each customer's events on a map, in time order, as one row: a late event or a forgotten
+-- customer then recounts that customer alone. `customer` is a keyed hash of the sender's
+-- reference; the key is kept outside this file (see server::pseudonyms). `steps` is the
+-- encoding of server::db::journey.
+CREATE TABLE journey_paths (
+    map_id   TEXT NOT NULL REFERENCES maps (id) ON DELETE CASCADE,
+    customer INTEGER NOT NULL,
+    steps    BLOB NOT NULL,
+    PRIMARY KEY (map_id, customer)
+) WITHOUT ROWID;
+
+-- What the paths add up to, kept at four grains so that any filter reads one range:
+-- 0 all time; 1 by day; 2 by channel and segment; 3 by channel, segment and day. Columns a
+-- grain does not split by hold '' (channel, segment) or 0 (day). `kind`, `a`, `b` and
+-- `bucket` name the measure (server::db::journey::measure_key).
+CREATE TABLE journey_counts (
+    map_id  TEXT NOT NULL REFERENCES maps (id) ON DELETE CASCADE,
+    grain   INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    day     INTEGER NOT NULL,
+    kind    INTEGER NOT NULL,
+    a       TEXT NOT NULL,
+    b       TEXT NOT NULL,
+    bucket  INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (map_id, grain, channel, segment, day, kind, a, b, bucket)
+) WITHOUT ROWID;

@@ -1,0 +1,336 @@
+//! The SQL of journey analytics: each customer's path as one row, and the counts the paths add
+//! up to (see `app::domain::journey` for what is counted, and migration 013 for the tables).
+//!
+//! Events are stored by customer: the customer's path is read, the new steps merged in, and
+//! the counts changed by the difference of what the path contributes before and after. The
+//! differences of a whole batch are summed first, so a count many customers touch (today's
+//! reach of a stage, say) is written once per batch.
+
+use std::collections::BTreeMap;
+
+use app::api::feedback::Filter;
+use app::domain::ids::MapId;
+use app::domain::journey::{difference, extend_path, Cohort, Counts, Measure, Step};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+
+use crate::db::feedback::filter_sql;
+use crate::db::StoreError;
+
+/// Rows deleted per writer job when a map goes (see `delete_some`).
+const DELETE_CHUNK: i64 = 5_000;
+
+/// The grains a count is kept at (the `grain` column).
+const ALL_TIME: i64 = 0;
+const BY_DAY: i64 = 1;
+const BY_LABEL: i64 = 2;
+const BY_LABEL_AND_DAY: i64 = 3;
+
+/// A count's row key after `map_id`: grain, channel, segment, day, kind, a, b, bucket.
+type CountKey = (i64, String, String, i64, i64, String, String, i64);
+
+/// Stores `events` of `map` (each with its customer's pseudonym) and changes the counts;
+/// returns how many were new (an event a customer's path already holds is not counted twice).
+/// The caller runs this in one transaction.
+pub fn store_events(
+    conn: &Connection,
+    map: MapId,
+    events: Vec<(i64, Step)>,
+) -> Result<usize, StoreError> {
+    let map_id = map.to_string();
+    let mut by_customer: BTreeMap<i64, Vec<Step>> = BTreeMap::new();
+    for (customer, step) in events {
+        by_customer.entry(customer).or_default().push(step);
+    }
+    let mut read =
+        conn.prepare_cached("SELECT steps FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?;
+    let mut write = conn.prepare_cached(
+        "INSERT INTO journey_paths (map_id, customer, steps) VALUES (?1, ?2, ?3)
+         ON CONFLICT (map_id, customer) DO UPDATE SET steps = excluded.steps",
+    )?;
+    let mut changes: BTreeMap<CountKey, i64> = BTreeMap::new();
+    let mut added = 0;
+    for (customer, steps) in by_customer {
+        let before = match read
+            .query_row(params![map_id, customer], |row| row.get::<_, Vec<u8>>(0))
+            .optional()?
+        {
+            Some(blob) => decode(&blob)?,
+            None => Vec::new(),
+        };
+        let mut after = before.clone();
+        let new = extend_path(&mut after, steps);
+        if new == 0 {
+            continue;
+        }
+        added += new;
+        for ((measure, cohort), delta) in difference(&before, &after) {
+            for key in count_keys(&measure, &cohort) {
+                *changes.entry(key).or_default() += delta;
+            }
+        }
+        write.execute(params![map_id, customer, encode(&after)])?;
+    }
+    apply(conn, &map_id, changes)?;
+    Ok(added)
+}
+
+/// Deletes one customer's path and takes it out of the counts; returns how many events it held.
+pub fn forget(conn: &Connection, map: MapId, customer: i64) -> Result<usize, StoreError> {
+    let map_id = map.to_string();
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "DELETE FROM journey_paths WHERE map_id = ?1 AND customer = ?2 RETURNING steps",
+            params![map_id, customer],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(blob) = blob else { return Ok(0) };
+    let path = decode(&blob)?;
+    let mut changes: BTreeMap<CountKey, i64> = BTreeMap::new();
+    for ((measure, cohort), delta) in difference(&path, &[]) {
+        for key in count_keys(&measure, &cohort) {
+            *changes.entry(key).or_default() += delta;
+        }
+    }
+    apply(conn, &map_id, changes)?;
+    Ok(path.len())
+}
+
+/// Adds each change to its count, in key order (neighbours share pages); a count that drops
+/// to nothing is removed, so the tables hold only what some path contributes.
+fn apply(
+    conn: &Connection,
+    map_id: &str,
+    changes: BTreeMap<CountKey, i64>,
+) -> Result<(), StoreError> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO journey_counts (map_id, grain, channel, segment, day, kind, a, b, bucket, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (map_id, grain, channel, segment, day, kind, a, b, bucket)
+         DO UPDATE SET n = n + excluded.n
+         RETURNING n",
+    )?;
+    let mut prune = conn.prepare_cached(
+        "DELETE FROM journey_counts WHERE map_id = ?1 AND grain = ?2 AND channel = ?3
+             AND segment = ?4 AND day = ?5 AND kind = ?6 AND a = ?7 AND b = ?8 AND bucket = ?9",
+    )?;
+    for ((grain, channel, segment, day, kind, a, b, bucket), delta) in changes {
+        if delta == 0 {
+            continue;
+        }
+        let n: i64 = upsert.query_row(
+            params![map_id, grain, channel, segment, day, kind, a, b, bucket, delta],
+            |row| row.get(0),
+        )?;
+        if n <= 0 {
+            prune.execute(params![
+                map_id, grain, channel, segment, day, kind, a, b, bucket
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows a count is kept in, one per grain.
+fn count_keys(measure: &Measure, cohort: &Cohort) -> [CountKey; 4] {
+    let (kind, a, b, bucket) = measure_key(measure);
+    let (ch, sg, day) = (&cohort.channel, &cohort.segment, cohort.day);
+    let key = |grain, channel: &str, segment: &str, day| {
+        let (a, b) = (a.clone(), b.clone());
+        (
+            grain,
+            channel.to_owned(),
+            segment.to_owned(),
+            day,
+            kind,
+            a,
+            b,
+            bucket,
+        )
+    };
+    [
+        key(ALL_TIME, "", "", 0),
+        key(BY_DAY, "", "", day),
+        key(BY_LABEL, ch, sg, 0),
+        key(BY_LABEL_AND_DAY, ch, sg, day),
+    ]
+}
+
+/// A measure as the `kind`, `a`, `b` and `bucket` columns.
+fn measure_key(measure: &Measure) -> (i64, String, String, i64) {
+    let none = String::new;
+    match measure {
+        Measure::Customer => (0, none(), none(), 0),
+        Measure::Reach { stage } => (1, stage.to_string(), none(), 0),
+        Measure::Converted { from, to } => (2, from.to_string(), to.to_string(), 0),
+        Measure::Gap { from, to, bucket } => {
+            (3, from.to_string(), to.to_string(), i64::from(*bucket))
+        }
+        Measure::Touch { card } => (4, card.to_string(), none(), 0),
+        Measure::Next { from, to } => (5, from.to_string(), to.to_string(), 0),
+        Measure::Outcome { stage, outcome } => (6, stage.to_string(), outcome.clone(), 0),
+    }
+}
+
+/// The measure of a row, or `None` for one this version does not know.
+fn measure_of(kind: i64, a: &str, b: &str, bucket: i64) -> Option<Measure> {
+    Some(match kind {
+        0 => Measure::Customer,
+        1 => Measure::Reach {
+            stage: a.parse().ok()?,
+        },
+        2 => Measure::Converted {
+            from: a.parse().ok()?,
+            to: b.parse().ok()?,
+        },
+        3 => Measure::Gap {
+            from: a.parse().ok()?,
+            to: b.parse().ok()?,
+            bucket: u16::try_from(bucket).ok()?,
+        },
+        4 => Measure::Touch {
+            card: a.parse().ok()?,
+        },
+        5 => Measure::Next {
+            from: a.parse().ok()?,
+            to: b.parse().ok()?,
+        },
+        6 => Measure::Outcome {
+            stage: a.parse().ok()?,
+            outcome: b.to_owned(),
+        },
+        _ => return None,
+    })
+}
+
+/// The counts of `map` under `filter`, summed from the grain that answers it with one range.
+pub fn counts(conn: &Connection, map: MapId, filter: &Filter) -> Result<Counts, StoreError> {
+    let dated = filter.from.is_some() || filter.to.is_some();
+    let labelled = filter.channel.is_some() || filter.segment.is_some();
+    let grain = match (labelled, dated) {
+        (false, false) => ALL_TIME,
+        (false, true) => BY_DAY,
+        (true, false) => BY_LABEL,
+        (true, true) => BY_LABEL_AND_DAY,
+    };
+    let (conditions, values) = filter_sql(filter, 3);
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT kind, a, b, bucket, sum(n) FROM journey_counts
+         WHERE map_id = ?1 AND grain = ?2{conditions}
+         GROUP BY kind, a, b, bucket"
+    ))?;
+    let map_id = map.to_string();
+    let mut bound: Vec<&dyn ToSql> = vec![&map_id, &grain];
+    bound.extend(values.iter().map(|v| v.as_ref() as &dyn ToSql));
+    let mut rows = statement.query(bound.as_slice())?;
+    let mut counts = Counts::new();
+    while let Some(row) = rows.next()? {
+        let (kind, a, b, bucket): (i64, String, String, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        let n: i64 = row.get(4)?;
+        if let Some(measure) = measure_of(kind, &a, &b, bucket) {
+            counts.insert(measure, u64::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(counts)
+}
+
+/// Deletes up to `DELETE_CHUNK` paths and as many counts of `map`; `false` once there were
+/// none. The chunks of deleting a big map, each one writer job.
+pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
+    let map_id = map.to_string();
+    let paths = conn
+        .prepare_cached(
+            "DELETE FROM journey_paths WHERE map_id = ?1 AND customer IN
+                 (SELECT customer FROM journey_paths WHERE map_id = ?1 LIMIT ?2)",
+        )?
+        .execute(params![map_id, DELETE_CHUNK])?;
+    let counts = conn
+        .prepare_cached(
+            "DELETE FROM journey_counts WHERE map_id = ?1
+                 AND (grain, channel, segment, day, kind, a, b, bucket) IN
+                 (SELECT grain, channel, segment, day, kind, a, b, bucket FROM journey_counts
+                  WHERE map_id = ?1 LIMIT ?2)",
+        )?
+        .execute(params![map_id, DELETE_CHUNK])?;
+    Ok(paths + counts > 0)
+}
+
+/// Format of a path's `steps`: a version byte, then per step the time (8 bytes, little
+/// endian), the stage's id (16), a card flag (1) and the card's id (16, when flagged), then
+/// channel, segment and outcome each as a length byte and UTF-8 (labels are at most 60
+/// characters, so at most 240 bytes).
+const FORMAT: u8 = 1;
+
+fn encode(path: &[Step]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + path.len() * 48);
+    out.push(FORMAT);
+    for step in path {
+        out.extend_from_slice(&step.at.to_le_bytes());
+        out.extend_from_slice(step.stage.as_uuid().as_bytes());
+        match step.card {
+            Some(card) => {
+                out.push(1);
+                out.extend_from_slice(card.as_uuid().as_bytes());
+            }
+            None => out.push(0),
+        }
+        for label in [&step.channel, &step.segment, &step.outcome] {
+            // Checked on arrival; a longer one would be cut at a character boundary.
+            let mut end = label.len().min(255);
+            while !label.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push(end as u8);
+            out.extend_from_slice(&label.as_bytes()[..end]);
+        }
+    }
+    out
+}
+
+fn decode(blob: &[u8]) -> Result<Vec<Step>, StoreError> {
+    let corrupt = || StoreError::internal("a customer's stored path cannot be read");
+    let mut reader = Reader(blob);
+    if reader.take(1).ok_or_else(corrupt)? != [FORMAT] {
+        return Err(corrupt());
+    }
+    let mut path = Vec::new();
+    while !reader.0.is_empty() {
+        let step = (|| {
+            let at = i64::from_le_bytes(reader.take(8)?.try_into().ok()?);
+            let stage = uuid::Uuid::from_slice(reader.take(16)?).ok()?.into();
+            let card = match reader.take(1)? {
+                [1] => Some(uuid::Uuid::from_slice(reader.take(16)?).ok()?.into()),
+                _ => None,
+            };
+            let mut label = || {
+                let len = usize::from(reader.take(1)?[0]);
+                String::from_utf8(reader.take(len)?.to_vec()).ok()
+            };
+            Some(Step {
+                at,
+                stage,
+                card,
+                channel: label()?,
+                segment: label()?,
+                outcome: label()?,
+            })
+        })()
+        .ok_or_else(corrupt)?;
+        path.push(step);
+    }
+    Ok(path)
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+}

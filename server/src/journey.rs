@@ -1,0 +1,125 @@
+//! Journey analytics on the server: events in (`ingest`, behind the API in `api`), the funnel
+//! out (`funnel`), and a customer forgotten on request (`forget`). What is counted, and how, is
+//! `app::domain::journey`; the SQL is `db::journey`.
+//!
+//! An event's customer reference is replaced by its pseudonym (`pseudonyms`) before anything is
+//! stored, and never logged. A batch is checked whole before anything is stored, and stored in
+//! one writer job on the bulk lane (so live edits go first), all or nothing, committed before
+//! it is acknowledged.
+
+pub mod api;
+
+use app::api::feedback::Filter;
+use app::domain::feedback::ResponseError;
+use app::domain::ids::MapId;
+use app::domain::journey::{EventInput, Funnel, Places};
+
+use crate::clock::now_millis;
+use crate::db::journey as store;
+use crate::db::{Db, StoreError};
+use crate::feedback::{IngestError, Rejection};
+use crate::rooms::Rooms;
+
+/// Most events in one request: one writer job's worth, a few milliseconds of the writer.
+pub const MAX_EVENTS: usize = 1_000;
+
+#[derive(Clone)]
+pub struct ServerJourney {
+    pub db: Db,
+    pub rooms: Rooms,
+}
+
+impl ServerJourney {
+    pub fn new(db: Db, rooms: Rooms) -> ServerJourney {
+        ServerJourney { db, rooms }
+    }
+
+    /// Checks `items` against `map` and stores them all, or none; returns how many were new
+    /// (an event sent again is stored once). An item that could not even be read arrives as
+    /// its error, to be reported by position with the others.
+    pub async fn ingest(
+        &self,
+        map: MapId,
+        items: Vec<Result<EventInput, ResponseError>>,
+    ) -> Result<usize, IngestError> {
+        if items.len() > MAX_EVENTS {
+            return Err(IngestError::TooMany);
+        }
+        let journey = self.rooms.committed(map).await?.map;
+        let db = self.db.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let places = Places::of(&journey);
+            let now = now_millis();
+            let mut rejections = Vec::new();
+            let mut events = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                match item.and_then(|input| input.check(&places, now)) {
+                    Ok(event) => {
+                        let customer = db.pseudonyms().customer(map, &event.customer);
+                        events.push((customer, event.step));
+                    }
+                    Err(err) => rejections.push(Rejection::at(index, err)),
+                }
+            }
+            if rejections.is_empty() {
+                Ok(events)
+            } else {
+                Err(IngestError::Rejected(rejections))
+            }
+        })
+        .await
+        .map_err(StoreError::internal)??;
+        let stored = self
+            .db
+            .writer()
+            .enqueue_bulk(move |conn| store::store_events(conn, map, checked))
+            .await?
+            .committed()
+            .await?;
+        self.rooms.feedback_changed(map);
+        Ok(stored)
+    }
+
+    /// What customers did on `map`, under `filter`, in the map's current stage order.
+    pub async fn funnel(&self, map: MapId, filter: Filter) -> Result<Funnel, StoreError> {
+        let journey = self.rooms.committed(map).await?.map;
+        let counts = self
+            .db
+            .read(move |conn| store::counts(conn, map, &filter))
+            .await?;
+        Ok(Funnel::new(&journey, &counts))
+    }
+
+    /// Deletes everything `map` holds about the customer known to the team as `reference`:
+    /// their events (taken out of every count) and their answers to surveys (those sent with
+    /// it as `respondent`). Returns how many events and answers went.
+    pub async fn forget(&self, map: MapId, reference: &str) -> Result<Forgotten, StoreError> {
+        let reference = reference.trim().to_owned();
+        let customer = self.db.pseudonyms().customer(map, &reference);
+        let answers = {
+            let reference = reference.clone();
+            self.db
+                .read(move |conn| crate::db::feedback::respondent_ids(conn, map, &reference))
+                .await?
+        };
+        let forgotten = self
+            .db
+            .writer()
+            .write(move |conn| {
+                let events = store::forget(conn, map, customer)?;
+                let answers =
+                    crate::db::feedback::remove_respondent(conn, map, &reference, &answers)?;
+                Ok(Forgotten { events, answers })
+            })
+            .await?;
+        self.rooms.feedback_changed(map);
+        Ok(forgotten)
+    }
+}
+
+/// What `forget` deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Forgotten {
+    pub events: usize,
+    pub answers: usize,
+}

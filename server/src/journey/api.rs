@@ -1,0 +1,44 @@
+//! The events API: `POST /api/v1/maps/{id}/events` takes one event or many (at most
+//! `MAX_EVENTS`), with the map's API key as a bearer token, exactly as the responses API does
+//! (`feedback::api`): the key checked before the body is read, all or nothing, every refused
+//! event listed by position, `201` only once the events are on disk.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+
+use crate::feedback::api::{
+    answer, batch, count_request, too_large, touch_key, ApiCaller, BodyError,
+};
+use crate::http::HttpError;
+use crate::journey::MAX_EVENTS;
+use crate::state::AppState;
+
+pub const EVENTS: &str = "/api/v1/maps/{id}/events";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(EVENTS, post(submit))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let ApiCaller { map, key } = caller;
+    count_request(&state.feedback, key)?;
+    let items = match batch::<_, MAX_EVENTS>(&body, "events") {
+        Ok(items) => items,
+        Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
+        Err(BodyError::TooMany) => return Err(too_large(MAX_EVENTS, "events")),
+    };
+    drop(body);
+    if items.is_empty() {
+        return Err(HttpError::bad_request("no events in the request"));
+    }
+    let outcome = state.journey.ingest(map, items).await;
+    touch_key(&state.feedback, key).await;
+    answer(outcome, MAX_EVENTS, "events")
+}
