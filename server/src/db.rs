@@ -484,6 +484,8 @@ mod tests {
                 "feedback_responses",
                 "feedback_totals",
                 "invites",
+                "journey_counts",
+                "journey_paths",
                 "map_members",
                 "maps",
                 "ops",

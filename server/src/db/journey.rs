@@ -107,22 +107,21 @@ fn apply(
         "INSERT INTO journey_counts (map_id, grain, channel, segment, day, kind, a, b, bucket, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (map_id, grain, channel, segment, day, kind, a, b, bucket)
-         DO UPDATE SET n = n + excluded.n
-         RETURNING n",
+         DO UPDATE SET n = n + excluded.n",
     )?;
     let mut prune = conn.prepare_cached(
         "DELETE FROM journey_counts WHERE map_id = ?1 AND grain = ?2 AND channel = ?3
-             AND segment = ?4 AND day = ?5 AND kind = ?6 AND a = ?7 AND b = ?8 AND bucket = ?9",
+             AND segment = ?4 AND day = ?5 AND kind = ?6 AND a = ?7 AND b = ?8 AND bucket = ?9
+             AND n <= 0",
     )?;
     for ((grain, channel, segment, day, kind, a, b, bucket), delta) in changes {
         if delta == 0 {
             continue;
         }
-        let n: i64 = upsert.query_row(
-            params![map_id, grain, channel, segment, day, kind, a, b, bucket, delta],
-            |row| row.get(0),
-        )?;
-        if n <= 0 {
+        upsert.execute(params![
+            map_id, grain, channel, segment, day, kind, a, b, bucket, delta
+        ])?;
+        if delta < 0 {
             prune.execute(params![
                 map_id, grain, channel, segment, day, kind, a, b, bucket
             ])?;
@@ -233,6 +232,20 @@ pub fn counts(conn: &Connection, map: MapId, filter: &Filter) -> Result<Counts, 
         }
     }
     Ok(counts)
+}
+
+/// Every customer's path on `map`, by pseudonym: the raw events, for exports and for checking
+/// the counts against a recount.
+pub fn paths(conn: &Connection, map: MapId) -> Result<Vec<(i64, Vec<Step>)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT customer, steps FROM journey_paths WHERE map_id = ?1")?;
+    let mut rows = stmt.query(params![map.to_string()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let blob: Vec<u8> = row.get(1)?;
+        out.push((row.get(0)?, decode(&blob)?));
+    }
+    Ok(out)
 }
 
 /// Deletes up to `DELETE_CHUNK` paths and as many counts of `map`; `false` once there were

@@ -386,6 +386,8 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/maps/{id}/responses"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/maps/{id}/events"]["post"].is_object());
+        assert!(doc["components"]["schemas"]["Event"].is_object());
     }
 
     #[test]

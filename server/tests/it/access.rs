@@ -413,6 +413,16 @@ fn probes(map: MapId) -> Vec<Probe> {
                 Gate::Secret,
             )
         },
+        Probe {
+            content_type: Some("application/json"),
+            body: "[]",
+            ..probe(
+                "POST",
+                server::journey::api::EVENTS,
+                format!("/api/v1/maps/{map}/events"),
+                Gate::Secret,
+            )
+        },
         probe(
             "GET",
             server::feedback::api::OPENAPI_PATH,
