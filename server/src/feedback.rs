@@ -24,6 +24,7 @@ use app::domain::account::FormToken;
 use app::domain::feedback::{self, Period, ResponseError, ResponseInput, Source, Summary, Tally};
 use app::domain::ids::{ApiKeyId, CardId, MapId, StageId, UserId};
 use app::domain::import::FileResponse;
+use app::domain::journey::Funnel;
 use app::domain::map::JourneyMap;
 use app::domain::text::Name;
 use app::domain::time::Millis;
@@ -466,15 +467,18 @@ impl ServerFeedback {
     async fn summaries(&self, map: MapId, filter: Filter) -> Result<MapFeedback, StoreError> {
         let journey = self.map(map).await?;
         let reading = filter.clone();
-        let (tallies, (channels, segments)) = self
+        let (tallies, (channels, segments), counts) = self
             .db
             .read(move |conn| {
                 Ok((
                     store::tallies(conn, map, &reading)?,
                     store::labels(conn, map)?,
+                    crate::db::journey::counts(conn, map, &reading)?,
                 ))
             })
             .await?;
+        // Maps without events carry no funnel (nor its bytes).
+        let funnel = (!counts.is_empty()).then(|| Funnel::new(&journey, &counts));
         let minimum = u64::from(journey.feedback.minimum);
         // Responses to cards since removed stay stored but are not shown.
         let tallies: Vec<(CardId, Tally)> = tallies
@@ -507,6 +511,7 @@ impl ServerFeedback {
                 .collect(),
             channels,
             segments,
+            funnel,
         })
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::error::AppError;
 use crate::domain::feedback::{Day, Period, Response, Source, Summary, Trend};
 use crate::domain::ids::{ApiKeyId, CardId, MapId, StageId};
+use crate::domain::journey::Funnel;
 use crate::domain::lenient;
 use crate::domain::time::Millis;
 
@@ -49,6 +50,10 @@ pub struct MapFeedback {
     /// The channels and segments responses carry, for the filters.
     pub channels: Vec<String>,
     pub segments: Vec<String>,
+    /// What customers did (journey analytics) under the same filter; absent when no events
+    /// were sent, and through share links.
+    #[serde(default, deserialize_with = "lenient::optional")]
+    pub funnel: Option<Funnel>,
 }
 
 impl MapFeedback {
@@ -258,8 +263,14 @@ pub async fn get_map_feedback(
     share: Option<String>,
 ) -> Result<MapFeedback, AppError> {
     use crate::api::ctx::feedback;
+    let shared = share.is_some();
     may_read(map, share).await?;
-    feedback()?.map_feedback(map, filter).await
+    let mut summaries = feedback()?.map_feedback(map, filter).await?;
+    // Share links and embeds show the survey scores; the measured funnel stays with the team.
+    if shared {
+        summaries.funnel = None;
+    }
+    Ok(summaries)
 }
 
 /// One touchpoint's scores, trend, sentiment, themes and comments. Through a share link,

@@ -27,7 +27,7 @@ pub use crate::domain::time::{day_of, Day};
 use crate::domain::time::{format_day, month_start, parse_time, week_start, MILLIS_PER_DAY};
 
 /// Responses dated before 2000-01-01 are refused as typos.
-pub(crate) const EARLIEST: Millis = 946_684_800_000;
+const EARLIEST: Millis = 946_684_800_000;
 
 /// What a touchpoint asks its customers. Each question is asked when it has wording.
 /// Invariant (checked by `Survey::new`, which deserializing goes through too): at least one
@@ -300,15 +300,7 @@ impl ResponseInput {
     ) -> Result<Response, ResponseError> {
         let card = touchpoint(self.touchpoint.trim())
             .ok_or_else(|| refuse("touchpoint", "no such touchpoint on this map"))?;
-        let at = match self.at {
-            None => now,
-            Some(When::Millis(ms)) => ms,
-            Some(When::Text(text)) => parse_time(&text)
-                .ok_or_else(|| refuse("at", format!("{text:?} is not a date or time")))?,
-        };
-        if at < EARLIEST || at > now + MILLIS_PER_DAY {
-            return Err(refuse("at", "the time is before 2000 or in the future"));
-        }
+        let at = checked_time(self.at, now)?;
         let nps = score("nps", self.nps, 0, 10)?;
         let csat = score("csat", self.csat, 1, 5)?;
         let ces = score("ces", self.ces, 1, 7)?;
@@ -343,6 +335,21 @@ impl ResponseInput {
             respondent: label("respondent", self.respondent, MAX_RESPONDENT_CHARS)?,
         })
     }
+}
+
+/// When something happened, as a client sent it (`None`: now), checked against `now`: a day
+/// ahead is allowed for clocks that are off, and nothing before 2000 (a typo).
+pub(crate) fn checked_time(at: Option<When>, now: Millis) -> Result<Millis, ResponseError> {
+    let at = match at {
+        None => now,
+        Some(When::Millis(ms)) => ms,
+        Some(When::Text(text)) => parse_time(&text)
+            .ok_or_else(|| refuse("at", format!("{text:?} is not a date or time")))?,
+    };
+    if at < EARLIEST || at > now + MILLIS_PER_DAY {
+        return Err(refuse("at", "the time is before 2000 or in the future"));
+    }
+    Ok(at)
 }
 
 fn score(

@@ -28,11 +28,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::feedback::{label, refuse, ResponseError, When, EARLIEST, MAX_LABEL_CHARS};
+use crate::domain::feedback::{checked_time, label, refuse, ResponseError, When, MAX_LABEL_CHARS};
 use crate::domain::ids::{CardId, StageId};
 use crate::domain::map::JourneyMap;
 use crate::domain::stats::{self, Estimate};
-use crate::domain::time::{day_of, parse_time, Day, Millis, MILLIS_PER_DAY};
+use crate::domain::time::{day_of, Day, Millis};
 
 /// Longest customer reference, in characters (an id in the team's CRM or analytics tool).
 pub const MAX_CUSTOMER_CHARS: usize = 200;
@@ -157,15 +157,7 @@ impl EventInput {
             self.touchpoint.as_deref().map(str::trim),
             self.stage.as_deref().map(str::trim),
         )?;
-        let at = match self.at {
-            None => now,
-            Some(When::Millis(ms)) => ms,
-            Some(When::Text(text)) => parse_time(&text)
-                .ok_or_else(|| refuse("at", format!("{text:?} is not a date or time")))?,
-        };
-        if at < EARLIEST || at > now + MILLIS_PER_DAY {
-            return Err(refuse("at", "the time is before 2000 or in the future"));
-        }
+        let at = checked_time(self.at, now)?;
         Ok(Event {
             customer: customer.to_owned(),
             step: Step {

@@ -6,7 +6,7 @@
 //! differences of a whole batch are summed first, so a count many customers touch (today's
 //! reach of a stage, say) is written once per batch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use app::api::feedback::Filter;
 use app::domain::ids::MapId;
@@ -38,8 +38,21 @@ pub fn store_events(
 ) -> Result<usize, StoreError> {
     let map_id = map.to_string();
     let mut by_customer: BTreeMap<i64, Vec<Step>> = BTreeMap::new();
+    // The channels and segments named, for the filters' menus (shared with feedback's).
+    let mut labels: BTreeSet<(&str, String)> = BTreeSet::new();
     for (customer, step) in events {
+        for (kind, value) in [("channel", &step.channel), ("segment", &step.segment)] {
+            if !value.is_empty() && !labels.contains(&(kind, value.clone())) {
+                labels.insert((kind, value.clone()));
+            }
+        }
         by_customer.entry(customer).or_default().push(step);
+    }
+    let mut insert_label = conn.prepare_cached(
+        "INSERT OR IGNORE INTO feedback_labels (map_id, kind, value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (kind, value) in &labels {
+        insert_label.execute(params![map_id, kind, value])?;
     }
     let mut read =
         conn.prepare_cached("SELECT steps FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?;

@@ -29,6 +29,19 @@ impl Reply {
     pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
+
+    /// The refused items of a `422` answer: each one's position and field.
+    pub(crate) fn rejected(&self) -> Vec<(u64, String)> {
+        self.json()["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let index = r["index"].as_u64().unwrap();
+                (index, r["field"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
 }
 
 pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
@@ -197,17 +210,7 @@ async fn the_api_stores_good_batches_and_refuses_bad_ones_whole() {
         "{}",
         reply.body
     );
-    let rejected: Vec<(u64, String)> = reply.json()["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["index"].as_u64().unwrap(),
-                r["field"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let rejected = reply.rejected();
     let expected: Vec<(u64, String)> = [
         (1, "nps"),
         (2, "csat"),

@@ -135,17 +135,7 @@ async fn events_add_up_to_the_funnel_all_or_nothing_and_once() {
         "{}",
         reply.body
     );
-    let rejected: Vec<(u64, String)> = reply.json()["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["index"].as_u64().unwrap(),
-                r["field"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let rejected = reply.rejected();
     let expected = [
         (1, "customer"),
         (2, "touchpoint"),

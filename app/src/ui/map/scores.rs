@@ -7,8 +7,10 @@ use leptos::prelude::*;
 use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
 use crate::domain::feedback::{Metric, Score, Summary};
 use crate::domain::ids::{CardId, MapId, StageId};
+use crate::domain::journey::StageFigures;
 use crate::domain::stats::Confidence;
 use crate::ui::erase::Erase;
+use crate::ui::format::{duration, thousands};
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 
 /// How often the map's scores are fetched again while it is open.
@@ -50,6 +52,16 @@ impl Scores {
     pub fn stage(&self, stage: StageId) -> Option<Summary> {
         self.data
             .with(|d| d.as_ref().and_then(|d| d.stage(stage).cloned()))
+    }
+
+    /// What customers did at a stage, when events were sent: its figures, and whether its
+    /// conversion to the next is the map's significant drop-off.
+    pub fn stage_funnel(&self, stage: StageId) -> Option<(StageFigures, bool)> {
+        self.data.with(|d| {
+            let funnel = d.as_ref()?.funnel.as_ref()?;
+            let figures = funnel.stage(stage)?.clone();
+            (figures.reach > 0).then_some((figures, funnel.drop_off == Some(stage)))
+        })
     }
 
     pub fn is_pain_point(&self, card: CardId) -> bool {
@@ -192,6 +204,47 @@ pub fn StageScore(stage: StageId) -> impl IntoView {
                     on_click=Callback::new(move |()| panel.show(Panel::Feedback))
                 />
             }
+        })
+    }
+}
+
+/// What customers did at a stage, under its name: how many reached it, how many of them went
+/// on to the next stage and how long that took; "Drop-off" where the map loses significantly
+/// more people than anywhere else.
+#[component]
+pub fn StageFunnel(stage: StageId) -> impl IntoView {
+    let scores = use_scores();
+    let figures = Memo::new(move |_| scores.stage_funnel(stage));
+    move || {
+        let (figures, drop_off) = figures.get()?;
+        let next = figures.next.as_ref();
+        let rate = next.and_then(|n| n.rate);
+        let time = next.and_then(|n| n.time);
+        let mut title = format!("{} customers reached this stage", thousands(figures.reach));
+        if let Some(rate) = rate {
+            title.push_str(&format!(
+                "; {:.1}% went on to the next (95% interval {:.1}% to {:.1}%)",
+                rate.value(),
+                rate.low(),
+                rate.high()
+            ));
+        }
+        if let Some(time) = time {
+            title.push_str(&format!(
+                ", after a median of {} (90% within {}, each within 5%)",
+                duration(time.median),
+                duration(time.p90)
+            ));
+        }
+        Some(view! {
+            <p class="stage-funnel" title=title>
+                <span class="reach">{format!("{} reached", thousands(figures.reach))}</span>
+                {rate.map(|r| view! { <span class="went-on">{format!("{:.0}% went on", r.value())}</span> })}
+                {time.map(|t| view! { <span class="gap">{format!("in {}", duration(t.median))}</span> })}
+            </p>
+            {drop_off.then(|| view! {
+                <span class="chip pain-point" title="Significantly fewer customers go on from here than anywhere else on the map">"Drop-off"</span>
+            })}
         })
     }
 }

@@ -16,7 +16,7 @@ use crate::ui::inline_text::InlineText;
 use crate::ui::map::card_view::report_focus;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
-use crate::ui::map::scores::StageScore;
+use crate::ui::map::scores::{StageFunnel, StageScore};
 
 #[component]
 pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl IntoView {
@@ -86,6 +86,9 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             </h2>
             <div class="stage-score">
                 <StageScore stage=id/>
+            </div>
+            <div class="stage-funnel-line">
+                <StageFunnel stage=id/>
             </div>
             {controls.then(|| view! { <div class="header-controls edit-only">
                 <IconButton

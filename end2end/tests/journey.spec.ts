@@ -1,0 +1,72 @@
+// Journey analytics from end to end: behavioural events sent through the API appear on the map
+// as each stage's reach and conversion, with the significant drop-off flagged.
+import { createMap, expect, hydrated, test } from "./helpers";
+import type { Page } from "@playwright/test";
+
+async function cardId(page: Page, name: string): Promise<string> {
+  const id = await page.locator(".card", { hasText: name }).first().getAttribute("id");
+  return id!.replace("card-", "");
+}
+
+test("events sent through the API show each stage's reach, conversion and the drop-off", async ({ page, request }) => {
+  await createMap(page, "Customer journey", "Measured journey");
+  const mapId = page.url().split("/").pop();
+  const [instagram, product, checkout, email] = [
+    await cardId(page, "Instagram post"),
+    await cardId(page, "Product page"),
+    await cardId(page, "Checkout"),
+    await cardId(page, "Care-tips email"),
+  ];
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await page.getByRole("tab", { name: "API" }).click();
+  await page.getByLabel("Key label").fill("Analytics");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.getByLabel("New key (shown only now)").inputValue();
+  const endpoint = `/api/v1/maps/${mapId}/events`;
+  const auth = { Authorization: `Bearer ${key}` };
+
+  // A bad event refuses the batch whole, by position and field.
+  const bad = await request.post(endpoint, {
+    headers: auth,
+    data: [
+      { customer: "c-1", touchpoint: instagram },
+      { customer: "c-2", touchpoint: "no-such-card" },
+    ],
+  });
+  expect(bad.status()).toBe(422);
+  const refused = await bad.json();
+  expect(refused.rejected).toEqual([expect.objectContaining({ index: 1, field: "touchpoint" })]);
+
+  // 200 customers see the post; 160 go on to the product page (80%), only 40 of them to the
+  // checkout (25%: the drop-off), and 30 of those to the care-tips email (75%).
+  const day = 86_400_000;
+  const start = Date.now() - 20 * day;
+  const events = [];
+  for (let i = 0; i < 200; i++) {
+    const customer = `customer-${i}@example.com`;
+    events.push({ customer, touchpoint: instagram, at: start + i * 1000, channel: "social" });
+    if (i < 160) events.push({ customer, touchpoint: product, at: start + day + i * 1000 });
+    if (i < 40) events.push({ customer, touchpoint: checkout, at: start + 2 * day + i * 1000 });
+    if (i < 30) events.push({ customer, touchpoint: email, at: start + 9 * day + i * 1000 });
+  }
+  const good = await request.post(endpoint, { headers: auth, data: { events } });
+  expect(good.status()).toBe(201);
+  expect((await good.json()).accepted).toBe(events.length);
+
+  await page.reload();
+  await hydrated(page);
+  const header = (name: string) => page.locator(".stage-header", { hasText: name });
+  const awareness = header("Awareness").locator(".stage-funnel");
+  await expect(awareness).toContainText("200 reached");
+  await expect(awareness).toContainText("80% went on");
+  await expect(awareness).toContainText("in 1.0 days");
+  await expect(awareness).toHaveAttribute("title", /95% interval/);
+  const consideration = header("Consideration");
+  await expect(consideration.locator(".stage-funnel")).toContainText("160 reached");
+  await expect(consideration.locator(".stage-funnel")).toContainText("25% went on");
+  await expect(consideration.locator(".pain-point", { hasText: "Drop-off" })).toBeVisible();
+  await expect(header("Purchase").locator(".stage-funnel")).toContainText("40 reached");
+  await expect(header("Retention").locator(".stage-funnel")).toContainText("30 reached");
+  // Only the one significant drop-off is flagged.
+  await expect(page.locator(".stage-header .pain-point", { hasText: "Drop-off" })).toHaveCount(1);
+});
