@@ -356,7 +356,9 @@ pub fn quantile(buckets: &BTreeMap<u16, u64>, q: f64) -> Option<Millis> {
 /// Counts summed over a filter's cohorts.
 pub type Counts = HashMap<Measure, u64>;
 
-/// The measured journey over a map's stages, in their order on the map.
+/// The measured journey over a map's stages, in their order on the map: what the map shows
+/// under each stage's name. (Touchpoints' figures are `touchpoints`, for the panels that show
+/// them, so the map's page does not carry them.)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Funnel {
     /// Customers counted: those who reached any stage.
@@ -364,7 +366,6 @@ pub struct Funnel {
     pub stages: Vec<StageFigures>,
     /// The stage whose conversion to the next is significantly lower than the others'.
     pub drop_off: Option<StageId>,
-    pub touchpoints: Vec<TouchFigures>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -373,8 +374,6 @@ pub struct StageFigures {
     pub reach: u64,
     /// To the next stage on the map; absent for the last stage.
     pub next: Option<Conversion>,
-    /// Customers by outcome, most first.
-    pub outcomes: Vec<(String, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -408,33 +407,17 @@ pub struct TouchFigures {
 const NEXT_SHOWN: usize = 3;
 
 impl Funnel {
-    /// Reads the counts in `map`'s current order; stages and cards no longer on the map are
-    /// left out.
+    /// Reads the counts in `map`'s current order; stages no longer on the map are left out.
     pub fn new(map: &JourneyMap, counts: &Counts) -> Funnel {
         let reach = |stage| reach_of(counts, stage);
         let mut gaps: HashMap<(StageId, StageId), BTreeMap<u16, u64>> = HashMap::new();
-        let mut outcomes: HashMap<StageId, Vec<(String, u64)>> = HashMap::new();
-        let mut next: HashMap<CardId, Vec<(CardId, u64)>> = HashMap::new();
-        let cards: HashMap<CardId, StageId> = map.cards().iter().map(|c| (c.id, c.stage)).collect();
         for (measure, &n) in counts {
-            match measure {
-                Measure::Gap { from, to, bucket } => {
-                    *gaps
-                        .entry((*from, *to))
-                        .or_default()
-                        .entry(*bucket)
-                        .or_default() += n;
-                }
-                Measure::Outcome { stage, outcome } => {
-                    outcomes
-                        .entry(*stage)
-                        .or_default()
-                        .push((outcome.clone(), n));
-                }
-                Measure::Next { from, to } if cards.contains_key(to) => {
-                    next.entry(*from).or_default().push((*to, n));
-                }
-                _ => {}
+            if let Measure::Gap { from, to, bucket } = measure {
+                *gaps
+                    .entry((*from, *to))
+                    .or_default()
+                    .entry(*bucket)
+                    .or_default() += n;
             }
         }
         let stages = map.stages();
@@ -468,48 +451,71 @@ impl Funnel {
                         time,
                     }
                 });
-                let mut outcomes = outcomes.remove(&from).unwrap_or_default();
-                outcomes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 StageFigures {
                     stage: from,
                     reach: reach(from),
                     next,
-                    outcomes,
                 }
-            })
-            .collect();
-        let touchpoints = map
-            .cards()
-            .iter()
-            .filter_map(|card| {
-                let reach = counts.get(&Measure::Touch { card: card.id }).copied()?;
-                let stage_reach = reach_of(counts, card.stage);
-                let mut next = next.remove(&card.id).unwrap_or_default();
-                next.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                next.truncate(NEXT_SHOWN);
-                Some(TouchFigures {
-                    card: card.id,
-                    reach,
-                    share: stats::wilson(reach.min(stage_reach), stage_reach),
-                    next,
-                })
             })
             .collect();
         Funnel {
             customers: counts.get(&Measure::Customer).copied().unwrap_or_default(),
             drop_off: drop_off(&figures),
             stages: figures,
-            touchpoints,
         }
     }
 
     pub fn stage(&self, id: StageId) -> Option<&StageFigures> {
         self.stages.iter().find(|s| s.stage == id)
     }
+}
 
-    pub fn touchpoint(&self, id: CardId) -> Option<&TouchFigures> {
-        self.touchpoints.iter().find(|t| t.card == id)
+/// Each stage's customers by outcome, most first.
+pub fn outcomes(counts: &Counts) -> HashMap<StageId, Vec<(String, u64)>> {
+    let mut outcomes: HashMap<StageId, Vec<(String, u64)>> = HashMap::new();
+    for (measure, &n) in counts {
+        if let Measure::Outcome { stage, outcome } = measure {
+            outcomes
+                .entry(*stage)
+                .or_default()
+                .push((outcome.clone(), n));
+        }
     }
+    for list in outcomes.values_mut() {
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    }
+    outcomes
+}
+
+/// Each touchpoint of `map` someone reached: how many, their share of the stage, and where
+/// they went next.
+pub fn touchpoints(map: &JourneyMap, counts: &Counts) -> Vec<TouchFigures> {
+    let cards: HashSet<CardId> = map.cards().iter().map(|c| c.id).collect();
+    let mut next: HashMap<CardId, Vec<(CardId, u64)>> = HashMap::new();
+    for (measure, &n) in counts {
+        if let Measure::Next { from, to } = measure {
+            if cards.contains(to) {
+                next.entry(*from).or_default().push((*to, n));
+            }
+        }
+    }
+    map.cards()
+        .iter()
+        .filter_map(|card| {
+            let reach = counts.get(&Measure::Touch { card: card.id }).copied()?;
+            let stage_reach = reach_of(counts, card.stage);
+            let mut next = next.remove(&card.id).unwrap_or_default();
+            next.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            next.truncate(NEXT_SHOWN);
+            Some(TouchFigures {
+                card: card.id,
+                reach,
+                // A range's cohorts may count a touch whose stage was first reached before it.
+                share: stats::wilson(reach.min(stage_reach), stage_reach),
+                next,
+            })
+        })
+        .collect()
 }
 
 fn reach_of(counts: &Counts, stage: StageId) -> u64 {
@@ -823,13 +829,14 @@ mod tests {
                 path
             })
             .collect();
-        let funnel = Funnel::new(&map, &counts_of(&paths));
-        let at_a = funnel.touchpoint(a).unwrap();
+        let figures = touchpoints(&map, &counts_of(&paths));
+        let at = |card: CardId| figures.iter().find(|t| t.card == card);
+        let at_a = at(a).unwrap();
         assert_eq!(at_a.reach, 4);
         close(at_a.share.unwrap().value(), 100.0);
         assert_eq!(at_a.next, vec![(b, 3)]);
-        close(funnel.touchpoint(b).unwrap().share.unwrap().value(), 100.0);
-        assert!(funnel.touchpoint(cards[1]).is_none(), "nobody was there");
+        close(at(b).unwrap().share.unwrap().value(), 100.0);
+        assert!(at(cards[1]).is_none(), "nobody was there");
     }
 
     #[test]

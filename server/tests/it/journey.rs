@@ -85,8 +85,20 @@ async fn events_add_up_to_the_funnel_all_or_nothing_and_once() {
         "{}",
         time.median
     );
-    assert_eq!(funnel.stages[2].outcomes, [("converted".to_owned(), 3)]);
-    let touch = funnel.touchpoint(places[0].1).unwrap();
+    let map_now = setup.backend.rooms.snapshot(setup.map).await.unwrap().map;
+    let counts = setup
+        .backend
+        .db
+        .read({
+            let map = setup.map;
+            move |conn| server::db::journey::counts(conn, map, &Filter::default())
+        })
+        .await
+        .unwrap();
+    let outcomes = app::domain::journey::outcomes(&counts);
+    assert_eq!(outcomes[&places[2].0], [("converted".to_owned(), 3)]);
+    let figures = app::domain::journey::touchpoints(&map_now, &counts);
+    let touch = figures.iter().find(|t| t.card == places[0].1).unwrap();
     assert_eq!(
         (touch.reach, touch.next.clone()),
         (10, vec![(places[1].1, 6)])

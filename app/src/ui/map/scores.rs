@@ -220,22 +220,28 @@ pub fn StageFunnel(stage: StageId) -> impl IntoView {
         let next = figures.next.as_ref();
         let rate = next.and_then(|n| n.rate);
         let time = next.and_then(|n| n.time);
-        let mut title = format!("{} customers reached this stage", thousands(figures.reach));
-        if let Some(rate) = rate {
-            title.push_str(&format!(
-                "; {:.1}% went on to the next (95% interval {:.1}% to {:.1}%)",
-                rate.value(),
-                rate.low(),
-                rate.high()
-            ));
-        }
-        if let Some(time) = time {
-            title.push_str(&format!(
-                ", after a median of {} (90% within {}, each within 5%)",
-                duration(time.median),
-                duration(time.p90)
-            ));
-        }
+        // One sentence for the title, so the figures' intervals are a hover away.
+        let went_on = rate.map(|r| {
+            format!(
+                "; {:.1}% (95% interval {:.1}–{:.1}%) went on to the next stage",
+                r.value(),
+                r.low(),
+                r.high()
+            )
+        });
+        let took = time.map(|t| {
+            format!(
+                ", after a median of {} (90% within {})",
+                duration(t.median),
+                duration(t.p90)
+            )
+        });
+        let title = format!(
+            "{} customers reached this stage{}{}",
+            thousands(figures.reach),
+            went_on.unwrap_or_default(),
+            took.unwrap_or_default()
+        );
         Some(view! {
             <p class="stage-funnel" title=title>
                 <span class="reach">{format!("{} reached", thousands(figures.reach))}</span>
