@@ -69,4 +69,25 @@ test("events sent through the API show each stage's reach, conversion and the dr
   await expect(header("Retention").locator(".stage-funnel")).toContainText("30 reached");
   // Only the one significant drop-off is flagged.
   await expect(page.locator(".stage-header .pain-point", { hasText: "Drop-off" })).toHaveCount(1);
+
+  // The owner forgets one customer on request: asked to confirm, told what went, and the map
+  // counts one customer fewer.
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.getByLabel("Customer reference").fill("customer-0@example.com");
+  await page.getByRole("button", { name: "Forget…" }).click();
+  await expect(page.getByRole("group", { name: "Confirm forgetting a customer" })).toContainText(
+    "customer-0@example.com",
+  );
+  await page.getByRole("button", { name: "Forget this customer" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Deleted" })).toContainText(
+    "Deleted 4 events and 0 answers of customer-0@example.com",
+  );
+  await expect(awareness).toContainText("199 reached");
+  await page.getByLabel("Customer reference").fill("nobody@example.com");
+  await page.getByRole("button", { name: "Forget…" }).click();
+  await page.getByRole("button", { name: "Forget this customer" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Nothing is stored" })).toContainText(
+    "nobody@example.com",
+  );
 });

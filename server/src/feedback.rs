@@ -16,7 +16,7 @@ use std::sync::Arc;
 use app::api::ctx::{BackendFuture, Feedback};
 use app::api::error::AppError;
 use app::api::feedback::{
-    ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
+    ApiKey, Filter, Forgotten, InboxPage, MapFeedback, NewApiKey, PublicForm, Quote, ThemeCount,
     TouchpointFeedback,
 };
 use app::domain::access::Role;
@@ -734,6 +734,13 @@ impl Feedback for ServerFeedback {
                 .write(move |conn| store::revoke_api_key(conn, map, key, now))
                 .await
                 .map_err(app_error)
+        })
+    }
+
+    fn forget_customer(&self, map: MapId, reference: String) -> BackendFuture<'_, Forgotten> {
+        Box::pin(async move {
+            let journey = crate::journey::ServerJourney::new(self.db.clone(), self.rooms.clone());
+            journey.forget(map, &reference).await.map_err(app_error)
         })
     }
 }

@@ -9,7 +9,7 @@
 
 pub mod api;
 
-use app::api::feedback::Filter;
+use app::api::feedback::{Filter, Forgotten};
 use app::domain::feedback::ResponseError;
 use app::domain::ids::MapId;
 use app::domain::journey::{EventInput, Funnel, Places};
@@ -109,17 +109,13 @@ impl ServerJourney {
                 let events = store::forget(conn, map, customer)?;
                 let answers =
                     crate::db::feedback::remove_respondent(conn, map, &reference, &answers)?;
-                Ok(Forgotten { events, answers })
+                Ok(Forgotten {
+                    events: events as u64,
+                    answers: answers as u64,
+                })
             })
             .await?;
         self.rooms.feedback_changed(map);
         Ok(forgotten)
     }
-}
-
-/// What `forget` deleted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Forgotten {
-    pub events: usize,
-    pub answers: usize,
 }

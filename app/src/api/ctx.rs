@@ -89,7 +89,8 @@ mod server_only {
     };
     use crate::api::error::AppError;
     use crate::api::feedback::{
-        ApiKey, Filter, InboxPage, MapFeedback, NewApiKey, PublicForm, TouchpointFeedback,
+        ApiKey, Filter, Forgotten, InboxPage, MapFeedback, NewApiKey, PublicForm,
+        TouchpointFeedback,
     };
     use crate::api::history::{HistoryEntry, Version};
     use crate::api::maps::{MapSnapshot, MapSummary};
@@ -234,6 +235,7 @@ mod server_only {
             label: Name,
         ) -> BackendFuture<'_, NewApiKey>;
         fn revoke_api_key(&self, map: MapId, key: ApiKeyId) -> BackendFuture<'_, ()>;
+        fn forget_customer(&self, map: MapId, reference: String) -> BackendFuture<'_, Forgotten>;
     }
 
     /// The ports as Leptos context.

@@ -352,6 +352,34 @@ pub async fn revoke_api_key(map: MapId, key: ApiKeyId) -> Result<(), AppError> {
     feedback()?.revoke_api_key(map, key).await
 }
 
+/// What forgetting a customer deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forgotten {
+    pub events: u64,
+    pub answers: u64,
+}
+
+/// Deletes everything the map holds about one customer, by the reference the team knows them
+/// by (a data subject's request): their journey events and their survey answers sent with it
+/// as `respondent`. The map's owner only.
+#[server]
+pub async fn forget_customer(map: MapId, reference: String) -> Result<Forgotten, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Capability;
+    use crate::domain::text::FieldError;
+    authorize(map, Capability::Delete).await?;
+    let reference = reference.trim();
+    let chars = reference.chars().count();
+    if chars == 0 || chars > crate::domain::journey::MAX_CUSTOMER_CHARS {
+        let message = format!(
+            "give the customer's reference, up to {} characters",
+            crate::domain::journey::MAX_CUSTOMER_CHARS
+        );
+        return Err(AppError::invalid("reference", FieldError::new(message)));
+    }
+    feedback()?.forget_customer(map, reference.to_owned()).await
+}
+
 /// What the public form shows: the touchpoint's name and its survey, nothing else of the map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicForm {

@@ -73,6 +73,11 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             Need::Can(Capability::CollectFeedback),
             format!("map={map}&key={uuid}"),
         ),
+        (
+            "forget_customer",
+            Need::Can(Capability::Delete),
+            format!("map={map}&reference=ann%40example.com"),
+        ),
         ("current_user", Need::Anyone, String::new()),
         ("needs_setup", Need::Anyone, String::new()),
         (

@@ -1,12 +1,16 @@
 //! The Feedback panel's Settings tab: the fewest answers before a score shows, the fewest
-//! comments before any is shown, and the themes comments are sorted into.
+//! comments before any is shown, the themes comments are sorted into, and (for the map's
+//! owner) forgetting one customer.
 
 use leptos::prelude::*;
 
+use crate::api::feedback::forget_customer;
 use crate::domain::edit::Edit;
 use crate::domain::feedback::{FeedbackSettings, Theme};
 use crate::domain::text::Name;
 use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
+use crate::ui::format::count;
 
 #[component]
 pub(super) fn Settings() -> impl IntoView {
@@ -96,5 +100,66 @@ pub(super) fn Settings() -> impl IntoView {
                 prop:value=new_words on:input=move |ev| new_words.set(event_target_value(&ev))/>
             <button type="submit" class="button small">"Add theme"</button>
         </form>
+        {editor.access.with_value(|a| a.can_share).then(|| view! { <ForgetCustomer/> })}
+    }
+}
+
+/// A data subject's request: everything the map holds about one customer, deleted by the
+/// reference the team knows them by, after a confirmation that says what goes.
+#[component]
+fn ForgetCustomer() -> impl IntoView {
+    let map = use_editor().id;
+    let reference = RwSignal::new(String::new());
+    // The reference awaiting confirmation, then what the server answered.
+    let confirming = RwSignal::new(None::<String>);
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let ask = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let wanted = reference.get_untracked().trim().to_owned();
+        outcome.set(None);
+        confirming.set((!wanted.is_empty()).then_some(wanted));
+    };
+    let forget = move |_| {
+        let Some(wanted) = confirming.get_untracked() else {
+            return;
+        };
+        confirming.set(None);
+        leptos::task::spawn_local(async move {
+            let said = match forget_customer(map, wanted.clone()).await {
+                Ok(gone) if gone.events + gone.answers == 0 => {
+                    Ok(format!("Nothing is stored about {wanted} on this map."))
+                }
+                Ok(gone) => {
+                    reference.set(String::new());
+                    Ok(format!(
+                        "Deleted {} and {} of {wanted}.",
+                        count(gone.events as usize, "event", "events"),
+                        count(gone.answers as usize, "answer", "answers")
+                    ))
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            outcome.set(Some(said));
+        });
+    };
+    view! {
+        <h3>"Forget a customer"</h3>
+        <p class="hint">"Deletes one customer's journey events and survey answers from this map for good, by the reference your tools send (their customer id or email), as a data protection request asks."</p>
+        <form class="inline-form" on:submit=ask>
+            <input type="text" required maxlength="200" aria-label="Customer reference" placeholder="Customer reference"
+                prop:value=reference on:input=move |ev| reference.set(event_target_value(&ev))/>
+            <button type="submit" class="button small danger">"Forget…"</button>
+        </form>
+        {move || confirming.get().map(|wanted| view! {
+            <div class="notice" role="group" aria-label="Confirm forgetting a customer">
+                <p>{format!("Delete every event and answer of {wanted}? This cannot be undone.")}</p>
+                <button type="button" class="button small danger" on:click=forget>"Forget this customer"</button>
+                <button type="button" class="button small" on:click=move |_| confirming.set(None)>"Cancel"</button>
+            </div>
+        })}
+        {move || outcome.get().map(|said| match said {
+            Ok(text) => view! { <p class="notice" role="status">{text}</p> }.erase(),
+            Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.erase(),
+        })}
     }
 }
