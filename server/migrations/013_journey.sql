@@ -14,7 +14,8 @@ CREATE TABLE journey_paths (
 -- What the paths add up to, kept at four grains so that any filter reads one range:
 -- 0 all time; 1 by day; 2 by channel and segment; 3 by channel, segment and day. Columns a
 -- grain does not split by hold '' (channel, segment) or 0 (day). `kind`, `a`, `b` and
--- `bucket` name the measure (server::db::journey::measure_key).
+-- `bucket` name the measure (server::db::journey::Changes::add): `a` and `b` hold ids as
+-- their 16 bytes (or an outcome's text), shorter and quicker to compare than their text.
 CREATE TABLE journey_counts (
     map_id  TEXT NOT NULL REFERENCES maps (id) ON DELETE CASCADE,
     grain   INTEGER NOT NULL,
@@ -22,8 +23,8 @@ CREATE TABLE journey_counts (
     segment TEXT NOT NULL,
     day     INTEGER NOT NULL,
     kind    INTEGER NOT NULL,
-    a       TEXT NOT NULL,
-    b       TEXT NOT NULL,
+    a       BLOB NOT NULL,
+    b       BLOB NOT NULL,
     bucket  INTEGER NOT NULL,
     n       INTEGER NOT NULL,
     PRIMARY KEY (map_id, grain, channel, segment, day, kind, a, b, bucket)

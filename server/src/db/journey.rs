@@ -6,7 +6,7 @@
 //! differences of a whole batch are summed first, so a count many customers touch (today's
 //! reach of a stage, say) is written once per batch.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::api::feedback::Filter;
 use app::domain::ids::MapId;
@@ -20,13 +20,135 @@ use crate::db::StoreError;
 const DELETE_CHUNK: i64 = 5_000;
 
 /// The grains a count is kept at (the `grain` column).
-const ALL_TIME: i64 = 0;
-const BY_DAY: i64 = 1;
-const BY_LABEL: i64 = 2;
-const BY_LABEL_AND_DAY: i64 = 3;
+const ALL_TIME: u8 = 0;
+const BY_DAY: u8 = 1;
+const BY_LABEL: u8 = 2;
+const BY_LABEL_AND_DAY: u8 = 3;
 
-/// A count's row key after `map_id`: grain, channel, segment, day, kind, a, b, bucket.
-type CountKey = (i64, String, String, i64, i64, String, String, i64);
+/// The changes a job makes to counts, summed per count row before any is written: a batch
+/// touches a popular count (today's reach of a stage, say) hundreds of times and writes it once.
+/// Keys are integers (ids as numbers, labels interned), which the summing compares millions of
+/// times; texts are looked up only to write the distinct rows.
+#[derive(Default)]
+struct Changes {
+    labels: Vec<String>,
+    label_ids: HashMap<String, u32>,
+    sums: HashMap<Key, i64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    grain: u8,
+    channel: u32,
+    segment: u32,
+    day: i64,
+    kind: u8,
+    a: u128,
+    /// An id, or for an outcome its label's number.
+    b: u128,
+    bucket: u16,
+}
+
+/// A count's row as written: its key after `map_id`, and the change.
+struct Row<'a> {
+    grain: i64,
+    channel: &'a str,
+    segment: &'a str,
+    day: i64,
+    kind: i64,
+    a: Vec<u8>,
+    b: Vec<u8>,
+    bucket: i64,
+    delta: i64,
+}
+
+impl Changes {
+    fn label(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.label_ids.get(text) {
+            return id;
+        }
+        let id = self.labels.len() as u32;
+        self.labels.push(text.to_owned());
+        self.label_ids.insert(text.to_owned(), id);
+        id
+    }
+
+    /// Adds `delta` to the measure's count at each of the four grains.
+    fn add(&mut self, measure: &Measure, cohort: &Cohort, delta: i64) {
+        let none = self.label("");
+        let (channel, segment) = (self.label(&cohort.channel), self.label(&cohort.segment));
+        let id = |uuid: uuid::Uuid| uuid.as_u128();
+        let (kind, a, b, bucket) = match measure {
+            Measure::Customer => (0, 0, 0, 0),
+            Measure::Reach { stage } => (1, id(stage.as_uuid()), 0, 0),
+            Measure::Converted { from, to } => (2, id(from.as_uuid()), id(to.as_uuid()), 0),
+            Measure::Gap { from, to, bucket } => (3, id(from.as_uuid()), id(to.as_uuid()), *bucket),
+            Measure::Touch { card } => (4, id(card.as_uuid()), 0, 0),
+            Measure::Next { from, to } => (5, id(from.as_uuid()), id(to.as_uuid()), 0),
+            Measure::Outcome { stage, outcome } => {
+                let outcome = u128::from(self.label(outcome));
+                (6, id(stage.as_uuid()), outcome, 0)
+            }
+        };
+        for (grain, channel, segment, day) in [
+            (ALL_TIME, none, none, 0),
+            (BY_DAY, none, none, cohort.day),
+            (BY_LABEL, channel, segment, 0),
+            (BY_LABEL_AND_DAY, channel, segment, cohort.day),
+        ] {
+            let key = Key {
+                grain,
+                channel,
+                segment,
+                day,
+                kind,
+                a,
+                b,
+                bucket,
+            };
+            *self.sums.entry(key).or_default() += delta;
+        }
+    }
+
+    /// The changed rows in the table's key order, so that neighbours share the pages they
+    /// touch.
+    fn rows(&self) -> Vec<Row<'_>> {
+        let mut rows: Vec<Row<'_>> = self
+            .sums
+            .iter()
+            .filter(|(_, delta)| **delta != 0)
+            .map(|(key, &delta)| {
+                let id = |n: u128| n.to_be_bytes().to_vec();
+                let (a, b) = match key.kind {
+                    0 => (Vec::new(), Vec::new()),
+                    1 | 4 => (id(key.a), Vec::new()),
+                    6 => (id(key.a), self.labels[key.b as usize].as_bytes().to_vec()),
+                    _ => (id(key.a), id(key.b)),
+                };
+                Row {
+                    grain: i64::from(key.grain),
+                    channel: &self.labels[key.channel as usize],
+                    segment: &self.labels[key.segment as usize],
+                    day: key.day,
+                    kind: i64::from(key.kind),
+                    a,
+                    b,
+                    bucket: i64::from(key.bucket),
+                    delta,
+                }
+            })
+            .collect();
+        rows.sort_by(|x, y| {
+            (
+                x.grain, x.channel, x.segment, x.day, x.kind, &x.a, &x.b, x.bucket,
+            )
+                .cmp(&(
+                    y.grain, y.channel, y.segment, y.day, y.kind, &y.a, &y.b, y.bucket,
+                ))
+        });
+        rows
+    }
+}
 
 /// Stores `events` of `map` (each with its customer's pseudonym) and changes the counts;
 /// returns how many were new (an event a customer's path already holds is not counted twice).
@@ -60,7 +182,7 @@ pub fn store_events(
         "INSERT INTO journey_paths (map_id, customer, steps) VALUES (?1, ?2, ?3)
          ON CONFLICT (map_id, customer) DO UPDATE SET steps = excluded.steps",
     )?;
-    let mut changes: BTreeMap<CountKey, i64> = BTreeMap::new();
+    let mut changes = Changes::default();
     let mut added = 0;
     for (customer, steps) in by_customer {
         let before = match read
@@ -77,13 +199,11 @@ pub fn store_events(
         }
         added += new;
         for ((measure, cohort), delta) in difference(&before, &after) {
-            for key in count_keys(&measure, &cohort) {
-                *changes.entry(key).or_default() += delta;
-            }
+            changes.add(&measure, &cohort, delta);
         }
         write.execute(params![map_id, customer, encode(&after)])?;
     }
-    apply(conn, &map_id, changes)?;
+    apply(conn, &map_id, &changes)?;
     Ok(added)
 }
 
@@ -99,23 +219,17 @@ pub fn forget(conn: &Connection, map: MapId, customer: i64) -> Result<usize, Sto
         .optional()?;
     let Some(blob) = blob else { return Ok(0) };
     let path = decode(&blob)?;
-    let mut changes: BTreeMap<CountKey, i64> = BTreeMap::new();
+    let mut changes = Changes::default();
     for ((measure, cohort), delta) in difference(&path, &[]) {
-        for key in count_keys(&measure, &cohort) {
-            *changes.entry(key).or_default() += delta;
-        }
+        changes.add(&measure, &cohort, delta);
     }
-    apply(conn, &map_id, changes)?;
+    apply(conn, &map_id, &changes)?;
     Ok(path.len())
 }
 
 /// Adds each change to its count, in key order (neighbours share pages); a count that drops
 /// to nothing is removed, so the tables hold only what some path contributes.
-fn apply(
-    conn: &Connection,
-    map_id: &str,
-    changes: BTreeMap<CountKey, i64>,
-) -> Result<(), StoreError> {
+fn apply(conn: &Connection, map_id: &str, changes: &Changes) -> Result<(), StoreError> {
     let mut upsert = conn.prepare_cached(
         "INSERT INTO journey_counts (map_id, grain, channel, segment, day, kind, a, b, bucket, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -127,10 +241,18 @@ fn apply(
              AND segment = ?4 AND day = ?5 AND kind = ?6 AND a = ?7 AND b = ?8 AND bucket = ?9
              AND n <= 0",
     )?;
-    for ((grain, channel, segment, day, kind, a, b, bucket), delta) in changes {
-        if delta == 0 {
-            continue;
-        }
+    for row in changes.rows() {
+        let Row {
+            grain,
+            channel,
+            segment,
+            day,
+            kind,
+            a,
+            b,
+            bucket,
+            delta,
+        } = row;
         upsert.execute(params![
             map_id, grain, channel, segment, day, kind, a, b, bucket, delta
         ])?;
@@ -143,73 +265,33 @@ fn apply(
     Ok(())
 }
 
-/// The rows a count is kept in, one per grain.
-fn count_keys(measure: &Measure, cohort: &Cohort) -> [CountKey; 4] {
-    let (kind, a, b, bucket) = measure_key(measure);
-    let (ch, sg, day) = (&cohort.channel, &cohort.segment, cohort.day);
-    let key = |grain, channel: &str, segment: &str, day| {
-        let (a, b) = (a.clone(), b.clone());
-        (
-            grain,
-            channel.to_owned(),
-            segment.to_owned(),
-            day,
-            kind,
-            a,
-            b,
-            bucket,
-        )
-    };
-    [
-        key(ALL_TIME, "", "", 0),
-        key(BY_DAY, "", "", day),
-        key(BY_LABEL, ch, sg, 0),
-        key(BY_LABEL_AND_DAY, ch, sg, day),
-    ]
-}
-
-/// A measure as the `kind`, `a`, `b` and `bucket` columns.
-fn measure_key(measure: &Measure) -> (i64, String, String, i64) {
-    let none = String::new;
-    match measure {
-        Measure::Customer => (0, none(), none(), 0),
-        Measure::Reach { stage } => (1, stage.to_string(), none(), 0),
-        Measure::Converted { from, to } => (2, from.to_string(), to.to_string(), 0),
-        Measure::Gap { from, to, bucket } => {
-            (3, from.to_string(), to.to_string(), i64::from(*bucket))
-        }
-        Measure::Touch { card } => (4, card.to_string(), none(), 0),
-        Measure::Next { from, to } => (5, from.to_string(), to.to_string(), 0),
-        Measure::Outcome { stage, outcome } => (6, stage.to_string(), outcome.clone(), 0),
-    }
-}
-
 /// The measure of a row, or `None` for one this version does not know.
-fn measure_of(kind: i64, a: &str, b: &str, bucket: i64) -> Option<Measure> {
+fn measure_of(kind: i64, a: &[u8], b: &[u8], bucket: i64) -> Option<Measure> {
+    let id = |bytes: &[u8]| uuid::Uuid::from_slice(bytes).ok();
     Some(match kind {
         0 => Measure::Customer,
         1 => Measure::Reach {
-            stage: a.parse().ok()?,
+            stage: id(a)?.into(),
         },
         2 => Measure::Converted {
-            from: a.parse().ok()?,
-            to: b.parse().ok()?,
+            from: id(a)?.into(),
+            to: id(b)?.into(),
         },
         3 => Measure::Gap {
-            from: a.parse().ok()?,
-            to: b.parse().ok()?,
+            from: id(a)?.into(),
+            to: id(b)?.into(),
             bucket: u16::try_from(bucket).ok()?,
         },
         4 => Measure::Touch {
-            card: a.parse().ok()?,
+            card: id(a)?.into(),
         },
         5 => Measure::Next {
-            from: a.parse().ok()?,
-            to: b.parse().ok()?,
+            from: id(a)?.into(),
+            to: id(b)?.into(),
         },
         6 => Measure::Outcome {
-            stage: a.parse().ok()?,
-            outcome: b.to_owned(),
+            stage: id(a)?.into(),
+            outcome: String::from_utf8(b.to_vec()).ok()?,
         },
         _ => return None,
     })
@@ -237,7 +319,7 @@ pub fn counts(conn: &Connection, map: MapId, filter: &Filter) -> Result<Counts, 
     let mut rows = statement.query(bound.as_slice())?;
     let mut counts = Counts::new();
     while let Some(row) = rows.next()? {
-        let (kind, a, b, bucket): (i64, String, String, i64) =
+        let (kind, a, b, bucket): (i64, Vec<u8>, Vec<u8>, i64) =
             (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
         let n: i64 = row.get(4)?;
         if let Some(measure) = measure_of(kind, &a, &b, bucket) {
