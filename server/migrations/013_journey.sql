@@ -29,3 +29,10 @@ CREATE TABLE journey_counts (
     n       INTEGER NOT NULL,
     PRIMARY KEY (map_id, grain, channel, segment, day, kind, a, b, bucket)
 ) WITHOUT ROWID;
+
+-- Maps whose counts may lack changes that were committed with their events: the changes wait
+-- in memory to be written together (server::db::journey::Pending), and a start after a crash
+-- recounts these maps from their paths.
+CREATE TABLE journey_unflushed (
+    map_id TEXT PRIMARY KEY REFERENCES maps (id) ON DELETE CASCADE
+) WITHOUT ROWID;

@@ -120,6 +120,8 @@ pub struct Db {
     _checkpointer: Arc<checkpoint::Checkpointer>,
     /// The data's own key (see `pseudonyms`), kept beside the file.
     pseudonyms: Arc<Pseudonyms>,
+    /// Journey counts' changes not yet written (see `journey::Pending`).
+    journey: Arc<journey::Pending>,
 }
 
 impl Db {
@@ -153,6 +155,14 @@ impl Db {
                 "took out responses of requests left unfinished by the last run"
             );
         }
+        let recounted =
+            journey::recount_unflushed(&conn).map_err(|e| OpenError::Undo(e.to_string()))?;
+        if recounted > 0 {
+            tracing::warn!(
+                recounted,
+                "recounted the journey figures of maps the last run stopped before writing them"
+            );
+        }
         // Room for every statement the writer runs often (the default is 16).
         conn.set_prepared_statement_cache_capacity(64);
         let manager = SqliteConnectionManager::file(path)
@@ -170,6 +180,7 @@ impl Db {
                 readers,
                 _checkpointer: checkpointer,
                 pseudonyms,
+                journey: Arc::default(),
             },
             fresh,
         ))
@@ -177,6 +188,10 @@ impl Db {
 
     pub fn pseudonyms(&self) -> &Pseudonyms {
         &self.pseudonyms
+    }
+
+    pub fn journey_pending(&self) -> &journey::Pending {
+        &self.journey
     }
 
     /// Returns once every write queued before this call is committed.
@@ -486,6 +501,7 @@ mod tests {
                 "invites",
                 "journey_counts",
                 "journey_paths",
+                "journey_unflushed",
                 "map_members",
                 "maps",
                 "ops",

@@ -467,13 +467,13 @@ impl ServerFeedback {
     async fn summaries(&self, map: MapId, filter: Filter) -> Result<MapFeedback, StoreError> {
         let journey = self.map(map).await?;
         let reading = filter.clone();
-        let (tallies, (channels, segments), counts) = self
+        let counts = crate::journey::read_counts(&self.db, map, filter.clone()).await?;
+        let (tallies, (channels, segments)) = self
             .db
             .read(move |conn| {
                 Ok((
                     store::tallies(conn, map, &reading)?,
                     store::labels(conn, map)?,
-                    crate::db::journey::counts(conn, map, &reading)?,
                 ))
             })
             .await?;

@@ -12,7 +12,7 @@ pub mod api;
 use app::api::feedback::{Filter, Forgotten};
 use app::domain::feedback::ResponseError;
 use app::domain::ids::MapId;
-use app::domain::journey::{EventInput, Funnel, Places};
+use app::domain::journey::{Counts, EventInput, Funnel, Places};
 
 use crate::clock::now_millis;
 use crate::db::journey as store;
@@ -22,6 +22,12 @@ use crate::rooms::Rooms;
 
 /// Most events in one request: one writer job's worth, a few milliseconds of the writer.
 pub const MAX_EVENTS: usize = 1_000;
+/// Count rows written per flushing job: a few milliseconds of the writer.
+const FLUSH_CHUNK: usize = 2_000;
+/// How long changes to counts wait in memory before they are written (`schedule_flush`).
+const FLUSH_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Count rows allowed to wait in memory; past this, storing events waits for a flush.
+const MAX_PENDING: usize = 400_000;
 
 #[derive(Clone)]
 pub struct ServerJourney {
@@ -69,13 +75,19 @@ impl ServerJourney {
         })
         .await
         .map_err(StoreError::internal)??;
-        let stored = self
+        let (stored, changes) = self
             .db
             .writer()
             .enqueue_bulk(move |conn| store::store_events(conn, map, checked))
             .await?
             .committed()
             .await?;
+        // Committed: the changes count from now on (see `db::journey::Pending`).
+        self.db.journey_pending().add(map, changes);
+        if self.db.journey_pending().size() > MAX_PENDING {
+            flush(&self.db, map).await?;
+        }
+        schedule_flush(&self.db);
         self.rooms.feedback_changed(map);
         Ok(stored)
     }
@@ -83,10 +95,7 @@ impl ServerJourney {
     /// What customers did on `map`, under `filter`, in the map's current stage order.
     pub async fn funnel(&self, map: MapId, filter: Filter) -> Result<Funnel, StoreError> {
         let journey = self.rooms.committed(map).await?.map;
-        let counts = self
-            .db
-            .read(move |conn| store::counts(conn, map, &filter))
-            .await?;
+        let counts = read_counts(&self.db, map, filter).await?;
         Ok(Funnel::new(&journey, &counts))
     }
 
@@ -102,20 +111,83 @@ impl ServerJourney {
                 .read(move |conn| crate::db::feedback::respondent_ids(conn, map, &reference))
                 .await?
         };
-        let forgotten = self
+        let (forgotten, changes) = self
             .db
             .writer()
             .write(move |conn| {
-                let events = store::forget(conn, map, customer)?;
+                let (events, changes) = store::forget(conn, map, customer)?;
                 let answers =
                     crate::db::feedback::remove_respondent(conn, map, &reference, &answers)?;
-                Ok(Forgotten {
+                let forgotten = Forgotten {
                     events: events as u64,
                     answers: answers as u64,
-                })
+                };
+                Ok((forgotten, changes))
             })
             .await?;
+        self.db.journey_pending().add(map, changes);
+        // Written before answering: once told, the owner sees the customer gone everywhere.
+        flush(&self.db, map).await?;
         self.rooms.feedback_changed(map);
         Ok(forgotten)
     }
+}
+
+/// `map`'s counts under `filter`, with every committed change written first.
+pub async fn read_counts(db: &Db, map: MapId, filter: Filter) -> Result<Counts, StoreError> {
+    flush(db, map).await?;
+    db.read(move |conn| store::counts(conn, map, &filter)).await
+}
+
+/// Writes `map`'s waiting changes to its counts, in chunks on the bulk lane, so live edits go
+/// first. A chunk that fails goes back to wait (its changes add up the same later).
+pub async fn flush(db: &Db, map: MapId) -> Result<(), StoreError> {
+    let pending = db.journey_pending();
+    let _turn = pending.turn.lock().await;
+    // Changes that come while these are written are taken in the next round.
+    while let Some(changes) = pending.take(map) {
+        let mut parts = changes.into_parts(FLUSH_CHUNK).into_iter();
+        while let Some(part) = parts.next() {
+            let kept = part.clone();
+            let written = async {
+                db.writer()
+                    .enqueue_bulk(move |conn| store::write_counts(conn, map, &part))
+                    .await?
+                    .committed()
+                    .await
+            };
+            if let Err(err) = written.await {
+                pending.add(map, kept);
+                parts.for_each(|rest| pending.add(map, rest));
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes every map's waiting changes.
+pub async fn flush_all(db: &Db) -> Result<(), StoreError> {
+    for map in db.journey_pending().waiting() {
+        flush(db, map).await?;
+    }
+    Ok(())
+}
+
+/// Writes the waiting changes a little later, once for all the batches that come meanwhile.
+fn schedule_flush(db: &Db) {
+    use std::sync::atomic::Ordering;
+    if db.journey_pending().scheduled.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(FLUSH_DELAY).await;
+        db.journey_pending()
+            .scheduled
+            .store(false, Ordering::SeqCst);
+        if let Err(err) = flush_all(&db).await {
+            tracing::warn!(%err, "could not write journey counts yet; they wait for the next try");
+        }
+    });
 }

@@ -91,6 +91,19 @@ impl Service {
             rooms.shut_down();
         })
         .await?;
+        // Journey counts waiting in memory are written, so the next start need not recount.
+        if let Err(err) = crate::journey::flush_all(&self.db).await {
+            tracing::warn!(%err, "could not write the journey counts; the next start recounts them");
+        } else if self.db.journey_pending().size() == 0 {
+            let cleared = self
+                .db
+                .writer()
+                .write(crate::db::journey::clear_unflushed)
+                .await;
+            if let Err(err) = cleared {
+                tracing::warn!(%err, "could not clear the journey recount marks");
+            }
+        }
         self.db.flush().await.map_err(ServeError::Flush)?;
         tracing::info!("every write is saved; goodbye");
         Ok(())

@@ -105,6 +105,16 @@ impl Waymark {
             .unwrap_or(0)
     }
 
+    /// SIGTERM, and waits for the server to finish what it holds and exit.
+    pub fn stop(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "could not signal the server");
+        self.child.wait().expect("reap");
+    }
+
     /// SIGKILL: no shutdown, no flushing.
     pub fn kill(&mut self) {
         self.child.kill().expect("kill");

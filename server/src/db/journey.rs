@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::api::feedback::Filter;
 use app::domain::ids::MapId;
-use app::domain::journey::{difference, extend_path, Cohort, Counts, Measure, Step};
+use app::domain::journey::{contributions, difference, extend_path, Cohort, Counts, Measure, Step};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::db::feedback::filter_sql;
@@ -18,6 +18,9 @@ use crate::db::StoreError;
 
 /// Rows deleted per writer job when a map goes (see `delete_some`).
 const DELETE_CHUNK: i64 = 5_000;
+
+/// The `kind` of an outcome's count, whose `b` is a label.
+const OUTCOME: u8 = 6;
 
 /// The grains a count is kept at (the `grain` column).
 const ALL_TIME: u8 = 0;
@@ -29,8 +32,8 @@ const BY_LABEL_AND_DAY: u8 = 3;
 /// touches a popular count (today's reach of a stage, say) hundreds of times and writes it once.
 /// Keys are integers (ids as numbers, labels interned), which the summing compares millions of
 /// times; texts are looked up only to write the distinct rows.
-#[derive(Default)]
-struct Changes {
+#[derive(Clone, Default)]
+pub struct Changes {
     labels: Vec<String>,
     label_ids: HashMap<String, u32>,
     sums: HashMap<Key, i64>,
@@ -63,6 +66,72 @@ struct Row<'a> {
 }
 
 impl Changes {
+    /// How many count rows change.
+    pub fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
+    /// Adds `other`'s changes to these.
+    pub fn merge(&mut self, other: Changes) {
+        let ids: Vec<u32> = other.labels.iter().map(|text| self.label(text)).collect();
+        for (mut key, delta) in other.sums {
+            key.channel = ids[key.channel as usize];
+            key.segment = ids[key.segment as usize];
+            if key.kind == OUTCOME {
+                key.b = u128::from(ids[key.b as usize]);
+            }
+            *self.sums.entry(key).or_default() += delta;
+        }
+    }
+
+    /// The changes in parts of at most `max` rows each, in the table's key order: written one
+    /// after the other, each part's rows share the pages they touch (taken at random, each row
+    /// of a part dirtied a page of its own, and the commits wrote megabytes).
+    pub fn into_parts(self, max: usize) -> Vec<Changes> {
+        let mut keys: Vec<Key> = self.sums.keys().copied().collect();
+        let text = |id: u32| self.labels[id as usize].as_str();
+        keys.sort_by(|x, y| {
+            let b = |k: &Key| {
+                if k.kind == OUTCOME {
+                    (0, text(k.b as u32))
+                } else {
+                    (k.b, "")
+                }
+            };
+            (
+                x.grain,
+                text(x.channel),
+                text(x.segment),
+                x.day,
+                x.kind,
+                x.a,
+                b(x),
+                x.bucket,
+            )
+                .cmp(&(
+                    y.grain,
+                    text(y.channel),
+                    text(y.segment),
+                    y.day,
+                    y.kind,
+                    y.a,
+                    b(y),
+                    y.bucket,
+                ))
+        });
+        keys.chunks(max.max(1))
+            .map(|part| Changes {
+                labels: self.labels.clone(),
+                label_ids: self.label_ids.clone(),
+                sums: part.iter().map(|k| (*k, self.sums[k])).collect(),
+            })
+            .collect()
+    }
+
     fn label(&mut self, text: &str) -> u32 {
         if let Some(&id) = self.label_ids.get(text) {
             return id;
@@ -87,7 +156,7 @@ impl Changes {
             Measure::Next { from, to } => (5, id(from.as_uuid()), id(to.as_uuid()), 0),
             Measure::Outcome { stage, outcome } => {
                 let outcome = u128::from(self.label(outcome));
-                (6, id(stage.as_uuid()), outcome, 0)
+                (OUTCOME, id(stage.as_uuid()), outcome, 0)
             }
         };
         for (grain, channel, segment, day) in [
@@ -122,7 +191,7 @@ impl Changes {
                 let (a, b) = match key.kind {
                     0 => (Vec::new(), Vec::new()),
                     1 | 4 => (id(key.a), Vec::new()),
-                    6 => (id(key.a), self.labels[key.b as usize].as_bytes().to_vec()),
+                    OUTCOME => (id(key.a), self.labels[key.b as usize].as_bytes().to_vec()),
                     _ => (id(key.a), id(key.b)),
                 };
                 Row {
@@ -150,14 +219,72 @@ impl Changes {
     }
 }
 
-/// Stores `events` of `map` (each with its customer's pseudonym) and changes the counts;
-/// returns how many were new (an event a customer's path already holds is not counted twice).
-/// The caller runs this in one transaction.
+/// The changes to counts that are committed with their events (or deletions) but not yet
+/// written to `journey_counts`, by map. Writing a batch's changes with it cost a count row per
+/// cohort day, label and measure the batch touched (most of the writer's time); summed here
+/// over a second or so, a live feed's changes collapse onto the same rows, and are written
+/// in bounded chunks on the bulk lane (`journey::flush`). Whoever reads counts flushes the map
+/// first, so reads are exact. The changes die with the process: `mark_unflushed` leaves the
+/// mark that makes the next start recount.
+#[derive(Default)]
+pub struct Pending {
+    maps: std::sync::Mutex<HashMap<MapId, Changes>>,
+    /// Held while flushing: one who flushed knows that no chunk is still on its way.
+    pub turn: tokio::sync::Mutex<()>,
+    /// Whether a flush is due soon (see `journey::schedule_flush`).
+    pub scheduled: std::sync::atomic::AtomicBool,
+}
+
+impl Pending {
+    fn maps(&self) -> std::sync::MutexGuard<'_, HashMap<MapId, Changes>> {
+        self.maps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn add(&self, map: MapId, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut maps = self.maps();
+        match maps.get_mut(&map) {
+            Some(waiting) => waiting.merge(changes),
+            None => {
+                maps.insert(map, changes);
+            }
+        }
+    }
+
+    /// All of `map`'s changes, taken out to be written.
+    pub fn take(&self, map: MapId) -> Option<Changes> {
+        self.maps().remove(&map).filter(|c| !c.is_empty())
+    }
+
+    /// The maps with changes waiting.
+    pub fn waiting(&self) -> Vec<MapId> {
+        self.maps().keys().copied().collect()
+    }
+
+    /// How many count rows are waiting to change, over every map.
+    pub fn size(&self) -> usize {
+        self.maps().values().map(Changes::len).sum()
+    }
+
+    /// Drops a deleted map's changes.
+    pub fn discard(&self, map: MapId) {
+        self.maps().remove(&map);
+    }
+}
+
+/// Stores `events` of `map` (each with its customer's pseudonym); returns how many were new
+/// (an event a customer's path already holds is not counted twice) and the changes they make
+/// to the counts, for `Pending` once this is committed. The caller runs this in one
+/// transaction.
 pub fn store_events(
     conn: &Connection,
     map: MapId,
     events: Vec<(i64, Step)>,
-) -> Result<usize, StoreError> {
+) -> Result<(usize, Changes), StoreError> {
     let map_id = map.to_string();
     let mut by_customer: BTreeMap<i64, Vec<Step>> = BTreeMap::new();
     // The channels and segments named, for the filters' menus (shared with feedback's).
@@ -203,12 +330,17 @@ pub fn store_events(
         }
         write.execute(params![map_id, customer, encode(&after)])?;
     }
-    apply(conn, &map_id, &changes)?;
-    Ok(added)
+    mark_unflushed(conn, &map_id)?;
+    Ok((added, changes))
 }
 
-/// Deletes one customer's path and takes it out of the counts; returns how many events it held.
-pub fn forget(conn: &Connection, map: MapId, customer: i64) -> Result<usize, StoreError> {
+/// Deletes one customer's path; returns how many events it held and the changes that take it
+/// out of the counts (for `Pending`, as `store_events`).
+pub fn forget(
+    conn: &Connection,
+    map: MapId,
+    customer: i64,
+) -> Result<(usize, Changes), StoreError> {
     let map_id = map.to_string();
     let blob: Option<Vec<u8>> = conn
         .query_row(
@@ -217,15 +349,76 @@ pub fn forget(conn: &Connection, map: MapId, customer: i64) -> Result<usize, Sto
             |row| row.get(0),
         )
         .optional()?;
-    let Some(blob) = blob else { return Ok(0) };
+    let Some(blob) = blob else {
+        return Ok((0, Changes::default()));
+    };
     let path = decode(&blob)?;
     let mut changes = Changes::default();
     for ((measure, cohort), delta) in difference(&path, &[]) {
         changes.add(&measure, &cohort, delta);
     }
-    apply(conn, &map_id, &changes)?;
-    Ok(path.len())
+    mark_unflushed(conn, &map_id)?;
+    Ok((path.len(), changes))
 }
+
+/// Notes that `map` has changes not yet in its counts, so that a start after a crash recounts
+/// them (`recount_unflushed`): the changes waiting in `Pending` die with the process.
+fn mark_unflushed(conn: &Connection, map_id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO journey_unflushed (map_id) VALUES (?1)")?
+        .execute([map_id])?;
+    Ok(())
+}
+
+/// Writes a chunk of `Pending`'s changes to `map`'s counts. A map deleted meanwhile takes its
+/// changes with it.
+pub fn write_counts(conn: &Connection, map: MapId, changes: &Changes) -> Result<(), StoreError> {
+    let map_id = map.to_string();
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM maps WHERE id = ?1)")?
+        .query_row([&map_id], |row| row.get(0))?;
+    if exists {
+        apply(conn, &map_id, changes)?;
+    }
+    Ok(())
+}
+
+/// Forgets the marks of `mark_unflushed`: for a server stopping with every change written.
+pub fn clear_unflushed(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM journey_unflushed", [])?;
+    Ok(())
+}
+
+/// Recounts the maps a stopped server left with changes unwritten: their counts deleted and
+/// summed again from every path. Run at start, before anyone reads; returns how many maps.
+pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
+    let maps: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT map_id FROM journey_unflushed")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for map_id in &maps {
+        conn.execute("DELETE FROM journey_counts WHERE map_id = ?1", [map_id])?;
+        let mut stmt = conn.prepare("SELECT steps FROM journey_paths WHERE map_id = ?1")?;
+        let mut rows = stmt.query([map_id])?;
+        let mut changes = Changes::default();
+        while let Some(row) = rows.next()? {
+            let blob: Vec<u8> = row.get(0)?;
+            for (measure, cohort) in contributions(&decode(&blob)?) {
+                changes.add(&measure, &cohort, 1);
+            }
+            // Written in parts, so memory stays bounded for a million customers.
+            if changes.len() > RECOUNT_PART {
+                apply(conn, map_id, &std::mem::take(&mut changes))?;
+            }
+        }
+        apply(conn, map_id, &changes)?;
+        conn.execute("DELETE FROM journey_unflushed WHERE map_id = ?1", [map_id])?;
+    }
+    Ok(maps.len())
+}
+
+/// Counts summed in memory before a recount writes them.
+const RECOUNT_PART: usize = 200_000;
 
 /// Adds each change to its count, in key order (neighbours share pages); a count that drops
 /// to nothing is removed, so the tables hold only what some path contributes.

@@ -381,6 +381,7 @@ impl Db {
     /// in one small job, so for its users it disappears at once. Meanwhile the map's room is
     /// locked by the caller (`Rooms::delete`): nobody edits it, and its summaries only shrink.
     pub async fn delete_map(&self, id: MapId) -> Result<(), StoreError> {
+        self.journey_pending().discard(id);
         while self
             .writer()
             .enqueue_bulk(move |conn| {

@@ -3,6 +3,7 @@
 
 use app::api::feedback::Filter;
 use app::domain::ids::{CardId, StageId};
+use app::domain::journey::Step;
 use app::domain::time::day_of;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
@@ -192,6 +193,9 @@ async fn references_are_stored_only_as_pseudonyms_and_a_customer_can_be_forgotte
     let key = api_key(&setup).await;
     let places = places(&setup).await;
     let counts = || async {
+        server::journey::flush(&setup.backend.db, setup.map)
+            .await
+            .unwrap();
         setup
             .backend
             .db
@@ -307,4 +311,67 @@ async fn references_are_stored_only_as_pseudonyms_and_a_customer_can_be_forgotte
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn a_start_after_a_crash_recounts_the_counts_it_had_not_written() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let places = places(&setup).await;
+    let map = setup.map;
+    // Stored as the API stores them, and committed; then the process dies before the changes
+    // waiting in its memory are written to the counts.
+    let steps: Vec<(i64, Step)> = (0..10)
+        .flat_map(|i: i64| {
+            let step = |at: i64, (stage, card): (StageId, CardId)| Step {
+                at,
+                stage,
+                card: Some(card),
+                channel: "web".into(),
+                segment: String::new(),
+                outcome: String::new(),
+            };
+            let mut path = vec![(i, step(T0 + i, places[0]))];
+            if i < 4 {
+                path.push((i, step(T0 + DAY + i, places[1])));
+            }
+            path
+        })
+        .collect();
+    let stored = setup
+        .backend
+        .db
+        .writer()
+        .write(move |conn| server::db::journey::store_events(conn, map, steps).map(|(n, _)| n))
+        .await
+        .unwrap();
+    assert_eq!(stored, 14);
+    let rows = |db: server::db::Db| async move {
+        db.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM journey_counts), (SELECT count(*) FROM journey_unflushed)",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )?)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        rows(setup.backend.db.clone()).await,
+        (0, 1),
+        "nothing counted, the map marked"
+    );
+
+    // The next start recounts the map from its paths.
+    let reopened = disk.open();
+    let (counted, marked) = rows(reopened.db.clone()).await;
+    assert!(counted > 0);
+    assert_eq!(marked, 0);
+    let journey = ServerJourney::new(reopened.db.clone(), reopened.rooms.clone());
+    let funnel = journey.funnel(map, Filter::default()).await.unwrap();
+    assert_eq!(funnel.customers, 10);
+    let reach: Vec<u64> = funnel.stages.iter().map(|s| s.reach).collect();
+    assert_eq!(reach, [10, 4, 0, 0, 0]);
+    assert_eq!(funnel.stages[0].next.as_ref().unwrap().converted, 4);
 }
