@@ -11,7 +11,7 @@
 //!
 //! The journey: a 5-stage, 50-touchpoint map; each customer starts on a random day of the last
 //! year, takes two steps in a stage, and goes on to the next with probability 0.7 after one to
-//! five days. Run: `cargo bench -p server --bench journey` (10,000,000 events of some 1,000,000
+//! five days. Run: `cargo bench -p server --bench journey` (10,000,000 events of some 1,800,000
 //! customers; `-- --quick` for 200,000 events).
 
 // A benchmark's job is to print its figures.

@@ -266,7 +266,7 @@ async fn submit(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let ApiCaller { map, key } = caller;
-    count_request(&feedback, key)?;
+    count_request(&feedback, key, "api-key", REQUESTS_PER_KEY)?;
     let items = match responses(&body) {
         Ok(items) => items,
         Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
@@ -281,15 +281,20 @@ async fn submit(
     answer(outcome, MAX_BATCH, "responses")
 }
 
-/// Counts a request against its key's allowance (`REQUESTS_PER_KEY`).
-pub(crate) fn count_request(feedback: &ServerFeedback, key: ApiKeyId) -> Result<(), HttpError> {
+/// Counts a request against its key's allowance on one route: `limit` requests in the window.
+pub(crate) fn count_request(
+    feedback: &ServerFeedback,
+    key: ApiKeyId,
+    route: &'static str,
+    limit: u32,
+) -> Result<(), HttpError> {
     let per_key = Rule::Limit {
-        limit: REQUESTS_PER_KEY,
+        limit,
         window: WINDOW,
     };
     feedback
         .submissions
-        .attempt(&[(feedback.submissions.key("api-key", key), per_key)])
+        .attempt(&[(feedback.submissions.key(route, key), per_key)])
         .map_err(|wait| {
             HttpError::too_many(
                 wait,

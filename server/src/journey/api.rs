@@ -17,6 +17,10 @@ use crate::journey::MAX_EVENTS;
 use crate::state::AppState;
 
 pub const EVENTS: &str = "/api/v1/maps/{id}/events";
+/// Requests one key may make here in the window (15 minutes): a feed's batches are at most
+/// `MAX_EVENTS`, so this leaves room for 100 a second, some 100,000 events a second, and still
+/// stops a runaway integration's flood of small ones.
+pub const REQUESTS_PER_KEY: u32 = 90_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(EVENTS, post(submit))
@@ -28,7 +32,7 @@ async fn submit(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let ApiCaller { map, key } = caller;
-    count_request(&state.feedback, key)?;
+    count_request(&state.feedback, key, "api-key-events", REQUESTS_PER_KEY)?;
     let items = match batch::<_, MAX_EVENTS>(&body, "events") {
         Ok(items) => items,
         Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
