@@ -467,7 +467,7 @@ impl ServerFeedback {
     async fn summaries(&self, map: MapId, filter: Filter) -> Result<MapFeedback, StoreError> {
         let journey = self.map(map).await?;
         let reading = filter.clone();
-        let counts = crate::journey::read_counts(&self.db, map, filter.clone()).await?;
+        let counts = crate::journey::read_counts(&self.db, map, filter).await?;
         let (tallies, (channels, segments)) = self
             .db
             .read(move |conn| {

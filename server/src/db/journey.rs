@@ -92,37 +92,7 @@ impl Changes {
     /// after the other, each part's rows share the pages they touch (taken at random, each row
     /// of a part dirtied a page of its own, and the commits wrote megabytes).
     pub fn into_parts(self, max: usize) -> Vec<Changes> {
-        let mut keys: Vec<Key> = self.sums.keys().copied().collect();
-        let text = |id: u32| self.labels[id as usize].as_str();
-        keys.sort_by(|x, y| {
-            let b = |k: &Key| {
-                if k.kind == OUTCOME {
-                    (0, text(k.b as u32))
-                } else {
-                    (k.b, "")
-                }
-            };
-            (
-                x.grain,
-                text(x.channel),
-                text(x.segment),
-                x.day,
-                x.kind,
-                x.a,
-                b(x),
-                x.bucket,
-            )
-                .cmp(&(
-                    y.grain,
-                    text(y.channel),
-                    text(y.segment),
-                    y.day,
-                    y.kind,
-                    y.a,
-                    b(y),
-                    y.bucket,
-                ))
-        });
+        let keys = self.sorted_keys();
         keys.chunks(max.max(1))
             .map(|part| Changes {
                 labels: self.labels.clone(),
@@ -179,14 +149,31 @@ impl Changes {
         }
     }
 
+    /// The changed keys in the table's key order: numbers as SQLite orders their blobs
+    /// (big-endian), labels by their text.
+    fn sorted_keys(&self) -> Vec<Key> {
+        let text = |id: u32| self.labels[id as usize].as_str();
+        let order = |k: &Key| {
+            let b = if k.kind == OUTCOME {
+                (0, text(k.b as u32))
+            } else {
+                (k.b, "")
+            };
+            let (grain, channel, segment) = (k.grain, text(k.channel), text(k.segment));
+            (grain, channel, segment, k.day, k.kind, k.a, b, k.bucket)
+        };
+        let mut keys: Vec<Key> = self.sums.keys().copied().collect();
+        keys.sort_unstable_by(|x, y| order(x).cmp(&order(y)));
+        keys
+    }
+
     /// The changed rows in the table's key order, so that neighbours share the pages they
     /// touch.
     fn rows(&self) -> Vec<Row<'_>> {
-        let mut rows: Vec<Row<'_>> = self
-            .sums
-            .iter()
-            .filter(|(_, delta)| **delta != 0)
-            .map(|(key, &delta)| {
+        self.sorted_keys()
+            .into_iter()
+            .filter_map(|key| {
+                let delta = self.sums[&key];
                 let id = |n: u128| n.to_be_bytes().to_vec();
                 let (a, b) = match key.kind {
                     0 => (Vec::new(), Vec::new()),
@@ -194,7 +181,7 @@ impl Changes {
                     OUTCOME => (id(key.a), self.labels[key.b as usize].as_bytes().to_vec()),
                     _ => (id(key.a), id(key.b)),
                 };
-                Row {
+                (delta != 0).then(|| Row {
                     grain: i64::from(key.grain),
                     channel: &self.labels[key.channel as usize],
                     segment: &self.labels[key.segment as usize],
@@ -204,18 +191,9 @@ impl Changes {
                     b,
                     bucket: i64::from(key.bucket),
                     delta,
-                }
+                })
             })
-            .collect();
-        rows.sort_by(|x, y| {
-            (
-                x.grain, x.channel, x.segment, x.day, x.kind, &x.a, &x.b, x.bucket,
-            )
-                .cmp(&(
-                    y.grain, y.channel, y.segment, y.day, y.kind, &y.a, &y.b, y.bucket,
-                ))
-        });
-        rows
+            .collect()
     }
 }
 
@@ -291,7 +269,7 @@ pub fn store_events(
     let mut labels: BTreeSet<(&str, String)> = BTreeSet::new();
     for (customer, step) in events {
         for (kind, value) in [("channel", &step.channel), ("segment", &step.segment)] {
-            if !value.is_empty() && !labels.contains(&(kind, value.clone())) {
+            if !value.is_empty() {
                 labels.insert((kind, value.clone()));
             }
         }
