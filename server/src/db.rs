@@ -100,6 +100,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/011_cheap_source_check.sql"),
     include_str!("../migrations/012_time_index_ascending.sql"),
     include_str!("../migrations/013_journey.sql"),
+    include_str!("../migrations/014_share_link_funnel.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

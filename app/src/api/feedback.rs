@@ -237,10 +237,7 @@ async fn may_read(
     match share {
         None => {
             authorize(map, Capability::View).await?;
-            Ok(Disclosure {
-                comments: true,
-                customer_comments: true,
-            })
+            Ok(Disclosure::ALL)
         }
         Some(token) => {
             let opened = accounts()?
@@ -263,11 +260,11 @@ pub async fn get_map_feedback(
     share: Option<String>,
 ) -> Result<MapFeedback, AppError> {
     use crate::api::ctx::feedback;
-    let shared = share.is_some();
-    may_read(map, share).await?;
+    let shows = may_read(map, share).await?;
     let mut summaries = feedback()?.map_feedback(map, filter).await?;
-    // Share links and embeds show the survey scores; the measured funnel stays with the team.
-    if shared {
+    // Share links and embeds always show the survey scores; the measured funnel stays with the
+    // team unless the link's owner chose to show it.
+    if !shows.funnel {
         summaries.funnel = None;
     }
     Ok(summaries)

@@ -24,14 +24,28 @@ pub struct MapMember {
     pub role: Role,
 }
 
-/// What a share link or embed shows besides the map itself: the team's comment threads and
-/// customers' own words are internal, so each is off unless the map's owner turns it on.
+/// What a share link or embed shows besides the map itself: the team's comment threads,
+/// customers' own words and what customers measurably did are internal, so each is off unless
+/// the map's owner turns it on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disclosure {
     /// The team's comment threads.
     pub comments: bool,
     /// Customers' comments, word for word (scores are always shown).
     pub customer_comments: bool,
+    /// The measured funnel and path flows (journey analytics). Absent in what was stored
+    /// before it could be chosen, which reads as off.
+    #[serde(default)]
+    pub funnel: bool,
+}
+
+impl Disclosure {
+    /// Everything: what the map's members see.
+    pub const ALL: Disclosure = Disclosure {
+        comments: true,
+        customer_comments: true,
+        funnel: true,
+    };
 }
 
 /// A read-only link to a map. Its secret is shown once, when it is made.
@@ -179,7 +193,7 @@ pub async fn share_links(map: MapId) -> Result<Vec<ShareLink>, AppError> {
 }
 
 /// Makes a read-only link, optionally expiring after `days` and behind a password, showing the
-/// team's comments and customers' words only when asked to.
+/// team's comments, customers' words and the measured funnel only when asked to.
 #[server]
 pub async fn create_share_link(
     map: MapId,
@@ -188,6 +202,7 @@ pub async fn create_share_link(
     password: Option<String>,
     #[server(default)] comments: bool,
     #[server(default)] customer_comments: bool,
+    #[server(default)] funnel: bool,
 ) -> Result<NewShareLink, AppError> {
     use crate::api::auth::new_password_field;
     use crate::api::ctx::{accounts, authorize};
@@ -210,6 +225,7 @@ pub async fn create_share_link(
         shows: Disclosure {
             comments,
             customer_comments,
+            funnel,
         },
     };
     accounts()?.create_share_link(map, user.id, settings).await

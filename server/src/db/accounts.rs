@@ -416,8 +416,8 @@ pub fn insert_share_link(
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO share_links (id, map_id, token_hash, label, password_hash, expires_at, created_by,
-             created_at, show_comments, show_customer_comments)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             created_at, show_comments, show_customer_comments, show_funnel)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             link.id.to_string(),
             map.to_string(),
@@ -428,17 +428,28 @@ pub fn insert_share_link(
             by.to_string(),
             link.created_at,
             link.shows.comments,
-            link.shows.customer_comments
+            link.shows.customer_comments,
+            link.shows.funnel
         ],
     )?;
     Ok(())
+}
+
+/// What a link shows, from its three `show_*` columns starting at `first` (in the order
+/// comments, customers' comments, funnel).
+fn disclosure(r: &Row, first: usize) -> rusqlite::Result<Disclosure> {
+    Ok(Disclosure {
+        comments: r.get(first)?,
+        customer_comments: r.get(first + 1)?,
+        funnel: r.get(first + 2)?,
+    })
 }
 
 /// A map's links that are neither revoked nor expired.
 pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareLink>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, label, expires_at, password_hash IS NOT NULL, created_at, show_comments,
-             show_customer_comments
+             show_customer_comments, show_funnel
          FROM share_links
          WHERE map_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
          ORDER BY created_at DESC",
@@ -450,10 +461,7 @@ pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareL
             r.get(2)?,
             r.get(3)?,
             r.get(4)?,
-            Disclosure {
-                comments: r.get(5)?,
-                customer_comments: r.get(6)?,
-            },
+            disclosure(r, 5)?,
         ))
     })?;
     rows.map(|row| {
@@ -474,7 +482,7 @@ pub fn share_link(conn: &Connection, token_hash: &str) -> Result<Option<LinkRow>
     let row = conn
         .query_row(
             "SELECT id, map_id, password_hash, expires_at, revoked_at IS NOT NULL, show_comments,
-                 show_customer_comments
+                 show_customer_comments, show_funnel
              FROM share_links WHERE token_hash = ?1",
             [token_hash],
             |r| {
@@ -484,10 +492,7 @@ pub fn share_link(conn: &Connection, token_hash: &str) -> Result<Option<LinkRow>
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, Option<i64>>(3)?,
                     r.get::<_, bool>(4)?,
-                    Disclosure {
-                        comments: r.get(5)?,
-                        customer_comments: r.get(6)?,
-                    },
+                    disclosure(r, 5)?,
                 ))
             },
         )

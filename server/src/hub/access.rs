@@ -126,10 +126,7 @@ fn account_standing(user: User, can_edit: bool, expires: Millis) -> Standing {
             name: user.name,
         }),
         link: None,
-        shows: Disclosure {
-            comments: true,
-            customer_comments: true,
-        },
+        shows: Disclosure::ALL,
         until: Some(expires),
     }
 }

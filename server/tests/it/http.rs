@@ -344,6 +344,7 @@ async fn share_links_show_comments_and_customers_words_only_when_the_owner_chose
     let open = link(Disclosure {
         comments: true,
         customer_comments: true,
+        ..Disclosure::default()
     })
     .await;
     let app = disk.bare_router(backend);

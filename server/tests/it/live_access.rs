@@ -341,7 +341,7 @@ async fn comments_are_signed_by_the_session_and_hidden_from_links_that_do_not_sh
     let shown = world
         .share(Disclosure {
             comments: true,
-            customer_comments: false,
+            ..Disclosure::default()
         })
         .await;
     let visitor = |token: String| {

@@ -135,7 +135,11 @@ fn Links() -> impl IntoView {
         RwSignal::new(0u32),
         RwSignal::new(String::new()),
     );
-    let (comments, customer_comments) = (RwSignal::new(false), RwSignal::new(false));
+    let (comments, customer_comments, funnel) = (
+        RwSignal::new(false),
+        RwSignal::new(false),
+        RwSignal::new(false),
+    );
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, d, p) = (
@@ -143,9 +147,13 @@ fn Links() -> impl IntoView {
             days.get_untracked(),
             password.get_untracked(),
         );
-        let (c, cc) = (comments.get_untracked(), customer_comments.get_untracked());
+        let (c, cc, f) = (
+            comments.get_untracked(),
+            customer_comments.get_untracked(),
+            funnel.get_untracked(),
+        );
         leptos::task::spawn_local(async move {
-            match create_share_link(map, l, (d > 0).then_some(d), Some(p), c, cc).await {
+            match create_share_link(map, l, (d > 0).then_some(d), Some(p), c, cc, f).await {
                 Ok(link) => {
                     made.set(Some(link.token));
                     error.set(None);
@@ -179,6 +187,11 @@ fn Links() -> impl IntoView {
                     on:change=move |ev| customer_comments.set(event_target_checked(&ev))/>
                 "Show customers' comments word for word"
             </label>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || funnel.get()
+                    on:change=move |ev| funnel.set(event_target_checked(&ev))/>
+                "Measured funnel (journey analytics)"
+            </label>
             <button type="submit" class="button small primary">"Create link"</button>
         </form>
         <Show when=move || error.with(Option::is_some)>
@@ -203,12 +216,13 @@ fn Links() -> impl IntoView {
                         {list.into_iter().map(|link| {
                             let id = link.id;
                             let details = format!(
-                                "made {}{}{}{}{}",
+                                "made {}{}{}{}{}{}",
                                 date_time(link.created_at),
                                 link.expires_at.map(|t| format!(" · expires {}", date_time(t))).unwrap_or_default(),
                                 if link.has_password { " · password" } else { "" },
                                 if link.shows.comments { " · shows comments" } else { "" },
                                 if link.shows.customer_comments { " · shows customers' words" } else { "" },
+                                if link.shows.funnel { " · shows the measured funnel" } else { "" },
                             );
                             view! {
                                 <li>
