@@ -36,3 +36,27 @@ CREATE TABLE journey_counts (
 CREATE TABLE journey_unflushed (
     map_id TEXT PRIMARY KEY REFERENCES maps (id) ON DELETE CASCADE
 ) WITHOUT ROWID;
+
+-- Counts of events deleted after their map's retention period that the remaining paths no
+-- longer account for (the moves between a customer's deleted steps, and every count of a
+-- customer with nothing left): journey_counts holds them too, and a recount starts from them.
+-- Same columns as journey_counts; nothing here names a customer.
+CREATE TABLE journey_retained (
+    map_id  TEXT NOT NULL REFERENCES maps (id) ON DELETE CASCADE,
+    grain   INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    day     INTEGER NOT NULL,
+    kind    INTEGER NOT NULL,
+    a       BLOB NOT NULL,
+    b       BLOB NOT NULL,
+    bucket  INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (map_id, grain, channel, segment, day, kind, a, b, bucket)
+) WITHOUT ROWID;
+
+-- How long a map keeps its raw events, in days (no row: forever); set by its owner.
+CREATE TABLE journey_settings (
+    map_id         TEXT PRIMARY KEY REFERENCES maps (id) ON DELETE CASCADE,
+    retention_days INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -737,6 +737,22 @@ impl Feedback for ServerFeedback {
         })
     }
 
+    fn event_retention(&self, map: MapId) -> BackendFuture<'_, Option<u32>> {
+        Box::pin(async move {
+            self.db
+                .read(move |conn| crate::db::journey::retention(conn, map))
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn set_event_retention(&self, map: MapId, days: Option<u32>) -> BackendFuture<'_, u64> {
+        Box::pin(async move {
+            let journey = crate::journey::ServerJourney::new(self.db.clone(), self.rooms.clone());
+            journey.set_retention(map, days).await.map_err(app_error)
+        })
+    }
+
     fn forget_customer(&self, map: MapId, reference: String) -> BackendFuture<'_, Forgotten> {
         Box::pin(async move {
             let journey = crate::journey::ServerJourney::new(self.db.clone(), self.rooms.clone());

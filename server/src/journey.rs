@@ -12,7 +12,7 @@ pub mod api;
 use app::api::feedback::{Filter, Forgotten};
 use app::domain::feedback::ResponseError;
 use app::domain::ids::MapId;
-use app::domain::journey::{Counts, EventInput, Funnel, Places};
+use app::domain::journey::{retention_cutoff, Counts, EventInput, Funnel, Places};
 
 use crate::clock::now_millis;
 use crate::db::journey as store;
@@ -52,9 +52,13 @@ impl ServerJourney {
             return Err(IngestError::TooMany);
         }
         let journey = self.rooms.committed(map).await?.map;
+        let retention = self
+            .db
+            .read(move |conn| store::retention(conn, map))
+            .await?;
         let db = self.db.clone();
         let checked = tokio::task::spawn_blocking(move || {
-            let places = Places::of(&journey);
+            let places = Places::of(&journey).keeping(retention);
             let now = now_millis();
             let mut rejections = Vec::new();
             let mut events = Vec::with_capacity(items.len());
@@ -99,6 +103,17 @@ impl ServerJourney {
         Ok(Funnel::new(&journey, &counts))
     }
 
+    /// Keeps `map`'s events `days` days from now on (`None`: forever), deleting at once those
+    /// already older; returns how many customers' events were deleted.
+    pub async fn set_retention(&self, map: MapId, days: Option<u32>) -> Result<u64, StoreError> {
+        self.db
+            .writer()
+            .write(move |conn| store::set_retention(conn, map, days))
+            .await?;
+        let Some(days) = days else { return Ok(0) };
+        Ok(expire(&self.db, map, days).await? as u64)
+    }
+
     /// Deletes everything `map` holds about the customer known to the team as `reference`:
     /// their events (taken out of every count) and their answers to surveys (those sent with
     /// it as `respondent`). Returns how many events and answers went.
@@ -131,6 +146,45 @@ impl ServerJourney {
         self.rooms.feedback_changed(map);
         Ok(forgotten)
     }
+}
+
+/// Deletes `map`'s events older than its retention period (see `Path::expire`), in chunks on
+/// the bulk lane; returns how many customers' paths lost events.
+pub async fn expire(db: &Db, map: MapId, days: u32) -> Result<usize, StoreError> {
+    let cutoff = retention_cutoff(days, now_millis());
+    let (mut after, mut changed) = (None, 0);
+    loop {
+        let (last, n) = db
+            .writer()
+            .enqueue_bulk(move |conn| store::expire_some(conn, map, cutoff, after))
+            .await?
+            .committed()
+            .await?;
+        changed += n;
+        match last {
+            Some(last) => after = Some(last),
+            None => return Ok(changed),
+        }
+    }
+}
+
+/// How often every map's expired events are deleted.
+const EXPIRY_ROUND: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes expired events of every map now and then every `EXPIRY_ROUND`, for as long as the
+/// server runs.
+pub fn keep_expiring(db: Db) {
+    tokio::spawn(async move {
+        loop {
+            let maps = db.read(store::retentions).await;
+            for (map, days) in maps.into_iter().flatten() {
+                if let Err(err) = expire(&db, map, days).await {
+                    tracing::warn!(%map, %err, "could not delete expired journey events; trying again later");
+                }
+            }
+            tokio::time::sleep(EXPIRY_ROUND).await;
+        }
+    });
 }
 
 /// `map`'s counts under `filter`, with every committed change written first.

@@ -82,6 +82,7 @@ impl Service {
             .await
             .map_err(|e| ServeError::Listen(addr, e))?;
         on_listening(listener.local_addr()?);
+        crate::journey::keep_expiring(self.db.clone());
         let rooms = self.state.rooms.clone();
         let options = connections::Options::new(self.state.site.trusted_proxies.clone());
         let app = router(self.state);

@@ -235,6 +235,8 @@ mod server_only {
             label: Name,
         ) -> BackendFuture<'_, NewApiKey>;
         fn revoke_api_key(&self, map: MapId, key: ApiKeyId) -> BackendFuture<'_, ()>;
+        fn event_retention(&self, map: MapId) -> BackendFuture<'_, Option<u32>>;
+        fn set_event_retention(&self, map: MapId, days: Option<u32>) -> BackendFuture<'_, u64>;
         fn forget_customer(&self, map: MapId, reference: String) -> BackendFuture<'_, Forgotten>;
     }
 

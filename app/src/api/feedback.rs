@@ -377,6 +377,35 @@ pub async fn forget_customer(map: MapId, reference: String) -> Result<Forgotten,
     feedback()?.forget_customer(map, reference.to_owned()).await
 }
 
+/// Longest a map may keep journey events, in days (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3_650;
+
+/// How many days the map keeps journey events (`None`: forever). The map's owner only.
+#[server]
+pub async fn event_retention(map: MapId) -> Result<Option<u32>, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Delete).await?;
+    feedback()?.event_retention(map).await
+}
+
+/// Keeps the map's journey events `days` days (`None`: forever): older ones are deleted now
+/// and every hour from now on, while the counts on the map stay. Returns how many customers'
+/// events were deleted now. The map's owner only.
+#[server]
+pub async fn set_event_retention(map: MapId, days: Option<u32>) -> Result<u64, AppError> {
+    use crate::api::ctx::{authorize, feedback};
+    use crate::domain::access::Capability;
+    use crate::domain::text::FieldError;
+    authorize(map, Capability::Delete).await?;
+    if days.is_some_and(|d| d == 0 || d > MAX_RETENTION_DAYS) {
+        let message =
+            format!("keep events 1 to {MAX_RETENTION_DAYS} days, or leave it empty to keep them");
+        return Err(AppError::invalid("days", FieldError::new(message)));
+    }
+    feedback()?.set_event_retention(map, days).await
+}
+
 /// What the public form shows: the touchpoint's name and its survey, nothing else of the map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicForm {

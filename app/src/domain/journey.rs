@@ -94,6 +94,8 @@ pub struct Step {
 pub struct Places {
     stages: HashSet<StageId>,
     cards: HashMap<CardId, StageId>,
+    /// How many days the map keeps events, if not forever.
+    retention: Option<u32>,
 }
 
 impl Places {
@@ -101,6 +103,16 @@ impl Places {
         Places {
             stages: map.stages().iter().map(|s| s.id).collect(),
             cards: map.cards().iter().map(|c| (c.id, c.stage)).collect(),
+            retention: None,
+        }
+    }
+
+    /// These places on a map that keeps events `days` days: older events are refused, as
+    /// they would be deleted at once.
+    pub fn keeping(self, days: Option<u32>) -> Places {
+        Places {
+            retention: days,
+            ..self
         }
     }
 
@@ -158,6 +170,14 @@ impl EventInput {
             self.stage.as_deref().map(str::trim),
         )?;
         let at = checked_time(self.at, now)?;
+        if let Some(days) = places.retention {
+            if at < retention_cutoff(days, now) {
+                return Err(refuse(
+                    "at",
+                    format!("older than this map keeps events ({days} days)"),
+                ));
+            }
+        }
         Ok(Event {
             customer: customer.to_owned(),
             step: Step {
@@ -172,21 +192,118 @@ impl EventInput {
     }
 }
 
-/// Adds `steps` to a path kept in time order, skipping any it already holds (a batch sent
-/// again after a lost answer counts once). Returns how many were added; steps past
-/// `MAX_STEPS` are dropped, the oldest kept.
-pub fn extend_path(path: &mut Vec<Step>, steps: impl IntoIterator<Item = Step>) -> usize {
-    let mut added = 0;
-    for step in steps {
-        if path.len() >= MAX_STEPS {
-            break;
+/// A customer's path: their steps in time order.
+///
+/// On a map that keeps events for a limited time, the steps older than that are deleted but
+/// for a **remnant**: the first `remnant` steps, which the counts still need so that a
+/// returning customer is not counted twice (their first step overall, in each stage, at each
+/// touchpoint and with each outcome, the first step in each stage after their first in each
+/// other, and their last touchpoint). Remnant steps count as firsts but never as moves into a
+/// touchpoint, since the steps between them are gone (see `expire`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Path {
+    pub steps: Vec<Step>,
+    pub remnant: usize,
+}
+
+impl From<Vec<Step>> for Path {
+    fn from(mut steps: Vec<Step>) -> Path {
+        steps.sort();
+        steps.dedup();
+        Path { steps, remnant: 0 }
+    }
+}
+
+impl Path {
+    /// Adds `steps`, skipping any the path already holds (a batch sent again after a lost
+    /// answer counts once). Returns how many were added; steps past `MAX_STEPS` are dropped,
+    /// the oldest kept.
+    pub fn extend(&mut self, steps: impl IntoIterator<Item = Step>) -> usize {
+        let mut added = 0;
+        for step in steps {
+            if self.steps.len() >= MAX_STEPS {
+                break;
+            }
+            if let Err(at) = self.steps.binary_search(&step) {
+                self.steps.insert(at, step);
+                // A step older than the remnant's last (sent after the map's retention was
+                // lengthened) joins it: the steps around it are gone, so it is no move.
+                if at < self.remnant {
+                    self.remnant += 1;
+                }
+                added += 1;
+            }
         }
-        if let Err(at) = path.binary_search(&step) {
-            path.insert(at, step);
-            added += 1;
+        added
+    }
+
+    /// The path once the events before `cutoff` are deleted, and what those events counted
+    /// that the path no longer does (to be kept apart as counts nobody can take back).
+    ///
+    /// A customer with nothing left after `cutoff` is no longer recognised (`None`): all the
+    /// path counted stays, and should they come back they count as a new customer. Otherwise
+    /// the old steps shrink to the remnant, which counts everything they did except the moves
+    /// into them; so this path and any later steps count what the whole path would have,
+    /// with the returned counts (a property test holds this).
+    pub fn expire(&self, cutoff: Millis) -> (Option<Path>, Vec<((Measure, Cohort), i64)>) {
+        let old = self.steps.partition_point(|s| s.at < cutoff);
+        if old == self.steps.len() {
+            let kept = contributions(self).into_iter().map(|key| (key, 1));
+            return (None, kept.collect());
+        }
+        if old <= self.remnant {
+            return (Some(self.clone()), Vec::new());
+        }
+        let prefix = &self.steps[..old];
+        let keep = remnant_of(prefix);
+        let mut steps: Vec<Step> = keep.iter().map(|&i| prefix[i].clone()).collect();
+        steps.extend_from_slice(&self.steps[old..]);
+        let shrunk = Path {
+            steps,
+            remnant: keep.len(),
+        };
+        let kept = difference(&shrunk, self);
+        (Some(shrunk), kept)
+    }
+}
+
+/// The indices (ascending) of the steps of `prefix` the counts still need: see `Path`.
+fn remnant_of(prefix: &[Step]) -> Vec<usize> {
+    let mut keep = std::collections::BTreeSet::new();
+    let mut stages: HashSet<StageId> = HashSet::new();
+    let mut cards: HashSet<CardId> = HashSet::new();
+    let mut outcomes: HashSet<(StageId, &str)> = HashSet::new();
+    let mut firsts: Vec<&Step> = Vec::new();
+    for (i, step) in prefix.iter().enumerate() {
+        let first_in_stage = stages.insert(step.stage);
+        if first_in_stage {
+            firsts.push(step);
+        }
+        let first_at_card = step.card.is_some_and(|c| cards.insert(c));
+        let first_outcome =
+            !step.outcome.is_empty() && outcomes.insert((step.stage, &step.outcome));
+        if first_in_stage || first_at_card || first_outcome {
+            keep.insert(i);
         }
     }
-    added
+    // The step each conversion ends at, as `contributions` finds it.
+    for first in firsts {
+        let mut seen: HashSet<StageId> = HashSet::new();
+        for (i, later) in prefix.iter().enumerate() {
+            if later.at >= first.at && later.stage != first.stage && seen.insert(later.stage) {
+                keep.insert(i);
+            }
+        }
+    }
+    if let Some(last_card) = prefix.iter().rposition(|s| s.card.is_some()) {
+        keep.insert(last_card);
+    }
+    keep.into_iter().collect()
+}
+
+/// The time before which a map keeping events for `days` deletes them, at `now`.
+pub fn retention_cutoff(days: u32, now: Millis) -> Millis {
+    now.saturating_sub(i64::from(days) * crate::domain::time::MILLIS_PER_DAY)
 }
 
 /// What a count measures (see the module's documentation).
@@ -237,8 +354,9 @@ impl Cohort {
     }
 }
 
-/// Everything a path (in time order) adds to the counts, each once.
-pub fn contributions(path: &[Step]) -> Vec<(Measure, Cohort)> {
+/// Everything a path adds to the counts, each once.
+pub fn contributions(path: &Path) -> Vec<(Measure, Cohort)> {
+    let (remnant, path) = (path.remnant, path.steps.as_slice());
     let mut out = Vec::new();
     // First step in each stage, in order of first reach.
     let mut firsts: Vec<&Step> = Vec::new();
@@ -248,7 +366,7 @@ pub fn contributions(path: &[Step]) -> Vec<(Measure, Cohort)> {
     if let Some(first) = path.first() {
         out.push((Measure::Customer, Cohort::of(first)));
     }
-    for step in path {
+    for (i, step) in path.iter().enumerate() {
         if !firsts.iter().any(|f| f.stage == step.stage) {
             firsts.push(step);
             out.push((Measure::Reach { stage: step.stage }, Cohort::of(step)));
@@ -267,7 +385,7 @@ pub fn contributions(path: &[Step]) -> Vec<(Measure, Cohort)> {
                 out.push((Measure::Touch { card }, Cohort::of(step)));
             }
             if let Some((from, before)) = previous_card {
-                if from != card {
+                if from != card && i >= remnant {
                     out.push((Measure::Next { from, to: card }, Cohort::of(before)));
                 }
             }
@@ -293,7 +411,7 @@ pub fn contributions(path: &[Step]) -> Vec<(Measure, Cohort)> {
 
 /// What changes in the counts when a path goes from `before` to `after`: each count's
 /// difference, without the ones that do not change.
-pub fn difference(before: &[Step], after: &[Step]) -> Vec<((Measure, Cohort), i64)> {
+pub fn difference(before: &Path, after: &Path) -> Vec<((Measure, Cohort), i64)> {
     let mut delta: HashMap<(Measure, Cohort), i64> = HashMap::new();
     for key in contributions(before) {
         *delta.entry(key).or_default() -= 1;
@@ -571,7 +689,7 @@ mod tests {
     fn counts_of(paths: &[Vec<Step>]) -> Counts {
         let mut counts = Counts::new();
         for path in paths {
-            for (measure, _) in contributions(path) {
+            for (measure, _) in contributions(&Path::from(path.clone())) {
                 *counts.entry(measure).or_default() += 1;
             }
         }
@@ -600,7 +718,7 @@ mod tests {
             step(T0 + 27 * HOUR, s1, Some(b)),
             step(T0 + 28 * HOUR, s2, None),
         ];
-        let mut measures: Vec<(Measure, Day)> = contributions(&path)
+        let mut measures: Vec<(Measure, Day)> = contributions(&Path::from(path))
             .into_iter()
             .map(|(m, c)| (m, c.day))
             .collect();
@@ -899,24 +1017,25 @@ mod tests {
     #[test]
     fn a_path_holds_each_step_once_in_time_order() {
         let s = sample_map().stages()[0].id;
-        let mut path = Vec::new();
+        let mut path = Path::default();
+        assert_eq!(path.extend([step(T0 + 2, s, None), step(T0, s, None)]), 2);
+        assert_eq!(path.extend([step(T0, s, None), step(T0 + 1, s, None)]), 1);
         assert_eq!(
-            extend_path(&mut path, [step(T0 + 2, s, None), step(T0, s, None)]),
-            2
-        );
-        assert_eq!(
-            extend_path(&mut path, [step(T0, s, None), step(T0 + 1, s, None)]),
-            1
-        );
-        assert_eq!(
-            path.iter().map(|s| s.at - T0).collect::<Vec<_>>(),
+            path.steps.iter().map(|s| s.at - T0).collect::<Vec<_>>(),
             [0, 1, 2]
         );
     }
 
     fn arbitrary_steps(map: &JourneyMap) -> impl Strategy<Value = Vec<Step>> {
         let stages: Vec<StageId> = map.stages().iter().map(|s| s.id).collect();
-        let cards: Vec<(CardId, StageId)> = map.cards().iter().map(|c| (c.id, c.stage)).collect();
+        // A few cards in two stages, so that paths come back to the same ones.
+        let cards: Vec<(CardId, StageId)> = map
+            .cards()
+            .iter()
+            .filter(|c| c.stage == stages[0] || c.stage == stages[1])
+            .take(4)
+            .map(|c| (c.id, c.stage))
+            .collect();
         let one = (
             0..20i64,
             0..stages.len(),
@@ -942,6 +1061,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
         /// However a path's events arrive, in whatever batches, the differences added up are
         /// the contributions of the whole path: late events and resent ones never skew a count.
         #[test]
@@ -949,7 +1070,7 @@ mod tests {
             steps in arbitrary_steps(&sample_map()),
             cuts in proptest::collection::vec(0..12usize, 0..4),
         ) {
-            let mut path = Vec::new();
+            let mut path = Path::default();
             let mut counts: HashMap<(Measure, Cohort), i64> = HashMap::new();
             let mut batches: Vec<&[Step]> = Vec::new();
             let mut start = 0;
@@ -962,7 +1083,7 @@ mod tests {
             // Every batch twice: the resend changes nothing.
             for batch in batches.iter().flat_map(|b| [*b, *b]) {
                 let before = path.clone();
-                extend_path(&mut path, batch.iter().cloned());
+                path.extend(batch.iter().cloned());
                 for (key, delta) in difference(&before, &path) {
                     *counts.entry(key).or_default() += delta;
                 }
@@ -974,5 +1095,102 @@ mod tests {
             }
             prop_assert_eq!(counts, whole);
         }
+
+        /// Expiring a path's old events keeps its counts: the shrunk path and what it set
+        /// apart count what the whole path did, and go on doing so whatever comes later.
+        #[test]
+        fn an_expired_path_counts_what_the_whole_path_would(
+            steps in arbitrary_steps(&sample_map()),
+            later in arbitrary_steps(&sample_map()),
+            cuts in proptest::collection::vec(0..21i64, 1..3),
+        ) {
+            let tally = |path: &Path, apart: &[((Measure, Cohort), i64)]| {
+                let mut all: HashMap<(Measure, Cohort), i64> = HashMap::new();
+                for key in contributions(path) {
+                    *all.entry(key).or_default() += 1;
+                }
+                for (key, n) in apart {
+                    *all.entry(key.clone()).or_default() += n;
+                }
+                all.retain(|_, n| *n != 0);
+                all
+            };
+            let whole = Path::from(steps);
+            let (mut path, mut apart) = (whole.clone(), Vec::new());
+            let mut cuts = cuts;
+            cuts.sort();
+            let mut cutoff = T0;
+            for cut in cuts {
+                cutoff = T0 + cut * 7 * HOUR - 1;
+                let (shrunk, kept) = path.expire(cutoff);
+                apart.extend(kept);
+                prop_assert!(shrunk.iter().all(|p| p.steps[p.remnant..].iter().all(|s| s.at >= cutoff)));
+                match shrunk {
+                    Some(shrunk) => path = shrunk,
+                    None => {
+                        // Nobody left to recognise: everything the path counted stays.
+                        prop_assert!(whole.steps.iter().all(|s| s.at < cutoff));
+                        prop_assert_eq!(tally(&Path::default(), &apart), tally(&whole, &[]));
+                        return Ok(());
+                    }
+                }
+                prop_assert!(path.remnant <= path.steps.len());
+            }
+            let later: Vec<Step> = later.into_iter().filter(|s| s.at >= cutoff).collect();
+            let mut whole = whole;
+            whole.extend(later.iter().cloned());
+            path.extend(later);
+            prop_assert_eq!(tally(&path, &apart), tally(&whole, &[]));
+        }
+    }
+
+    #[test]
+    fn an_expired_path_keeps_only_the_firsts() {
+        let map = sample_map();
+        let (s0, s1) = (map.stages()[0].id, map.stages()[1].id);
+        let a = map.cards().iter().find(|c| c.stage == s0).unwrap().id;
+        let b = map.cards().iter().find(|c| c.stage == s1).unwrap().id;
+        let path = Path::from(vec![
+            step(T0, s0, Some(a)),
+            step(T0 + HOUR, s0, Some(b)),
+            step(T0 + 2 * HOUR, s0, Some(a)),
+            step(T0 + 3 * HOUR, s0, Some(b)),
+            step(T0 + 4 * HOUR, s1, None),
+            step(T0 + 30 * HOUR, s1, Some(b)),
+        ]);
+        let (shrunk, kept) = path.expire(T0 + 24 * HOUR);
+        let shrunk = shrunk.expect("a step is left");
+        // The first of each stage and card, and the last card; the repeat of a is gone.
+        let kept_at: Vec<Millis> = shrunk.steps.iter().map(|s| (s.at - T0) / HOUR).collect();
+        assert_eq!((kept_at, shrunk.remnant), (vec![0, 1, 3, 4, 30], 4));
+        // Three moves were made among the old steps (a→b, b→a, a→b); they stay counted apart.
+        let moves: i64 = kept
+            .iter()
+            .filter(|((m, _), _)| matches!(m, Measure::Next { .. }))
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!((moves, kept.len()), (3, 2));
+        let (gone, all) = shrunk.expire(T0 + 31 * HOUR);
+        assert!(gone.is_none());
+        assert_eq!(all.len(), contributions(&shrunk).len());
+    }
+
+    #[test]
+    fn events_older_than_the_map_keeps_them_are_refused() {
+        let map = sample_map();
+        let places = Places::of(&map).keeping(Some(30));
+        let input = |days_ago: i64| EventInput {
+            customer: "c-1".into(),
+            touchpoint: None,
+            stage: Some(map.stages()[0].id.to_string()),
+            at: Some(When::Millis(T0 - days_ago * 24 * HOUR)),
+            channel: None,
+            segment: None,
+            outcome: None,
+        };
+        assert!(input(29).check(&places, T0).is_ok());
+        let refused = input(31).check(&places, T0).unwrap_err();
+        assert_eq!(refused.field, "at");
+        assert!(refused.message.contains("30 days"), "{}", refused.message);
     }
 }

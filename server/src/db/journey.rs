@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::api::feedback::Filter;
 use app::domain::ids::MapId;
-use app::domain::journey::{contributions, difference, extend_path, Cohort, Counts, Measure, Step};
+use app::domain::journey::{contributions, difference, Cohort, Counts, Measure, Path, Step};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::db::feedback::filter_sql;
@@ -295,10 +295,10 @@ pub fn store_events(
             .optional()?
         {
             Some(blob) => decode(&blob)?,
-            None => Vec::new(),
+            None => Path::default(),
         };
         let mut after = before.clone();
-        let new = extend_path(&mut after, steps);
+        let new = after.extend(steps);
         if new == 0 {
             continue;
         }
@@ -332,11 +332,106 @@ pub fn forget(
     };
     let path = decode(&blob)?;
     let mut changes = Changes::default();
-    for ((measure, cohort), delta) in difference(&path, &[]) {
+    for ((measure, cohort), delta) in difference(&path, &Path::default()) {
         changes.add(&measure, &cohort, delta);
     }
     mark_unflushed(conn, &map_id)?;
-    Ok((path.len(), changes))
+    Ok((path.steps.len(), changes))
+}
+
+/// Paths looked at per writer job when deleting expired events (`expire_some`).
+const EXPIRE_CHUNK: i64 = 2_000;
+
+/// Deletes the events before `cutoff` from up to `EXPIRE_CHUNK` of `map`'s paths, those of the
+/// customers after `after` in pseudonym order (all of them when `None`). Returns the last
+/// customer looked at, to go on from, or `None` when there were none left; and how many paths
+/// lost events. The counts stay as they are: what the deleted events counted that the paths
+/// no longer account for goes to `journey_retained` (see `Path::expire`).
+pub fn expire_some(
+    conn: &Connection,
+    map: MapId,
+    cutoff: i64,
+    after: Option<i64>,
+) -> Result<(Option<i64>, usize), StoreError> {
+    let map_id = map.to_string();
+    let start = match after {
+        None => i64::MIN,
+        Some(customer) => match customer.checked_add(1) {
+            Some(next) => next,
+            None => return Ok((None, 0)),
+        },
+    };
+    let rows: Vec<(i64, Vec<u8>)> = {
+        let mut read = conn.prepare_cached(
+            "SELECT customer, steps FROM journey_paths
+             WHERE map_id = ?1 AND customer >= ?2 ORDER BY customer LIMIT ?3",
+        )?;
+        let rows = read.query_map(params![map_id, start, EXPIRE_CHUNK], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let Some(&(last, _)) = rows.last() else {
+        return Ok((None, 0));
+    };
+    let mut write = conn.prepare_cached(
+        "UPDATE journey_paths SET steps = ?3 WHERE map_id = ?1 AND customer = ?2",
+    )?;
+    let mut delete =
+        conn.prepare_cached("DELETE FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?;
+    let mut retained = Changes::default();
+    let mut changed = 0;
+    for (customer, blob) in rows {
+        let path = decode(&blob)?;
+        let (shrunk, kept) = path.expire(cutoff);
+        match shrunk {
+            Some(shrunk) if shrunk == path => continue,
+            Some(shrunk) => write.execute(params![map_id, customer, encode(&shrunk)])?,
+            None => delete.execute(params![map_id, customer])?,
+        };
+        changed += 1;
+        for ((measure, cohort), n) in kept {
+            retained.add(&measure, &cohort, n);
+        }
+    }
+    apply(conn, Table::Retained, &map_id, &retained)?;
+    Ok((Some(last), changed))
+}
+
+/// How many days `map` keeps its events (`None`: forever).
+pub fn retention(conn: &Connection, map: MapId) -> Result<Option<u32>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT retention_days FROM journey_settings WHERE map_id = ?1")?
+        .query_row([map.to_string()], |row| row.get(0))
+        .optional()?)
+}
+
+pub fn set_retention(conn: &Connection, map: MapId, days: Option<u32>) -> Result<(), StoreError> {
+    let map_id = map.to_string();
+    match days {
+        Some(days) => conn.execute(
+            "INSERT INTO journey_settings (map_id, retention_days) VALUES (?1, ?2)
+             ON CONFLICT (map_id) DO UPDATE SET retention_days = excluded.retention_days",
+            params![map_id, days],
+        )?,
+        None => conn.execute("DELETE FROM journey_settings WHERE map_id = ?1", [map_id])?,
+    };
+    Ok(())
+}
+
+/// Every map that keeps its events for a limited time, with how many days.
+pub fn retentions(conn: &Connection) -> Result<Vec<(MapId, u32)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT map_id, retention_days FROM journey_settings")?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (map, days) = row?;
+        // A row naming no map this version can read is skipped, not fatal.
+        if let Ok(map) = map.parse() {
+            out.push((map, days));
+        }
+    }
+    Ok(out)
 }
 
 /// Notes that `map` has changes not yet in its counts, so that a start after a crash recounts
@@ -355,7 +450,7 @@ pub fn write_counts(conn: &Connection, map: MapId, changes: &Changes) -> Result<
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM maps WHERE id = ?1)")?
         .query_row([&map_id], |row| row.get(0))?;
     if exists {
-        apply(conn, &map_id, changes)?;
+        apply(conn, Table::Counts, &map_id, changes)?;
     }
     Ok(())
 }
@@ -367,7 +462,8 @@ pub fn clear_unflushed(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// Recounts the maps a stopped server left with changes unwritten: their counts deleted and
-/// summed again from every path. Run at start, before anyone reads; returns how many maps.
+/// summed again from every path, on top of what expired events left (`expire_some`). Run at
+/// start, before anyone reads; returns how many maps.
 pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
     let maps: Vec<String> = {
         let mut stmt = conn.prepare("SELECT map_id FROM journey_unflushed")?;
@@ -376,6 +472,10 @@ pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
     };
     for map_id in &maps {
         conn.execute("DELETE FROM journey_counts WHERE map_id = ?1", [map_id])?;
+        conn.execute(
+            "INSERT INTO journey_counts SELECT * FROM journey_retained WHERE map_id = ?1",
+            [map_id],
+        )?;
         let mut stmt = conn.prepare("SELECT steps FROM journey_paths WHERE map_id = ?1")?;
         let mut rows = stmt.query([map_id])?;
         let mut changes = Changes::default();
@@ -386,10 +486,10 @@ pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
             }
             // Written in parts, so memory stays bounded for a million customers.
             if changes.len() > RECOUNT_PART {
-                apply(conn, map_id, &std::mem::take(&mut changes))?;
+                apply(conn, Table::Counts, map_id, &std::mem::take(&mut changes))?;
             }
         }
-        apply(conn, map_id, &changes)?;
+        apply(conn, Table::Counts, map_id, &changes)?;
         conn.execute("DELETE FROM journey_unflushed WHERE map_id = ?1", [map_id])?;
     }
     Ok(maps.len())
@@ -398,20 +498,36 @@ pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
 /// Counts summed in memory before a recount writes them.
 const RECOUNT_PART: usize = 200_000;
 
-/// Adds each change to its count, in key order (neighbours share pages); a count that drops
-/// to nothing is removed, so the tables hold only what some path contributes.
-fn apply(conn: &Connection, map_id: &str, changes: &Changes) -> Result<(), StoreError> {
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO journey_counts (map_id, grain, channel, segment, day, kind, a, b, bucket, n)
+/// The tables of counts: what the paths add up to, and what expired events left.
+#[derive(Clone, Copy)]
+enum Table {
+    Counts,
+    Retained,
+}
+
+/// Adds each change to its count in `table`, in key order (neighbours share pages); a count
+/// that drops to nothing is removed, so the tables hold only what some path contributes.
+fn apply(
+    conn: &Connection,
+    table: Table,
+    map_id: &str,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    let table = match table {
+        Table::Counts => "journey_counts",
+        Table::Retained => "journey_retained",
+    };
+    let mut upsert = conn.prepare_cached(&format!(
+        "INSERT INTO {table} (map_id, grain, channel, segment, day, kind, a, b, bucket, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (map_id, grain, channel, segment, day, kind, a, b, bucket)
-         DO UPDATE SET n = n + excluded.n",
-    )?;
-    let mut prune = conn.prepare_cached(
-        "DELETE FROM journey_counts WHERE map_id = ?1 AND grain = ?2 AND channel = ?3
+         DO UPDATE SET n = n + excluded.n"
+    ))?;
+    let mut prune = conn.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE map_id = ?1 AND grain = ?2 AND channel = ?3
              AND segment = ?4 AND day = ?5 AND kind = ?6 AND a = ?7 AND b = ?8 AND bucket = ?9
-             AND n <= 0",
-    )?;
+             AND n <= 0"
+    ))?;
     for row in changes.rows() {
         let Row {
             grain,
@@ -502,7 +618,7 @@ pub fn counts(conn: &Connection, map: MapId, filter: &Filter) -> Result<Counts, 
 
 /// Every customer's path on `map`, by pseudonym: the raw events, for exports and for checking
 /// the counts against a recount.
-pub fn paths(conn: &Connection, map: MapId) -> Result<Vec<(i64, Vec<Step>)>, StoreError> {
+pub fn paths(conn: &Connection, map: MapId) -> Result<Vec<(i64, Path)>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT customer, steps FROM journey_paths WHERE map_id = ?1")?;
     let mut rows = stmt.query(params![map.to_string()])?;
@@ -532,19 +648,34 @@ pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
                   WHERE map_id = ?1 LIMIT ?2)",
         )?
         .execute(params![map_id, DELETE_CHUNK])?;
-    Ok(paths + counts > 0)
+    let retained = conn
+        .prepare_cached(
+            "DELETE FROM journey_retained WHERE map_id = ?1
+                 AND (grain, channel, segment, day, kind, a, b, bucket) IN
+                 (SELECT grain, channel, segment, day, kind, a, b, bucket FROM journey_retained
+                  WHERE map_id = ?1 LIMIT ?2)",
+        )?
+        .execute(params![map_id, DELETE_CHUNK])?;
+    Ok(paths + counts + retained > 0)
 }
 
-/// Format of a path's `steps`: a version byte, then per step the time (8 bytes, little
-/// endian), the stage's id (16), a card flag (1) and the card's id (16, when flagged), then
-/// channel, segment and outcome each as a length byte and UTF-8 (labels are at most 60
-/// characters, so at most 240 bytes).
-const FORMAT: u8 = 1;
+/// Format of a path's `steps`: a version byte, the length of its remnant (2 bytes, little
+/// endian; see `Path`), then per step the time (8 bytes, little endian), the stage's id (16), a
+/// card flag (1) and the card's id (16, when flagged), then channel, segment and outcome each
+/// as a length byte and UTF-8 (labels are at most 60 characters, so at most 240 bytes).
+/// Version 1 had no remnant.
+const FORMAT: u8 = 2;
 
-fn encode(path: &[Step]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + path.len() * 48);
+fn encode(path: &Path) -> Vec<u8> {
+    let mut out = Vec::with_capacity(3 + path.steps.len() * 48);
     out.push(FORMAT);
-    for step in path {
+    // At most MAX_STEPS (1,000) steps.
+    out.extend_from_slice(
+        &u16::try_from(path.remnant)
+            .unwrap_or(u16::MAX)
+            .to_le_bytes(),
+    );
+    for step in &path.steps {
         out.extend_from_slice(&step.at.to_le_bytes());
         out.extend_from_slice(step.stage.as_uuid().as_bytes());
         match step.card {
@@ -567,12 +698,20 @@ fn encode(path: &[Step]) -> Vec<u8> {
     out
 }
 
-fn decode(blob: &[u8]) -> Result<Vec<Step>, StoreError> {
+fn decode(blob: &[u8]) -> Result<Path, StoreError> {
     let corrupt = || StoreError::internal("a customer's stored path cannot be read");
     let mut reader = Reader(blob);
-    if reader.take(1).ok_or_else(corrupt)? != [FORMAT] {
-        return Err(corrupt());
-    }
+    let remnant = match reader.take(1).ok_or_else(corrupt)? {
+        [1] => 0,
+        [FORMAT] => usize::from(u16::from_le_bytes(
+            reader
+                .take(2)
+                .ok_or_else(corrupt)?
+                .try_into()
+                .map_err(|_| corrupt())?,
+        )),
+        _ => return Err(corrupt()),
+    };
     let mut path = Vec::new();
     while !reader.0.is_empty() {
         let step = (|| {
@@ -598,7 +737,13 @@ fn decode(blob: &[u8]) -> Result<Vec<Step>, StoreError> {
         .ok_or_else(corrupt)?;
         path.push(step);
     }
-    Ok(path)
+    if remnant > path.len() {
+        return Err(corrupt());
+    }
+    Ok(Path {
+        steps: path,
+        remnant,
+    })
 }
 
 struct Reader<'a>(&'a [u8]);

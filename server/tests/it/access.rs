@@ -78,6 +78,16 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             Need::Can(Capability::Delete),
             format!("map={map}&reference=ann%40example.com"),
         ),
+        (
+            "event_retention",
+            Need::Can(Capability::Delete),
+            format!("map={map}"),
+        ),
+        (
+            "set_event_retention",
+            Need::Can(Capability::Delete),
+            format!("map={map}&days=30"),
+        ),
         ("current_user", Need::Anyone, String::new()),
         ("needs_setup", Need::Anyone, String::new()),
         (

@@ -16,7 +16,7 @@ const DAY: i64 = 86_400_000;
 const T0: i64 = 1_788_220_800_000; // 2026-09-01
 
 /// The map's stages in order and, for each, its first touchpoint.
-async fn places(setup: &Setup) -> Vec<(StageId, CardId)> {
+pub(crate) async fn places(setup: &Setup) -> Vec<(StageId, CardId)> {
     let map = setup.backend.rooms.snapshot(setup.map).await.unwrap().map;
     map.stages()
         .iter()

@@ -1,10 +1,12 @@
 //! The Feedback panel's Settings tab: the fewest answers before a score shows, the fewest
 //! comments before any is shown, the themes comments are sorted into, and (for the map's
-//! owner) forgetting one customer.
+//! owner) how long journey events are kept and forgetting one customer.
 
 use leptos::prelude::*;
 
-use crate::api::feedback::forget_customer;
+use crate::api::feedback::{
+    event_retention, forget_customer, set_event_retention, MAX_RETENTION_DAYS,
+};
 use crate::domain::edit::Edit;
 use crate::domain::feedback::{FeedbackSettings, Theme};
 use crate::domain::text::Name;
@@ -100,7 +102,99 @@ pub(super) fn Settings() -> impl IntoView {
                 prop:value=new_words on:input=move |ev| new_words.set(event_target_value(&ev))/>
             <button type="submit" class="button small">"Add theme"</button>
         </form>
-        {editor.access.with_value(|a| a.can_share).then(|| view! { <ForgetCustomer/> })}
+        {editor.access.with_value(|a| a.can_share).then(|| view! { <EventRetention/> <ForgetCustomer/> })}
+    }
+}
+
+/// How long the map keeps customers' journey events. Shortening it deletes the older events
+/// at once (after a confirmation that says so) and hourly from then on; the counts on the map
+/// stay.
+#[component]
+fn EventRetention() -> impl IntoView {
+    let map = use_editor().id;
+    let changed = RwSignal::new(0u32);
+    let stored = LocalResource::new(move || {
+        changed.track();
+        async move { event_retention(map).await }
+    });
+    let days = RwSignal::new(String::new());
+    // The setting awaiting confirmation, then what the server answered.
+    let confirming = RwSignal::new(None::<Option<u32>>);
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(kept)) = stored.get() {
+            days.set(kept.map(|d| d.to_string()).unwrap_or_default());
+        }
+    });
+    let ask = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        outcome.set(None);
+        let text = days.get_untracked();
+        let wanted = match text.trim() {
+            "" => None,
+            text => match text.parse::<u32>() {
+                Ok(d) if (1..=MAX_RETENTION_DAYS).contains(&d) => Some(d),
+                _ => {
+                    outcome.set(Some(Err(format!(
+                        "Enter 1 to {MAX_RETENTION_DAYS} days, or leave it empty to keep events."
+                    ))));
+                    return;
+                }
+            },
+        };
+        confirming.set(Some(wanted));
+    };
+    let save = move |_| {
+        let Some(wanted) = confirming.get_untracked() else {
+            return;
+        };
+        confirming.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let said = match set_event_retention(map, wanted).await {
+                Ok(customers) => Ok(match wanted {
+                    None => "Journey events are kept until you delete them.".to_owned(),
+                    Some(d) => format!(
+                        "Journey events are kept {}; older events of {} were deleted.",
+                        count(d as usize, "day", "days"),
+                        count(customers as usize, "customer", "customers")
+                    ),
+                }),
+                Err(err) => Err(err.to_string()),
+            };
+            busy.set(false);
+            changed.update(|n| *n += 1);
+            outcome.set(Some(said));
+        });
+    };
+    view! {
+        <h3>"Keep journey events"</h3>
+        <p class="hint">"Customers' events older than this are deleted, now and every hour; the counts on the map stay. A customer with no event left counts as new if they come back. Empty: keep every event."</p>
+        <form class="inline-form" on:submit=ask>
+            <label>
+                <span class="visually-hidden">"Days to keep journey events"</span>
+                <input type="number" min="1" max=MAX_RETENTION_DAYS.to_string() placeholder="Forever"
+                    prop:value=days on:input=move |ev| days.set(event_target_value(&ev))/>
+            </label>
+            <span>"days"</span>
+            <button type="submit" class="button small" disabled=busy>"Save"</button>
+        </form>
+        {move || busy.get().then(|| view! { <p class="notice" role="status">"Deleting older events…"</p> })}
+        {move || confirming.get().map(|wanted| view! {
+            <div class="notice" role="group" aria-label="Confirm how long events are kept">
+                <p>{match wanted {
+                    Some(d) => format!("Delete every journey event older than {} now, and keep doing so? This cannot be undone.", count(d as usize, "day", "days")),
+                    None => "Keep every journey event from now on?".to_owned(),
+                }}</p>
+                <button type="button" class="button small danger" on:click=save>"Yes, save"</button>
+                <button type="button" class="button small" on:click=move |_| confirming.set(None)>"Cancel"</button>
+            </div>
+        })}
+        {move || outcome.get().map(|said| match said {
+            Ok(text) => view! { <p class="notice" role="status">{text}</p> }.erase(),
+            Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.erase(),
+        })}
     }
 }
 
