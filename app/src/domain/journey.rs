@@ -28,7 +28,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::feedback::{checked_time, label, refuse, ResponseError, When, MAX_LABEL_CHARS};
+use crate::domain::feedback::{
+    checked_time, label, refuse, Direction, ResponseError, When, MAX_LABEL_CHARS,
+};
 use crate::domain::ids::{CardId, StageId};
 use crate::domain::map::JourneyMap;
 use crate::domain::stats::{self, Estimate};
@@ -588,6 +590,53 @@ impl Funnel {
     }
 }
 
+/// A stage in two periods: its reach, its conversion to the next stage, and which way that
+/// moved when the move is significant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageChange {
+    pub stage: StageId,
+    pub reach: (u64, u64),
+    pub rate: (Option<Estimate>, Option<Estimate>),
+    pub direction: Option<Direction>,
+}
+
+/// Each stage of `after` against `before` (two funnels of the same map, say two date ranges).
+/// A conversion moved only if the two are significantly different (95%, a two-proportion test:
+/// the two periods' cohorts are different customers), as score trends are shown.
+pub fn compare(before: &Funnel, after: &Funnel) -> Vec<StageChange> {
+    // The customers who reached the stage, and of them those who went on.
+    let cohort = |s: &StageFigures| {
+        let next = s.next.as_ref().filter(|n| n.rate.is_some())?;
+        Some((next.converted.min(s.reach), s.reach))
+    };
+    after
+        .stages
+        .iter()
+        .map(|now| {
+            let then = before.stage(now.stage);
+            let (a, b) = (then.and_then(cohort), cohort(now));
+            let direction = match (a, b) {
+                (Some(a), Some(b)) if stats::proportions_differ(a, b) => {
+                    // Rates compared without division: hits_b / n_b > hits_a / n_a.
+                    Some(if b.0 * a.1 > a.0 * b.1 {
+                        Direction::Up
+                    } else {
+                        Direction::Down
+                    })
+                }
+                _ => None,
+            };
+            let rate = |s: Option<&StageFigures>| s?.next.as_ref()?.rate;
+            StageChange {
+                stage: now.stage,
+                reach: (then.map_or(0, |s| s.reach), now.reach),
+                rate: (rate(then), rate(Some(now))),
+                direction,
+            }
+        })
+        .collect()
+}
+
 /// Each stage's customers by outcome, most first.
 pub fn outcomes(counts: &Counts) -> HashMap<StageId, Vec<(String, u64)>> {
     let mut outcomes: HashMap<StageId, Vec<(String, u64)>> = HashMap::new();
@@ -920,6 +969,46 @@ mod tests {
             10,
         );
         assert_eq!(Funnel::new(&map, &counts).drop_off, None);
+    }
+
+    /// A funnel of two stages: `reach` customers, `converted` of them went on.
+    fn two_stages(map: &JourneyMap, reach: u64, converted: u64) -> Funnel {
+        let s: Vec<StageId> = map.stages().iter().map(|s| s.id).collect();
+        let mut counts = Counts::new();
+        counts.insert(Measure::Reach { stage: s[0] }, reach);
+        counts.insert(Measure::Reach { stage: s[1] }, converted);
+        counts.insert(
+            Measure::Converted {
+                from: s[0],
+                to: s[1],
+            },
+            converted,
+        );
+        Funnel::new(map, &counts)
+    }
+
+    #[test]
+    fn a_change_between_periods_shows_only_when_significant() {
+        let map = sample_map();
+        let first = map.stages()[0].id;
+        let change = |before: &Funnel, after: &Funnel| {
+            let all = compare(before, after);
+            let stage = all.into_iter().find(|c| c.stage == first).unwrap();
+            (stage.reach, stage.direction)
+        };
+        // 40% of 200 → 60% of 200: z = 4.0, significant.
+        let (a, b) = (two_stages(&map, 200, 80), two_stages(&map, 200, 120));
+        assert_eq!(change(&a, &b), ((200, 200), Some(Direction::Up)));
+        assert_eq!(change(&b, &a), ((200, 200), Some(Direction::Down)));
+        // 40% of 20 → 60% of 20: z = 1.26, not significant.
+        let (a, b) = (two_stages(&map, 20, 8), two_stages(&map, 20, 12));
+        assert_eq!(change(&a, &b), ((20, 20), None));
+        // 1 of 50 went on, then all of 50 (a rate of 100% has no spread of its own).
+        let (a, b) = (two_stages(&map, 50, 1), two_stages(&map, 50, 50));
+        assert_eq!(change(&a, &b).1, Some(Direction::Up));
+        // A stage with no data in one period shows no move.
+        let empty = Funnel::new(&map, &Counts::new());
+        assert_eq!(change(&empty, &b), ((0, 50), None));
     }
 
     #[test]

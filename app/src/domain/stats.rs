@@ -212,6 +212,20 @@ pub fn differs(a: &Estimate, b: &Estimate) -> bool {
     spread.is_finite() && spread > 0.0 && (a.value - b.value).abs() > Z95 * spread
 }
 
+/// Whether two proportions (`hits` of `n` in two independent samples) differ at the 95% level:
+/// the pooled two-proportion z-test, which (unlike comparing two Wilson estimates) also tells
+/// 0 of 50 from 50 of 50.
+pub fn proportions_differ((hits_a, n_a): (u64, u64), (hits_b, n_b): (u64, u64)) -> bool {
+    if n_a == 0 || n_b == 0 {
+        return false;
+    }
+    let (na, nb) = (n_a as f64, n_b as f64);
+    let pooled = (hits_a + hits_b) as f64 / (na + nb);
+    let spread = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
+    let gap = (hits_a as f64 / na - hits_b as f64 / nb).abs();
+    spread > 0.0 && gap > Z95 * spread
+}
+
 /// How much weight a score can bear, by its sample size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -256,6 +270,19 @@ mod tests {
     /// 10 answers: 5 promoters, 3 passives, 2 detractors. NPS = 50% - 20% = 30.
     /// Adjusted: n' = 13, p' = 5.75/13 = 0.44231, d' = 2.75/13 = 0.21154, centre = 0.23077,
     /// variance = (0.44231 + 0.21154 - 0.23077²)/13 = 0.046199, margin = 1.96 × 0.21494 = 0.42128.
+    #[test]
+    fn two_proportions_differ_by_the_pooled_test() {
+        // 40/100 against 55/100: z = 0.15 / 0.0706 = 2.12; against 50/100: 0.10 / 0.0704 = 1.42.
+        assert!(proportions_differ((40, 100), (55, 100)));
+        assert!(!proportions_differ((40, 100), (50, 100)));
+        // None against all: each Wilson estimate has no variance, the pooled test sees it.
+        assert!(proportions_differ((0, 50), (50, 50)));
+        assert!(!differs(&wilson(0, 50).unwrap(), &wilson(50, 50).unwrap()));
+        // Nothing to compare.
+        assert!(!proportions_differ((0, 0), (5, 10)));
+        assert!(!proportions_differ((10, 10), (10, 10)));
+    }
+
     #[test]
     fn nps_by_hand() {
         let mut h = [0; 11];
