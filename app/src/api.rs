@@ -9,5 +9,6 @@ pub mod ctx;
 pub mod error;
 pub mod feedback;
 pub mod history;
+pub mod journey;
 pub mod maps;
 pub mod sharing;

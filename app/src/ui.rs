@@ -13,6 +13,7 @@ pub mod format;
 pub mod icons;
 pub mod identity;
 pub mod inline_text;
+pub mod journey;
 pub mod map;
 pub mod options;
 pub mod pages;

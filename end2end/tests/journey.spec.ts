@@ -70,6 +70,20 @@ test("events sent through the API show each stage's reach, conversion and the dr
   // Only the one significant drop-off is flagged.
   await expect(page.locator(".stage-header .pain-point", { hasText: "Drop-off" })).toHaveCount(1);
 
+  // The Journey panel: the same funnel as bars with the drop-off marked, and the path flows as
+  // bands (one per move between touchpoints) with their table.
+  await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Journey" }).click();
+  const panel = page.getByRole("region", { name: "Journey analytics" });
+  await expect(panel.locator(".funnel-stage", { hasText: "Awareness" })).toContainText("200 reached");
+  await expect(panel.locator(".funnel-stage", { hasText: "Awareness" })).toContainText("80% went on");
+  await expect(panel.locator(".funnel-stage.drop-off")).toContainText("Consideration");
+  await expect(panel.getByRole("img", { name: /moves between touchpoints/ })).toBeVisible();
+  await expect(panel.locator(".flow-band")).toHaveCount(3);
+  const row = (touchpoint: string) =>
+    panel.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^${touchpoint}`) }) });
+  await expect(row("Instagram post")).toContainText("Product page (160)");
+  await expect(row("Checkout")).toContainText("Care-tips email (30)");
+
   // The owner forgets one customer on request: asked to confirm, told what went, and the map
   // counts one customer fewer.
   await page.getByRole("button", { name: "Feedback", exact: true }).click();

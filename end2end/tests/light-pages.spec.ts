@@ -101,7 +101,7 @@ test("every page passes axe-core, and the customer's form loads no script at all
   await page.goto(mapUrl);
   await hydrated(page);
   const panels = page.getByRole("group", { name: "Panels" });
-  for (const name of ["Comments", "Feedback", "History", "Share", "Personas"]) {
+  for (const name of ["Comments", "Feedback", "Journey", "History", "Share", "Personas"]) {
     await panels.getByRole("button", { name, exact: false }).first().click();
     await page.waitForTimeout(300);
     await accessible(page, `the map with its ${name} panel`);

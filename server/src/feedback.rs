@@ -759,4 +759,22 @@ impl Feedback for ServerFeedback {
             journey.forget(map, &reference).await.map_err(app_error)
         })
     }
+
+    fn journey(
+        &self,
+        map: MapId,
+        filter: Filter,
+    ) -> BackendFuture<'_, app::api::journey::JourneyFigures> {
+        Box::pin(async move {
+            let read = async {
+                let journey = self.map(map).await?;
+                let counts = crate::journey::read_counts(&self.db, map, filter).await?;
+                Ok::<_, StoreError>(app::api::journey::JourneyFigures {
+                    funnel: Funnel::new(&journey, &counts),
+                    touchpoints: app::domain::journey::touchpoints(&journey, &counts),
+                })
+            };
+            read.await.map_err(app_error)
+        })
+    }
 }

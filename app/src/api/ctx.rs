@@ -238,6 +238,12 @@ mod server_only {
         fn event_retention(&self, map: MapId) -> BackendFuture<'_, Option<u32>>;
         fn set_event_retention(&self, map: MapId, days: Option<u32>) -> BackendFuture<'_, u64>;
         fn forget_customer(&self, map: MapId, reference: String) -> BackendFuture<'_, Forgotten>;
+        /// What customers did on `map` under `filter`: the funnel and each touchpoint's figures.
+        fn journey(
+            &self,
+            map: MapId,
+            filter: Filter,
+        ) -> BackendFuture<'_, crate::api::journey::JourneyFigures>;
     }
 
     /// The ports as Leptos context.

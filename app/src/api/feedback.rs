@@ -227,7 +227,7 @@ pub fn parse_filter(
 /// Checks access for reading a map's feedback: a member with any role, who sees everything a
 /// viewer may, or the holder of a live share link to this map, who sees what it discloses.
 #[cfg(feature = "ssr")]
-async fn may_read(
+pub(crate) async fn may_read(
     map: MapId,
     share: Option<String>,
 ) -> Result<crate::api::sharing::Disclosure, AppError> {

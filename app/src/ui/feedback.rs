@@ -97,7 +97,7 @@ pub(crate) fn FeedbackPanel() -> impl IntoView {
 }
 
 /// The first line of a card's text, for lists.
-fn card_name(editor: Editor, card: CardId) -> String {
+pub(crate) fn card_name(editor: Editor, card: CardId) -> String {
     editor.map.with_untracked(|m| {
         m.card(card)
             .map(|c| c.text.as_str().lines().next().unwrap_or("").to_owned())

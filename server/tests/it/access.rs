@@ -36,6 +36,11 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!(r#"{{"map":"{map}","filter":{{}},"share":null}}"#),
         ),
         (
+            "get_journey",
+            Need::Can(Capability::View),
+            format!(r#"{{"map":"{map}","filter":{{}},"share":null}}"#),
+        ),
+        (
             "get_touchpoint_feedback",
             Need::Can(Capability::View),
             format!(

@@ -1,7 +1,8 @@
-//! What share links and embeds show of journey analytics: the measured funnel only through a
-//! link whose owner turned it on (the survey scores always).
+//! What share links and embeds show of journey analytics: the measured funnel, and the Journey
+//! panel's figures, only through a link whose owner turned it on (the survey scores always).
 
 use app::api::feedback::{GetMapFeedback, MapFeedback};
+use app::api::journey::{GetJourney, JourneyFigures};
 use app::api::sharing::Disclosure;
 use app::domain::journey::EventInput;
 use axum::body::Body;
@@ -58,6 +59,16 @@ async fn summaries(app: &Router, setup: &Setup, token: &str) -> MapFeedback {
     serde_json::from_str(&reply.body).unwrap()
 }
 
+/// The Journey panel's figures through the link `token`, or the refusal's status.
+async fn journey(app: &Router, setup: &Setup, token: &str) -> Result<JourneyFigures, StatusCode> {
+    let body = json!({ "map": setup.map, "filter": {}, "share": token });
+    let reply = send(app, post_json(GetJourney::PATH, None, &body)).await;
+    match reply.status {
+        StatusCode::OK => Ok(serde_json::from_str(&reply.body).unwrap()),
+        refused => Err(refused),
+    }
+}
+
 async fn page(app: &Router, path: &str) -> String {
     let reply = send(app, Request::get(path).body(Body::empty()).unwrap()).await;
     assert_eq!(reply.status, StatusCode::OK, "{path}");
@@ -68,7 +79,7 @@ async fn page(app: &Router, path: &str) -> String {
 async fn share_links_and_embeds_show_the_funnel_only_when_the_owner_turned_it_on() {
     let disk = Disk::new();
     let setup = setup(disk.open()).await;
-    customers_moved(&setup).await;
+    let (first, second) = customers_moved(&setup).await;
     let without = share_link(&setup.backend, setup.map, Disclosure::default()).await;
     let with = share_link(
         &setup.backend,
@@ -102,4 +113,24 @@ async fn share_links_and_embeds_show_the_funnel_only_when_the_owner_turned_it_on
             "/{kind}/ with the funnel"
         );
     }
+
+    // The Journey panel's figures likewise: refused, or the same funnel with the touchpoints.
+    assert_eq!(
+        journey(&app, &setup, &without.token).await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    let figures = journey(&app, &setup, &with.token).await.unwrap();
+    assert_eq!(figures.funnel, funnel);
+    let from_first = figures
+        .touchpoints
+        .iter()
+        .find(|t| t.card.to_string() == first)
+        .expect("the first touchpoint's figures");
+    assert_eq!(from_first.reach, CUSTOMERS);
+    let next: Vec<(String, u64)> = from_first
+        .next
+        .iter()
+        .map(|(card, n)| (card.to_string(), *n))
+        .collect();
+    assert_eq!(next, [(second, WENT_ON)]);
 }

@@ -19,6 +19,8 @@ pub enum Panel {
     Feedback,
     /// One touchpoint's survey and feedback.
     Touchpoint(CardId),
+    /// What customers did: the measured funnel and the path flows.
+    Journey,
 }
 
 /// The side panel's state, shared through context by whatever opens it.

@@ -1,5 +1,6 @@
-//! The panel beside the grid: personas, comments, history, sharing or feedback, one at a time
-//! (which one is `panel_state`, so that what opens a panel needs none of them).
+//! The panel beside the grid: personas, comments, history, sharing, feedback or the measured
+//! journey, one at a time (which one is `panel_state`, so that what opens a panel needs none of
+//! them).
 //!
 //! Every panel but the personas (the one a page opens with, so it is in the server's HTML and
 //! hydrated at once) is its own chunk of the browser bundle, loaded the first time it opens.
@@ -12,6 +13,7 @@ use crate::ui::erase::{shown, Erase, Erased};
 
 use crate::ui::feedback::{FeedbackPanel, TouchpointPanel};
 use crate::ui::icons::{Icon, IconButton};
+use crate::ui::journey::JourneyPanel;
 use crate::ui::map::comments_panel::CommentsPanel;
 use crate::ui::map::history_panel::HistoryPanel;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
@@ -37,6 +39,7 @@ pub fn SidePanelView() -> impl IntoView {
                     Panel::Share => on_demand(share()),
                     Panel::Feedback => on_demand(feedback()),
                     Panel::Touchpoint(card) => on_demand(touchpoint(card)),
+                    Panel::Journey => on_demand(journey()),
                     Panel::Closed => ().erase(),
                 }}
             </aside>
@@ -77,4 +80,9 @@ fn feedback() -> Erased {
 #[lazy]
 fn touchpoint(card: CardId) -> Erased {
     view! { <TouchpointPanel card/> }.erase()
+}
+
+#[lazy]
+fn journey() -> Erased {
+    view! { <JourneyPanel/> }.erase()
 }

@@ -106,6 +106,7 @@ pub fn Toolbar() -> impl IntoView {
                     })}
                 </button>
                 {panel_button(Panel::Feedback, "Feedback", Icon::Chart)}
+                {panel_button(Panel::Journey, "Journey", Icon::Right)}
                 {panel_button(Panel::History, "History", Icon::Clock)}
                 {editor.can_share().then(|| panel_button(Panel::Share, "Share", Icon::People))}
             </div>

@@ -1,0 +1,90 @@
+//! The Journey panel: what customers did on the map (journey analytics), under the filter the
+//! map's feedback views share: the funnel over the stages as a bar chart (`funnel_chart`) and
+//! the path flows between touchpoints (`flows`, drawn by `sankey`).
+//!
+//! A lazily loaded chunk of its own (see `map::side_panel`): the map's page carries only each
+//! stage's figures, with its summaries.
+
+use leptos::prelude::*;
+
+use crate::api::journey::get_journey;
+use crate::domain::ids::MapId;
+use crate::ui::editor::use_editor;
+use crate::ui::erase::Erase;
+use crate::ui::map::feedback_filter::FilterBar;
+use crate::ui::map::panel_state::{use_side_panel, Panel};
+use crate::ui::map::scores::use_scores;
+use crate::ui::resource::resource;
+
+mod flows;
+mod funnel_chart;
+mod sankey;
+
+use flows::PathFlows;
+use funnel_chart::FunnelChart;
+
+#[component]
+pub(crate) fn JourneyPanel() -> impl IntoView {
+    let editor = use_editor();
+    let scores = use_scores();
+    let map = editor.id;
+    let share = editor.access.with_value(|a| a.share_token.clone());
+    // Read again whenever the summaries are (a filter chosen, events arrived, every minute), and
+    // under their filter, so the panel and the figures on the map agree.
+    let loads = RwSignal::new(0u32);
+    Effect::new(move |seen: Option<()>| {
+        scores.data.track();
+        scores.error.track();
+        if seen.is_some() {
+            loads.update(|n| *n += 1);
+        }
+    });
+    let figures = resource(
+        move || (scores.filter.get_untracked(), loads.get()),
+        move |(filter, _)| get_journey(map, filter, share.clone()),
+    );
+    view! {
+        <section class="journey-panel" aria-labelledby="journey-heading">
+            <h2 id="journey-heading">"Journey analytics"</h2>
+            <p class="hint">"What customers did, from the events sent for this map."</p>
+            <FilterBar/>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the journey…"</p> }>
+                {move || Suspend::new(async move {
+                    match figures.await {
+                        Err(err) => view! { <p class="notice error" role="alert">{err.to_string()}</p> }.erase(),
+                        Ok(figures) if figures.funnel.customers == 0 => view! { <NoCustomers map/> }.erase(),
+                        Ok(figures) => view! {
+                            <FunnelChart funnel=figures.funnel/>
+                            <PathFlows touchpoints=figures.touchpoints/>
+                        }
+                        .erase(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Nobody counted: under a filter, that; otherwise how events reach the map.
+#[component]
+fn NoCustomers(map: MapId) -> impl IntoView {
+    let scores = use_scores();
+    let panel = use_side_panel();
+    if !scores.filter.with_untracked(|f| f.is_everything()) {
+        return view! { <p class="empty-note">"No customers' events match this filter."</p> }
+            .erase();
+    }
+    view! {
+        <div class="empty-note journey-empty">
+            <p>"No journey events yet. Each event says a customer was at a touchpoint (a card) or in a stage, and when; the funnel and path flows are counted from them."</p>
+            <p>
+                "Send them from your product or analytics tool to "
+                <code>{format!("POST /api/v1/maps/{map}/events")}</code>
+                " with one of the map's API keys, or import a CSV file of events. Both are in the "
+                <button type="button" class="link" on:click=move |_| panel.show(Panel::Feedback)>"Feedback panel"</button>
+                " (API and Import CSV)."
+            </p>
+        </div>
+    }
+    .erase()
+}
