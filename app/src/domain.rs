@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod edit;
+pub mod event_table;
 pub mod feedback;
 pub mod history;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod protocol;
 pub mod response_table;
 pub mod stats;
 pub mod sync;
+pub mod table;
 pub mod template;
 pub mod text;
 pub mod time;

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod csv_import;
 pub mod db;
 pub mod export;
 pub mod feedback;

@@ -1,15 +1,65 @@
-//! The Feedback panel's Import CSV tab: choosing a file, a preview of its first rows to say
-//! which column holds which answer, then a check or an import with upload progress and the
-//! server's report (`ImportReply`) of refused rows by line.
+//! The Feedback panel's Import CSV tab: what the file holds (survey answers or journey
+//! events), choosing a file, a preview of its first rows to say which column holds which
+//! field, then a check or an import with upload progress and the server's report
+//! (`ImportReply`) of refused rows by line. Both kinds go the same way; `Holds` says what
+//! differs.
 
 use leptos::prelude::*;
+use serde::Serialize;
 
 use crate::api::feedback::{ImportReply, RefusedRow};
+use crate::domain::event_table::EventField;
 use crate::domain::map::LaneKind;
-use crate::domain::response_table::{preview, Field, Mapping, Preview};
+use crate::domain::response_table::Field;
+use crate::domain::table::{preview, Column, Mapping, Preview};
 use crate::ui::editor::use_editor;
 use crate::ui::erase::Erase;
 use crate::ui::map::scores::use_scores;
+
+/// What a file holds, and so where it goes and what its rows are called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Holds {
+    Answers,
+    Events,
+}
+
+impl Holds {
+    fn label(self) -> &'static str {
+        match self {
+            Holds::Answers => "Survey answers",
+            Holds::Events => "Journey events",
+        }
+    }
+
+    /// The import's route under the map's (`/maps/{id}/…`).
+    fn route(self) -> &'static str {
+        match self {
+            Holds::Answers => "feedback/import",
+            Holds::Events => "journey/import",
+        }
+    }
+
+    fn intro(self) -> &'static str {
+        match self {
+            Holds::Answers => "A CSV file with a header row: one answer per row. Nothing is imported unless every row is fine.",
+            Holds::Events => "A CSV file with a header row: one event per row, a customer at a touchpoint or in a stage. Nothing is imported unless every row is fine; events imported before are skipped.",
+        }
+    }
+
+    fn naming(self) -> &'static str {
+        match self {
+            Holds::Answers => "A touchpoint column may hold a card's id or its title (the first line of its text).",
+            Holds::Events => "A touchpoint column may hold a card's id or its title (the first line of its text), a stage column a stage's id or name. Rows without a time are dated now.",
+        }
+    }
+
+    fn imported(self, count: usize) -> String {
+        match self {
+            Holds::Answers => format!("Imported {count} answers."),
+            Holds::Events => format!("Imported {count} new events."),
+        }
+    }
+}
 
 /// Where an import stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,12 +79,40 @@ const ROWS_LISTED: usize = 200;
 
 #[component]
 pub(super) fn Import() -> impl IntoView {
+    let holds = RwSignal::new(Holds::Answers);
+    view! {
+        <fieldset class="import-kind">
+            <legend>"The file holds"</legend>
+            {[Holds::Answers, Holds::Events].map(|kind| view! {
+                <label class="check">
+                    <input
+                        type="radio"
+                        name="import-holds"
+                        checked=move || holds.get() == kind
+                        on:change=move |_| holds.set(kind)
+                    />
+                    {kind.label()}
+                </label>
+            }).collect_view()}
+        </fieldset>
+        {move || match holds.get() {
+            Holds::Answers => importer::<Field>(Holds::Answers).erase(),
+            Holds::Events => importer::<EventField>(Holds::Events).erase(),
+        }}
+    }
+}
+
+/// The file, its preview with a field chosen per column, and the check or import of it.
+fn importer<F>(holds: Holds) -> impl IntoView
+where
+    F: Column + Serialize + Send + Sync,
+{
     let editor = use_editor();
     let scores = use_scores();
     let file = StoredValue::new_local(None::<web_sys::File>);
     let file_name = RwSignal::new(None::<(String, f64)>);
     let head = RwSignal::new(None::<Preview>);
-    let mapping = RwSignal::new(Mapping::default());
+    let mapping = RwSignal::new(Mapping::<F>::default());
     let progress = RwSignal::new(Progress::Idle);
     let problem = RwSignal::new(None::<String>);
     let touchpoints = Memo::new(move |_| {
@@ -74,7 +152,7 @@ pub(super) fn Import() -> impl IntoView {
                 let parsed = preview(&text, 5);
                 if parsed.headers.is_empty() {
                     problem.set(Some(
-                        "The file looks empty: it needs a header row and answers below it.".into(),
+                        "The file looks empty: it needs a header row and rows below it.".into(),
                     ));
                     head.set(None);
                 } else {
@@ -106,7 +184,7 @@ pub(super) fn Import() -> impl IntoView {
             let _ = form.append_with_str("dry_run", "1");
         }
         progress.set(Progress::Sending(0.0));
-        let url = format!("/maps/{}/feedback/import", editor.id);
+        let url = format!("/maps/{}/{}", editor.id, holds.route());
         crate::ui::upload::post_form(&url, &form, move |report| {
             use crate::ui::upload::Upload;
             progress.set(match report {
@@ -123,10 +201,7 @@ pub(super) fn Import() -> impl IntoView {
                         )),
                         200 => {
                             scores.refresh();
-                            Progress::Done(format!(
-                                "Imported {} answers.",
-                                reply.imported.unwrap_or_default()
-                            ))
+                            Progress::Done(holds.imported(reply.imported.unwrap_or_default()))
                         }
                         422 => Progress::Refused {
                             message: reply.error.unwrap_or_default(),
@@ -152,7 +227,7 @@ pub(super) fn Import() -> impl IntoView {
     let busy = move || matches!(progress.get(), Progress::Sending(_) | Progress::Working);
 
     view! {
-        <p class="hint">"A CSV file with a header row: one answer per row. Nothing is imported unless every row is fine."</p>
+        <p class="hint">{holds.intro()}</p>
         <label class="field">
             <span>"CSV file"</span>
             <input type="file" accept=".csv,text/csv" on:change=choose/>
@@ -170,11 +245,11 @@ pub(super) fn Import() -> impl IntoView {
                                     <th>
                                         <span>{h.clone()}</span>
                                         <select aria-label=format!("Column {h} holds") on:change=move |ev| {
-                                            let field = Field::from_key(&event_target_value(&ev));
+                                            let field = F::from_key(&event_target_value(&ev));
                                             mapping.update(|m| if let Some(slot) = m.columns.get_mut(i) { *slot = field; });
                                         }>
                                             <option value="" selected=move || mapping.with(|m| m.columns.get(i).copied().flatten().is_none())>"Ignore"</option>
-                                            {Field::ALL.into_iter().map(|f| view! {
+                                            {F::ALL.iter().map(|&f| view! {
                                                 <option value=f.key() selected=move || mapping.with(|m| m.columns.get(i).copied().flatten() == Some(f))>{f.label()}</option>
                                             }).collect_view()}
                                         </select>
@@ -189,7 +264,7 @@ pub(super) fn Import() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-                <Show when=move || !mapping.with(|m| m.columns.contains(&Some(Field::Touchpoint)))>
+                <Show when=move || !mapping.with(|m| m.has(F::TOUCHPOINT))>
                     <label class="field">
                         <span>"Touchpoint of every row"</span>
                         <select on:change=move |ev| {
@@ -203,7 +278,7 @@ pub(super) fn Import() -> impl IntoView {
                         </select>
                     </label>
                 </Show>
-                <p class="hint">"A touchpoint column may hold a card's id or its title (the first line of its text)."</p>
+                <p class="hint">{holds.naming()}</p>
                 <div class="form-actions">
                     <button type="button" class="button" disabled=busy on:click=move |_| send(true)>"Check file"</button>
                     <button type="button" class="button primary" disabled=busy on:click=move |_| send(false)>"Import"</button>
