@@ -421,6 +421,14 @@ mod tests {
             .contains("3 columns"));
     }
 
+    #[test]
+    fn a_file_of_more_rows_than_allowed_is_refused() {
+        let text = "touchpoint,comment\na,1\nb,2\nc,3\n";
+        let read = |max| read_rows(text, &touchpoint_and_comment(), max, |item| item);
+        assert_eq!(read(3).unwrap().len(), 3);
+        assert_eq!(read(2).unwrap_err(), "at most 2 rows per file");
+    }
+
     /// A file long enough to be read in halves reads as one read whole would: every row once,
     /// in order, on its line, with quoted line breaks, blank rows and CRLF line ends about.
     #[test]

@@ -8,6 +8,7 @@
 //! it is acknowledged.
 
 pub mod api;
+pub mod import;
 
 use app::api::feedback::{Filter, Forgotten};
 use app::domain::feedback::ResponseError;
@@ -27,7 +28,7 @@ const FLUSH_CHUNK: usize = 2_000;
 /// How long changes to counts wait in memory before they are written (`schedule_flush`).
 const FLUSH_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Count rows allowed to wait in memory; past this, storing events waits for a flush.
-const MAX_PENDING: usize = 400_000;
+pub(crate) const MAX_PENDING: usize = 400_000;
 
 #[derive(Clone)]
 pub struct ServerJourney {

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
     let responses = feedback::api::routes()
         .merge(feedback::import::routes())
         .merge(journey::api::routes())
+        .merge(journey::import::routes())
         .layer(DefaultBodyLimit::max(feedback::api::MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(feedback::api::MAX_BODY_BYTES))
         .merge(feedback::form::routes());
@@ -133,6 +134,7 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("GET", feedback::api::OPENAPI_PATH),
     ("POST", journey::api::EVENTS),
     ("POST", feedback::import::IMPORT),
+    ("POST", journey::import::IMPORT),
     ("POST", feedback::form::SUBMIT),
     ("GET", feedback::form::QR_CODE),
 ];

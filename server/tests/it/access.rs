@@ -460,6 +460,16 @@ fn probes(map: MapId) -> Vec<Probe> {
             )
         },
         Probe {
+            content_type: Some("multipart/form-data; boundary=x"),
+            body: "--x--\r\n",
+            ..probe(
+                "POST",
+                server::journey::import::IMPORT,
+                format!("/maps/{map}/journey/import"),
+                Gate::Can(Capability::CollectFeedback),
+            )
+        },
+        Probe {
             content_type: Some("application/x-www-form-urlencoded"),
             body: "nps=9",
             ..probe(

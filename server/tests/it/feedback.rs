@@ -515,13 +515,31 @@ fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
 }
 
 async fn import_csv(app: &Router, map: MapId, csv: &str, mapping: &Value, dry_run: bool) -> Reply {
+    upload_csv(
+        app,
+        &format!("/maps/{map}/feedback/import"),
+        csv,
+        mapping,
+        dry_run,
+    )
+    .await
+}
+
+/// Posts `csv` with its column `mapping` to an import at `path`, as the Import tab does.
+pub(crate) async fn upload_csv(
+    app: &Router,
+    path: &str,
+    csv: &str,
+    mapping: &Value,
+    dry_run: bool,
+) -> Reply {
     let mapping = mapping.to_string();
     let mut fields = vec![("file", csv), ("mapping", mapping.as_str())];
     if dry_run {
         fields.push(("dry_run", "1"));
     }
     let (content_type, body) = multipart(&fields);
-    let request = Request::post(format!("/maps/{map}/feedback/import"))
+    let request = Request::post(path)
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body))
         .unwrap();
