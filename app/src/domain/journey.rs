@@ -247,7 +247,7 @@ impl Path {
     /// the old steps shrink to the remnant, which counts everything they did except the moves
     /// into them; so this path and any later steps count what the whole path would have,
     /// with the returned counts (a property test holds this).
-    pub fn expire(&self, cutoff: Millis) -> (Option<Path>, Vec<((Measure, Cohort), i64)>) {
+    pub fn expire(&self, cutoff: Millis) -> (Option<Path>, Vec<Change>) {
         let old = self.steps.partition_point(|s| s.at < cutoff);
         if old == self.steps.len() {
             let kept = contributions(self).into_iter().map(|key| (key, 1));
@@ -338,6 +338,9 @@ pub enum Measure {
     },
 }
 
+/// A change to one count: what is counted, under which cohort, by how much.
+pub type Change = ((Measure, Cohort), i64);
+
 /// Whom and when a count is filed under: the day, channel and segment of its first step.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cohort {
@@ -413,7 +416,7 @@ pub fn contributions(path: &Path) -> Vec<(Measure, Cohort)> {
 
 /// What changes in the counts when a path goes from `before` to `after`: each count's
 /// difference, without the ones that do not change.
-pub fn difference(before: &Path, after: &Path) -> Vec<((Measure, Cohort), i64)> {
+pub fn difference(before: &Path, after: &Path) -> Vec<Change> {
     let mut delta: HashMap<(Measure, Cohort), i64> = HashMap::new();
     for key in contributions(before) {
         *delta.entry(key).or_default() -= 1;
