@@ -1,7 +1,9 @@
 //! Files in and out: a map exported as JSON (optionally with its feedback), SVG, PNG, PDF,
-//! Mermaid or CSV, its feedback responses as CSV, and a map file imported as a new map. Plain axum routes, since they answer with files rather than data for
-//! the pages.
+//! Mermaid or CSV, its feedback responses as CSV, its measured journey (funnel and path flows)
+//! as SVG, PNG, PDF or CSV, and a map file imported as a new map. Plain axum routes, since they
+//! answer with files rather than data for the pages.
 
+mod journey;
 mod mermaid;
 mod raster;
 mod svg;
@@ -10,6 +12,7 @@ mod table;
 /// Escapes text for HTML and XML (the SVG export's, which the error pages share).
 pub use svg::escape;
 
+use app::api::ctx::Feedback;
 use app::domain::access::Capability;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};
@@ -22,6 +25,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::accounts::ServerAccounts;
 use crate::backend::ServerBackend;
 use crate::clock::now_millis;
 use crate::feedback::{ServerFeedback, MAX_BATCH};
@@ -83,13 +87,41 @@ fn file(content_type: &'static str, name: String, body: impl Into<axum::body::Bo
 /// `GET /maps/{id}/export/{format}` with format `json`, `svg`, `png`, `pdf`, `mermaid`, `csv`
 /// (the cards) or `responses` (the feedback, as CSV). Anyone who may view the map may export
 /// it; its customers' responses (`responses`, `json?feedback=true`) only editors and owners.
+/// The formats `journey-svg`, `journey-png`, `journey-pdf` and `journey-csv` are the Journey
+/// panel's figures under its filter (`from`, `to`, `channel`, `segment`), for whoever may see
+/// the panel: members, and share links that show the funnel (`share`).
+#[allow(clippy::too_many_arguments)] // an axum handler: one argument per extractor
 async fn download(
     State(backend): State<ServerBackend>,
     State(feedback): State<ServerFeedback>,
-    caller: MapCaller,
-    Path((_, format)): Path<(String, String)>,
+    State(accounts): State<ServerAccounts>,
+    // A share link's visitor may have no account: their access is settled with the link.
+    caller: Result<MapCaller, HttpError>,
+    Path((map, format)): Path<(String, String)>,
     Query(options): Query<ImageOptions>,
+    Query(measured): Query<journey::Options>,
+    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
+    if let Some(kind) = format.strip_prefix("journey-") {
+        let id = journey::readable(&accounts, &map, caller, &measured, &headers).await?;
+        if !matches!(kind, "svg" | "png" | "pdf" | "csv") {
+            return Err(HttpError::not_found("unknown export format"));
+        }
+        let filter = measured.filter()?;
+        let figures = feedback.journey(id, filter.clone()).await?;
+        let map = backend.rooms.committed(id).await?.map;
+        let report = journey::Report::new(&map, figures, &filter, now_millis());
+        let name = |extension: &str| file_name(map.title.as_str(), &format!("journey.{extension}"));
+        return match kind {
+            "csv" => {
+                let csv = journey::csv(&report).map_err(HttpError::internal)?;
+                Ok(file("text/csv; charset=utf-8", name("csv"), csv))
+            }
+            "svg" => Ok(file("image/svg+xml", name("svg"), journey::svg(&report))),
+            _ => picture(journey::svg(&report), kind, options.scale, name).await,
+        };
+    }
+    let caller = caller?;
     caller.require(Capability::View)?;
     let id = caller.map;
     let with_responses = format == "responses" || (format == "json" && options.feedback);
@@ -102,7 +134,7 @@ async fn download(
     } else {
         Vec::new()
     };
-    let name = |extension| file_name(map.title.as_str(), extension);
+    let name = |extension: &str| file_name(map.title.as_str(), extension);
     let response = match format.as_str() {
         "json" => {
             let responses = responses.into_iter().map(|(r, _)| r).collect();
@@ -124,36 +156,44 @@ async fn download(
             let csv = table::cards_csv(&map).map_err(HttpError::internal)?;
             file("text/csv; charset=utf-8", name("csv"), csv)
         }
-        "png" | "pdf" => {
-            let scale = options.scale.unwrap_or(2.0);
-            if !(0.25..=8.0).contains(&scale) {
-                return Err(HttpError::bad_request("scale must be between 0.25 and 8"));
-            }
-            let picture = svg::render(&map);
-            let png = format == "png";
-            // Rendering is CPU-heavy: keep it off the async executor.
-            let bytes = tokio::task::spawn_blocking(move || {
-                if png {
-                    raster::png(&picture, scale)
-                } else {
-                    raster::pdf(&picture)
-                }
-            })
-            .await
-            .map_err(HttpError::internal)?
-            .map_err(|e| match e {
-                raster::RenderError::TooLarge { .. } => HttpError::bad_request(e.to_string()),
-                raster::RenderError::Failed(_) => HttpError::internal(e),
-            })?;
-            if png {
-                file("image/png", name("png"), bytes)
-            } else {
-                file("application/pdf", name("pdf"), bytes)
-            }
-        }
+        "png" | "pdf" => picture(svg::render(&map), &format, options.scale, name).await?,
         _ => return Err(HttpError::not_found("unknown export format")),
     };
     Ok(response)
+}
+
+/// `svg` as a `png` (`scale` pixels per unit, 2 unless asked) or a `pdf` file, named by
+/// `name` from the extension.
+async fn picture(
+    svg: String,
+    format: &str,
+    scale: Option<f32>,
+    name: impl Fn(&str) -> String,
+) -> Result<Response, HttpError> {
+    let scale = scale.unwrap_or(2.0);
+    if !(0.25..=8.0).contains(&scale) {
+        return Err(HttpError::bad_request("scale must be between 0.25 and 8"));
+    }
+    let png = format == "png";
+    // Rendering is CPU-heavy: keep it off the async executor.
+    let bytes = tokio::task::spawn_blocking(move || {
+        if png {
+            raster::png(&svg, scale)
+        } else {
+            raster::pdf(&svg)
+        }
+    })
+    .await
+    .map_err(HttpError::internal)?
+    .map_err(|e| match e {
+        raster::RenderError::TooLarge { .. } => HttpError::bad_request(e.to_string()),
+        raster::RenderError::Failed(_) => HttpError::internal(e),
+    })?;
+    Ok(if png {
+        file("image/png", name("png"), bytes)
+    } else {
+        file("application/pdf", name("pdf"), bytes)
+    })
 }
 
 /// `POST /maps/import`: a map file as the JSON body, or as the `file` field of a form upload.

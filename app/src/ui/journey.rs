@@ -18,7 +18,7 @@ use crate::ui::resource::resource;
 
 mod flows;
 mod funnel_chart;
-mod sankey;
+pub mod sankey;
 
 use flows::PathFlows;
 use funnel_chart::FunnelChart;

@@ -109,7 +109,8 @@ fn card_height(card: &Card) -> f64 {
     12.0 + lines * LINE + meta
 }
 
-fn text_block(
+/// Lines of text from (`x`, `y`), one below the other; the text is escaped here.
+pub(super) fn text_block(
     out: &mut String,
     x: f64,
     y: f64,
@@ -202,13 +203,19 @@ pub fn render(map: &JourneyMap) -> String {
         );
     }
 
+    document(width, height, map.title.as_str(), &body)
+}
+
+/// A whole picture: `body` on white, `width` by `height`, titled `title` (escaped here). Every
+/// exported picture starts the same way, so that they share one font (the one `raster` has).
+pub(super) fn document(width: f64, height: f64, title: &str, body: &str) -> String {
     let mut svg = String::with_capacity(body.len() + 512);
     let _ = write!(
         svg,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="{FONT}"><title>{}</title><rect width="100%" height="100%" fill="#ffffff"/>"##,
-        escape(map.title.as_str())
+        escape(title)
     );
-    svg.push_str(&body);
+    svg.push_str(body);
     svg.push_str("</svg>");
     svg
 }
