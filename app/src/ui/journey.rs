@@ -16,10 +16,12 @@ use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::scores::use_scores;
 use crate::ui::resource::resource;
 
+mod downloads;
 mod flows;
 mod funnel_chart;
 pub mod sankey;
 
+use downloads::Downloads;
 use flows::PathFlows;
 use funnel_chart::FunnelChart;
 
@@ -56,6 +58,7 @@ pub(crate) fn JourneyPanel() -> impl IntoView {
                         Ok(figures) => view! {
                             <FunnelChart funnel=figures.funnel/>
                             <PathFlows touchpoints=figures.touchpoints/>
+                            <Downloads/>
                         }
                         .erase(),
                     }
