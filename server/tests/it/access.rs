@@ -407,6 +407,13 @@ fn probes(map: MapId) -> Vec<Probe> {
             format!("/maps/{map}/export/responses"),
             Gate::Can(Capability::ReadResponses),
         ),
+        // The measured journey, as the Journey panel shows it (share links: journey_export.rs).
+        probe(
+            "GET",
+            server::export::DOWNLOAD,
+            format!("/maps/{map}/export/journey-csv"),
+            Gate::Can(Capability::View),
+        ),
         probe(
             "GET",
             server::export::DOWNLOAD,

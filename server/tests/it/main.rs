@@ -14,6 +14,7 @@ mod feedback;
 mod guards;
 mod http;
 mod journey;
+mod journey_export;
 mod journey_import;
 mod journey_retention;
 mod journey_sharing;
