@@ -47,9 +47,17 @@ pub fn SidePanelView() -> impl IntoView {
     }
 }
 
-/// A panel whose code is still loading: a line saying so, then the panel.
+/// The panels' styles. Any `/v/{version}/` path serves the current file (`server::assets`); the
+/// browser does not know the page's fingerprint, so this one is revalidated on each first use
+/// rather than kept for good (reading the fingerprint off the page cost more bytes of the
+/// editor's bundle than the request costs time).
+const PANEL_STYLES: &str = "/v/panels/panels.css";
+
+/// A panel whose code is still loading: a line saying so, then the panel. The panels' styles
+/// (`public/panels.css`) load with the first one, beside its code.
 fn on_demand(panel: impl std::future::Future<Output = Erased> + Send + 'static) -> Erased {
     view! {
+        <link rel="stylesheet" href=PANEL_STYLES/>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
             {Suspend::new(panel)}
         </Suspense>
