@@ -79,6 +79,8 @@ test("events sent through the API show each stage's reach, conversion and the dr
   await expect(panel.locator(".funnel-stage.drop-off")).toContainText("Consideration");
   await expect(panel.getByRole("img", { name: /moves between touchpoints/ })).toBeVisible();
   await expect(panel.locator(".flow-band")).toHaveCount(3);
+  // The panels' own stylesheet came with the panel: bands are strokes, not black shapes.
+  await expect(panel.locator(".flow-band").first()).toHaveCSS("fill", "none");
   const row = (touchpoint: string) =>
     panel.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^${touchpoint}`) }) });
   await expect(row("Instagram post")).toContainText("Product page (160)");
@@ -104,4 +106,43 @@ test("events sent through the API show each stage's reach, conversion and the dr
   await expect(page.getByRole("status").filter({ hasText: "Nothing is stored" })).toContainText(
     "nobody@example.com",
   );
+
+  // Six weeks ago, 100 customers went on from the product page far more often (80 of 90):
+  // against that period, the last 30 days' conversion there is significantly down.
+  const earlier = Date.now() - 45 * day;
+  const before = [];
+  for (let i = 0; i < 100; i++) {
+    const customer = `earlier-${i}@example.com`;
+    before.push({ customer, touchpoint: instagram, at: earlier + i * 1000 });
+    if (i < 90) before.push({ customer, touchpoint: product, at: earlier + day + i * 1000 });
+    if (i < 80) before.push({ customer, touchpoint: checkout, at: earlier + 2 * day + i * 1000 });
+  }
+  expect((await request.post(endpoint, { headers: auth, data: { events: before } })).status()).toBe(201);
+  await page.reload();
+  await hydrated(page);
+  await expect(awareness).toContainText("299 reached");
+  await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Journey" }).click();
+  const iso = (at: number) => new Date(at).toISOString().slice(0, 10);
+  await panel.getByLabel("From", { exact: true }).fill(iso(Date.now() - 30 * day));
+  await panel.getByLabel("To", { exact: true }).fill(iso(Date.now()));
+  await panel.getByLabel("Compare with the period before").check();
+  await expect(panel.locator(".funnel-stage", { hasText: "Consideration" })).toContainText(
+    "↓ Down from 89% before (significant)",
+  );
+  await expect(panel.getByRole("status").filter({ hasText: "Against" })).toContainText("moved significantly");
+  await panel.getByRole("button", { name: "All answers" }).click();
+
+  // The owner keeps events 30 days: the earlier customers' events go, the counts stay.
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.getByLabel("Days to keep journey events").fill("30");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const confirm = page.getByRole("group", { name: "Confirm how long events are kept" });
+  await expect(confirm).toContainText("older than 30 days");
+  await confirm.getByRole("button", { name: "Yes, save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "kept 30 days" })).toContainText(
+    "older events of 100 customers were deleted",
+  );
+  await expect(awareness).toContainText("299 reached");
+  await expect(page.getByLabel("Days to keep journey events")).toHaveValue("30");
 });

@@ -32,6 +32,18 @@ impl Filter {
     pub fn is_everything(&self) -> bool {
         *self == Filter::default()
     }
+
+    /// The days just before this filter's date range, as many as it spans, under the same
+    /// channel and segment: the period to compare it with. `None` without both ends of a range.
+    pub fn period_before(&self) -> Option<Filter> {
+        let (from, to) = (self.from?, self.to?);
+        let days = (to - from + 1).max(1);
+        Some(Filter {
+            from: Some(from - days),
+            to: Some(from - 1),
+            ..self.clone()
+        })
+    }
 }
 
 /// The feedback shown across a map.
@@ -427,6 +439,31 @@ pub async fn get_public_form(token: String) -> Result<PublicForm, AppError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_period_before_spans_as_many_days() {
+        let september = Filter {
+            from: Some(100),
+            to: Some(129),
+            channel: Some("web".into()),
+            segment: None,
+        };
+        let august = september.period_before().unwrap();
+        assert_eq!((august.from, august.to), (Some(70), Some(99)));
+        assert_eq!(august.channel.as_deref(), Some("web"));
+        let one_day = Filter {
+            from: Some(5),
+            to: Some(5),
+            ..Filter::default()
+        };
+        assert_eq!(one_day.period_before().unwrap().from, Some(4));
+        assert_eq!(Filter::default().period_before(), None);
+        let open = Filter {
+            from: Some(5),
+            ..Filter::default()
+        };
+        assert_eq!(open.period_before(), None);
+    }
 
     #[test]
     fn import_replies_keep_their_wire_shape() {

@@ -41,22 +41,55 @@ pub(crate) fn JourneyPanel() -> impl IntoView {
             loads.update(|n| *n += 1);
         }
     });
-    let figures = resource(
-        move || (scores.filter.get_untracked(), loads.get()),
-        move |(filter, _)| get_journey(map, filter, share.clone()),
+    let figures = {
+        let share = share.clone();
+        resource(
+            move || (scores.filter.get_untracked(), loads.get()),
+            move |(filter, _)| get_journey(map, filter, share.clone()),
+        )
+    };
+    // The period before the filter's date range, when asked to compare with it.
+    let compare = RwSignal::new(false);
+    let earlier = resource(
+        move || {
+            let before = compare.get().then(|| scores.filter.get_untracked().period_before());
+            (before.flatten(), loads.get())
+        },
+        move |(before, _)| {
+            let share = share.clone();
+            async move {
+                match before {
+                    Some(filter) => get_journey(map, filter.clone(), share)
+                        .await
+                        .map(|figures| Some((filter, figures.funnel))),
+                    None => Ok(None),
+                }
+            }
+        },
     );
+    let ranged = move || scores.filter.with(|f| f.period_before().is_some());
     view! {
         <section class="journey-panel" aria-labelledby="journey-heading">
             <h2 id="journey-heading">"Journey analytics"</h2>
             <p class="hint">"What customers did, from the events sent for this map."</p>
             <FilterBar/>
+            <label class="check">
+                <input type="checkbox" prop:disabled=move || !ranged() prop:checked=compare
+                    on:change=move |ev| compare.set(event_target_checked(&ev))/>
+                "Compare with the period before"
+            </label>
+            <Show when=move || !ranged()>
+                <p class="hint">"Choose a date range (From and To) to compare it with as many days before it."</p>
+            </Show>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading the journey…"</p> }>
                 {move || Suspend::new(async move {
+                    // A comparison that cannot be read leaves the funnel shown without it.
+                    let before = earlier.await.ok().flatten().filter(|_| compare.get_untracked());
                     match figures.await {
                         Err(err) => view! { <p class="notice error" role="alert">{err.to_string()}</p> }.erase(),
                         Ok(figures) if figures.funnel.customers == 0 => view! { <NoCustomers map/> }.erase(),
                         Ok(figures) => view! {
-                            <FunnelChart funnel=figures.funnel/>
+                            <FunnelChart funnel=figures.funnel before/>
                             <PathFlows touchpoints=figures.touchpoints/>
                             <Downloads/>
                         }
