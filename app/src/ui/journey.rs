@@ -52,7 +52,9 @@ pub(crate) fn JourneyPanel() -> impl IntoView {
     let compare = RwSignal::new(false);
     let earlier = resource(
         move || {
-            let before = compare.get().then(|| scores.filter.get_untracked().period_before());
+            let before = compare
+                .get()
+                .then(|| scores.filter.get_untracked().period_before());
             (before.flatten(), loads.get())
         },
         move |(before, _)| {

@@ -98,7 +98,10 @@ fn moved_by(change: &StageChange) -> Option<(bool, String)> {
     let up = change.direction? == Direction::Up;
     let before = change.rate.0?;
     let arrow = if up { "↑ Up" } else { "↓ Down" };
-    Some((up, format!("{arrow} from {:.0}% before (significant)", before.value())))
+    Some((
+        up,
+        format!("{arrow} from {:.0}% before (significant)", before.value()),
+    ))
 }
 
 /// "62% went on (95% interval 55–69%), after a median of 2.1 h (90% within 9.0 h)".
