@@ -214,6 +214,30 @@ impl Db {
         &self.writer
     }
 
+    /// Runs `chunk` on the bulk lane, each run one job committed before the next is queued,
+    /// until it answers `None`: work too large for one writer job (undoing a failed import,
+    /// say), so live writes wait behind one chunk at most. `done` gets what each committed
+    /// chunk returned. On an error, the chunks committed before it stay.
+    pub async fn in_chunks<T, F>(&self, chunk: F, mut done: impl FnMut(T)) -> Result<(), StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<Option<T>, StoreError> + Clone + Send + 'static,
+    {
+        loop {
+            let chunk = chunk.clone();
+            let outcome = self
+                .writer
+                .enqueue_bulk(move |conn| chunk(conn))
+                .await?
+                .committed()
+                .await?;
+            match outcome {
+                Some(did) => done(did),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// Runs a read on a pooled connection, off the async executor.
     pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where

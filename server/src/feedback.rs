@@ -342,23 +342,15 @@ impl ServerFeedback {
     /// fail too (the disk, say), the batch stays marked unfinished and is undone at the next
     /// start.
     async fn undo_batch(&self, batch: i64) {
-        loop {
-            let undone = async {
-                self.db
-                    .writer()
-                    .enqueue_bulk(move |conn| store::undo_slice(conn, batch))
-                    .await?
-                    .committed()
-                    .await
-            };
-            match undone.await {
-                Ok(true) => continue,
-                Ok(false) => return,
-                Err(err) => {
-                    tracing::error!(%err, batch, "undoing a failed batch of responses failed; it is undone at the next start");
-                    return;
-                }
-            }
+        let undone = self
+            .db
+            .in_chunks(
+                move |conn| Ok(store::undo_slice(conn, batch)?.then_some(())),
+                |()| {},
+            )
+            .await;
+        if let Err(err) = undone {
+            tracing::error!(%err, batch, "undoing a failed batch of responses failed; it is undone at the next start");
         }
     }
 
