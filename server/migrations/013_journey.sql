@@ -60,3 +60,27 @@ CREATE TABLE journey_settings (
     map_id         TEXT PRIMARY KEY REFERENCES maps (id) ON DELETE CASCADE,
     retention_days INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- A CSV file of events is stored in slices, each its own writer job (so live edits never wait
+-- behind a whole file), yet all or nothing: a batch row stands while the file is under way, and
+-- a file that fails part-way (or a server that stops) has its committed slices taken out again,
+-- at the next start if need be (server::db::journey::undo_unfinished). `finished`: every slice
+-- is in and the import was answered; only the batch's notes below are still being cleared.
+-- Few rows at any time (one per import under way), so nothing indexes `map_id`.
+CREATE TABLE journey_batches (
+    id         INTEGER PRIMARY KEY,
+    map_id     TEXT NOT NULL REFERENCES maps (id) ON DELETE CASCADE,
+    started_at INTEGER NOT NULL,
+    finished   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- The steps (as encoded in a path) that a batch's slices put into customers' paths: undoing
+-- the batch removes exactly these, never a step the path held before. A step another
+-- unfinished batch also carried is noted for both, and stays while either may still finish;
+-- a step that a finished batch or an acknowledged request carried loses every note (it stays).
+CREATE TABLE journey_batch_steps (
+    batch    INTEGER NOT NULL REFERENCES journey_batches (id) ON DELETE CASCADE,
+    customer INTEGER NOT NULL,
+    step     BLOB NOT NULL,
+    PRIMARY KEY (batch, customer, step)
+) STRICT, WITHOUT ROWID;

@@ -156,6 +156,14 @@ impl Db {
                 "took out responses of requests left unfinished by the last run"
             );
         }
+        // The same for journey imports; before the recount, which then counts what is left.
+        let undone = journey::undo_unfinished(&conn).map_err(|e| OpenError::Undo(e.to_string()))?;
+        if undone > 0 {
+            tracing::warn!(
+                undone,
+                "took out journey events of imports left unfinished by the last run"
+            );
+        }
         let recounted =
             journey::recount_unflushed(&conn).map_err(|e| OpenError::Undo(e.to_string()))?;
         if recounted > 0 {
@@ -524,8 +532,12 @@ mod tests {
                 "feedback_responses",
                 "feedback_totals",
                 "invites",
+                "journey_batch_steps",
+                "journey_batches",
                 "journey_counts",
                 "journey_paths",
+                "journey_retained",
+                "journey_settings",
                 "journey_unflushed",
                 "map_members",
                 "maps",

@@ -257,13 +257,272 @@ impl Pending {
 /// Stores `events` of `map` (each with its customer's pseudonym); returns how many were new
 /// (an event a customer's path already holds is not counted twice) and the changes they make
 /// to the counts, for `Pending` once this is committed. The caller runs this in one
-/// transaction.
+/// transaction, and answers once it commits: so a step an unfinished batch also carried now
+/// stays, whatever becomes of that batch (`pin`).
 pub fn store_events(
     conn: &Connection,
     map: MapId,
     events: Vec<(i64, Step)>,
 ) -> Result<(usize, Changes), StoreError> {
     let map_id = map.to_string();
+    let batches: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM journey_batches WHERE map_id = ?1)")?
+        .query_row([&map_id], |row| row.get(0))?;
+    merge_events(conn, &map_id, events, |customer, _added, held| {
+        if batches {
+            for step in held {
+                pin(conn, &map_id, customer, &step_key(step))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Opens a batch: a file of `map`'s events stored in several slices (`store_slice`), undone
+/// whole (`undo_some`) unless finished (`finish_batch`).
+pub fn begin_batch(conn: &Connection, map: MapId, now: i64) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO journey_batches (map_id, started_at) VALUES (?1, ?2)",
+        params![map.to_string(), now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Stores one slice of `batch`, as `store_events` does, noting each step it puts into a path
+/// so that undoing the batch can take exactly those out again. A step the path already held
+/// is noted too when some unfinished batch carried it (it is there only as long as one of
+/// them may finish); one held for good is not, so an undo never removes it.
+pub fn store_slice(
+    conn: &Connection,
+    map: MapId,
+    batch: i64,
+    events: Vec<(i64, Step)>,
+) -> Result<(usize, Changes), StoreError> {
+    let map_id = map.to_string();
+    let mut note = conn.prepare_cached(
+        "INSERT OR IGNORE INTO journey_batch_steps (batch, customer, step) VALUES (?1, ?2, ?3)",
+    )?;
+    merge_events(conn, &map_id, events, |customer, added, held| {
+        for step in added {
+            note.execute(params![batch, customer, step_key(step)])?;
+        }
+        for step in held {
+            let key = step_key(step);
+            if noted(conn, &map_id, customer, &key, None)? {
+                note.execute(params![batch, customer, key])?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The batch is complete and may be acknowledged: its steps stay. Its notes are cleared
+/// afterwards, in bounded jobs (`clear_finished`).
+pub fn finish_batch(conn: &Connection, batch: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE journey_batches SET finished = 1 WHERE id = ?1")?
+        .execute([batch])?;
+    Ok(())
+}
+
+/// Notes of a batch handled per writer job when clearing or undoing it.
+const BATCH_CHUNK: i64 = 2_000;
+
+/// Up to `BATCH_CHUNK` of a batch's notes, in key order.
+fn batch_notes(conn: &Connection, batch: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer, step FROM journey_batch_steps WHERE batch = ?1
+         ORDER BY customer, step LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![batch, BATCH_CHUNK], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The map of `batch`, or `None` once it is gone.
+fn batch_map(conn: &Connection, batch: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT map_id FROM journey_batches WHERE id = ?1")?
+        .query_row([batch], |row| row.get(0))
+        .optional()?)
+}
+
+/// Clears up to `BATCH_CHUNK` notes of a finished `batch`: each of its steps is now held for
+/// good, so other batches' notes of it go too (their undoing must not remove it). `None`
+/// once nothing is left, the batch row gone with the last chunk.
+pub fn clear_finished(conn: &Connection, batch: i64) -> Result<Option<()>, StoreError> {
+    let Some(map_id) = batch_map(conn, batch)? else {
+        return Ok(None);
+    };
+    let notes = batch_notes(conn, batch)?;
+    let Some((last_customer, last_step)) = notes.last() else {
+        conn.execute("DELETE FROM journey_batches WHERE id = ?1", [batch])?;
+        return Ok(None);
+    };
+    let others: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM journey_batches WHERE map_id = ?1 AND id != ?2)",
+        )?
+        .query_row(params![map_id, batch], |row| row.get(0))?;
+    if others {
+        for (customer, step) in &notes {
+            pin(conn, &map_id, *customer, step)?;
+        }
+    }
+    conn.prepare_cached(
+        "DELETE FROM journey_batch_steps WHERE batch = ?1 AND (customer, step) <= (?2, ?3)",
+    )?
+    .execute(params![batch, last_customer, last_step])?;
+    Ok(Some(()))
+}
+
+/// Takes up to `BATCH_CHUNK` of an unfinished `batch`'s steps out of their paths again, and
+/// returns the changes that takes out of the counts (for `Pending`, once committed); a step
+/// another unfinished batch also carried stays for that one to settle. `None` once nothing is
+/// left, the batch row gone with the last chunk. A step that expired meanwhile, or whose
+/// customer was forgotten, is simply no longer there.
+pub fn undo_some(conn: &Connection, batch: i64) -> Result<Option<Changes>, StoreError> {
+    let Some(map_id) = batch_map(conn, batch)? else {
+        return Ok(None);
+    };
+    let notes = batch_notes(conn, batch)?;
+    if notes.is_empty() {
+        conn.execute("DELETE FROM journey_batches WHERE id = ?1", [batch])?;
+        return Ok(None);
+    }
+    let mut forget_note = conn.prepare_cached(
+        "DELETE FROM journey_batch_steps WHERE batch = ?1 AND customer = ?2 AND step = ?3",
+    )?;
+    let mut by_customer: BTreeMap<i64, Vec<Step>> = BTreeMap::new();
+    for (customer, key) in notes {
+        forget_note.execute(params![batch, customer, key])?;
+        if !noted(conn, &map_id, customer, &key, Some(batch))? {
+            by_customer
+                .entry(customer)
+                .or_default()
+                .push(step_of_key(&key)?);
+        }
+    }
+    let mut changes = Changes::default();
+    for (customer, steps) in by_customer {
+        let Some(before) = read_path(conn, &map_id, customer)? else {
+            continue;
+        };
+        let after = without(&before, steps);
+        if after == before {
+            continue;
+        }
+        if after.steps.is_empty() {
+            conn.prepare_cached("DELETE FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?
+                .execute(params![map_id, customer])?;
+        } else {
+            write_path(conn, &map_id, customer, &after)?;
+        }
+        for ((measure, cohort), delta) in difference(&before, &after) {
+            changes.add(&measure, &cohort, delta);
+        }
+    }
+    mark_unflushed(conn, &map_id)?;
+    Ok(Some(changes))
+}
+
+/// Every batch a stopped server left behind, settled: a finished one's notes cleared first
+/// (its steps stay for good), then each unfinished one undone, so a file that was never
+/// acknowledged leaves nothing. Run at start, before `recount_unflushed`: undoing marks the
+/// map, so its counts are recounted rather than changed here. Returns how many were undone.
+pub fn undo_unfinished(conn: &Connection) -> Result<usize, StoreError> {
+    let batches: Vec<(i64, bool)> = {
+        let mut stmt =
+            conn.prepare("SELECT id, finished FROM journey_batches ORDER BY finished DESC, id")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut undone = 0;
+    for (batch, finished) in batches {
+        if finished {
+            while clear_finished(conn, batch)?.is_some() {}
+        } else {
+            while undo_some(conn, batch)?.is_some() {}
+            undone += 1;
+        }
+    }
+    Ok(undone)
+}
+
+/// Whether some batch of the map other than `except` noted `customer`'s step `key`.
+fn noted(
+    conn: &Connection,
+    map_id: &str,
+    customer: i64,
+    key: &[u8],
+    except: Option<i64>,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM journey_batch_steps
+                 WHERE batch IN (SELECT id FROM journey_batches WHERE map_id = ?1)
+                 AND customer = ?2 AND step = ?3 AND batch IS NOT ?4)",
+        )?
+        .query_row(params![map_id, customer, key, except], |row| row.get(0))?)
+}
+
+/// The step `key` of `customer` is held for good (an acknowledged request or a finished batch
+/// carried it): no batch's undoing may take it out, so every note of it goes.
+fn pin(conn: &Connection, map_id: &str, customer: i64, key: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "DELETE FROM journey_batch_steps
+         WHERE batch IN (SELECT id FROM journey_batches WHERE map_id = ?1)
+         AND customer = ?2 AND step = ?3",
+    )?
+    .execute(params![map_id, customer, key])?;
+    Ok(())
+}
+
+/// `path` without `steps` (those it does not hold are skipped). A step inside the remnant
+/// shrinks it, so the steps after it keep their place in or out of it.
+fn without(path: &Path, steps: Vec<Step>) -> Path {
+    let mut out = path.clone();
+    for step in steps {
+        if let Ok(at) = out.steps.binary_search(&step) {
+            out.steps.remove(at);
+            if at < out.remnant {
+                out.remnant -= 1;
+            }
+        }
+    }
+    out
+}
+
+fn read_path(conn: &Connection, map_id: &str, customer: i64) -> Result<Option<Path>, StoreError> {
+    let blob: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT steps FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?
+        .query_row(params![map_id, customer], |row| row.get(0))
+        .optional()?;
+    blob.map(|blob| decode(&blob)).transpose()
+}
+
+fn write_path(
+    conn: &Connection,
+    map_id: &str,
+    customer: i64,
+    path: &Path,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO journey_paths (map_id, customer, steps) VALUES (?1, ?2, ?3)
+         ON CONFLICT (map_id, customer) DO UPDATE SET steps = excluded.steps",
+    )?
+    .execute(params![map_id, customer, encode(path)])?;
+    Ok(())
+}
+
+/// Merges `events` into their customers' paths (see `store_events`), and hands `settle` each
+/// customer's steps that were added and those their path already held (each once, in order).
+fn merge_events(
+    conn: &Connection,
+    map_id: &str,
+    events: Vec<(i64, Step)>,
+    mut settle: impl FnMut(i64, &[Step], &[Step]) -> Result<(), StoreError>,
+) -> Result<(usize, Changes), StoreError> {
     let mut by_customer: BTreeMap<i64, Vec<Step>> = BTreeMap::new();
     // The channels and segments named, for the filters' menus (shared with feedback's).
     let mut labels: BTreeSet<(&str, String)> = BTreeSet::new();
@@ -281,24 +540,20 @@ pub fn store_events(
     for (kind, value) in &labels {
         insert_label.execute(params![map_id, kind, value])?;
     }
-    let mut read =
-        conn.prepare_cached("SELECT steps FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?;
-    let mut write = conn.prepare_cached(
-        "INSERT INTO journey_paths (map_id, customer, steps) VALUES (?1, ?2, ?3)
-         ON CONFLICT (map_id, customer) DO UPDATE SET steps = excluded.steps",
-    )?;
     let mut changes = Changes::default();
     let mut added = 0;
-    for (customer, steps) in by_customer {
-        let before = match read
-            .query_row(params![map_id, customer], |row| row.get::<_, Vec<u8>>(0))
-            .optional()?
-        {
-            Some(blob) => decode(&blob)?,
-            None => Path::default(),
-        };
+    for (customer, mut steps) in by_customer {
+        let before = read_path(conn, map_id, customer)?.unwrap_or_default();
+        steps.sort();
+        steps.dedup();
         let mut after = before.clone();
-        let new = after.extend(steps);
+        let new = after.extend(steps.iter().cloned());
+        // What became of each step: added, held already, or dropped (past `MAX_STEPS`).
+        let (held, fresh): (Vec<Step>, Vec<Step>) = steps
+            .into_iter()
+            .filter(|s| after.steps.binary_search(s).is_ok())
+            .partition(|s| before.steps.binary_search(s).is_ok());
+        settle(customer, &fresh, &held)?;
         if new == 0 {
             continue;
         }
@@ -306,9 +561,9 @@ pub fn store_events(
         for ((measure, cohort), delta) in difference(&before, &after) {
             changes.add(&measure, &cohort, delta);
         }
-        write.execute(params![map_id, customer, encode(&after)])?;
+        write_path(conn, map_id, customer, &after)?;
     }
-    mark_unflushed(conn, &map_id)?;
+    mark_unflushed(conn, map_id)?;
     Ok((added, changes))
 }
 
@@ -327,6 +582,12 @@ pub fn forget(
             |row| row.get(0),
         )
         .optional()?;
+    // A batch still under way must not take the steps of a later path of this customer.
+    conn.prepare_cached(
+        "DELETE FROM journey_batch_steps
+         WHERE batch IN (SELECT id FROM journey_batches WHERE map_id = ?1) AND customer = ?2",
+    )?
+    .execute(params![map_id, customer])?;
     let Some(blob) = blob else {
         return Ok((0, Changes::default()));
     };
@@ -656,7 +917,15 @@ pub fn delete_some(conn: &Connection, map: MapId) -> Result<bool, StoreError> {
                   WHERE map_id = ?1 LIMIT ?2)",
         )?
         .execute(params![map_id, DELETE_CHUNK])?;
-    Ok(paths + counts + retained > 0)
+    // The notes of imports under way, before their batches go with the map all at once.
+    let notes = conn
+        .prepare_cached(
+            "DELETE FROM journey_batch_steps WHERE (batch, customer, step) IN
+                 (SELECT batch, customer, step FROM journey_batch_steps WHERE batch IN
+                     (SELECT id FROM journey_batches WHERE map_id = ?1) LIMIT ?2)",
+        )?
+        .execute(params![map_id, DELETE_CHUNK])?;
+    Ok(paths + counts + retained + notes > 0)
 }
 
 /// Format of a path's `steps`: a version byte, the length of its remnant (2 bytes, little
@@ -676,26 +945,68 @@ fn encode(path: &Path) -> Vec<u8> {
             .to_le_bytes(),
     );
     for step in &path.steps {
-        out.extend_from_slice(&step.at.to_le_bytes());
-        out.extend_from_slice(step.stage.as_uuid().as_bytes());
-        match step.card {
-            Some(card) => {
-                out.push(1);
-                out.extend_from_slice(card.as_uuid().as_bytes());
-            }
-            None => out.push(0),
-        }
-        for label in [&step.channel, &step.segment, &step.outcome] {
-            // Checked on arrival; a longer one would be cut at a character boundary.
-            let mut end = label.len().min(255);
-            while !label.is_char_boundary(end) {
-                end -= 1;
-            }
-            out.push(end as u8);
-            out.extend_from_slice(&label.as_bytes()[..end]);
-        }
+        push_step(&mut out, step);
     }
     out
+}
+
+/// One step as a path's blob holds it: so equal steps have equal keys (a batch's notes).
+fn step_key(step: &Step) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48);
+    push_step(&mut out, step);
+    out
+}
+
+fn step_of_key(key: &[u8]) -> Result<Step, StoreError> {
+    let mut reader = Reader(key);
+    match read_step(&mut reader) {
+        Some(step) if reader.0.is_empty() => Ok(step),
+        _ => Err(StoreError::internal(
+            "a noted step of an import cannot be read",
+        )),
+    }
+}
+
+fn push_step(out: &mut Vec<u8>, step: &Step) {
+    out.extend_from_slice(&step.at.to_le_bytes());
+    out.extend_from_slice(step.stage.as_uuid().as_bytes());
+    match step.card {
+        Some(card) => {
+            out.push(1);
+            out.extend_from_slice(card.as_uuid().as_bytes());
+        }
+        None => out.push(0),
+    }
+    for label in [&step.channel, &step.segment, &step.outcome] {
+        // Checked on arrival; a longer one would be cut at a character boundary.
+        let mut end = label.len().min(255);
+        while !label.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push(end as u8);
+        out.extend_from_slice(&label.as_bytes()[..end]);
+    }
+}
+
+fn read_step(reader: &mut Reader<'_>) -> Option<Step> {
+    let at = i64::from_le_bytes(reader.take(8)?.try_into().ok()?);
+    let stage = uuid::Uuid::from_slice(reader.take(16)?).ok()?.into();
+    let card = match reader.take(1)? {
+        [1] => Some(uuid::Uuid::from_slice(reader.take(16)?).ok()?.into()),
+        _ => None,
+    };
+    let mut label = || {
+        let len = usize::from(reader.take(1)?[0]);
+        String::from_utf8(reader.take(len)?.to_vec()).ok()
+    };
+    Some(Step {
+        at,
+        stage,
+        card,
+        channel: label()?,
+        segment: label()?,
+        outcome: label()?,
+    })
 }
 
 fn decode(blob: &[u8]) -> Result<Path, StoreError> {
@@ -714,28 +1025,7 @@ fn decode(blob: &[u8]) -> Result<Path, StoreError> {
     };
     let mut path = Vec::new();
     while !reader.0.is_empty() {
-        let step = (|| {
-            let at = i64::from_le_bytes(reader.take(8)?.try_into().ok()?);
-            let stage = uuid::Uuid::from_slice(reader.take(16)?).ok()?.into();
-            let card = match reader.take(1)? {
-                [1] => Some(uuid::Uuid::from_slice(reader.take(16)?).ok()?.into()),
-                _ => None,
-            };
-            let mut label = || {
-                let len = usize::from(reader.take(1)?[0]);
-                String::from_utf8(reader.take(len)?.to_vec()).ok()
-            };
-            Some(Step {
-                at,
-                stage,
-                card,
-                channel: label()?,
-                segment: label()?,
-                outcome: label()?,
-            })
-        })()
-        .ok_or_else(corrupt)?;
-        path.push(step);
+        path.push(read_step(&mut reader).ok_or_else(corrupt)?);
     }
     if remnant > path.len() {
         return Err(corrupt());
@@ -756,5 +1046,43 @@ impl<'a> Reader<'a> {
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
         Some(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::ids::StageId;
+
+    fn step(at: i64) -> Step {
+        Step {
+            at,
+            stage: StageId::from_uuid(uuid::Uuid::from_u128(1)),
+            card: None,
+            channel: "web".into(),
+            segment: String::new(),
+            outcome: String::new(),
+        }
+    }
+
+    #[test]
+    fn removing_steps_keeps_the_remnant_to_the_steps_left_of_it() {
+        let path = Path {
+            steps: (0..5).map(step).collect(),
+            remnant: 3,
+        };
+        // One inside the remnant, one after it, one the path does not hold (expired, say).
+        let shrunk = without(&path, vec![step(1), step(4), step(9)]);
+        assert_eq!(shrunk.steps, [step(0), step(2), step(3)]);
+        assert_eq!(shrunk.remnant, 2, "steps 0 and 2 are still the remnant");
+        assert_eq!(without(&path, Vec::new()), path);
+    }
+
+    #[test]
+    fn a_step_key_reads_back_as_the_step() {
+        let mut labelled = step(7);
+        labelled.outcome = "bought ✓".into();
+        assert_eq!(step_of_key(&step_key(&labelled)).unwrap(), labelled);
+        assert!(step_of_key(&step_key(&labelled)[..10]).is_err());
     }
 }
