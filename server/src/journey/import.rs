@@ -6,9 +6,10 @@
 //! A file holds up to `MAX_FILE_EVENTS`, a hundred API batches, so it is stored in slices of
 //! at most `MAX_EVENTS` on the bulk lane, each customer's events in one slice: live edits wait
 //! behind one slice at most. Storing cannot fail for a row (all were checked), only for the
-//! database (a full disk, say). Events already stored are skipped, as the API skips them, so a
-//! file that stops part-way through is completed, not doubled, by importing it again: the
-//! answer then says how many events were stored and asks for that.
+//! database (a full disk, say), and then nothing stays, as with feedback's files: the slices
+//! form a batch whose committed steps are taken out again (at the next start, should the
+//! server stop or the undoing fail too), so importing the file again stores it once. Events
+//! already stored are skipped, as the API skips them.
 
 use std::collections::VecDeque;
 
@@ -19,9 +20,9 @@ use app::domain::ids::MapId;
 use app::domain::journey::{EventInput, Places, Step};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 
 use crate::clock::now_millis;
 use crate::csv_import::{self, Checked};
@@ -69,27 +70,39 @@ async fn import(
     let slices = tokio::task::spawn_blocking(move || slices(events, MAX_EVENTS))
         .await
         .map_err(HttpError::internal)?;
-    let (stored, failed) = store_slices(&journey, map, slices).await;
+    let stored = store_all(&journey, map, slices).await;
     if let Err(err) = flush(&journey.db, map).await {
         // The changes wait for the next flush (or a reader's); the events are stored.
         tracing::warn!(%err, "could not write journey counts after an import yet");
     }
     journey.rooms.feedback_changed(map);
-    match failed {
-        None => Ok(csv_import::imported(stored)),
-        Some(err) => {
-            tracing::error!(%err, stored, total, "a journey import stopped part-way");
-            let reply = app::api::feedback::ImportReply {
-                imported: Some(stored),
-                error: Some(format!(
-                    "saving stopped part-way: {stored} new events were stored. Import the same \
-                     file again to add the rest; events already stored are skipped"
-                )),
-                ..Default::default()
+    match stored {
+        Ok(stored) => Ok(csv_import::imported(stored)),
+        Err(failed) => {
+            let (err, message) = match failed {
+                Failed::Undone(err) => (err, UNDONE),
+                Failed::UndoneAtStart(err) => (err, UNDONE_AT_START),
             };
-            Ok((StatusCode::SERVICE_UNAVAILABLE, Json(reply)).into_response())
+            tracing::error!(%err, total, "a journey import failed; nothing of it stays");
+            // As for a database refusing writes: the Import tab shows the message.
+            Err(HttpError::new(StatusCode::SERVICE_UNAVAILABLE, message))
         }
     }
+}
+
+/// The answers to a file that failed part-way: nothing of it stays, now or (should the
+/// database still fail) from the next start.
+const UNDONE: &str = "saving failed part-way and was undone: nothing was imported. Try again later";
+const UNDONE_AT_START: &str = "saving failed part-way: nothing was imported, but the events \
+     saved so far show until the server next starts, which takes them out. Try again later";
+
+/// Why an import stored nothing.
+enum Failed {
+    /// A slice failed; the ones committed before it were taken out again.
+    Undone(StoreError),
+    /// Taking them out failed too (the database still failing): the batch stays unfinished,
+    /// and the next start takes them out (`db::journey::undo_unfinished`).
+    UndoneAtStart(StoreError),
 }
 
 /// Checks one row's event against `map` as it is now: touchpoints and stages by id or title,
@@ -138,14 +151,82 @@ fn slices(mut events: Vec<(i64, Step)>, max: usize) -> Vec<Vec<(i64, Step)>> {
     slices
 }
 
-/// Stores the slices in order on the bulk lane, each in one job, and hands each committed
-/// slice's changes to the counts; stops queueing at the first that fails. Returns how many
-/// events were new, and the failure if there was one (the slices committed before it stay).
-async fn store_slices(
+/// Stores the slices all or nothing, and returns how many events were new. One slice is one
+/// transaction. Several are a batch (`db::journey::begin_batch`): each slice notes the steps
+/// it adds, a failure takes the committed slices out again, and only a finished batch stays
+/// (a crash before that leaves it to the next start to undo).
+async fn store_all(
     journey: &ServerJourney,
     map: MapId,
     slices: Vec<Vec<(i64, Step)>>,
-) -> (usize, Option<StoreError>) {
+) -> Result<usize, Failed> {
+    if slices.len() <= 1 {
+        return store_slices(journey, map, None, slices)
+            .await
+            .map_err(Failed::Undone);
+    }
+    let writer = journey.db.writer();
+    let now = now_millis();
+    let batch = async {
+        writer
+            .enqueue_bulk(move |conn| store::begin_batch(conn, map, now))
+            .await?
+            .committed()
+            .await
+    };
+    let batch = batch.await.map_err(Failed::Undone)?;
+    let stored = async {
+        let stored = store_slices(journey, map, Some(batch), slices).await?;
+        writer
+            .enqueue_bulk(move |conn| store::finish_batch(conn, batch))
+            .await?
+            .committed()
+            .await?;
+        Ok(stored)
+    };
+    match stored.await {
+        Ok(stored) => {
+            // Finished, so the events stay whatever happens to the clearing: it is completed
+            // at the next start if it fails now.
+            let cleared = journey
+                .db
+                .in_chunks(move |conn| store::clear_finished(conn, batch), |()| {})
+                .await;
+            if let Err(err) = cleared {
+                tracing::warn!(%err, batch, "could not clear a finished journey import's notes yet");
+            }
+            Ok(stored)
+        }
+        Err(err) => {
+            let pending = journey.db.journey_pending();
+            let undone = journey
+                .db
+                .in_chunks(
+                    move |conn| store::undo_some(conn, batch),
+                    |changes| pending.add(map, changes),
+                )
+                .await;
+            match undone {
+                Ok(()) => Err(Failed::Undone(err)),
+                Err(undo) => {
+                    tracing::error!(%undo, batch, "undoing a failed journey import failed; it is undone at the next start");
+                    Err(Failed::UndoneAtStart(err))
+                }
+            }
+        }
+    }
+}
+
+/// Stores the slices in order on the bulk lane, each in one job (of `batch`, if any), and
+/// hands each committed slice's changes to the counts; stops queueing at the first that fails.
+/// Returns how many events were new, or the first failure (the slices committed before it
+/// stay, for the caller to take out again).
+async fn store_slices(
+    journey: &ServerJourney,
+    map: MapId,
+    batch: Option<i64>,
+    slices: Vec<Vec<(i64, Step)>>,
+) -> Result<usize, StoreError> {
     let writer = journey.db.writer();
     let mut ahead = VecDeque::new();
     let mut outcome = Outcome::default();
@@ -159,7 +240,10 @@ async fn store_slices(
             break;
         }
         match writer
-            .enqueue_bulk(move |conn| store::store_events(conn, map, slice))
+            .enqueue_bulk(move |conn| match batch {
+                Some(batch) => store::store_slice(conn, map, batch, slice),
+                None => store::store_events(conn, map, slice),
+            })
             .await
         {
             Ok(queued) => ahead.push_back(queued),
@@ -169,11 +253,14 @@ async fn store_slices(
             }
         }
     }
-    // Queued slices may still commit: their changes must count.
+    // Queued slices may still commit: their changes must count (and be undone).
     for queued in ahead {
         outcome.settle(journey, map, queued).await;
     }
-    (outcome.stored, outcome.failed)
+    match outcome.failed {
+        None => Ok(outcome.stored),
+        Some(err) => Err(err),
+    }
 }
 
 #[derive(Default)]
