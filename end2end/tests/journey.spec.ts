@@ -67,6 +67,14 @@ test("events sent through the API show each stage's reach, conversion and the dr
   await expect(consideration.locator(".pain-point", { hasText: "Drop-off" })).toBeVisible();
   await expect(header("Purchase").locator(".stage-funnel")).toContainText("40 reached");
   await expect(header("Retention").locator(".stage-funnel")).toContainText("30 reached");
+  // A touchpoint's panel: how many reached it, as a share of its stage, and where they went.
+  await page
+    .locator(".card", { hasText: "Product page" })
+    .getByRole("button", { name: "Feedback on this touchpoint" })
+    .click();
+  const touchpoint = page.getByRole("region", { name: /Product page/ });
+  await expect(touchpoint).toContainText("160 customers reached this touchpoint: 100% of its stage's");
+  await expect(touchpoint).toContainText("Next, most often: Checkout (40).");
   // Only the one significant drop-off is flagged.
   await expect(page.locator(".stage-header .pain-point", { hasText: "Drop-off" })).toHaveCount(1);
 

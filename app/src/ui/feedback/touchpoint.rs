@@ -1,6 +1,7 @@
-//! One touchpoint's feedback panel: its survey and public form (for editors), then what
-//! customers said: scores with margins, distributions, the trend, sentiment, themes and
-//! comments.
+//! One touchpoint's feedback panel: its survey and public form (for editors), what customers
+//! did there (journey analytics: how many reached it, their share of the stage, where they went
+//! next), then what they said: scores with margins, distributions, the trend, sentiment, themes
+//! and comments.
 
 use leptos::prelude::*;
 
@@ -8,10 +9,14 @@ use super::charts::{Distribution, TrendView};
 use super::comments::{QuoteList, Themes};
 use super::survey::SurveySettings;
 use crate::api::feedback::{get_touchpoint_feedback, TouchpointFeedback};
+use crate::api::journey::get_journey;
 use crate::domain::feedback::{Metric, Period};
 use crate::domain::ids::CardId;
+use crate::domain::journey::TouchFigures;
 use crate::ui::editor::use_editor;
 use crate::ui::erase::Erase;
+use crate::ui::feedback::card_name;
+use crate::ui::format::thousands;
 use crate::ui::map::feedback_filter::FilterBar;
 use crate::ui::map::scores::{use_scores, ScoreLine};
 
@@ -62,6 +67,7 @@ pub(crate) fn TouchpointPanel(card: CardId) -> impl IntoView {
                     <option value="month">"Month"</option>
                 </select>
             </label>
+            <TouchJourney card/>
             <Suspense fallback=|| view! { <p class="loading">"Loading feedback…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
@@ -72,6 +78,65 @@ pub(crate) fn TouchpointPanel(card: CardId) -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// What customers did at the touchpoint under the panel's filter: how many reached it, as a
+/// share of its stage (with its interval), and where they went next. Nothing when no events
+/// were sent, or a share link does not show the measured journey.
+#[component]
+fn TouchJourney(card: CardId) -> impl IntoView {
+    let editor = use_editor();
+    let scores = use_scores();
+    let share = editor.access.with_value(|a| a.share_token.clone());
+    let figures = LocalResource::new(move || {
+        let (filter, share) = (scores.filter.get(), share.clone());
+        scores.data.track();
+        async move { get_journey(editor.id, filter, share).await }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(figures) = figures.await else { return ().erase() };
+                if figures.funnel.customers == 0 {
+                    return ().erase();
+                }
+                let here = figures.touchpoints.into_iter().find(|t| t.card == card);
+                view! {
+                    <h3>"Measured journey"</h3>
+                    <p>{reached(here.as_ref())}</p>
+                    {here.filter(|t| !t.next.is_empty()).map(|t| {
+                        let next = t.next.iter()
+                            .map(|(to, n)| format!("{} ({})", card_name(editor, *to), thousands(*n)))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        view! { <p>{format!("Next, most often: {next}.")}</p> }
+                    })}
+                }
+                .erase()
+            })}
+        </Suspense>
+    }
+}
+
+/// "120 customers reached this touchpoint: 60% of its stage's (95% interval 53–67%)."
+fn reached(here: Option<&TouchFigures>) -> String {
+    let Some(here) = here else {
+        return "No customer reached this touchpoint under these filters.".to_owned();
+    };
+    let mut text = format!(
+        "{} customers reached this touchpoint",
+        thousands(here.reach)
+    );
+    if let Some(share) = here.share {
+        text.push_str(&format!(
+            ": {:.0}% of its stage's (95% interval {:.0}–{:.0}%)",
+            share.value(),
+            share.low(),
+            share.high()
+        ));
+    }
+    text.push('.');
+    text
 }
 
 /// The scores, charts and comments for the chosen filters, or a note that there are none.
@@ -149,4 +214,35 @@ fn Detail(detail: TouchpointFeedback) -> impl IntoView {
         }}
     }
     .erase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stats;
+
+    #[test]
+    fn a_touchpoint_reads_as_its_reach_and_share() {
+        let mut here = TouchFigures {
+            card: CardId::from_uuid(uuid::Uuid::nil()),
+            reach: 1_200,
+            share: stats::wilson(1_200, 2_000),
+            next: vec![],
+        };
+        let share = here.share.unwrap();
+        assert_eq!(
+            reached(Some(&here)),
+            format!(
+                "1,200 customers reached this touchpoint: 60% of its stage's (95% interval {:.0}–{:.0}%).",
+                share.low(),
+                share.high()
+            )
+        );
+        here.share = None;
+        assert_eq!(
+            reached(Some(&here)),
+            "1,200 customers reached this touchpoint."
+        );
+        assert!(reached(None).starts_with("No customer"));
+    }
 }
