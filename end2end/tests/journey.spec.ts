@@ -92,7 +92,7 @@ test("events sent through the API show each stage's reach, conversion and the dr
   const row = (touchpoint: string) =>
     panel.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^${touchpoint}`) }) });
   await expect(row("Instagram post")).toContainText("Product page (160)");
-  await expect(row("Checkout")).toContainText("Care-tips email (30)");
+  await expect(row("Checkout")).toContainText("care-tips email (30)");
 
   // The owner forgets one customer on request: asked to confirm, told what went, and the map
   // counts one customer fewer.
