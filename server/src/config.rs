@@ -96,6 +96,11 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<String>,
 
+    /// Address and port to serve Prometheus metrics on (`GET /metrics`), e.g.
+    /// `127.0.0.1:9100`. Off unless set. Never served on `--addr`: keep this port private.
+    #[arg(long, env = "WAYMARK_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

@@ -219,7 +219,9 @@ impl ServerFeedback {
         })
         .await
         .map_err(StoreError::internal)??;
-        Ok(self.store(map, checked).await?)
+        let stored = self.store(map, checked).await?;
+        crate::telemetry::responses_stored(source, stored);
+        Ok(stored)
     }
 
     /// Stores checked responses of `map`, all or none (see `store_sliced`), and tells the
@@ -452,6 +454,7 @@ impl ServerFeedback {
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &one, now))
             .await?;
+        crate::telemetry::responses_stored(Source::Form, 1);
         self.rooms.feedback_changed(map);
         Ok(())
     }

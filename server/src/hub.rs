@@ -142,6 +142,7 @@ pub async fn upgrade(
     ws.max_message_size(2 * MAX_MESSAGE_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket: WebSocket| async move {
+            let _counted = crate::telemetry::LiveConnection::open();
             let (sink, stream) = socket.split();
             let connection = Connection {
                 map,

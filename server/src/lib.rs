@@ -27,6 +27,7 @@ pub mod router;
 pub mod secrets;
 pub mod service;
 pub mod state;
+pub mod telemetry;
 pub mod throttle;
 
 /// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data

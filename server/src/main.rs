@@ -68,10 +68,15 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         );
     }
     let site = config.site().map_err(anyhow::Error::msg)?;
+    if config.metrics_addr.is_some() {
+        // Before the database opens, so that what the start writes is counted too.
+        server::telemetry::install().map_err(anyhow::Error::msg)?;
+    }
     let path = config.database_path();
     let service = Service::open(&path, &config.site_dir, site)
         .await
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
+        .with_context(|| format!("cannot open the database {}", path.display()))?
+        .with_metrics(config.metrics_addr);
     service
         .run(
             config.addr,

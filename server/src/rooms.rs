@@ -274,6 +274,8 @@ impl Rooms {
         ops: Vec<Op>,
         author: &Name,
     ) -> Result<Submitted, StoreError> {
+        // From here: waiting for a place in the queue and for the map is part of an edit's wait.
+        let submitted_at = crate::telemetry::edit_submitted();
         let room = self.room(id);
         // A place in the writer's queue first: from the moment the room applies the operations
         // until their write is queued nothing may wait, or a caller that goes away half-way (a
@@ -331,6 +333,7 @@ impl Rooms {
             .unwrap_or_else(|_| Err(StoreError::internal("the operations were not committed")));
         // On failure the room's epoch has moved on, so the next use reloads the map.
         committed?;
+        crate::telemetry::edit_committed(submitted_at);
         self.snapshot_if_due(id, &room);
         Ok(submitted)
     }

@@ -119,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost, so that refusals and timeouts from the layers above are counted too.
+        .layer(middleware::from_fn(crate::telemetry::count_requests))
         .with_state(state)
 }
 

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use app::domain::template::Template;
@@ -17,10 +17,15 @@ use crate::db::{Db, OpenError, StoreError};
 use crate::rooms::Rooms;
 use crate::router::router;
 use crate::state::{AppState, SiteConfig};
+use crate::telemetry::{Exporter, ExporterError};
 
 pub struct Service {
     pub state: AppState,
     pub db: Db,
+    /// Where to serve Prometheus metrics, if anywhere (see `telemetry`).
+    metrics: Option<SocketAddr>,
+    /// The database's file, whose size the metrics report.
+    database: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +36,8 @@ pub enum ServeError {
     Seed(StoreError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error(transparent)]
+    Metrics(#[from] ExporterError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot save the last writes: {0}")]
@@ -67,7 +74,17 @@ impl Service {
         Ok(Service {
             state: AppState::new(leptos_options, backend, site),
             db,
+            metrics: None,
+            database: database.to_owned(),
         })
+    }
+
+    /// Also serves `GET /metrics` on `addr` while running (nothing is recorded otherwise).
+    pub fn with_metrics(self, addr: Option<SocketAddr>) -> Service {
+        Service {
+            metrics: addr,
+            ..self
+        }
     }
 
     /// Serves on `addr` until `shutdown` resolves, then shuts down in order. `on_listening`
@@ -78,9 +95,27 @@ impl Service {
         on_listening: impl FnOnce(SocketAddr),
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        // Bound first: a server that says it is listening serves everything it was asked to.
+        let metrics = match self.metrics {
+            Some(at) => Some(Exporter::bind(at, &self.database).await?),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| ServeError::Listen(addr, e))?;
+        // Dropped however `run` ends, which stops the metrics listener with the service.
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics = match metrics {
+            Some(exporter) => {
+                let at = exporter.local_addr()?;
+                tracing::info!(url = %format!("http://{at}{}", crate::telemetry::PATH), "serving metrics");
+                let stopped = async move {
+                    let _ = metrics_stopped.await;
+                };
+                Some(tokio::spawn(exporter.serve(stopped)))
+            }
+            None => None,
+        };
         on_listening(listener.local_addr()?);
         crate::journey::keep_expiring(self.db.clone());
         let rooms = self.state.rooms.clone();
@@ -106,6 +141,14 @@ impl Service {
             }
         }
         self.db.flush().await.map_err(ServeError::Flush)?;
+        drop(stop_metrics);
+        if let Some(metrics) = metrics {
+            match metrics.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::warn!(%err, "the metrics listener failed"),
+                Err(err) => tracing::warn!(%err, "the metrics listener stopped unexpectedly"),
+            }
+        }
         tracing::info!("every write is saved; goodbye");
         Ok(())
     }

@@ -383,6 +383,8 @@ fn run(
                 Err(_) => break,
             }
         }
+        // What is waiting now, this batch's jobs included: the depth a new edit queues behind.
+        crate::telemetry::writer_queued(waiting.live.len() + waiting.bulk.len() + jobs.len());
         let number = health.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let batch = catch_unwind(AssertUnwindSafe(|| {
             commit_batch(&mut conn, &mut waiting, health);
@@ -400,6 +402,8 @@ fn run(
             std::process::exit(WRITER_DIED);
         }
         health.finished.send_replace(number);
+        // And once it is done, so that an idle writer reads as an empty queue.
+        crate::telemetry::writer_queued(waiting.live.len() + waiting.bulk.len() + jobs.len());
     }
     tracing::debug!("sqlite writer stopped: every handle is gone");
 }
@@ -443,6 +447,7 @@ fn commit_batch(conn: &mut Connection, waiting: &mut Waiting, health: &Health) {
             }
         }
     }
+    crate::telemetry::writer_batch(done.len());
     let result = txn.commit().map_err(StoreError::from);
     let wrote = health.wrote.swap(false, Ordering::Relaxed);
     match &result {

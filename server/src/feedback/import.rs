@@ -38,5 +38,6 @@ async fn import(
             Checked::Answer(answer) => return Ok(answer),
         };
     let imported = feedback.store(map, responses).await?;
+    crate::telemetry::responses_stored(Source::Csv, imported);
     Ok(csv_import::imported(imported))
 }

@@ -43,6 +43,9 @@ async fn submit(
         return Err(HttpError::bad_request("no events in the request"));
     }
     let outcome = state.journey.ingest(map, items).await;
+    if let Ok(stored) = &outcome {
+        crate::telemetry::events_stored("api", *stored);
+    }
     touch_key(&state.feedback, key).await;
     answer(outcome, MAX_EVENTS, "events")
 }

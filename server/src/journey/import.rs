@@ -77,7 +77,10 @@ async fn import(
     }
     journey.rooms.feedback_changed(map);
     match stored {
-        Ok(stored) => Ok(csv_import::imported(stored)),
+        Ok(stored) => {
+            crate::telemetry::events_stored("csv", stored);
+            Ok(csv_import::imported(stored))
+        }
         Err(failed) => {
             let (err, message) = match failed {
                 Failed::Undone(err) => (err, UNDONE),
