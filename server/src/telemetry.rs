@@ -113,10 +113,7 @@ fn describe() {
         RESPONSES_STORED,
         "Feedback responses stored, by source (api, form, csv)"
     );
-    describe_counter!(
-        EVENTS_STORED,
-        "Journey events stored, by source (api, csv)"
-    );
+    describe_counter!(EVENTS_STORED, "Journey events stored, by source (api, csv)");
     describe_gauge!(
         DATABASE_SIZE,
         Unit::Bytes,
