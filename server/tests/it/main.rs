@@ -21,6 +21,7 @@ mod journey_sharing;
 mod light_pages;
 mod live;
 mod live_access;
+mod metrics;
 mod ops;
 mod storage;
 mod support;
