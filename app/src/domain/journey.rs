@@ -417,14 +417,33 @@ pub fn contributions(path: &Path) -> Vec<(Measure, Cohort)> {
 /// What changes in the counts when a path goes from `before` to `after`: each count's
 /// difference, without the ones that do not change.
 pub fn difference(before: &Path, after: &Path) -> Vec<Change> {
-    let mut delta: HashMap<(Measure, Cohort), i64> = HashMap::new();
-    for key in contributions(before) {
-        *delta.entry(key).or_default() -= 1;
+    // Both sorted and walked side by side: a path's contributions are a few dozen, and the
+    // sorting costs less than hashing each key's texts (this runs for every customer of every
+    // batch, on the writer).
+    let (mut gone, mut came) = (contributions(before), contributions(after));
+    gone.sort_unstable();
+    came.sort_unstable();
+    let (mut gone, mut came) = (gone.into_iter().peekable(), came.into_iter().peekable());
+    let mut out: Vec<Change> = Vec::new();
+    loop {
+        let (key, delta) = match (gone.peek(), came.peek()) {
+            (None, None) => break,
+            (Some(a), Some(b)) if a == b => {
+                came.next();
+                (gone.next(), 0)
+            }
+            (Some(a), Some(b)) if a < b => (gone.next(), -1),
+            (Some(_), None) => (gone.next(), -1),
+            _ => (came.next(), 1),
+        };
+        let Some(key) = key else { break };
+        match out.last_mut() {
+            Some((last, d)) if *last == key => *d += delta,
+            _ => out.push((key, delta)),
+        }
     }
-    for key in contributions(after) {
-        *delta.entry(key).or_default() += 1;
-    }
-    delta.into_iter().filter(|(_, d)| *d != 0).collect()
+    out.retain(|(_, d)| *d != 0);
+    out
 }
 
 /// The bucket of a gap of `ms` milliseconds.
