@@ -36,6 +36,21 @@ pub(crate) async fn places(setup: &Setup) -> Vec<(StageId, CardId)> {
         .collect()
 }
 
+/// Marks `map` as a server that died with count changes unwritten leaves it, so that the next
+/// start recounts the map (`recount_unflushed`).
+pub(crate) async fn mark_for_recount(db: &server::db::Db, map: app::domain::ids::MapId) {
+    db.writer()
+        .write(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO journey_unflushed (map_id) VALUES (?1)",
+                [map.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
 /// Ten customers at the first touchpoint on T0; six of them at the second a day later (web),
 /// three of those at the third two days after that.
 fn events(places: &[(StageId, CardId)], prefix: &str) -> Vec<Value> {

@@ -289,16 +289,7 @@ async fn a_file_that_fails_part_way_leaves_nothing_and_is_stored_once_when_sent_
 
     // The counts are what a recount of the paths makes of them.
     crate::support::room_on_disk(&db, None).await;
-    db.writer()
-        .write(move |conn| {
-            conn.execute(
-                "INSERT OR IGNORE INTO journey_unflushed (map_id) VALUES (?1)",
-                [map.to_string()],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::journey::mark_for_recount(&db, map).await;
     let recounted = disk.open();
     assert_eq!(held(&recounted.db, map).await, before);
     drop(recounted);

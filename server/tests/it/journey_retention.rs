@@ -41,6 +41,12 @@ async fn all_counts(db: &Db, map: app::domain::ids::MapId) -> Vec<Counts> {
     out
 }
 
+async fn retention(db: &Db, map: app::domain::ids::MapId) -> Option<u32> {
+    db.read(move |conn| server::db::journey::retention(conn, map))
+        .await
+        .unwrap()
+}
+
 async fn post(app: &Router, path: &str, key: &str, events: Vec<Value>) -> crate::feedback::Reply {
     send(
         app,
@@ -99,11 +105,7 @@ async fn expired_events_go_and_the_counts_stay() {
     let changed = journey.set_retention(setup.map, Some(30)).await.unwrap();
     assert_eq!(changed, 10);
     let map = setup.map;
-    let retained = db
-        .read(move |conn| server::db::journey::retention(conn, map))
-        .await
-        .unwrap();
-    assert_eq!(retained, Some(30));
+    assert_eq!(retention(&db, map).await, Some(30));
     let paths = db
         .read(move |conn| server::db::journey::paths(conn, map))
         .await
@@ -155,16 +157,7 @@ async fn expired_events_go_and_the_counts_stay() {
     );
 
     // A start after a crash recounts from the paths and what expired events left: the same.
-    db.writer()
-        .write(move |conn| {
-            conn.execute(
-                "INSERT OR IGNORE INTO journey_unflushed (map_id) VALUES (?1)",
-                [map.to_string()],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    crate::journey::mark_for_recount(&db, map).await;
     let reopened = disk.open();
     assert_eq!(all_counts(&reopened.db, map).await, after);
 
@@ -180,10 +173,5 @@ async fn expired_events_go_and_the_counts_stay() {
         15
     );
     assert_eq!(journey.set_retention(map, None).await.unwrap(), 0);
-    let kept = reopened
-        .db
-        .read(move |conn| server::db::journey::retention(conn, map))
-        .await
-        .unwrap();
-    assert_eq!(kept, None);
+    assert_eq!(retention(&reopened.db, map).await, None);
 }
