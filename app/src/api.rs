@@ -4,6 +4,7 @@
 //! types before it acts. The bodies run only on the server, where they reach storage through the
 //! `ctx::Backend` port that the `server` crate provides; no SQL appears here.
 
+pub mod audit;
 pub mod auth;
 pub mod ctx;
 pub mod error;

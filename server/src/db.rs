@@ -6,6 +6,7 @@
 //! block the executor: writes go through a bounded queue, reads run in `spawn_blocking`.
 
 pub mod accounts;
+pub mod audit;
 mod checkpoint;
 pub mod feedback;
 mod history;
@@ -101,6 +102,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/012_time_index_ascending.sql"),
     include_str!("../migrations/013_journey.sql"),
     include_str!("../migrations/014_share_link_funnel.sql"),
+    include_str!("../migrations/015_audit_log.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -518,6 +520,7 @@ mod tests {
             tables,
             [
                 "api_keys",
+                "audit_log",
                 "devices",
                 "feedback_batch_slices",
                 "feedback_batches",

@@ -7,11 +7,15 @@ mod journey;
 mod mermaid;
 mod raster;
 mod svg;
-mod table;
+pub(crate) mod table;
 
 /// Escapes text for HTML and XML (the SVG export's, which the error pages share).
 pub use svg::escape;
 
+use std::net::IpAddr;
+
+use app::api::audit::Action;
+use app::api::auth::User;
 use app::api::ctx::Feedback;
 use app::domain::access::Capability;
 use app::domain::ids::{MapId, UserId};
@@ -26,6 +30,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::accounts::ServerAccounts;
+use crate::audit::{self, Address};
 use crate::backend::ServerBackend;
 use crate::clock::now_millis;
 use crate::feedback::{ServerFeedback, MAX_BATCH};
@@ -100,12 +105,19 @@ async fn download(
     Path((map, format)): Path<(String, String)>,
     Query(options): Query<ImageOptions>,
     Query(measured): Query<journey::Options>,
+    Address(ip): Address,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     if let Some(kind) = format.strip_prefix("journey-") {
+        // Members' exports are recorded; a share link's visitors are anonymous, and recording
+        // each of their downloads would let anyone with a link grow the log at will.
+        let member = caller.as_ref().ok().map(|c| c.user.clone());
         let id = journey::readable(&accounts, &map, caller, &measured, &headers).await?;
         if !matches!(kind, "svg" | "png" | "pdf" | "csv") {
             return Err(HttpError::not_found("unknown export format"));
+        }
+        if let Some(user) = member {
+            record_export(&backend, &user, id, &format, ip).await;
         }
         let filter = measured.filter()?;
         let figures = feedback.journey(id, filter.clone()).await?;
@@ -159,7 +171,21 @@ async fn download(
         "png" | "pdf" => picture(svg::render(&map), &format, options.scale, name).await?,
         _ => return Err(HttpError::not_found("unknown export format")),
     };
+    record_export(&backend, &caller.user, id, &format, ip).await;
     Ok(response)
+}
+
+/// Notes in the audit log that `user` exported `map` as `format` (a name from the path, one of
+/// the known formats by the time this is called).
+async fn record_export(
+    backend: &ServerBackend,
+    user: &User,
+    map: MapId,
+    format: &str,
+    ip: Option<IpAddr>,
+) {
+    let event = audit::by(user, Action::MapExported, ip).on_map(map);
+    let _ = audit::record(&backend.db, event.detail(format)).await;
 }
 
 /// `svg` as a `png` (`scale` pixels per unit, 2 unless asked) or a `pdf` file, named by
@@ -201,6 +227,7 @@ async fn picture(
 async fn import(
     State(feedback): State<ServerFeedback>,
     caller: Result<SignedIn, HttpError>,
+    Address(ip): Address,
     request: Request,
 ) -> Response {
     let is_form = request
@@ -215,7 +242,10 @@ async fn import(
         } else {
             json_body(request).await
         }?;
-        create_from(&feedback, owner.id, &bytes).await
+        let id = create_from(&feedback, owner.id, &bytes).await?;
+        let event = audit::by(&owner, Action::MapImported, ip).on_map(id);
+        let _ = audit::record(&feedback.db, event.detail("map file")).await;
+        Ok::<_, HttpError>(id)
     }
     .await;
     match (result, is_form) {

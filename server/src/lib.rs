@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod analysis;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod clock;

@@ -51,6 +51,9 @@ pub fn router(state: AppState) -> Router {
         backend: Arc::new(state.backend.clone()),
         accounts: Arc::new(state.accounts.clone()),
         feedback: Arc::new(state.feedback.clone()),
+        audit: Arc::new(crate::audit::ServerAudit {
+            db: state.backend.db.clone(),
+        }),
     };
     let assets = Assets::open(Path::new(state.leptos_options.site_root.as_ref()));
     let asset_root = AssetRoot(assets.root().into());
@@ -86,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route(hub::PATH, get(hub::upgrade))
         .merge(assets.routes())
         .merge(files)
+        .merge(crate::audit::routes())
         .merge(responses)
         .merge(pages)
         .layer(middleware::from_fn_with_state(
@@ -131,6 +135,8 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("GET", hub::PATH),
     ("GET", crate::assets::PATH),
     ("GET", export::DOWNLOAD),
+    ("GET", crate::audit::CSV),
+    ("GET", crate::audit::JSON),
     ("POST", export::IMPORT),
     ("POST", feedback::api::RESPONSES),
     ("GET", feedback::api::OPENAPI_PATH),

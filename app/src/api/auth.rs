@@ -113,10 +113,14 @@ pub async fn needs_setup() -> Result<bool, AppError> {
 /// Creates the first admin account and signs it in. Refused once any account exists.
 #[server]
 pub async fn set_up(email: String, name: String, password: String) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, start_session};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, record, start_session, AuditEvent};
 
     let account = NewAccount::from_form(&email, &name, &password)?;
+    let mut event = AuditEvent::by_caller(Action::AccountCreated).detail("first admin");
+    event.actor_label = account.email.to_string();
     let session = accounts()?.set_up(account).await?;
+    record(event).await;
     start_session(&session);
     leptos_axum::redirect("/");
     Ok(())
@@ -126,7 +130,10 @@ pub async fn set_up(email: String, name: String, password: String) -> Result<(),
 /// signed in to the account before.
 #[server]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, client_address, device_token, remember_device, start_session};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{
+        accounts, client_address, device_token, record, remember_device, start_session, AuditEvent,
+    };
 
     let attempt = SignIn {
         email: email_field(&email)?,
@@ -134,7 +141,22 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         client: client_address(),
         device: device_token(),
     };
-    let signed_in = accounts()?.log_in(attempt).await?;
+    // The email tried, never the password.
+    let mut event = AuditEvent::by_caller(Action::SignIn);
+    event.actor_label = attempt.email.to_string();
+    let signed_in = match accounts()?.log_in(attempt).await {
+        Ok(signed_in) => signed_in,
+        Err(err) => {
+            // Only a judged guess: a throttled one was refused before it was judged, so the
+            // log grows no faster than the throttle lets guesses through.
+            if matches!(&err, AppError::Invalid { field, .. } if field == "password") {
+                event.action = Action::SignInFailed;
+                record(event).await;
+            }
+            return Err(err);
+        }
+    };
+    record(event).await;
     start_session(&signed_in.session);
     if let Some(device) = &signed_in.device {
         remember_device(device);
@@ -146,10 +168,14 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
 /// Signs out: the session ends on the server, not just in this browser.
 #[server]
 pub async fn log_out() -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, end_session, session_token};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, caller, end_session, record, session_token, AuditEvent};
 
     if let Some(token) = session_token() {
         accounts()?.log_out(token).await?;
+        if caller().user.is_some() {
+            record(AuditEvent::by_caller(Action::SignOut)).await;
+        }
     }
     end_session();
     leptos_axum::redirect("/login");
@@ -159,7 +185,10 @@ pub async fn log_out() -> Result<(), AppError> {
 /// Changes the signed-in user's password; every other session of theirs ends.
 #[server]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, client_address, require_user, start_session};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{
+        accounts, client_address, record, require_user, start_session, AuditEvent,
+    };
 
     let user = require_user()?;
     let current = password_attempt_field("current", &current)?;
@@ -167,6 +196,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     let session = accounts()?
         .change_password(user.id, current, new, client_address())
         .await?;
+    record(AuditEvent::by_caller(Action::PasswordChanged)).await;
     start_session(&session);
     Ok(())
 }

@@ -83,6 +83,7 @@ mod server_only {
     use http::HeaderValue;
     use leptos::prelude::use_context;
 
+    use crate::api::audit::{Action, AuditPage, AuditQuery};
     use crate::api::auth::{
         Caller, ClientAddress, NewAccount, SignIn, SignedIn, SiteSettings, User, DEVICE_COOKIE,
         SESSION_COOKIE, SHARE_COOKIE,
@@ -246,12 +247,66 @@ mod server_only {
         ) -> BackendFuture<'_, crate::api::journey::JourneyFigures>;
     }
 
+    /// One action for the audit log, as the code that did it describes it. Never a secret:
+    /// no password, token or key's secret goes into any of its fields.
+    #[derive(Clone, Debug)]
+    pub struct AuditEvent {
+        pub action: Action,
+        pub actor: Option<UserId>,
+        /// The email at the time (or "API key …", "anonymous"), readable after the account goes.
+        pub actor_label: String,
+        pub map: Option<MapId>,
+        pub target: Option<String>,
+        pub detail: Option<String>,
+        pub ip: Option<IpAddr>,
+    }
+
+    impl AuditEvent {
+        /// `action` by the signed-in caller of this request (or "anonymous"), from its address.
+        pub fn by_caller(action: Action) -> AuditEvent {
+            let user = caller().user;
+            AuditEvent {
+                action,
+                actor: user.as_ref().map(|u| u.id),
+                actor_label: user.map_or_else(|| "anonymous".to_owned(), |u| u.email),
+                map: None,
+                target: None,
+                detail: None,
+                ip: Some(client_address()),
+            }
+        }
+
+        pub fn on_map(mut self, map: MapId) -> AuditEvent {
+            self.map = Some(map);
+            self
+        }
+
+        pub fn target(mut self, target: impl Into<String>) -> AuditEvent {
+            self.target = Some(target.into());
+            self
+        }
+
+        pub fn detail(mut self, detail: impl Into<String>) -> AuditEvent {
+            self.detail = Some(detail.into());
+            self
+        }
+    }
+
+    /// The audit log's port.
+    pub trait Audit: Send + Sync {
+        /// Writes one row; an action already done is not undone should this fail.
+        fn record(&self, event: AuditEvent) -> BackendFuture<'_, ()>;
+        /// One page of rows matching `query`, newest first.
+        fn log(&self, query: AuditQuery, rows: u32) -> BackendFuture<'_, AuditPage>;
+    }
+
     /// The ports as Leptos context.
     #[derive(Clone)]
     pub struct ServerCtx {
         pub backend: Arc<dyn Backend>,
         pub accounts: Arc<dyn Accounts>,
         pub feedback: Arc<dyn Feedback>,
+        pub audit: Arc<dyn Audit>,
     }
 
     fn ctx() -> Result<ServerCtx, AppError> {
@@ -274,6 +329,19 @@ mod server_only {
     /// The feedback port for this request.
     pub fn feedback() -> Result<Arc<dyn Feedback>, AppError> {
         ctx().map(|ctx| ctx.feedback)
+    }
+
+    /// The audit log's port for this request.
+    pub fn audit() -> Result<Arc<dyn Audit>, AppError> {
+        ctx().map(|ctx| ctx.audit)
+    }
+
+    /// Records `event` once its action has succeeded. A failure to record is logged (by the
+    /// port) but does not turn the done action into an error for the person who did it.
+    pub async fn record(event: AuditEvent) {
+        if let Ok(port) = audit() {
+            let _ = port.record(event).await;
+        }
     }
 
     fn parts() -> Option<Parts> {

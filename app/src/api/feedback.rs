@@ -345,20 +345,34 @@ pub async fn api_keys(map: MapId) -> Result<Vec<ApiKey>, AppError> {
 
 #[server]
 pub async fn create_api_key(map: MapId, label: String) -> Result<NewApiKey, AppError> {
-    use crate::api::ctx::{authorize, feedback};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, feedback, record, AuditEvent};
     use crate::domain::access::Capability;
     use crate::domain::text::Name;
     let (by, _) = authorize(map, Capability::CollectFeedback).await?;
     let label = Name::parse(&label).map_err(|e| AppError::invalid("label", e))?;
-    feedback()?.create_api_key(map, by.id, label).await
+    let made = feedback()?.create_api_key(map, by.id, label).await?;
+    // The key's id and label; never its secret.
+    let event = AuditEvent::by_caller(Action::ApiKeyCreated).on_map(map);
+    record(
+        event
+            .target(made.key.id.to_string())
+            .detail(made.key.label.clone()),
+    )
+    .await;
+    Ok(made)
 }
 
 #[server]
 pub async fn revoke_api_key(map: MapId, key: ApiKeyId) -> Result<(), AppError> {
-    use crate::api::ctx::{authorize, feedback};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, feedback, record, AuditEvent};
     use crate::domain::access::Capability;
     authorize(map, Capability::CollectFeedback).await?;
-    feedback()?.revoke_api_key(map, key).await
+    feedback()?.revoke_api_key(map, key).await?;
+    let event = AuditEvent::by_caller(Action::ApiKeyRevoked).on_map(map);
+    record(event.target(key.to_string())).await;
+    Ok(())
 }
 
 /// What forgetting a customer deleted.
@@ -373,7 +387,8 @@ pub struct Forgotten {
 /// as `respondent`. The map's owner only.
 #[server]
 pub async fn forget_customer(map: MapId, reference: String) -> Result<Forgotten, AppError> {
-    use crate::api::ctx::{authorize, feedback};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, feedback, record, AuditEvent};
     use crate::domain::access::Capability;
     use crate::domain::text::FieldError;
     authorize(map, Capability::Delete).await?;
@@ -386,7 +401,14 @@ pub async fn forget_customer(map: MapId, reference: String) -> Result<Forgotten,
         );
         return Err(AppError::invalid("reference", FieldError::new(message)));
     }
-    feedback()?.forget_customer(map, reference.to_owned()).await
+    let gone = feedback()?
+        .forget_customer(map, reference.to_owned())
+        .await?;
+    // What went, not whom: the reference is the very data that was asked to be forgotten.
+    let detail = format!("{} events, {} answers", gone.events, gone.answers);
+    let event = AuditEvent::by_caller(Action::CustomerForgotten).on_map(map);
+    record(event.detail(detail)).await;
+    Ok(gone)
 }
 
 /// Longest a map may keep journey events, in days (ten years).
@@ -406,7 +428,8 @@ pub async fn event_retention(map: MapId) -> Result<Option<u32>, AppError> {
 /// events were deleted now. The map's owner only.
 #[server]
 pub async fn set_event_retention(map: MapId, days: Option<u32>) -> Result<u64, AppError> {
-    use crate::api::ctx::{authorize, feedback};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, feedback, record, AuditEvent};
     use crate::domain::access::Capability;
     use crate::domain::text::FieldError;
     authorize(map, Capability::Delete).await?;
@@ -415,7 +438,14 @@ pub async fn set_event_retention(map: MapId, days: Option<u32>) -> Result<u64, A
             format!("keep events 1 to {MAX_RETENTION_DAYS} days, or leave it empty to keep them");
         return Err(AppError::invalid("days", FieldError::new(message)));
     }
-    feedback()?.set_event_retention(map, days).await
+    let deleted = feedback()?.set_event_retention(map, days).await?;
+    let detail = days.map_or_else(
+        || "keep events for ever".to_owned(),
+        |d| format!("{d} days"),
+    );
+    let event = AuditEvent::by_caller(Action::RetentionChanged).on_map(map);
+    record(event.detail(detail)).await;
+    Ok(deleted)
 }
 
 /// What the public form shows: the touchpoint's name and its survey, nothing else of the map.

@@ -98,10 +98,13 @@ pub async fn duplicate_map(id: MapId, title: String) -> Result<MapId, AppError> 
 
 #[server]
 pub async fn delete_map(id: MapId) -> Result<(), AppError> {
-    use crate::api::ctx::{authorize, backend};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, backend, record, AuditEvent};
     use crate::domain::access::Capability;
     authorize(id, Capability::Delete).await?;
-    backend()?.delete_map(id).await
+    backend()?.delete_map(id).await?;
+    record(AuditEvent::by_caller(Action::MapDeleted).on_map(id)).await;
+    Ok(())
 }
 
 /// A map opened by someone, with what they may do with it.

@@ -160,12 +160,18 @@ pub async fn map_members(map: MapId) -> Result<Vec<MapMember>, AppError> {
 /// Gives an existing account a role on the map (or changes it). Owners only.
 #[server]
 pub async fn add_member(map: MapId, email: String, role: String) -> Result<(), AppError> {
+    use crate::api::audit::Action;
     use crate::api::auth::email_field;
     use crate::api::ctx::{accounts, authorize};
+    use crate::api::ctx::{record, AuditEvent};
     use crate::domain::access::Capability;
     authorize(map, Capability::Share).await?;
     let (email, role) = (email_field(&email)?, parse_role(&role)?);
-    accounts()?.add_member(map, email, role).await
+    let who = email.to_string();
+    accounts()?.add_member(map, email, role).await?;
+    let event = AuditEvent::by_caller(Action::MemberAdded).on_map(map);
+    record(event.target(who).detail(role.label())).await;
+    Ok(())
 }
 
 /// Changes a member's role, or with `role` empty removes them. A map keeps at least one owner.
@@ -173,14 +179,19 @@ pub async fn add_member(map: MapId, email: String, role: String) -> Result<(), A
 /// disconnected.
 #[server]
 pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, authorize};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, authorize, record, AuditEvent};
     use crate::domain::access::Capability;
     authorize(map, Capability::Share).await?;
     let role = match role.as_str() {
         "" => None,
         raw => Some(parse_role(raw)?),
     };
-    accounts()?.set_member_role(map, user, role).await
+    accounts()?.set_member_role(map, user, role).await?;
+    let event = AuditEvent::by_caller(Action::MemberRoleChanged).on_map(map);
+    let detail = role.map_or("removed", |r| r.label());
+    record(event.target(user.to_string()).detail(detail)).await;
+    Ok(())
 }
 
 /// The map's live share links. Owners only.
@@ -204,8 +215,9 @@ pub async fn create_share_link(
     #[server(default)] customer_comments: bool,
     #[server(default)] funnel: bool,
 ) -> Result<NewShareLink, AppError> {
+    use crate::api::audit::Action;
     use crate::api::auth::new_password_field;
-    use crate::api::ctx::{accounts, authorize};
+    use crate::api::ctx::{accounts, authorize, record, AuditEvent};
     use crate::domain::access::Capability;
 
     let (user, _) = authorize(map, Capability::Share).await?;
@@ -228,16 +240,31 @@ pub async fn create_share_link(
             funnel,
         },
     };
-    accounts()?.create_share_link(map, user.id, settings).await
+    let made = accounts()?
+        .create_share_link(map, user.id, settings)
+        .await?;
+    // The link's id and label only: its token is the secret that opens the map.
+    let event = AuditEvent::by_caller(Action::ShareLinkCreated).on_map(map);
+    record(
+        event
+            .target(made.link.id.to_string())
+            .detail(made.link.label.clone()),
+    )
+    .await;
+    Ok(made)
 }
 
 /// Revokes a link; anyone following the map through it is disconnected.
 #[server]
 pub async fn revoke_share_link(map: MapId, link: LinkId) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, authorize};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, authorize, record, AuditEvent};
     use crate::domain::access::Capability;
     authorize(map, Capability::Share).await?;
-    accounts()?.revoke_share_link(map, link).await
+    accounts()?.revoke_share_link(map, link).await?;
+    let event = AuditEvent::by_caller(Action::ShareLinkRevoked).on_map(map);
+    record(event.target(link.to_string())).await;
+    Ok(())
 }
 
 /// Makes an invitation link, for the instance (admins) or to one map (its owners); with
@@ -248,8 +275,9 @@ pub async fn create_invite(
     role: Option<String>,
     #[server(default)] email: Option<String>,
 ) -> Result<NewInvite, AppError> {
+    use crate::api::audit::Action;
     use crate::api::auth::email_field;
-    use crate::api::ctx::{accounts, authorize, require_admin};
+    use crate::api::ctx::{accounts, authorize, record, require_admin, AuditEvent};
     use crate::domain::access::Capability;
 
     let (by, offer) = match (map, role.as_deref()) {
@@ -270,9 +298,19 @@ pub async fn create_invite(
         .filter(|e| !e.trim().is_empty())
         .map(|e| email_field(&e))
         .transpose()?;
-    accounts()?
+    let mut event = AuditEvent::by_caller(Action::InviteCreated);
+    if let Some((map, role)) = offer {
+        event = event.on_map(map).detail(role.label());
+    }
+    if let Some(email) = &email {
+        event = event.target(email.to_string());
+    }
+    // The invitation's token is its secret, so it is not recorded.
+    let invite = accounts()?
         .create_invite(by, InviteTerms { offer, email })
-        .await
+        .await?;
+    record(event).await;
+    Ok(invite)
 }
 
 /// What an invitation offers. Anyone holding the link may ask.
@@ -290,14 +328,21 @@ pub async fn accept_invite(
     name: String,
     password: String,
 ) -> Result<(), AppError> {
+    use crate::api::audit::Action;
     use crate::api::auth::NewAccount;
-    use crate::api::ctx::{accounts, client_address, start_session};
+    use crate::api::ctx::{accounts, client_address, record, start_session, AuditEvent};
 
     let token = token_field(&token)?;
     let account = NewAccount::from_form(&email, &name, &password)?;
+    let mut event = AuditEvent::by_caller(Action::AccountCreated);
+    event.actor_label = account.email.to_string();
     let (session, map) = accounts()?
         .accept_invite(token, account, client_address())
         .await?;
+    if let Some(map) = map {
+        event = event.on_map(map);
+    }
+    record(event.detail("accepted an invitation")).await;
     start_session(&session);
     leptos_axum::redirect(&map.map_or("/".to_owned(), |map| format!("/maps/{map}")));
     Ok(())
@@ -348,7 +393,8 @@ pub async fn list_users() -> Result<Vec<crate::api::auth::User>, AppError> {
 /// Removes an account (not one's own). Admins only. Its open live connections end.
 #[server]
 pub async fn remove_user(user: UserId) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, require_admin};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, record, require_admin, AuditEvent};
     let admin = require_admin()?;
     if admin.id == user {
         return Err(AppError::Invalid {
@@ -356,15 +402,37 @@ pub async fn remove_user(user: UserId) -> Result<(), AppError> {
             message: "you can't remove yourself".into(),
         });
     }
-    accounts()?.remove_user(user).await
+    // The email, read before the account goes, so the row says whom it was.
+    let gone = accounts()?
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.id == user);
+    accounts()?.remove_user(user).await?;
+    let target = gone.map_or_else(|| user.to_string(), |u| u.email);
+    record(AuditEvent::by_caller(Action::UserRemoved).target(target)).await;
+    Ok(())
 }
 
 /// Makes an account an admin or not. Admins only; the last admin stays one.
 #[server]
 pub async fn set_admin(user: UserId, admin: bool) -> Result<(), AppError> {
-    use crate::api::ctx::{accounts, require_admin};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{accounts, record, require_admin, AuditEvent};
     require_admin()?;
-    accounts()?.set_admin(user, admin).await
+    accounts()?.set_admin(user, admin).await?;
+    let detail = if admin {
+        "made admin"
+    } else {
+        "no longer admin"
+    };
+    record(
+        AuditEvent::by_caller(Action::AdminChanged)
+            .target(user.to_string())
+            .detail(detail),
+    )
+    .await;
+    Ok(())
 }
 
 #[cfg(test)]

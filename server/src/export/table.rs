@@ -7,7 +7,7 @@ use app::domain::time::Millis;
 
 /// Cells that start like a formula are prefixed with `'` so a spreadsheet shows them as text
 /// rather than running them (CSV injection).
-pub(super) fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
         _ => text.to_owned(),

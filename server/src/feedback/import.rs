@@ -2,6 +2,7 @@
 //! column mapping the person chose in the preview, and optionally `dry_run` to check only
 //! (read and answered by `csv_import`, all or nothing).
 
+use app::api::audit::Action;
 use app::domain::access::Capability;
 use app::domain::feedback::Source;
 use app::domain::response_table::Field;
@@ -11,6 +12,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 
+use crate::audit::{self, Address};
 use crate::csv_import::{self, Checked};
 use crate::feedback::{Naming, ServerFeedback, MAX_BATCH};
 use crate::http::{HttpError, MapCaller};
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
 async fn import(
     State(feedback): State<ServerFeedback>,
     caller: MapCaller,
+    Address(ip): Address,
     form: Multipart,
 ) -> Result<Response, HttpError> {
     caller.require(Capability::CollectFeedback)?;
@@ -39,5 +42,7 @@ async fn import(
         };
     let imported = feedback.store(map, responses).await?;
     crate::telemetry::responses_stored(Source::Csv, imported);
+    let event = audit::by(&caller.user, Action::AnswersImported, ip).on_map(map);
+    let _ = audit::record(&feedback.db, event.detail(format!("{imported} answers"))).await;
     Ok(csv_import::imported(imported))
 }

@@ -13,6 +13,7 @@
 
 use std::collections::VecDeque;
 
+use app::api::audit::Action;
 use app::domain::access::Capability;
 use app::domain::event_table::{EventField, Names};
 use app::domain::feedback::ResponseError;
@@ -24,6 +25,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 
+use crate::audit::{self, Address};
 use crate::clock::now_millis;
 use crate::csv_import::{self, Checked};
 use crate::db::journey as store;
@@ -49,6 +51,7 @@ pub fn routes() -> Router<AppState> {
 async fn import(
     State(journey): State<ServerJourney>,
     caller: MapCaller,
+    Address(ip): Address,
     form: Multipart,
 ) -> Result<Response, HttpError> {
     caller.require(Capability::CollectFeedback)?;
@@ -79,6 +82,8 @@ async fn import(
     match stored {
         Ok(stored) => {
             crate::telemetry::events_stored("csv", stored);
+            let event = audit::by(&caller.user, Action::EventsImported, ip).on_map(map);
+            let _ = audit::record(&journey.db, event.detail(format!("{stored} events"))).await;
             Ok(csv_import::imported(stored))
         }
         Err(failed) => {

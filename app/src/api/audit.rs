@@ -1,0 +1,164 @@
+//! The audit log: who did what and when, for instance admins. The server records each
+//! action where it happens (`server::audit`); this module holds the wire types and the one
+//! server function the admin page reads it through.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::api::error::AppError;
+use crate::domain::ids::MapId;
+
+/// Rows on one page of the log.
+pub const PAGE_ROWS: u32 = 100;
+
+/// What was done. Stored by its `as_str` name, so renaming a variant's name needs a migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    PasswordChanged,
+    AccountCreated,
+    InviteCreated,
+    UserRemoved,
+    AdminChanged,
+    MemberAdded,
+    MemberRoleChanged,
+    ShareLinkCreated,
+    ShareLinkRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    MapExported,
+    MapImported,
+    AnswersImported,
+    EventsImported,
+    MapDeleted,
+    CustomerForgotten,
+    RetentionChanged,
+}
+
+impl Action {
+    /// Every action, in the order the admin page's filter lists them.
+    pub const ALL: [Action; 21] = [
+        Action::SignIn,
+        Action::SignInFailed,
+        Action::SignOut,
+        Action::PasswordChanged,
+        Action::AccountCreated,
+        Action::InviteCreated,
+        Action::UserRemoved,
+        Action::AdminChanged,
+        Action::MemberAdded,
+        Action::MemberRoleChanged,
+        Action::ShareLinkCreated,
+        Action::ShareLinkRevoked,
+        Action::ApiKeyCreated,
+        Action::ApiKeyRevoked,
+        Action::MapExported,
+        Action::MapImported,
+        Action::AnswersImported,
+        Action::EventsImported,
+        Action::MapDeleted,
+        Action::CustomerForgotten,
+        Action::RetentionChanged,
+    ];
+
+    /// The name stored in the database and used in exports and query strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SignIn => "sign_in",
+            Action::SignInFailed => "sign_in_failed",
+            Action::SignOut => "sign_out",
+            Action::PasswordChanged => "password_changed",
+            Action::AccountCreated => "account_created",
+            Action::InviteCreated => "invite_created",
+            Action::UserRemoved => "user_removed",
+            Action::AdminChanged => "admin_changed",
+            Action::MemberAdded => "member_added",
+            Action::MemberRoleChanged => "member_role_changed",
+            Action::ShareLinkCreated => "share_link_created",
+            Action::ShareLinkRevoked => "share_link_revoked",
+            Action::ApiKeyCreated => "api_key_created",
+            Action::ApiKeyRevoked => "api_key_revoked",
+            Action::MapExported => "map_exported",
+            Action::MapImported => "map_imported",
+            Action::AnswersImported => "answers_imported",
+            Action::EventsImported => "events_imported",
+            Action::MapDeleted => "map_deleted",
+            Action::CustomerForgotten => "customer_forgotten",
+            Action::RetentionChanged => "retention_changed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// One row of the log as an admin reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The account's id, while it exists.
+    pub actor: Option<String>,
+    /// The account's email at the time, "API key …" or "anonymous".
+    pub actor_label: String,
+    pub action: String,
+    pub map: Option<String>,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Which rows to show; every part optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub action: Option<Action>,
+    /// Part of the actor's label (an email), case-insensitive.
+    pub actor: Option<String>,
+    pub map: Option<MapId>,
+    /// From this time (ms since the epoch, inclusive)…
+    pub from: Option<i64>,
+    /// …to this one (exclusive).
+    pub to: Option<i64>,
+    /// Only rows older than this id: the "Older" page's cursor.
+    pub before: Option<i64>,
+}
+
+/// Longest actor filter accepted; an email is at most 254 characters.
+pub const MAX_ACTOR_FILTER: usize = 254;
+
+impl AuditQuery {
+    /// Refuses a filter no row could need (an oversized actor text), trimming an empty one away.
+    pub fn checked(mut self) -> Result<AuditQuery, AppError> {
+        if let Some(actor) = &self.actor {
+            let trimmed = actor.trim();
+            if trimmed.chars().count() > MAX_ACTOR_FILTER {
+                return Err(AppError::Invalid {
+                    field: "actor".into(),
+                    message: "too long".into(),
+                });
+            }
+            self.actor = (!trimmed.is_empty()).then(|| trimmed.to_owned());
+        }
+        Ok(self)
+    }
+}
+
+/// A page of the log, newest first; `older` is the cursor of the next page when there is one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub older: Option<i64>,
+}
+
+/// A page of the audit log. Instance admins only.
+#[server(input = Json)]
+pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
+    use crate::api::ctx::{audit, require_admin};
+    require_admin()?;
+    audit()?.log(query.checked()?, PAGE_ROWS).await
+}

@@ -1,0 +1,269 @@
+//! The audit log: who did what and when. Each action is recorded where it is done, through
+//! `record` (server functions reach it through the `ctx::Audit` port, plain routes directly),
+//! as one small live job on the writer after the action itself committed. Rows are read by
+//! instance admins only (`api::audit::audit_log`, `/admin/audit.csv`, `/admin/audit.json`) and
+//! pruned after `--audit-days`.
+//!
+//! Nothing an anonymous visitor sends is recorded but a failed sign-in, and those are counted
+//! by the sign-in throttle before they are judged: a throttled attempt is refused before it
+//! gets here, so the log grows no faster than the throttle lets guesses through.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use app::api::audit::{Action, AuditEntry, AuditPage, AuditQuery};
+use app::api::auth::{ClientAddress, User};
+use app::api::ctx::{Audit, AuditEvent, BackendFuture};
+use app::domain::ids::MapId;
+use app::domain::time::iso;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::backend::app_error;
+use crate::clock::now_millis;
+use crate::db::audit::{self as store, NewRow};
+use crate::db::{Db, StoreError};
+use crate::http::{HttpError, SignedIn};
+use crate::state::AppState;
+
+pub const CSV: &str = "/admin/audit.csv";
+pub const JSON: &str = "/admin/audit.json";
+
+/// Most rows one export carries; a longer period is exported in parts (by date range).
+pub const MAX_EXPORT_ROWS: u32 = 100_000;
+/// Rows one pruning job deletes, so live writes wait behind a short job at most.
+const PRUNE_CHUNK: u32 = 2_000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The audit port, on the database.
+#[derive(Clone)]
+pub struct ServerAudit {
+    pub db: Db,
+}
+
+impl Audit for ServerAudit {
+    fn record(&self, event: AuditEvent) -> BackendFuture<'_, ()> {
+        Box::pin(async move { record(&self.db, event).await.map_err(app_error) })
+    }
+
+    fn log(&self, query: AuditQuery, rows: u32) -> BackendFuture<'_, AuditPage> {
+        Box::pin(async move {
+            self.db
+                .read(move |conn| store::page(conn, &query, rows))
+                .await
+                .map_err(app_error)
+        })
+    }
+}
+
+/// Writes `event` as one row, stamped now, on the writer's live lane. A failure is logged
+/// here, once; callers have already done the action and carry on.
+pub async fn record(db: &Db, event: AuditEvent) -> Result<(), StoreError> {
+    let row = row(event, now_millis());
+    let result = db
+        .writer()
+        .write(move |conn| store::insert(conn, &row))
+        .await;
+    if let Err(err) = &result {
+        tracing::error!(%err, "could not write an audit log row");
+    }
+    result
+}
+
+fn row(event: AuditEvent, at: i64) -> NewRow {
+    NewRow {
+        at,
+        actor: event.actor.map(|id| id.to_string()),
+        actor_label: event.actor_label,
+        action: event.action.as_str(),
+        map: event.map.map(|m| m.to_string()),
+        target: event.target,
+        detail: event.detail,
+        ip: event.ip.map(|ip| ip.to_string()),
+    }
+}
+
+/// An event by the signed-in `user` of a plain route.
+pub fn by(user: &User, action: Action, ip: Option<IpAddr>) -> AuditEvent {
+    AuditEvent {
+        action,
+        actor: Some(user.id),
+        actor_label: user.email.clone(),
+        map: None,
+        target: None,
+        detail: None,
+        ip,
+    }
+}
+
+/// The client's address as the middleware worked it out; for plain routes' audit rows.
+pub struct Address(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Address {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Address, Self::Rejection> {
+        Ok(Address(
+            parts.extensions.get::<ClientAddress>().map(|a| a.0),
+        ))
+    }
+}
+
+/// Deletes rows older than `days` days in bounded jobs on the bulk lane; returns how many went.
+pub async fn prune(db: &Db, days: u32, now: i64) -> Result<usize, StoreError> {
+    let before = now.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
+    let mut gone = 0;
+    db.in_chunks(
+        move |conn| {
+            let n = store::prune(conn, before, PRUNE_CHUNK)?;
+            Ok((n > 0).then_some(n))
+        },
+        |n| gone += n,
+    )
+    .await?;
+    Ok(gone)
+}
+
+/// Prunes now and then once a day, for as long as the process runs. `days == 0` keeps all.
+pub fn spawn_pruning(db: Db, days: u32) {
+    if days == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            daily.tick().await;
+            match prune(&db, days, now_millis()).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, days, "pruned the audit log"),
+                Err(err) => tracing::warn!(%err, "could not prune the audit log"),
+            }
+        }
+    });
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(CSV, get(export_csv))
+        .route(JSON, get(export_json))
+}
+
+/// The export's filters, as query parameters: `action`, `actor`, `map`, and `from`/`to` as
+/// milliseconds since the epoch.
+#[derive(Debug, Default, Deserialize)]
+struct ExportParams {
+    action: Option<String>,
+    actor: Option<String>,
+    map: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl ExportParams {
+    fn query(self) -> Result<AuditQuery, HttpError> {
+        let action = match self.action.as_deref().filter(|a| !a.is_empty()) {
+            None => None,
+            Some(name) => {
+                Some(Action::parse(name).ok_or_else(|| HttpError::bad_request("unknown action"))?)
+            }
+        };
+        let map = match self.map.as_deref().filter(|m| !m.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse::<MapId>()
+                    .map_err(|_| HttpError::bad_request("map: not a map id"))?,
+            ),
+        };
+        let query = AuditQuery {
+            action,
+            actor: self.actor,
+            map,
+            from: self.from,
+            to: self.to,
+            before: None,
+        };
+        query.checked().map_err(HttpError::from)
+    }
+}
+
+async fn rows(
+    db: &Db,
+    user: &User,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Vec<AuditEntry>, HttpError> {
+    if !user.is_admin {
+        return Err(HttpError::forbidden(
+            "only instance admins may read the audit log",
+        ));
+    }
+    let Query(params) = params.map_err(|_| HttpError::bad_request("unreadable filters"))?;
+    let query = params.query()?;
+    let page = db
+        .read(move |conn| store::page(conn, &query, MAX_EXPORT_ROWS))
+        .await?;
+    Ok(page.entries)
+}
+
+/// `GET /admin/audit.csv`: the filtered rows, newest first, formulas defused.
+async fn export_csv(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, HttpError> {
+    let entries = rows(&state.backend.db, &user, params).await?;
+    let body = csv_of(&entries).map_err(HttpError::internal)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"audit-log.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /admin/audit.json`: the filtered rows, newest first.
+async fn export_json(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, HttpError> {
+    let entries = rows(&state.backend.db, &user, params).await?;
+    Ok((
+        [(
+            CONTENT_DISPOSITION,
+            "attachment; filename=\"audit-log.json\"",
+        )],
+        axum::Json(entries),
+    )
+        .into_response())
+}
+
+fn csv_of(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
+    let cell = crate::export::table::cell;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "at", "actor", "actor_id", "action", "map", "target", "detail", "ip",
+    ])?;
+    for e in entries {
+        out.write_record([
+            iso(e.at),
+            cell(&e.actor_label),
+            e.actor.clone().unwrap_or_default(),
+            e.action.clone(),
+            e.map.clone().unwrap_or_default(),
+            cell(e.target.as_deref().unwrap_or_default()),
+            cell(e.detail.as_deref().unwrap_or_default()),
+            e.ip.clone().unwrap_or_default(),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
