@@ -101,10 +101,19 @@ pub struct Config {
     #[arg(long, env = "WAYMARK_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
 
+    /// Days to keep the audit log's rows (sign-ins, access changes, exports, deletions…);
+    /// older ones are removed at start and daily. 0 keeps them for ever.
+    #[arg(long, env = "WAYMARK_AUDIT_DAYS", default_value_t = DEFAULT_AUDIT_DAYS, global = true)]
+    pub audit_days: u32,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 }
+
+/// How long the audit log is kept unless configured: a year, long enough to look back on an
+/// incident found late.
+pub const DEFAULT_AUDIT_DAYS: u32 = 365;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

@@ -76,7 +76,8 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let service = Service::open(&path, &config.site_dir, site)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))?
-        .with_metrics(config.metrics_addr);
+        .with_metrics(config.metrics_addr)
+        .with_audit_days(config.audit_days);
     service
         .run(
             config.addr,

@@ -24,6 +24,8 @@ pub struct Service {
     pub db: Db,
     /// Where to serve Prometheus metrics, if anywhere (see `telemetry`).
     metrics: Option<SocketAddr>,
+    /// Days the audit log keeps its rows (see `audit::spawn_pruning`).
+    audit_days: u32,
     /// The database's file, whose size the metrics report.
     database: PathBuf,
 }
@@ -75,6 +77,7 @@ impl Service {
             state: AppState::new(leptos_options, backend, site),
             db,
             metrics: None,
+            audit_days: crate::config::DEFAULT_AUDIT_DAYS,
             database: database.to_owned(),
         })
     }
@@ -83,6 +86,14 @@ impl Service {
     pub fn with_metrics(self, addr: Option<SocketAddr>) -> Service {
         Service {
             metrics: addr,
+            ..self
+        }
+    }
+
+    /// Keeps audit log rows for `days` days (0: for ever).
+    pub fn with_audit_days(self, days: u32) -> Service {
+        Service {
+            audit_days: days,
             ..self
         }
     }
@@ -118,6 +129,7 @@ impl Service {
         };
         on_listening(listener.local_addr()?);
         crate::journey::keep_expiring(self.db.clone());
+        crate::audit::spawn_pruning(self.db.clone(), self.audit_days);
         let rooms = self.state.rooms.clone();
         let options = connections::Options::new(self.state.site.trusted_proxies.clone());
         let app = router(self.state);
