@@ -201,6 +201,7 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!("token={uuid}&password=whatever+it+is"),
         ),
         ("list_users", Need::Admin, String::new()),
+        ("audit_log", Need::Admin, r#"{"query":{}}"#.to_owned()),
         ("remove_user", Need::Admin, format!("user={uuid}")),
         ("set_admin", Need::Admin, format!("user={user}&admin=true")),
     ]
@@ -357,6 +358,8 @@ enum Gate {
     Can(Capability),
     /// A secret of its own (an API key, a form token) in place of an account.
     Secret,
+    /// An instance admin.
+    Admin,
 }
 
 /// A request to a plain route, for the test map.
@@ -488,6 +491,18 @@ fn probes(map: MapId) -> Vec<Probe> {
         },
         probe(
             "GET",
+            server::audit::CSV,
+            "/admin/audit.csv".into(),
+            Gate::Admin,
+        ),
+        probe(
+            "GET",
+            server::audit::JSON,
+            "/admin/audit.json?action=sign_in".into(),
+            Gate::Admin,
+        ),
+        probe(
+            "GET",
             server::feedback::form::QR_CODE,
             format!("/f/{fake}/qr.svg"),
             Gate::Secret,
@@ -561,6 +576,12 @@ async fn every_plain_route_refuses_callers_without_access() {
                 // A made-up secret opens nothing, whoever sends it.
                 for s in [anonymous, as_viewer, as_stranger] {
                     assert!(refused(s), "{what}: {s}");
+                }
+            }
+            Gate::Admin => {
+                assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{what} as nobody");
+                for s in [as_viewer, as_stranger] {
+                    assert_eq!(s, StatusCode::FORBIDDEN, "{what} as a non-admin");
                 }
             }
             Gate::Can(capability) => {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod audit;
 // The real binary as a child process (shared with the benchmarks).
 #[path = "../../benches/support/mod.rs"]
 mod binary;
