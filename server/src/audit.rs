@@ -153,15 +153,16 @@ pub fn routes() -> Router<AppState> {
         .route(JSON, get(export_json))
 }
 
-/// The export's filters, as query parameters: `action`, `actor`, `map`, and `from`/`to` as
-/// milliseconds since the epoch.
+/// The export's filters, as query parameters (the admin page's export form sends them):
+/// `action`, `actor`, `map`, and `from`/`to` as dates (`2026-12-01`, both days included) or
+/// times.
 #[derive(Debug, Default, Deserialize)]
 struct ExportParams {
     action: Option<String>,
     actor: Option<String>,
     map: Option<String>,
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 impl ExportParams {
@@ -183,12 +184,24 @@ impl ExportParams {
             action,
             actor: self.actor,
             map,
-            from: self.from,
-            to: self.to,
+            from: when("from", self.from.as_deref(), false)?,
+            to: when("to", self.to.as_deref(), true)?,
             before: None,
         };
         query.checked().map_err(HttpError::from)
     }
+}
+
+/// A filter's time: nothing when empty, else a date or time; a date that ends a range
+/// (`through`) means the end of that day.
+fn when(field: &str, text: Option<&str>, through: bool) -> Result<Option<i64>, HttpError> {
+    let text = text.map(str::trim).unwrap_or_default();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let at = app::api::audit::time_filter(text, through)
+        .ok_or_else(|| HttpError::bad_request(format!("{field}: not a date")))?;
+    Ok(Some(at))
 }
 
 async fn rows(

@@ -148,6 +148,18 @@ impl AuditQuery {
     }
 }
 
+/// A date range's end from a form's text: `2026-12-01` or a time; a bare date that ends the
+/// range (`through`) means up to the end of that day, so both ends' days are included.
+pub fn time_filter(text: &str, through: bool) -> Option<i64> {
+    let at = crate::domain::time::parse_time(text)?;
+    let whole_day = text.trim().len() == "2026-12-01".len();
+    Some(if through && whole_day {
+        at + 24 * 3600 * 1000
+    } else {
+        at
+    })
+}
+
 /// A page of the log, newest first; `older` is the cursor of the next page when there is one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {

@@ -1,6 +1,7 @@
 //! One module per page. Pages own their data: they load it and hand plain values down.
 
 pub mod admin;
+pub mod audit_log;
 pub mod auth_pages;
 pub mod feedback_form;
 pub mod home;

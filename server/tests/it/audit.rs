@@ -195,6 +195,35 @@ async fn actions_are_recorded_and_only_admins_read_them() {
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[0].starts_with("at,actor,"));
     assert!(lines[1].contains("sign_in_failed") && lines[1].contains(&owner.email));
+    let (_, long_ago) = get(
+        &app,
+        "/admin/audit.csv?action=sign_in_failed&from=2000-01-01&to=2000-01-02",
+        Some(&as_admin),
+    )
+    .await;
+    assert_eq!(long_ago.lines().count(), 1, "{long_ago}");
+    let (_, today) = get(
+        &app,
+        &format!(
+            "/admin/audit.json?from=2000-01-01&to={}",
+            app::domain::time::iso(server::clock::now_millis())
+                .get(..10)
+                .unwrap()
+        ),
+        Some(&as_admin),
+    )
+    .await;
+    let rows: Vec<AuditEntry> = serde_json::from_str(&today).unwrap();
+    assert_eq!(rows.len(), 7, "the range's last day is included");
+
+    // The admin page shows the log as a table.
+    let (status, html) = get(&app, "/admin", Some(&as_admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Audit log") && html.contains("share link revoked"),
+        "{html}"
+    );
+
     let (status, _) = get(&app, "/admin/audit.csv?action=nonsense", Some(&as_admin)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 

@@ -1,4 +1,5 @@
-//! `/admin`: the members of this Waymark, for admins: invitations, admin rights, removal.
+//! `/admin`: the members of this Waymark, for admins: invitations, admin rights, removal; and
+//! the audit log (`audit_log`).
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -8,6 +9,7 @@ use crate::api::sharing::{create_invite, list_users, RemoveUser, SetAdmin};
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
+use crate::ui::pages::audit_log::AuditLog;
 use crate::ui::pages::TopBar;
 use crate::ui::resource::resource;
 
@@ -61,6 +63,7 @@ pub fn AdminPage() -> impl IntoView {
                                 })}
                             </Transition>
                         </section>
+                        <AuditLog/>
                     }
                         .erase()
                 })}
