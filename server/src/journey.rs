@@ -149,25 +149,35 @@ impl ServerJourney {
     }
 }
 
-/// Deletes `map`'s events older than its retention period (see `Path::expire`), in chunks on
-/// the bulk lane; returns how many customers' paths lost events.
+/// Deletes `map`'s events older than its retention period (see `Path::expire`): readers find
+/// the paths that hold some, and jobs on the bulk lane change those, a few thousand at a time.
+/// Returns how many customers' paths lost events.
 pub async fn expire(db: &Db, map: MapId, days: u32) -> Result<usize, StoreError> {
     let cutoff = retention_cutoff(days, now_millis());
     let (mut after, mut changed) = (None, 0);
     loop {
-        let (last, n) = db
-            .writer()
-            .enqueue_bulk(move |conn| store::expire_some(conn, map, cutoff, after))
-            .await?
-            .committed()
+        let (last, due) = db
+            .read(move |conn| store::expiring(conn, map, cutoff, after))
             .await?;
-        changed += n;
+        for part in due.chunks(EXPIRE_CHUNK) {
+            let part = part.to_vec();
+            changed += db
+                .writer()
+                .enqueue_bulk(move |conn| store::expire_customers(conn, map, cutoff, &part))
+                .await?
+                .committed()
+                .await?;
+        }
         match last {
             Some(last) => after = Some(last),
             None => return Ok(changed),
         }
     }
 }
+
+/// Paths changed per writer job when deleting expired events: a few milliseconds of the
+/// writer.
+const EXPIRE_CHUNK: usize = 2_000;
 
 /// How often every map's expired events are deleted.
 const EXPIRY_ROUND: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -239,6 +239,13 @@ impl Path {
         added
     }
 
+    /// Whether `expire(cutoff)` would change the path: it holds steps before `cutoff` besides
+    /// its remnant, or nothing after it.
+    pub fn expires_by(&self, cutoff: Millis) -> bool {
+        let old = self.steps.partition_point(|s| s.at < cutoff);
+        old == self.steps.len() || old > self.remnant
+    }
+
     /// The path once the events before `cutoff` are deleted, and what those events counted
     /// that the path no longer does (to be kept apart as counts nobody can take back).
     ///
@@ -248,13 +255,13 @@ impl Path {
     /// into them; so this path and any later steps count what the whole path would have,
     /// with the returned counts (a property test holds this).
     pub fn expire(&self, cutoff: Millis) -> (Option<Path>, Vec<Change>) {
+        if !self.expires_by(cutoff) {
+            return (Some(self.clone()), Vec::new());
+        }
         let old = self.steps.partition_point(|s| s.at < cutoff);
         if old == self.steps.len() {
             let kept = contributions(self).into_iter().map(|key| (key, 1));
             return (None, kept.collect());
-        }
-        if old <= self.remnant {
-            return (Some(self.clone()), Vec::new());
         }
         let prefix = &self.steps[..old];
         let keep = remnant_of(prefix);
@@ -1234,6 +1241,7 @@ mod tests {
             for cut in cuts {
                 cutoff = T0 + cut * 7 * HOUR - 1;
                 let (shrunk, kept) = path.expire(cutoff);
+                prop_assert_eq!(path.expires_by(cutoff), shrunk.as_ref() != Some(&path));
                 apart.extend(kept);
                 prop_assert!(shrunk.iter().all(|p| p.steps[p.remnant..].iter().all(|s| s.at >= cutoff)));
                 match shrunk {

@@ -623,63 +623,79 @@ pub fn forget(
     Ok((path.steps.len(), changes))
 }
 
-/// Paths looked at per writer job when deleting expired events (`expire_some`).
-const EXPIRE_CHUNK: i64 = 2_000;
+/// Paths a reader looks through at a time for events to delete (`expiring`).
+const EXPIRE_SCAN: i64 = 20_000;
 
-/// Deletes the events before `cutoff` from up to `EXPIRE_CHUNK` of `map`'s paths, those of the
-/// customers after `after` in pseudonym order (all of them when `None`). Returns the last
-/// customer looked at, to go on from, or `None` when there were none left; and how many paths
-/// lost events. The counts stay as they are: what the deleted events counted that the paths
-/// no longer account for goes to `journey_retained` (see `Path::expire`).
-pub fn expire_some(
+/// Which of up to `EXPIRE_SCAN` of `map`'s paths, those of the customers after `after` in
+/// pseudonym order (all of them when `None`), hold events before `cutoff` to delete: on a
+/// reader, so that the hourly round costs the writer only the paths that change. Returns the
+/// last customer looked at, to go on from (`None` when there were none left), and those due.
+pub fn expiring(
     conn: &Connection,
     map: MapId,
     cutoff: i64,
     after: Option<i64>,
-) -> Result<(Option<i64>, usize), StoreError> {
-    let map_id = map.to_string();
+) -> Result<(Option<i64>, Vec<i64>), StoreError> {
     let start = match after {
         None => i64::MIN,
         Some(customer) => match customer.checked_add(1) {
             Some(next) => next,
-            None => return Ok((None, 0)),
+            None => return Ok((None, Vec::new())),
         },
     };
-    let rows: Vec<(i64, Vec<u8>)> = {
-        let mut read = conn.prepare_cached(
-            "SELECT customer, steps FROM journey_paths
-             WHERE map_id = ?1 AND customer >= ?2 ORDER BY customer LIMIT ?3",
-        )?;
-        let rows = read.query_map(params![map_id, start, EXPIRE_CHUNK], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    let Some(&(last, _)) = rows.last() else {
-        return Ok((None, 0));
-    };
-    let mut write = conn.prepare_cached(
-        "UPDATE journey_paths SET steps = ?3 WHERE map_id = ?1 AND customer = ?2",
+    let mut read = conn.prepare_cached(
+        "SELECT customer, steps FROM journey_paths
+         WHERE map_id = ?1 AND customer >= ?2 ORDER BY customer LIMIT ?3",
     )?;
+    let mut rows = read.query(params![map.to_string(), start, EXPIRE_SCAN])?;
+    let (mut last, mut due) = (None, Vec::new());
+    while let Some(row) = rows.next()? {
+        let customer: i64 = row.get(0)?;
+        let blob: Vec<u8> = row.get(1)?;
+        if decode(&blob)?.expires_by(cutoff) {
+            due.push(customer);
+        }
+        last = Some(customer);
+    }
+    Ok((last, due))
+}
+
+/// Deletes the events before `cutoff` from the paths of `customers` on `map` (as they are now:
+/// events may have come since `expiring` read them); returns how many paths lost events. The
+/// counts stay as they are: what the deleted events counted that the paths no longer account
+/// for goes to `journey_retained` (see `Path::expire`).
+pub fn expire_customers(
+    conn: &Connection,
+    map: MapId,
+    cutoff: i64,
+    customers: &[i64],
+) -> Result<usize, StoreError> {
+    let map_id = map.to_string();
     let mut delete =
         conn.prepare_cached("DELETE FROM journey_paths WHERE map_id = ?1 AND customer = ?2")?;
     let mut retained = Changes::default();
     let mut changed = 0;
-    for (customer, blob) in rows {
-        let path = decode(&blob)?;
+    for &customer in customers {
+        let Some(path) = read_path(conn, &map_id, customer)? else {
+            continue;
+        };
+        if !path.expires_by(cutoff) {
+            continue;
+        }
         let (shrunk, kept) = path.expire(cutoff);
         match shrunk {
-            Some(shrunk) if shrunk == path => continue,
-            Some(shrunk) => write.execute(params![map_id, customer, encode(&shrunk)])?,
-            None => delete.execute(params![map_id, customer])?,
-        };
+            Some(shrunk) => write_path(conn, &map_id, customer, &shrunk)?,
+            None => {
+                delete.execute(params![map_id, customer])?;
+            }
+        }
         changed += 1;
         for ((measure, cohort), n) in kept {
             retained.add(&measure, &cohort, n);
         }
     }
     apply(conn, Table::Retained, &map_id, &retained)?;
-    Ok((Some(last), changed))
+    Ok(changed)
 }
 
 /// How many days `map` keeps its events (`None`: forever).
