@@ -280,3 +280,27 @@ fn csv_of(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
     }
     out.into_inner().map_err(|e| e.into_error().into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csv_defuses_formulas_in_what_people_typed() {
+        let entry = AuditEntry {
+            id: 1,
+            at: 0,
+            actor: None,
+            actor_label: "=cmd|' /C calc'!A0".into(),
+            action: Action::ShareLinkCreated.as_str().into(),
+            map: None,
+            target: Some("+1".into()),
+            detail: Some("@SUM(A1)".into()),
+            ip: None,
+        };
+        let csv = String::from_utf8(csv_of(&[entry]).unwrap()).unwrap();
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.starts_with("1970-01-01T00:00:00Z,'=cmd"), "{row}");
+        assert!(row.contains(",'+1,'@SUM(A1),"), "{row}");
+    }
+}

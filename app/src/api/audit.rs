@@ -174,3 +174,46 @@ pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     require_admin()?;
     audit()?.log(query.checked()?, PAGE_ROWS).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_stored_by_a_name_of_its_own() {
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+        assert_eq!(Action::parse("drop table"), None);
+    }
+
+    #[test]
+    fn a_date_that_ends_a_range_includes_its_day() {
+        let day = 24 * 3600 * 1000;
+        let start = time_filter("2026-12-01", false).unwrap();
+        assert_eq!(time_filter("2026-12-01", true), Some(start + day));
+        assert_eq!(
+            time_filter("2026-12-01T10:00:00Z", true),
+            Some(start + 10 * 3600 * 1000)
+        );
+        assert_eq!(time_filter("yesterday", false), None);
+    }
+
+    #[test]
+    fn an_empty_actor_filter_is_none_and_a_huge_one_refused() {
+        let blank = AuditQuery {
+            actor: Some("  ".into()),
+            ..AuditQuery::default()
+        };
+        assert_eq!(blank.checked().unwrap().actor, None);
+        let huge = AuditQuery {
+            actor: Some("x".repeat(MAX_ACTOR_FILTER + 1)),
+            ..AuditQuery::default()
+        };
+        assert!(huge.checked().is_err());
+    }
+}
