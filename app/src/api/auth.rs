@@ -117,8 +117,7 @@ pub async fn set_up(email: String, name: String, password: String) -> Result<(),
     use crate::api::ctx::{accounts, record, start_session, AuditEvent};
 
     let account = NewAccount::from_form(&email, &name, &password)?;
-    let mut event = AuditEvent::by_caller(Action::AccountCreated).detail("first admin");
-    event.actor_label = account.email.to_string();
+    let event = AuditEvent::by_email(Action::AccountCreated, &account.email).detail("first admin");
     let session = accounts()?.set_up(account).await?;
     record(event).await;
     start_session(&session);
@@ -142,8 +141,7 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         device: device_token(),
     };
     // The email tried, never the password.
-    let mut event = AuditEvent::by_caller(Action::SignIn);
-    event.actor_label = attempt.email.to_string();
+    let mut event = AuditEvent::by_email(Action::SignIn, &attempt.email);
     let signed_in = match accounts()?.log_in(attempt).await {
         Ok(signed_in) => signed_in,
         Err(err) => {

@@ -276,6 +276,16 @@ mod server_only {
             }
         }
 
+        /// `action` by whoever `email` names, before they are signed in (a sign-in, a new
+        /// account): never the session this request may still carry.
+        pub fn by_email(action: Action, email: &Email) -> AuditEvent {
+            AuditEvent {
+                actor: None,
+                actor_label: email.to_string(),
+                ..AuditEvent::by_caller(action)
+            }
+        }
+
         pub fn on_map(mut self, map: MapId) -> AuditEvent {
             self.map = Some(map);
             self

@@ -187,10 +187,14 @@ pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(
         "" => None,
         raw => Some(parse_role(raw)?),
     };
+    // The member's email, read before a removal, so the row says whom it was.
+    let members = accounts()?.map_members(map).await?;
+    let whom = members.into_iter().find(|m| m.user == user);
     accounts()?.set_member_role(map, user, role).await?;
     let event = AuditEvent::by_caller(Action::MemberRoleChanged).on_map(map);
     let detail = role.map_or("removed", |r| r.label());
-    record(event.target(user.to_string()).detail(detail)).await;
+    let target = whom.map_or_else(|| user.to_string(), |m| m.email);
+    record(event.target(target).detail(detail)).await;
     Ok(())
 }
 
@@ -334,8 +338,7 @@ pub async fn accept_invite(
 
     let token = token_field(&token)?;
     let account = NewAccount::from_form(&email, &name, &password)?;
-    let mut event = AuditEvent::by_caller(Action::AccountCreated);
-    event.actor_label = account.email.to_string();
+    let mut event = AuditEvent::by_email(Action::AccountCreated, &account.email);
     let (session, map) = accounts()?
         .accept_invite(token, account, client_address())
         .await?;
@@ -420,7 +423,13 @@ pub async fn set_admin(user: UserId, admin: bool) -> Result<(), AppError> {
     use crate::api::audit::Action;
     use crate::api::ctx::{accounts, record, require_admin, AuditEvent};
     require_admin()?;
+    let whom = accounts()?
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.id == user);
     accounts()?.set_admin(user, admin).await?;
+    let target = whom.map_or_else(|| user.to_string(), |u| u.email);
     let detail = if admin {
         "made admin"
     } else {
@@ -428,7 +437,7 @@ pub async fn set_admin(user: UserId, admin: bool) -> Result<(), AppError> {
     };
     record(
         AuditEvent::by_caller(Action::AdminChanged)
-            .target(user.to_string())
+            .target(target)
             .detail(detail),
     )
     .await;

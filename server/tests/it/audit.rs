@@ -284,3 +284,53 @@ async fn pruning_removes_rows_older_than_the_retention_only() {
         .collect();
     assert_eq!(labels, ["1 days old", "29 days old"]);
 }
+
+#[tokio::test]
+async fn role_changes_name_the_member_by_email() {
+    let disk = Disk::new();
+    let backend = disk.open();
+    let (admin, as_admin) = person(&backend, true, None).await;
+    let map = new_map(&backend, Template::Blank).await;
+    let (_, as_owner) = person(&backend, false, Some((map, Role::Owner))).await;
+    let (member, _) = person(&backend, false, Some((map, Role::Viewer))).await;
+    let app = disk.bare_router(backend.clone());
+    let id = member.id;
+    let (status, _) = call(
+        &app,
+        "set_member_role",
+        &format!("map={map}&user={id}&role=editor"),
+        Some(&as_owner),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &app,
+        "set_admin",
+        &format!("user={id}&admin=true"),
+        Some(&as_admin),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, json) = get(&app, "/admin/audit.json", Some(&as_admin)).await;
+    let rows: Vec<AuditEntry> = serde_json::from_str(&json).unwrap();
+    let seen: Vec<(&str, Option<&str>, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.action.as_str(), r.target.as_deref(), r.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "admin_changed",
+                Some(member.email.as_str()),
+                Some("made admin")
+            ),
+            (
+                "member_role_changed",
+                Some(member.email.as_str()),
+                Some("Editor")
+            ),
+        ]
+    );
+    assert_eq!(rows[0].actor_label, admin.email);
+}
