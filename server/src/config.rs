@@ -174,6 +174,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_audit_log_is_kept_a_year_unless_told() {
+        let cli = Cli::try_parse_from(["waymark"]).unwrap();
+        assert_eq!(cli.config.audit_days, DEFAULT_AUDIT_DAYS);
+        let cli = Cli::try_parse_from(["waymark", "serve", "--audit-days", "0"]).unwrap();
+        assert_eq!(cli.config.audit_days, 0);
+        assert!(Cli::try_parse_from(["waymark", "--audit-days", "-1"]).is_err());
+    }
+
+    #[test]
     fn origins_are_checked() {
         assert_eq!(
             parse_origin("https://Intranet.Example.com/").unwrap(),
