@@ -79,7 +79,7 @@ pub fn AuditLog() -> impl IntoView {
                     <span>"Action"</span>
                     <select name="action" on:change=input(fields.action)>
                         <option value="">"Any"</option>
-                        {Action::ALL.map(|a| view! { <option value=a.as_str()>{a.as_str().replace('_', " ")}</option> }).to_vec()}
+                        {Action::ALL.into_iter().map(|a| view! { <option value=a.as_str()>{a.as_str().replace('_', " ")}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="field">
