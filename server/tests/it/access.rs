@@ -207,7 +207,9 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
     ]
 }
 
-async fn call(app: &Router, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
+/// A call of the server function at `path` with a form or JSON `body`, as a browser signed in
+/// with `cookie` (or nobody) makes it.
+pub(crate) fn server_fn_call(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     let json = body.starts_with('{');
     let mut request = Request::post(path)
         .header(header::ACCEPT, "application/json")
@@ -222,9 +224,13 @@ async fn call(app: &Router, path: &str, body: &str, cookie: Option<&str>) -> Sta
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+async fn call(app: &Router, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
     let response = app
         .clone()
-        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .oneshot(server_fn_call(path, body, cookie))
         .await
         .unwrap();
     let status = response.status();

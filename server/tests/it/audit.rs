@@ -26,26 +26,8 @@ fn path_of(name: &str) -> String {
 
 /// Calls the server function `name` with a form or JSON `body`: status and body.
 async fn call(app: &Router, name: &str, body: &str, cookie: Option<&str>) -> (StatusCode, String) {
-    let json = body.starts_with('{');
-    let mut request = Request::post(path_of(name))
-        .header(header::ACCEPT, "application/json")
-        .header(
-            header::CONTENT_TYPE,
-            if json {
-                "application/json"
-            } else {
-                "application/x-www-form-urlencoded"
-            },
-        );
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
-        .await
-        .unwrap();
-    read(response).await
+    let request = crate::access::server_fn_call(&path_of(name), body, cookie);
+    read(app.clone().oneshot(request).await.unwrap()).await
 }
 
 async fn get(app: &Router, path: &str, cookie: Option<&str>) -> (StatusCode, String) {

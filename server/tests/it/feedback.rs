@@ -32,13 +32,22 @@ impl Reply {
 
     /// The refused items of a `422` answer: each one's position and field.
     pub(crate) fn rejected(&self) -> Vec<(u64, String)> {
+        self.refused_by("index")
+    }
+
+    /// The refused rows of a CSV import's `422` answer: each one's line and field.
+    pub(crate) fn refused_lines(&self) -> Vec<(u64, String)> {
+        self.refused_by("line")
+    }
+
+    fn refused_by(&self, place: &str) -> Vec<(u64, String)> {
         self.json()["rejected"]
             .as_array()
             .unwrap()
             .iter()
             .map(|r| {
-                let index = r["index"].as_u64().unwrap();
-                (index, r["field"].as_str().unwrap().to_owned())
+                let at = r[place].as_u64().unwrap();
+                (at, r["field"].as_str().unwrap().to_owned())
             })
             .collect()
     }
@@ -575,14 +584,9 @@ async fn csv_import_is_all_or_nothing_with_a_report_by_line() {
         "{}",
         reply.body
     );
-    let report = reply.json();
-    assert_eq!(report["rows"], 6);
-    let lines: Vec<(u64, &str)> = report["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["line"].as_u64().unwrap(), r["field"].as_str().unwrap()))
-        .collect();
+    assert_eq!(reply.json()["rows"], 6);
+    let lines = reply.refused_lines();
+    let lines: Vec<(u64, &str)> = lines.iter().map(|(l, f)| (*l, f.as_str())).collect();
     assert_eq!(
         lines,
         [(3, "nps"), (4, "touchpoint"), (6, "nps"), (7, "at")]

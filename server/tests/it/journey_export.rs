@@ -3,50 +3,17 @@
 //! links that show the funnel, and for nobody else.
 
 use app::api::sharing::Disclosure;
-use axum::body::{to_bytes, Body};
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::feedback::{api_key, post_json, send, setup, Setup};
 use crate::journey::places;
 use crate::support::{share_link, Disk};
+use crate::transfer::get;
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_788_220_800_000; // 2026-09-01
-
-struct Download {
-    status: StatusCode,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Download {
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-}
-
-async fn download(app: &Router, path: &str) -> Download {
-    let request = Request::get(path).body(Body::empty()).unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = to_bytes(response.into_body(), 64 << 20)
-        .await
-        .unwrap()
-        .to_vec();
-    Download {
-        status,
-        content_type,
-        body,
-    }
-}
 
 /// Eight customers at the first stage's touchpoint, web and app by turns; the first five of
 /// them at the second stage's touchpoint 20 hours later; the first two of those in the third
@@ -113,7 +80,7 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
     };
     let base = format!("/maps/{}/export/journey-", setup.map);
 
-    let csv = download(&app, &format!("{base}csv")).await;
+    let csv = get(&app, &format!("{base}csv")).await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
     assert_eq!(csv.content_type, "text/csv; charset=utf-8");
     let tables = tables(&csv.text());
@@ -162,7 +129,7 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
         ]
     );
 
-    let svg = download(&app, &format!("{base}svg")).await;
+    let svg = get(&app, &format!("{base}svg")).await;
     assert_eq!(svg.status, StatusCode::OK);
     assert_eq!(svg.content_type, "image/svg+xml");
     let svg = svg.text();
@@ -182,14 +149,14 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
         ("png", "image/png", &b"\x89PNG"[..]),
         ("pdf", "application/pdf", &b"%PDF"[..]),
     ] {
-        let file = download(&app, &format!("{base}{format}")).await;
+        let file = get(&app, &format!("{base}{format}")).await;
         assert_eq!(file.status, StatusCode::OK, "{format}");
         assert_eq!(file.content_type, content_type);
         assert!(file.body.starts_with(magic), "{format}");
     }
 
     // The web customers (0, 2, 4, 6), three of whom went on; the filter is named in the file.
-    let web = download(&app, &format!("{base}csv?channel=web&from=2026-09-01")).await;
+    let web = get(&app, &format!("{base}csv?channel=web&from=2026-09-01")).await;
     assert_eq!(web.status, StatusCode::OK, "{}", web.text());
     let tables = self::tables(&web.text());
     assert_eq!(
@@ -197,9 +164,7 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
         ["Filter", "Customers from 2026-09-01, channel “web”"]
     );
     assert_eq!(tables[1][2][1..3], ["4", "3"]);
-    let web_svg = download(&app, &format!("{base}svg?channel=web"))
-        .await
-        .text();
+    let web_svg = get(&app, &format!("{base}svg?channel=web")).await.text();
     assert!(web_svg.contains("Measured on 4 customers"), "{web_svg}");
 
     // Filters it cannot read, and formats it does not have, are refused plainly.
@@ -207,7 +172,7 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
         ("?from=yesterday", "from"),
         ("?from=2026-09-30&to=2026-09-01", "to"),
     ] {
-        let bad = download(&app, &format!("{base}csv{query}")).await;
+        let bad = get(&app, &format!("{base}csv{query}")).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
         let error: Value = serde_json::from_slice(&bad.body).unwrap();
         assert!(
@@ -215,7 +180,7 @@ async fn the_measured_journey_downloads_in_every_format_under_the_filter() {
             "{query}: {error}"
         );
     }
-    let unknown = download(&app, &format!("{base}xlsx")).await;
+    let unknown = get(&app, &format!("{base}xlsx")).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
@@ -238,16 +203,16 @@ async fn share_links_have_the_downloads_only_when_they_show_the_funnel() {
     let base = format!("/maps/{}/export/journey-", setup.map);
 
     // Nobody signed in and no link: sign in first, as for every other export.
-    let nobody = download(&app, &format!("{base}csv")).await;
+    let nobody = get(&app, &format!("{base}csv")).await;
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
-    let hidden = download(&app, &format!("{base}csv?share={}", without.token)).await;
+    let hidden = get(&app, &format!("{base}csv?share={}", without.token)).await;
     assert_eq!(hidden.status, StatusCode::FORBIDDEN);
-    let forged = download(&app, &format!("{base}csv?share={}", "ab".repeat(16))).await;
+    let forged = get(&app, &format!("{base}csv?share={}", "ab".repeat(16))).await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     // A link to the map does not open another map's journey.
     let other =
         crate::support::new_map(&setup.backend, app::domain::template::Template::Blank).await;
-    let elsewhere = download(
+    let elsewhere = get(
         &app,
         &format!("/maps/{other}/export/journey-csv?share={}", with.token),
     )
@@ -255,17 +220,17 @@ async fn share_links_have_the_downloads_only_when_they_show_the_funnel() {
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 
     for format in ["csv", "svg", "png", "pdf"] {
-        let shown = download(
+        let shown = get(
             &app,
             &format!("{base}{format}?share={}&segment=", with.token),
         )
         .await;
         assert_eq!(shown.status, StatusCode::OK, "{format}");
     }
-    let csv = download(&app, &format!("{base}csv?share={}", with.token)).await;
+    let csv = get(&app, &format!("{base}csv?share={}", with.token)).await;
     assert!(csv.text().contains("\nCustomers,8\n"), "{}", csv.text());
     // The map's own exports stay with its members.
-    let map_svg = download(
+    let map_svg = get(
         &app,
         &format!("/maps/{}/export/svg?share={}", setup.map, with.token),
     )

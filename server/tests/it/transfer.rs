@@ -15,13 +15,20 @@ use uuid::Uuid;
 
 use crate::support::{new_map, Disk};
 
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    body: Vec<u8>,
+/// A file's answer: its status, content type and bytes.
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: String,
+    pub(crate) body: Vec<u8>,
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Reply {
+impl Reply {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+}
+
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let content_type = response
@@ -40,7 +47,7 @@ async fn send(app: &Router, request: Request<Body>) -> Reply {
     }
 }
 
-async fn get(app: &Router, path: &str) -> Reply {
+pub(crate) async fn get(app: &Router, path: &str) -> Reply {
     send(app, Request::get(path).body(Body::empty()).unwrap()).await
 }
 
