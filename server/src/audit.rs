@@ -9,6 +9,7 @@
 //! gets here, so the log grows no faster than the throttle lets guesses through.
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use app::api::audit::{Action, AuditEntry, AuditPage, AuditQuery};
@@ -111,6 +112,45 @@ impl<S: Send + Sync> FromRequestParts<S> for Address {
         Ok(Address(
             parts.extensions.get::<ClientAddress>().map(|a| a.0),
         ))
+    }
+}
+
+/// The note `waymark restore` leaves beside the database it put in place. A restore runs while
+/// no server does, on a file whose schema may predate this log, so the server that next opens
+/// the database records it (`record_restore`) and then removes the note.
+pub const RESTORE_NOTE: &str = "waymark.restored";
+
+/// Leaves the note for `record_restore`: what was restored, when, and where the database it
+/// replaced was kept.
+pub fn note_restore(data_dir: &Path, from: &Path, kept: Option<&Path>) -> std::io::Result<()> {
+    let mut detail = format!("restored from {} at {}", from.display(), iso(now_millis()));
+    if let Some(kept) = kept {
+        detail.push_str(&format!("; the database before it was kept as {}", kept.display()));
+    }
+    std::fs::write(data_dir.join(RESTORE_NOTE), detail)
+}
+
+/// Records the restore a note in `data_dir` tells of, if any, then removes the note. A note
+/// that cannot be recorded stays for the next start.
+pub async fn record_restore(db: &Db, data_dir: &Path) {
+    let note = data_dir.join(RESTORE_NOTE);
+    let Ok(detail) = std::fs::read_to_string(&note) else {
+        return;
+    };
+    let event = AuditEvent {
+        action: Action::DatabaseRestored,
+        actor: None,
+        actor_label: "waymark restore (command line)".to_owned(),
+        map: None,
+        target: None,
+        // Bounded: the note is ours, but a hand-edited one must not bloat a row.
+        detail: Some(detail.chars().take(1_000).collect()),
+        ip: None,
+    };
+    if record(db, event).await.is_ok() {
+        if let Err(err) = std::fs::remove_file(&note) {
+            tracing::warn!(%err, note = %note.display(), "could not remove the restore note; it will be recorded again");
+        }
     }
 }
 

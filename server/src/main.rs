@@ -104,17 +104,23 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     File::open(&staged)
         .and_then(|f| f.sync_all())
         .context("cannot flush the copied backup to disk")?;
+    let mut kept = None;
     if target.exists() {
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let kept = config
+        let aside = config
             .data_dir
             .join(format!("waymark.sqlite.before-restore-{stamp}"));
-        set_aside(&target, &kept)?;
-        tracing::info!(kept = %kept.display(), "the previous database is kept");
+        set_aside(&target, &aside)?;
+        tracing::info!(kept = %aside.display(), "the previous database is kept");
+        kept = Some(aside);
     }
     std::fs::rename(&staged, &target).context("cannot move the restored database into place")?;
+    // For the audit log, which the next start writes (the restored file may predate it).
+    if let Err(err) = server::audit::note_restore(&config.data_dir, file, kept.as_deref()) {
+        tracing::warn!(%err, "cannot leave the restore note; the audit log will not show this restore");
+    }
     sync_dir(&config.data_dir)?;
     tracing::info!(from = %file.display(), schema, "database restored; start Waymark to use it");
     Ok(())

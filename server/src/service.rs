@@ -62,6 +62,9 @@ impl Service {
             rooms: Rooms::new(db.clone()),
             db: db.clone(),
         };
+        if let Some(dir) = database.parent() {
+            crate::audit::record_restore(&db, dir).await;
+        }
         if fresh {
             backend
                 .create(None, Template::CustomerJourney, None)

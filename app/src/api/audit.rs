@@ -36,11 +36,12 @@ pub enum Action {
     MapDeleted,
     CustomerForgotten,
     RetentionChanged,
+    DatabaseRestored,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -62,6 +63,7 @@ impl Action {
         Action::MapDeleted,
         Action::CustomerForgotten,
         Action::RetentionChanged,
+        Action::DatabaseRestored,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -88,6 +90,7 @@ impl Action {
             Action::MapDeleted => "map_deleted",
             Action::CustomerForgotten => "customer_forgotten",
             Action::RetentionChanged => "retention_changed",
+            Action::DatabaseRestored => "database_restored",
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use app::api::audit::AuditQuery;
 use app::domain::edit::Edit;
 use app::domain::ids::{CardId, OpId, Rev};
 use app::domain::map::Card;
@@ -240,4 +241,31 @@ async fn restore_keeps_the_old_database_whole_with_its_newest_commits() {
         )
         .unwrap();
     assert_ne!(title, "Newest title");
+    drop(restored);
+
+    // The next start records the restore in the audit log, once.
+    assert!(disk.path().join(server::audit::RESTORE_NOTE).exists());
+    let database = disk.path().join("waymark.sqlite");
+    for _ in 0..2 {
+        let service = Service::open(&database, disk.path(), SiteConfig::default())
+            .await
+            .unwrap();
+        let logged = service
+            .db
+            .read(|conn| {
+                server::db::audit::page(conn, &AuditQuery::default(), 10).map(|page| page.entries)
+            })
+            .await
+            .unwrap();
+        let restores: Vec<_> = logged
+            .iter()
+            .filter(|row| row.action == "database_restored")
+            .collect();
+        assert_eq!(restores.len(), 1, "{logged:?}");
+        let detail = restores[0].detail.as_deref().unwrap();
+        assert!(detail.contains("backup.sqlite"), "{detail}");
+        assert!(detail.contains("waymark.sqlite.before-restore-"), "{detail}");
+        service.db.flush().await.unwrap();
+    }
+    assert!(!disk.path().join(server::audit::RESTORE_NOTE).exists());
 }

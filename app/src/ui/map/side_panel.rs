@@ -51,7 +51,7 @@ pub fn SidePanelView() -> impl IntoView {
 /// browser does not know the page's fingerprint, so this one is revalidated on each first use
 /// rather than kept for good (reading the fingerprint off the page cost more bytes of the
 /// editor's bundle than the request costs time).
-const PANEL_STYLES: &str = "/v/panels/panels.css";
+pub(crate) const PANEL_STYLES: &str = "/v/panels/panels.css";
 
 /// A panel whose code is still loading: a line saying so, then the panel. The panels' styles
 /// (`public/panels.css`) load with the first one, beside its code.

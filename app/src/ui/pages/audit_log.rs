@@ -71,6 +71,8 @@ pub fn AuditLog() -> impl IntoView {
     let newest = move |_| applied.update(|q| q.before = None);
     let input = |signal: RwSignal<String>| move |ev| signal.set(event_target_value(&ev));
     view! {
+        // Its table's styles are the side panels' (loaded on demand, not with every page).
+        <link rel="stylesheet" href=crate::ui::map::side_panel::PANEL_STYLES/>
         <section class="map-list" aria-labelledby="audit-log">
             <h2 id="audit-log">"Audit log"</h2>
             <p class="muted">"Sign-ins, access changes, share links, API keys, exports, imports and deletions."</p>
