@@ -11,6 +11,7 @@
 //! Litestream v0.3.13 (the npm package `@flydotio/litestream-linux-x64`) is found through
 //! `WAYMARK_LITESTREAM`, which `.ci/test` sets after installing it.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,7 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
     let acked: Log = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut load = Vec::new();
+    let checker = cookies[0].clone();
     for (n, cookie) in cookies.into_iter().enumerate() {
         let (acked, stop, card) = (acked.clone(), stop.clone(), cards[n]);
         load.push(tokio::spawn(edit(addr, map, card, cookie, acked, stop)));
@@ -119,6 +121,8 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
     // has it. Each probe that finds its marker is a sync the replica is known to have made.
     let started = Instant::now();
     let mut lags = Vec::new();
+    let mut restores = Vec::new();
+    let mut torn = Vec::new();
     let mut last_sync: Option<Acked> = None;
     let mut probes = 0;
     while started.elapsed() < LOAD {
@@ -129,8 +133,21 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
         while started.elapsed() < LOAD {
             probes += 1;
             let copy = scratch.join(format!("probe-{probes}.sqlite"));
-            restore(&litestream, &["-o", path(&copy), &format!("file://{}", replica.display())]);
-            let found = holds(&copy, &marker.item);
+            let from = format!("file://{}", replica.display());
+            let restoring = Instant::now();
+            // A restore that races a sync of the replica may fail, and one made just after
+            // Litestream began a generation may be torn (see the README); the next is tried.
+            let found = match try_restore(&litestream, &["-o", path(&copy), &from]) {
+                Ok(()) => match holds(&copy, &marker.item) {
+                    Ok(found) => found,
+                    Err(why) => {
+                        torn.push((started.elapsed(), why));
+                        false
+                    }
+                },
+                Err(_) => false,
+            };
+            restores.push(restoring.elapsed());
             if found {
                 lags.push(marker.acked.elapsed());
                 last_sync = Some(marker);
@@ -157,23 +174,26 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
     std::fs::remove_dir_all(&data).unwrap();
     restore(&litestream, &["-config", path(&config), path(&database)]);
     std::fs::copy(&key_copy, data.join("pseudonym.key")).unwrap();
+    if let Err(why) = server::db::check_restorable(&database) {
+        panic!("the database restored from the replica is not intact: {why}");
+    }
     let mut server = Waymark::start(&data).await;
-    let served = welcome_rev(server.addr, map, &editors_cookie(&database, map).await).await;
+    // The editors' sessions were written before replication began, so they came back too.
+    let served = welcome_rev(server.addr, map, &checker).await;
     server.stop();
 
     // Everything acknowledged before the last sync was seen is there, and everything
     // acknowledged before the newest thing that is there (commits reach the log in order, so
     // the replica holds a prefix of them).
-    let restored = Connection::open_with_flags(&database, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let present: Vec<&Acked> = acked
-        .iter()
-        .filter(|a| holds_in(&restored, &a.item))
-        .collect();
+    let restored =
+        Connection::open_with_flags(&database, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let stored = Stored::read(&restored);
+    let present: Vec<&Acked> = acked.iter().filter(|a| stored.holds(&a.item)).collect();
     let newest_present = present.iter().map(|a| a.sent).max();
     let cut = newest_present.map_or(last_sync.sent, |sent| sent.max(last_sync.sent));
     let missing: Vec<&Acked> = acked
         .iter()
-        .filter(|a| a.acked < cut && !holds_in(&restored, &a.item))
+        .filter(|a| a.acked < cut && !stored.holds(&a.item))
         .collect();
     assert!(
         missing.is_empty(),
@@ -195,15 +215,22 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
     tallies_match_answers(&restored, map);
 
     lags.sort();
+    restores.sort();
     let (edits, answers) = counts(&acked);
     eprintln!(
-        "litestream: replication lag (acknowledged to restorable) p50 {:?}, max {:?} over {} \
-         probes; {edits} edits and {answers} answers acknowledged, {} of them restored",
+        "litestream: replication lag (from an acknowledgement until a restore of the replica \
+         has it, that restore included) p50 {:?}, max {:?} over {} writes; a restore took \
+         {:?} (p50 of {probes}); {edits} edits and {answers} answers acknowledged, {} of them \
+         in the restored database",
         percentile(&lags, 0.5),
         lags.last().unwrap(),
         lags.len(),
+        percentile(&restores, 0.5),
         present.len(),
     );
+    for (at, why) in &torn {
+        eprintln!("litestream: a restore of the replica {at:?} into replication was torn: {why}");
+    }
 }
 
 /// Litestream replicating with Waymark as its child, both in a process group of their own (so
@@ -238,7 +265,10 @@ impl Replicating {
             .expect("start litestream");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Http::get_status(addr, "/healthz").await != Some(200) {
-            assert!(Instant::now() < deadline, "waymark did not start under litestream");
+            assert!(
+                Instant::now() < deadline,
+                "waymark did not start under litestream"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Replicating { child }
@@ -272,23 +302,34 @@ fn litestream_binary() -> PathBuf {
              and sets it, or: source .ci/tools.sh && ensure_litestream"
         )
     });
-    assert!(bin.is_file(), "WAYMARK_LITESTREAM={} is not a file", bin.display());
+    assert!(
+        bin.is_file(),
+        "WAYMARK_LITESTREAM={} is not a file",
+        bin.display()
+    );
     bin
 }
 
 /// Runs `litestream restore` with `args`; it must succeed.
 fn restore(litestream: &Path, args: &[&str]) {
+    if let Err(why) = try_restore(litestream, args) {
+        panic!("litestream restore {args:?} failed: {why}");
+    }
+}
+
+/// Runs `litestream restore` with `args`; an error holds what it said.
+fn try_restore(litestream: &Path, args: &[&str]) -> Result<(), String> {
     let out = Command::new(litestream)
         .arg("restore")
         .args(args)
         .stdin(Stdio::null())
         .output()
         .expect("run litestream restore");
-    assert!(
-        out.status.success(),
-        "litestream restore {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 fn path(p: &Path) -> &str {
@@ -303,7 +344,14 @@ fn free_port() -> SocketAddr {
 
 /// An editor setting `card`'s text again and again, each edit waiting for its acknowledgement,
 /// until told to stop or the server is gone.
-async fn edit(addr: SocketAddr, map: MapId, card: CardId, cookie: String, acked: Log, stop: Arc<AtomicBool>) {
+async fn edit(
+    addr: SocketAddr,
+    map: MapId,
+    card: CardId,
+    cookie: String,
+    acked: Log,
+    stop: Arc<AtomicBool>,
+) {
     let mut ws = map_socket(addr, map, &cookie).await.unwrap();
     let hello = ClientMsg::Hello {
         protocol: PROTOCOL_VERSION,
@@ -327,12 +375,11 @@ async fn edit(addr: SocketAddr, map: MapId, card: CardId, cookie: String, acked:
         };
         let (id, sent) = (op.id, Instant::now());
         let heard = match send(&mut ws, &ClientMsg::Submit { ops: vec![op] }).await {
-            Some(()) => {
-                next_until(&mut ws, |m| {
-                    matches!(m, ServerMsg::Applied { log } if log.iter().any(|l| l.op.id == id))
-                })
-                .await
-            }
+            Some(()) => next_until(
+                &mut ws,
+                |m| matches!(m, ServerMsg::Applied { log } if log.iter().any(|l| l.op.id == id)),
+            )
+            .await,
             None => None,
         };
         // Lost with the machine: whatever was not acknowledged yet never was.
@@ -348,14 +395,23 @@ async fn edit(addr: SocketAddr, map: MapId, card: CardId, cookie: String, acked:
 }
 
 /// Answers through the API, `BATCH` a request, each with a comment of its own.
-async fn answer(addr: SocketAddr, map: MapId, cards: Vec<CardId>, key: String, acked: Log, stop: Arc<AtomicBool>) {
+async fn answer(
+    addr: SocketAddr,
+    map: MapId,
+    cards: Vec<CardId>,
+    key: String,
+    acked: Log,
+    stop: Arc<AtomicBool>,
+) {
     let mut http = Http::connect(addr).await;
     let path = format!("/api/v1/maps/{map}/responses");
     for request in 0.. {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let comments: Vec<String> = (0..BATCH).map(|i| format!("answer {request}-{i}")).collect();
+        let comments: Vec<String> = (0..BATCH)
+            .map(|i| format!("answer {request}-{i}"))
+            .collect();
         let body: Vec<_> = comments
             .iter()
             .enumerate()
@@ -374,11 +430,14 @@ async fn answer(addr: SocketAddr, map: MapId, cards: Vec<CardId>, key: String, a
             Ok(other) => panic!("the API answered {other}"),
         }
         let now = Instant::now();
-        acked.lock().unwrap().extend(comments.into_iter().map(|c| Acked {
-            item: Item::Answer(c),
-            sent,
-            acked: now,
-        }));
+        acked
+            .lock()
+            .unwrap()
+            .extend(comments.into_iter().map(|c| Acked {
+                item: Item::Answer(c),
+                sent,
+                acked: now,
+            }));
     }
 }
 
@@ -418,36 +477,67 @@ async fn welcome_rev(addr: SocketAddr, map: MapId, cookie: &str) -> Rev {
     }
 }
 
-/// A session of a new editor of `map`, written into the restored database before it is served.
-async fn editors_cookie(database: &Path, map: MapId) -> String {
-    let (db, _) = server::db::Db::open(database).unwrap();
-    let cookie = editors(&db, map, 1).await.remove(0);
-    db.flush().await.unwrap();
-    cookie
-}
-
 fn newest(acked: &Log) -> Option<Acked> {
-    acked.lock().unwrap().iter().max_by_key(|a| a.acked).cloned()
+    acked
+        .lock()
+        .unwrap()
+        .iter()
+        .max_by_key(|a| a.acked)
+        .cloned()
 }
 
-/// Whether the database at `file` holds `item`.
-fn holds(file: &Path, item: &Item) -> bool {
-    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let held = holds_in(&conn, item);
-    drop(conn);
+/// Whether the database restored at `file` holds `item`; an error when it is not an intact
+/// database. The file is removed.
+fn holds(file: &Path, item: &Item) -> Result<bool, String> {
+    let held = server::db::check_restorable(file).and_then(|_| {
+        let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| e.to_string())?;
+        let (sql, key) = match item {
+            Item::Edit(id) => (
+                "SELECT EXISTS (SELECT 1 FROM ops WHERE op_id = ?1)",
+                id.to_string(),
+            ),
+            Item::Answer(comment) => (
+                "SELECT EXISTS (SELECT 1 FROM feedback_responses WHERE comment = ?1)",
+                comment.clone(),
+            ),
+        };
+        conn.query_row(sql, [key], |row| row.get(0))
+            .map_err(|e| e.to_string())
+    });
     std::fs::remove_file(file).unwrap();
     held
 }
 
-fn holds_in(conn: &Connection, item: &Item) -> bool {
-    let (sql, key) = match item {
-        Item::Edit(id) => ("SELECT EXISTS (SELECT 1 FROM ops WHERE op_id = ?1)", id.to_string()),
-        Item::Answer(comment) => (
-            "SELECT EXISTS (SELECT 1 FROM feedback_responses WHERE comment = ?1)",
-            comment.clone(),
-        ),
-    };
-    conn.query_row(sql, [key], |row| row.get(0)).unwrap()
+/// The operation ids and answer comments of a database, read once (answers have no index by
+/// comment).
+struct Stored {
+    ops: HashSet<String>,
+    comments: HashSet<String>,
+}
+
+impl Stored {
+    fn read(conn: &Connection) -> Stored {
+        let column = |sql: &str| -> HashSet<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        Stored {
+            ops: column("SELECT op_id FROM ops"),
+            comments: column("SELECT comment FROM feedback_responses WHERE comment IS NOT NULL"),
+        }
+    }
+
+    fn holds(&self, item: &Item) -> bool {
+        match item {
+            Item::Edit(id) => self.ops.contains(&id.to_string()),
+            Item::Answer(comment) => self.comments.contains(comment),
+        }
+    }
 }
 
 fn log_revs(conn: &Connection, map: MapId) -> Vec<i64> {
@@ -485,11 +575,17 @@ fn tallies_match_answers(conn: &Connection, map: MapId) {
         .unwrap();
     assert!(!rows.is_empty(), "no tallies restored");
     for (card, tally, count) in rows {
-        assert_eq!(tally, count, "touchpoint {card}'s tally differs from its answers");
+        assert_eq!(
+            tally, count,
+            "touchpoint {card}'s tally differs from its answers"
+        );
     }
 }
 
 fn counts(acked: &[Acked]) -> (usize, usize) {
-    let edits = acked.iter().filter(|a| matches!(a.item, Item::Edit(_))).count();
+    let edits = acked
+        .iter()
+        .filter(|a| matches!(a.item, Item::Edit(_)))
+        .count();
     (edits, acked.len() - edits)
 }
