@@ -135,17 +135,21 @@ async fn a_database_restored_from_the_replica_has_everything_acknowledged_before
             let copy = scratch.join(format!("probe-{probes}.sqlite"));
             let from = format!("file://{}", replica.display());
             let restoring = Instant::now();
+            let (bin, item) = (litestream.clone(), marker.item.clone());
+            let probed = tokio::task::spawn_blocking(move || {
+                try_restore(&bin, &["-o", path(&copy), &from])
+                    .ok()
+                    .map(|()| holds(&copy, &item))
+            });
             // A restore that races a sync of the replica may fail, and one made just after
             // Litestream began a generation may be torn (see the README); the next is tried.
-            let found = match try_restore(&litestream, &["-o", path(&copy), &from]) {
-                Ok(()) => match holds(&copy, &marker.item) {
-                    Ok(found) => found,
-                    Err(why) => {
-                        torn.push((started.elapsed(), why));
-                        false
-                    }
-                },
-                Err(_) => false,
+            let found = match probed.await.unwrap() {
+                Some(Ok(found)) => found,
+                Some(Err(why)) => {
+                    torn.push((started.elapsed(), why));
+                    false
+                }
+                None => false,
             };
             restores.push(restoring.elapsed());
             if found {
