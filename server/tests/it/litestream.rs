@@ -308,7 +308,7 @@ fn litestream_binary() -> PathBuf {
     let bin = bin.unwrap_or_else(|| {
         panic!(
             "WAYMARK_LITESTREAM must name the litestream binary (v0.3.13); .ci/test installs it \
-             and sets it, or: source .ci/tools.sh && ensure_litestream"
+             and sets it (README: Working on Waymark)"
         )
     });
     assert!(
