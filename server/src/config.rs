@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::db::Checkpoints;
+
 /// Waymark: customer journey maps, built together.
 #[derive(Clone, Debug, Parser)]
 #[command(name = "waymark", version, about)]
@@ -106,6 +108,12 @@ pub struct Config {
     #[arg(long, env = "WAYMARK_AUDIT_DAYS", default_value_t = DEFAULT_AUDIT_DAYS, global = true)]
     pub audit_days: u32,
 
+    /// Who copies the write-ahead log back into the database file: `passive`, Waymark's own
+    /// thread; `off`, Litestream (`litestream replicate`), which must do it itself so that it
+    /// replicates every frame first. Use `off` only under Litestream.
+    #[arg(long, env = "WAYMARK_CHECKPOINTS", value_enum, default_value_t = Checkpoints::Passive, global = true)]
+    pub checkpoints: Checkpoints,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -180,6 +188,15 @@ mod tests {
         let cli = Cli::try_parse_from(["waymark", "serve", "--audit-days", "0"]).unwrap();
         assert_eq!(cli.config.audit_days, 0);
         assert!(Cli::try_parse_from(["waymark", "--audit-days", "-1"]).is_err());
+    }
+
+    #[test]
+    fn checkpoints_are_waymarks_own_unless_left_to_litestream() {
+        let cli = Cli::try_parse_from(["waymark"]).unwrap();
+        assert_eq!(cli.config.checkpoints, Checkpoints::Passive);
+        let cli = Cli::try_parse_from(["waymark", "serve", "--checkpoints", "off"]).unwrap();
+        assert_eq!(cli.config.checkpoints, Checkpoints::Off);
+        assert!(Cli::try_parse_from(["waymark", "--checkpoints", "truncate"]).is_err());
     }
 
     #[test]

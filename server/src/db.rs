@@ -24,6 +24,7 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::pseudonyms::Pseudonyms;
 
+pub use checkpoint::Checkpoints;
 pub use maps::{append_ops, LogEntry, MapRecord, StoredMap};
 pub use writer::{Pending, Reserved, Writer};
 
@@ -120,7 +121,8 @@ const CHECKPOINT_PAGES: i64 = 64_000;
 pub struct Db {
     writer: Writer,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    _checkpointer: Arc<checkpoint::Checkpointer>,
+    /// `None` when checkpoints are left to Litestream (`Checkpoints::Off`).
+    _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
     /// The data's own key (see `pseudonyms`), kept beside the file.
     pseudonyms: Arc<Pseudonyms>,
     /// Journey counts' changes not yet written (see `journey::Pending`).
@@ -128,9 +130,14 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) and migrates the database at `path`.
-    /// Returns whether the file was new, so the caller can seed it.
+    /// Opens (creating if needed) and migrates the database at `path`, checkpointing it on a
+    /// thread of its own. Returns whether the file was new, so the caller can seed it.
     pub fn open(path: &Path) -> Result<(Db, bool), OpenError> {
+        Db::open_with(path, Checkpoints::Passive)
+    }
+
+    /// `open`, with `checkpoints` saying who copies the write-ahead log back into the file.
+    pub fn open_with(path: &Path, checkpoints: Checkpoints) -> Result<(Db, bool), OpenError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let pseudonyms = Arc::new(Pseudonyms::open(dir).map_err(OpenError::Key)?);
         let mut conn = Connection::open(path)?;
@@ -183,7 +190,10 @@ impl Db {
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        let checkpointer = Arc::new(checkpoint::start(path)?);
+        let checkpointer = match checkpoints {
+            Checkpoints::Passive => Some(Arc::new(checkpoint::start(path)?)),
+            Checkpoints::Off => None,
+        };
         let writer = Writer::start(conn)?;
         Ok((
             Db {

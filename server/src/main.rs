@@ -73,7 +73,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         server::telemetry::install().map_err(anyhow::Error::msg)?;
     }
     let path = config.database_path();
-    let service = Service::open(&path, &config.site_dir, site)
+    if config.checkpoints == db::Checkpoints::Off {
+        tracing::info!("checkpoints are left to Litestream (--checkpoints off)");
+    }
+    let service = Service::open_with(&path, &config.site_dir, site, config.checkpoints)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))?
         .with_metrics(config.metrics_addr)

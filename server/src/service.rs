@@ -13,7 +13,7 @@ use leptos::config::LeptosOptions;
 
 use crate::backend::ServerBackend;
 use crate::connections;
-use crate::db::{Db, OpenError, StoreError};
+use crate::db::{Checkpoints, Db, OpenError, StoreError};
 use crate::rooms::Rooms;
 use crate::router::router;
 use crate::state::{AppState, SiteConfig};
@@ -53,9 +53,19 @@ impl Service {
         site_dir: &Path,
         site: SiteConfig,
     ) -> Result<Service, ServeError> {
+        Service::open_with(database, site_dir, site, Checkpoints::Passive).await
+    }
+
+    /// `open`, with `checkpoints` saying who checkpoints the database (see `db::Checkpoints`).
+    pub async fn open_with(
+        database: &Path,
+        site_dir: &Path,
+        site: SiteConfig,
+        checkpoints: Checkpoints,
+    ) -> Result<Service, ServeError> {
         let path = database.to_owned();
         // Opening migrates the schema: blocking work, kept off the async executor.
-        let (db, fresh) = tokio::task::spawn_blocking(move || Db::open(&path))
+        let (db, fresh) = tokio::task::spawn_blocking(move || Db::open_with(&path, checkpoints))
             .await
             .map_err(std::io::Error::other)??;
         let backend = ServerBackend {

@@ -20,6 +20,7 @@ mod journey_import;
 mod journey_retention;
 mod journey_sharing;
 mod light_pages;
+mod litestream;
 mod live;
 mod live_access;
 mod metrics;
