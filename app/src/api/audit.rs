@@ -36,11 +36,15 @@ pub enum Action {
     MapDeleted,
     CustomerForgotten,
     RetentionChanged,
+    /// Signed in through the OpenID provider (the detail says how the account was matched).
+    SsoSignIn,
+    /// The provider vouched for someone Waymark refused (the detail says why).
+    SsoRefused,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -62,6 +66,8 @@ impl Action {
         Action::MapDeleted,
         Action::CustomerForgotten,
         Action::RetentionChanged,
+        Action::SsoSignIn,
+        Action::SsoRefused,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -88,6 +94,8 @@ impl Action {
             Action::MapDeleted => "map_deleted",
             Action::CustomerForgotten => "customer_forgotten",
             Action::RetentionChanged => "retention_changed",
+            Action::SsoSignIn => "sso_sign_in",
+            Action::SsoRefused => "sso_refused",
         }
     }
 
