@@ -168,7 +168,7 @@ impl ServerAccounts {
         }
     }
 
-    async fn new_session(&self, user: UserId) -> Result<Token, AppError> {
+    pub(crate) async fn new_session(&self, user: UserId) -> Result<Token, AppError> {
         let token = new_token().map_err(app_error)?;
         let hash = hash_token(&token);
         let (now, expires) = (now_millis(), days_from_now(SESSION_DAYS));

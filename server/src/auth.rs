@@ -72,6 +72,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     extensions.insert(ClientAddress(address));
     extensions.insert(SiteSettings {
         secure_cookies: state.site.secure_cookies,
+        sso: state.sso.as_ref().map(|sso| sso.shown()),
     });
     next.run(request).await
 }

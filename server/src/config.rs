@@ -117,6 +117,55 @@ pub struct Config {
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub sso: SsoConfig,
+}
+
+/// Single sign-on with an OpenID provider: on when the issuer and client id are set.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SsoConfig {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`), e.g. `https://accounts.google.com`.
+    #[arg(long, env = "WAYMARK_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// Waymark's client id at the provider.
+    #[arg(long, env = "WAYMARK_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// Waymark's client secret at the provider (prefer the environment variable: flags show in
+    /// process lists). Leave unset for a public client.
+    #[arg(
+        long,
+        env = "WAYMARK_OIDC_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// Email domains, comma-separated, whose people get an account at their first single
+    /// sign-on without an invitation (e.g. `example.com`).
+    #[arg(
+        long,
+        env = "WAYMARK_OIDC_ALLOWED_DOMAINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub oidc_allowed_domains: Vec<String>,
+
+    /// Single sign-on only: password sign-in, set-up and accounts are refused.
+    #[arg(long, env = "WAYMARK_OIDC_ONLY", global = true)]
+    pub oidc_only: bool,
+
+    /// The provider's name on the sign-in button ("Sign in with …").
+    #[arg(
+        long,
+        env = "WAYMARK_OIDC_NAME",
+        default_value = "single sign-on",
+        global = true
+    )]
+    pub oidc_name: String,
 }
 
 /// How long the audit log is kept unless configured: a year, long enough to look back on an
@@ -173,7 +222,98 @@ impl Config {
             public_origin,
             embed_origins,
             trusted_proxies: crate::proxies::TrustedProxies::parse(&self.trusted_proxies)?,
+            sso: self.sso_settings(public_origin_or(self))?,
         })
+    }
+
+    /// Single sign-on's settings, checked: `None` when it is off; a half-made configuration is
+    /// refused rather than quietly ignored.
+    fn sso_settings(
+        &self,
+        origin: Option<String>,
+    ) -> Result<Option<crate::oidc::Settings>, String> {
+        let sso = &self.sso;
+        let domains = sso
+            .oidc_allowed_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect::<Vec<_>>();
+        let (issuer, client_id) = match (&sso.oidc_issuer, &sso.oidc_client_id) {
+            (Some(issuer), Some(id)) => (issuer.trim(), id.trim()),
+            (None, None) => {
+                if sso.oidc_only || !domains.is_empty() || sso.oidc_client_secret.is_some() {
+                    return Err("single sign-on needs --oidc-issuer and --oidc-client-id \
+                        (WAYMARK_OIDC_ISSUER, WAYMARK_OIDC_CLIENT_ID)"
+                        .into());
+                }
+                return Ok(None);
+            }
+            (Some(_), None) => {
+                return Err("--oidc-issuer is set but --oidc-client-id is not".into())
+            }
+            (None, Some(_)) => {
+                return Err("--oidc-client-id is set but --oidc-issuer is not".into())
+            }
+        };
+        check_issuer(issuer)?;
+        if client_id.is_empty() {
+            return Err("--oidc-client-id is empty".into());
+        }
+        if let Some(bad) = domains
+            .iter()
+            .find(|d| !d.contains('.') || d.contains(|c: char| c.is_whitespace() || c == '@'))
+        {
+            return Err(format!(
+                "--oidc-allowed-domains: {bad:?} is not a domain like example.com"
+            ));
+        }
+        let Some(origin) = origin else {
+            return Err(
+                "single sign-on needs --public-url (the address the provider sends \
+                people back to) unless Waymark listens on a loopback address"
+                    .into(),
+            );
+        };
+        Ok(Some(crate::oidc::Settings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: sso.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+            redirect_url: format!("{origin}{}", crate::oidc::CALLBACK),
+            allowed_domains: domains,
+            only: sso.oidc_only,
+            label: sso.oidc_name.trim().to_owned(),
+        }))
+    }
+}
+
+/// The origin people reach Waymark at: `--public-url`, or the listening address when that is a
+/// loopback one (a test, or a try-out on one's own machine).
+fn public_origin_or(config: &Config) -> Option<String> {
+    match config.public_url.as_deref().map(parse_origin) {
+        Some(origin) => origin.ok(),
+        None => config
+            .addr
+            .ip()
+            .is_loopback()
+            .then(|| format!("http://{}", config.addr)),
+    }
+}
+
+/// An issuer must be HTTPS, except on loopback (a provider on this machine, as in the tests).
+fn check_issuer(issuer: &str) -> Result<(), String> {
+    let url = openidconnect::url::Url::parse(issuer)
+        .map_err(|e| format!("--oidc-issuer {issuer:?} is not a URL: {e}"))?;
+    let loopback = match url.host() {
+        Some(openidconnect::url::Host::Domain(host)) => host == "localhost",
+        Some(openidconnect::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(openidconnect::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!("--oidc-issuer {issuer:?} must be an https:// URL")),
     }
 }
 
@@ -188,6 +328,76 @@ mod tests {
         let cli = Cli::try_parse_from(["waymark", "serve", "--audit-days", "0"]).unwrap();
         assert_eq!(cli.config.audit_days, 0);
         assert!(Cli::try_parse_from(["waymark", "--audit-days", "-1"]).is_err());
+    }
+
+    fn sso(args: &[&str]) -> Result<Option<crate::oidc::Settings>, String> {
+        let cli =
+            Cli::try_parse_from([&["waymark"][..], args].concat()).map_err(|e| e.to_string())?;
+        cli.config.site().map(|site| site.sso)
+    }
+
+    #[test]
+    fn single_sign_on_is_off_unless_configured_and_half_a_configuration_is_refused() {
+        assert_eq!(sso(&[]).unwrap(), None);
+        let on = sso(&[
+            "--oidc-issuer",
+            "https://id.example.com/",
+            "--oidc-client-id",
+            "waymark",
+            "--oidc-allowed-domains",
+            "Example.com, @corp.example.com",
+            "--public-url",
+            "https://maps.example.com",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(on.issuer, "https://id.example.com");
+        assert_eq!(
+            on.redirect_url,
+            "https://maps.example.com/auth/oidc/callback"
+        );
+        assert_eq!(on.allowed_domains, ["example.com", "corp.example.com"]);
+        assert!(!on.only);
+        let loopback = sso(&[
+            "--oidc-issuer",
+            "http://127.0.0.1:4000",
+            "--oidc-client-id",
+            "w",
+        ]);
+        assert_eq!(
+            loopback.unwrap().unwrap().redirect_url,
+            "http://127.0.0.1:3000/auth/oidc/callback"
+        );
+        for half in [
+            &["--oidc-issuer", "https://id.example.com"][..],
+            &["--oidc-client-id", "waymark"],
+            &["--oidc-only"],
+            &["--oidc-allowed-domains", "example.com"],
+            &[
+                "--oidc-issuer",
+                "http://id.example.com",
+                "--oidc-client-id",
+                "w",
+            ],
+            &[
+                "--oidc-issuer",
+                "https://id.example.com",
+                "--oidc-client-id",
+                "w",
+                "--addr",
+                "0.0.0.0:3000",
+            ],
+            &[
+                "--oidc-issuer",
+                "https://id.example.com",
+                "--oidc-client-id",
+                "w",
+                "--oidc-allowed-domains",
+                "nodot",
+            ],
+        ] {
+            assert!(sso(half).is_err(), "{half:?}");
+        }
     }
 
     #[test]

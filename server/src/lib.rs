@@ -20,6 +20,7 @@ pub mod feedback;
 pub mod http;
 pub mod hub;
 pub mod journey;
+pub mod oidc;
 pub mod places;
 pub mod proxies;
 pub mod pseudonyms;

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets.routes())
         .merge(files)
         .merge(crate::audit::routes())
+        .merge(crate::oidc::routes())
         .merge(responses)
         .merge(pages)
         .layer(middleware::from_fn_with_state(
@@ -145,6 +146,8 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("POST", journey::import::IMPORT),
     ("POST", feedback::form::SUBMIT),
     ("GET", feedback::form::QR_CODE),
+    ("GET", crate::oidc::START),
+    ("GET", crate::oidc::CALLBACK),
 ];
 
 /// Every request's log lines carry its id (also sent back in `x-request-id`), and its path

@@ -143,6 +143,9 @@ impl Service {
         on_listening(listener.local_addr()?);
         crate::journey::keep_expiring(self.db.clone());
         crate::audit::spawn_pruning(self.db.clone(), self.audit_days);
+        if let Some(sso) = self.state.sso.clone() {
+            tokio::spawn(async move { sso.warm_up().await });
+        }
         let rooms = self.state.rooms.clone();
         let options = connections::Options::new(self.state.site.trusted_proxies.clone());
         let app = router(self.state);

@@ -32,6 +32,8 @@ pub struct SiteConfig {
     pub embed_origins: Vec<String>,
     /// The reverse proxies whose `Forwarded` and `X-Forwarded-For` headers name the client.
     pub trusted_proxies: TrustedProxies,
+    /// Single sign-on through an OpenID provider, when configured.
+    pub sso: Option<crate::oidc::Settings>,
 }
 
 /// What every request may reach, made once at start. Handlers and middleware take it as
@@ -47,11 +49,25 @@ pub struct Shared {
     pub site: Arc<SiteConfig>,
     /// Requests in flight, per address and in all.
     pub in_flight: Places,
+    /// Single sign-on, when configured (`SiteConfig::sso`).
+    pub sso: Option<Arc<crate::oidc::Sso>>,
 }
 
 impl Shared {
     pub fn new(leptos_options: LeptosOptions, backend: ServerBackend, site: SiteConfig) -> Shared {
+        let sso = site
+            .sso
+            .clone()
+            .and_then(|settings| match crate::oidc::Sso::new(settings) {
+                Ok(sso) => Some(Arc::new(sso)),
+                // `config` checked the settings already; this is the HTTP client failing to build.
+                Err(err) => {
+                    tracing::error!(%err, "single sign-on is off: it cannot start");
+                    None
+                }
+            });
         Shared {
+            sso,
             leptos_options,
             accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),

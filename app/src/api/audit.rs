@@ -37,11 +37,15 @@ pub enum Action {
     CustomerForgotten,
     RetentionChanged,
     DatabaseRestored,
+    /// Signed in through the OpenID provider (the detail says how the account was matched).
+    SsoSignIn,
+    /// The provider vouched for someone Waymark refused (the detail says why).
+    SsoRefused,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -64,6 +68,8 @@ impl Action {
         Action::CustomerForgotten,
         Action::RetentionChanged,
         Action::DatabaseRestored,
+        Action::SsoSignIn,
+        Action::SsoRefused,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -91,6 +97,8 @@ impl Action {
             Action::CustomerForgotten => "customer_forgotten",
             Action::RetentionChanged => "retention_changed",
             Action::DatabaseRestored => "database_restored",
+            Action::SsoSignIn => "sso_sign_in",
+            Action::SsoRefused => "sso_refused",
         }
     }
 

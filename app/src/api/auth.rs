@@ -36,7 +36,33 @@ pub struct ClientAddress(pub std::net::IpAddr);
 pub struct SiteSettings {
     /// Mark cookies `Secure` (the site is served over HTTPS).
     pub secure_cookies: bool,
+    /// Single sign-on through an OpenID provider, when it is configured (shared, as every
+    /// request carries a copy).
+    pub sso: Option<std::sync::Arc<SsoSettings>>,
 }
+
+/// How single sign-on is offered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SsoSettings {
+    /// What the sign-in button names the provider ("Sign in with …").
+    pub label: String,
+    /// Password sign-in is off: the provider is the only way in.
+    pub only: bool,
+}
+
+/// The ways in that the sign-in and set-up pages offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    /// No account exists yet.
+    pub needs_setup: bool,
+    /// The provider's label, when single sign-on is on (started at `SSO_START`).
+    pub sso: Option<String>,
+    /// Whether passwords are accepted (off with "SSO only").
+    pub password: bool,
+}
+
+/// Where single sign-on starts (a plain route of the server, outside Leptos).
+pub const SSO_START: &str = "/auth/oidc/start";
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "waymark_session";
@@ -103,11 +129,29 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     Ok(caller().user)
 }
 
-/// Whether this Waymark still needs its first admin account.
+/// How one can sign in here, and whether Waymark still needs its first account.
 #[server]
-pub async fn needs_setup() -> Result<bool, AppError> {
-    use crate::api::ctx::accounts;
-    accounts()?.needs_setup().await
+pub async fn ways_in() -> Result<SignInMethods, AppError> {
+    use crate::api::ctx::{accounts, site_settings};
+    let sso = site_settings().sso;
+    Ok(SignInMethods {
+        needs_setup: accounts()?.needs_setup().await?,
+        password: !sso.as_ref().is_some_and(|sso| sso.only),
+        sso: sso.map(|sso| sso.label.clone()),
+    })
+}
+
+/// Refuses password sign-in, set-up and accounts when single sign-on is the only way in; checked
+/// here, on the server, not only by hiding the form.
+#[cfg(feature = "ssr")]
+pub fn require_passwords_allowed() -> Result<(), AppError> {
+    match crate::api::ctx::site_settings().sso {
+        Some(sso) if sso.only => Err(AppError::Invalid {
+            field: "password".into(),
+            message: format!("this Waymark signs people in with {} only", sso.label),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Creates the first admin account and signs it in. Refused once any account exists.
@@ -116,6 +160,7 @@ pub async fn set_up(email: String, name: String, password: String) -> Result<(),
     use crate::api::audit::Action;
     use crate::api::ctx::{accounts, record, start_session, AuditEvent};
 
+    require_passwords_allowed()?;
     let account = NewAccount::from_form(&email, &name, &password)?;
     let event = AuditEvent::by_email(Action::AccountCreated, &account.email).detail("first admin");
     let session = accounts()?.set_up(account).await?;
@@ -134,6 +179,7 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
         accounts, client_address, device_token, record, remember_device, start_session, AuditEvent,
     };
 
+    require_passwords_allowed()?;
     let attempt = SignIn {
         email: email_field(&email)?,
         password: password_attempt_field("password", &password)?,

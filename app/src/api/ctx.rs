@@ -450,11 +450,15 @@ mod server_only {
         set_cookie_at(name, value, max_age, "/");
     }
 
-    fn set_cookie_at(name: &str, value: &str, max_age: Option<i64>, path: &str) {
-        let secure = parts()
+    /// The site's settings, as the middleware put them in the request (defaults without it).
+    pub fn site_settings() -> SiteSettings {
+        parts()
             .and_then(|p| p.extensions.get::<SiteSettings>().cloned())
             .unwrap_or_default()
-            .secure_cookies;
+    }
+
+    fn set_cookie_at(name: &str, value: &str, max_age: Option<i64>, path: &str) {
+        let secure = site_settings().secure_cookies;
         let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
         if secure {
             cookie.push_str("; Secure");

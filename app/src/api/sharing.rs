@@ -336,6 +336,7 @@ pub async fn accept_invite(
     use crate::api::auth::NewAccount;
     use crate::api::ctx::{accounts, client_address, record, start_session, AuditEvent};
 
+    crate::api::auth::require_passwords_allowed()?;
     let token = token_field(&token)?;
     let account = NewAccount::from_form(&email, &name, &password)?;
     let mut event = AuditEvent::by_email(Action::AccountCreated, &account.email);

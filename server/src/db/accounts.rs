@@ -396,6 +396,37 @@ pub fn use_invite(conn: &Connection, token_hash: &str, now: i64) -> Result<(), S
     Ok(())
 }
 
+/// The open invitations bound to `email` (unused, unexpired), newest first: each one's token
+/// hash and the map and role it offers, if any.
+pub fn open_invites_for(
+    conn: &Connection,
+    email: &str,
+    now: i64,
+) -> Result<Vec<(String, Option<(MapId, Role)>)>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT token_hash, map_id, role FROM invites
+         WHERE email = ?1 AND used_at IS NULL AND expires_at > ?2
+         ORDER BY created_at DESC",
+    )?;
+    let rows = statement.query_map(params![email, now], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut invites = Vec::new();
+    for row in rows {
+        let (token_hash, map, raw_role) = row?;
+        let offer = match (map, raw_role) {
+            (Some(map), Some(raw_role)) => Some((id(map)?, role(&raw_role)?)),
+            _ => None,
+        };
+        invites.push((token_hash, offer));
+    }
+    Ok(invites)
+}
+
 /// A share link as stored.
 pub struct LinkRow {
     pub id: LinkId,

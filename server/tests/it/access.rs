@@ -94,7 +94,7 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!("map={map}&days=30"),
         ),
         ("current_user", Need::Anyone, String::new()),
-        ("needs_setup", Need::Anyone, String::new()),
+        ("ways_in", Need::Anyone, String::new()),
         (
             "set_up",
             Need::Anyone,
@@ -511,6 +511,20 @@ fn probes(map: MapId) -> Vec<Probe> {
             "GET",
             server::feedback::form::QR_CODE,
             format!("/f/{fake}/qr.svg"),
+            Gate::Secret,
+        ),
+        // Single sign-on is not configured here: its routes are not found, for anyone. (The
+        // end-to-end test `oidc.spec.ts` covers them against a real provider.)
+        probe(
+            "GET",
+            server::oidc::START,
+            "/auth/oidc/start".into(),
+            Gate::Secret,
+        ),
+        probe(
+            "GET",
+            server::oidc::CALLBACK,
+            format!("/auth/oidc/callback?state={fake}&code={fake}"),
             Gate::Secret,
         ),
     ]

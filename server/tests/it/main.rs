@@ -25,6 +25,7 @@ mod live;
 mod live_access;
 mod metrics;
 mod ops;
+mod sso;
 mod storage;
 mod support;
 mod transfer;

@@ -6,9 +6,11 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::auth::{
-    current_user, needs_setup, ChangePassword, LogIn, SetUp, MIN_PASSWORD_CHARS,
+    current_user, ways_in, ChangePassword, LogIn, SetUp, SignInMethods, MIN_PASSWORD_CHARS,
+    SSO_START,
 };
 use crate::api::sharing::{invite_info, AcceptInvite};
+use crate::domain::account::Email;
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
@@ -44,10 +46,48 @@ fn PasswordField(
     }
 }
 
+/// The single sign-on button: a plain link (`rel="external"`, so the router leaves it to the
+/// browser), carrying where to go afterwards.
+#[component]
+fn SsoLink(label: String, next: String) -> impl IntoView {
+    let mut href = format!("{SSO_START}?next=");
+    for byte in next.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            href.push(char::from(byte));
+        } else {
+            href.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    view! { <p><a class="button primary" rel="external" href=href>{format!("Sign in with {label}")}</a></p> }
+}
+
+/// Why single sign-on did not sign someone in, from the code the server's callback sent back
+/// (`?sso_error=…&email=…`). The email is shown only if it is one, so a crafted link can put no
+/// other words on the page.
+fn sso_refusal(code: &str, email: Option<String>) -> String {
+    let email = email
+        .filter(|e| Email::parse(e).is_ok())
+        .unwrap_or_else(|| "that email".to_owned());
+    match code {
+        "no_account" => format!("No Waymark account for {email}; ask an admin for an invitation."),
+        "unverified" => {
+            format!("Your provider has not verified {email}, so it cannot sign you in here.")
+        }
+        "expired" => "That sign-in was already used or took too long; please sign in again.".into(),
+        "denied" => "Signing in was cancelled at the provider.".into(),
+        "unavailable" => {
+            "The sign-in provider cannot be reached right now; please try again shortly.".into()
+        }
+        "busy" => "Too many sign-ins at once; please try again in a minute.".into(),
+        "error" => "Something went wrong on our side; please try again.".into(),
+        _ => "The provider's answer could not be trusted, so you were not signed in.".into(),
+    }
+}
+
 /// `/setup`: the first admin account, on a new installation only.
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let needed = resource(|| (), |_| needs_setup());
+    let methods = resource(|| (), |_| ways_in());
     let action = ServerAction::<SetUp>::new();
     let error = action_error(action);
     view! {
@@ -55,12 +95,14 @@ pub fn SetupPage() -> impl IntoView {
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    if needed.await != Ok(true) {
-                        return view! { <Redirect path="/login"/> }.erase();
-                    }
+                    let methods = match methods.await {
+                        Ok(methods) if methods.needs_setup && methods.password => methods,
+                        _ => return view! { <Redirect path="/login"/> }.erase(),
+                    };
                     view! {
                         <h1>"Welcome to Waymark"</h1>
                         <p>"Create the first account. It administers this Waymark: it invites the others."</p>
+                        {methods.sso.map(|label| view! { <SsoLink label next="/".into()/> })}
                         <FormError message=error/>
                         <ActionForm action>
                             <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
@@ -81,7 +123,13 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_owned());
-    let needed = resource(|| (), |_| needs_setup());
+    let refused = Signal::derive(move || {
+        let query = query.read();
+        query
+            .get("sso_error")
+            .map(|code| sso_refusal(&code, query.get("email")))
+    });
+    let methods = resource(|| (), |_| ways_in());
     let action = ServerAction::<LogIn>::new();
     let error = action_error(action);
     view! {
@@ -89,18 +137,24 @@ pub fn LoginPage() -> impl IntoView {
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    if needed.await == Ok(true) {
+                    let methods = methods.await.unwrap_or(SignInMethods { needs_setup: false, sso: None, password: true });
+                    if methods.needs_setup && methods.password {
                         return view! { <Redirect path="/setup"/> }.erase();
                     }
                     view! {
                         <h1>"Sign in to Waymark"</h1>
+                        <FormError message=refused/>
+                        {methods.needs_setup.then(|| view! { <p>"The first person to sign in administers this Waymark."</p> })}
+                        {methods.sso.map(|label| view! { <SsoLink label next=next()/> })}
                         <FormError message=error/>
-                        <ActionForm action>
-                            <input type="hidden" name="next" value=next()/>
-                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="username"/></label>
-                            <PasswordField label="Password" name="password" new=false/>
-                            <button type="submit" class="button primary">"Sign in"</button>
-                        </ActionForm>
+                        {methods.password.then(|| view! {
+                            <ActionForm action>
+                                <input type="hidden" name="next" value=next()/>
+                                <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="username"/></label>
+                                <PasswordField label="Password" name="password" new=false/>
+                                <button type="submit" class="button primary">"Sign in"</button>
+                            </ActionForm>
+                        })}
                         <p class="muted">"No account? Ask whoever runs this Waymark for an invitation."</p>
                     }
                         .erase()
