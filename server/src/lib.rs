@@ -20,9 +20,11 @@ pub mod feedback;
 pub mod http;
 pub mod hub;
 pub mod journey;
+pub mod mail;
 pub mod places;
 pub mod proxies;
 pub mod pseudonyms;
+pub mod recovery;
 pub mod rooms;
 pub mod router;
 pub mod secrets;
@@ -30,6 +32,7 @@ pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod verification;
 
 /// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data
 /// it guards is still usable: so a poisoned lock is taken as it is rather than failing a request.

@@ -11,6 +11,7 @@ use crate::backend::ServerBackend;
 use crate::feedback::ServerFeedback;
 use crate::hub::LiveLimits;
 use crate::journey::ServerJourney;
+use crate::mail::Mailer;
 use crate::places::Places;
 use crate::proxies::TrustedProxies;
 use crate::rooms::Rooms;
@@ -32,6 +33,8 @@ pub struct SiteConfig {
     pub embed_origins: Vec<String>,
     /// The reverse proxies whose `Forwarded` and `X-Forwarded-For` headers name the client.
     pub trusted_proxies: TrustedProxies,
+    /// How to send mail, when `--smtp-url` is set (see `mail`).
+    pub mail: Option<crate::mail::MailSettings>,
 }
 
 /// What every request may reach, made once at start. Handlers and middleware take it as
@@ -53,7 +56,11 @@ impl Shared {
     pub fn new(leptos_options: LeptosOptions, backend: ServerBackend, site: SiteConfig) -> Shared {
         Shared {
             leptos_options,
-            accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
+            accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()).with_mail(
+                site.mail
+                    .clone()
+                    .map(|settings| Mailer::new(backend.db.clone(), settings)),
+            ),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
             journey: ServerJourney::new(backend.db.clone(), backend.rooms.clone()),
             rooms: backend.rooms.clone(),

@@ -36,11 +36,14 @@ pub enum Action {
     MapDeleted,
     CustomerForgotten,
     RetentionChanged,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerified,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -62,6 +65,9 @@ impl Action {
         Action::MapDeleted,
         Action::CustomerForgotten,
         Action::RetentionChanged,
+        Action::PasswordResetRequested,
+        Action::PasswordReset,
+        Action::EmailVerified,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -88,6 +94,9 @@ impl Action {
             Action::MapDeleted => "map_deleted",
             Action::CustomerForgotten => "customer_forgotten",
             Action::RetentionChanged => "retention_changed",
+            Action::PasswordResetRequested => "password_reset_requested",
+            Action::PasswordReset => "password_reset",
+            Action::EmailVerified => "email_verified",
         }
     }
 

@@ -22,6 +22,7 @@ mod journey_sharing;
 mod light_pages;
 mod live;
 mod live_access;
+mod mail;
 mod metrics;
 mod ops;
 mod storage;

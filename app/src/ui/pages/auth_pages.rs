@@ -13,6 +13,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
+use crate::ui::pages::recovery::{EmailVerification, Recovery, RecoveryForms, RecoveryNotice};
 use crate::ui::resource::resource;
 
 #[component]
@@ -92,8 +93,13 @@ pub fn LoginPage() -> impl IntoView {
                     if needed.await == Ok(true) {
                         return view! { <Redirect path="/setup"/> }.erase();
                     }
+                    // "Forgot your password?" and the page a reset link opens (`recovery`).
+                    if let Some(step) = Recovery::from_query(&query.read()) {
+                        return view! { <RecoveryForms step/> }.erase();
+                    }
                     view! {
                         <h1>"Sign in to Waymark"</h1>
+                        <RecoveryNotice query/>
                         <FormError message=error/>
                         <ActionForm action>
                             <input type="hidden" name="next" value=next()/>
@@ -101,6 +107,7 @@ pub fn LoginPage() -> impl IntoView {
                             <PasswordField label="Password" name="password" new=false/>
                             <button type="submit" class="button primary">"Sign in"</button>
                         </ActionForm>
+                        <p><a href="/login?forgot">"Forgot your password?"</a></p>
                         <p class="muted">"No account? Ask whoever runs this Waymark for an invitation."</p>
                     }
                         .erase()
@@ -129,6 +136,7 @@ pub fn AccountPage() -> impl IntoView {
                     view! {
                         <h1>{user.name.clone()}</h1>
                         <p class="muted">{user.email.clone()}{if user.is_admin { " · admin" } else { "" }}</p>
+                        <EmailVerification/>
                         <h2>"Change your password"</h2>
                         <p class="muted">"Every other place you are signed in is signed out."</p>
                         <FormError message=error/>
@@ -178,7 +186,7 @@ pub fn InvitePage() -> impl IntoView {
                         <ActionForm action>
                             <input type="hidden" name="token" value=token()/>
                             <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
-                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email"/></label>
+                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email" value=invite.email.clone()/></label>
                             <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
                             <button type="submit" class="button primary">"Create my account"</button>
                         </ActionForm>
