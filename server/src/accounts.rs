@@ -19,6 +19,7 @@ use std::time::Duration;
 use app::api::auth::{NewAccount, SignIn, SignedIn, User};
 use app::api::ctx::{Accounts, BackendFuture};
 use app::api::error::AppError;
+use app::api::recovery::EmailStatus;
 use app::api::sharing::{
     Invitation, InviteTerms, LinkSettings, MapMember, NewInvite, NewShareLink, OpenedLink,
     ShareLink,
@@ -31,10 +32,12 @@ use uuid::Uuid;
 
 use crate::backend::app_error;
 use crate::clock::now_millis;
-use crate::db::{accounts as store, Db, StoreError};
+use crate::db::{accounts as store, mail as outbox, Db, StoreError};
+use crate::mail::{letters, Mailer};
 use crate::rooms::{AccessChange, Rooms};
 use crate::secrets::{hash_token, new_token, PasswordError, Passwords, Priority};
 use crate::throttle::{network, Key, Rule, Throttle, Wait};
+use crate::verification;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a sign-in lasts.
@@ -43,7 +46,7 @@ const SESSION_DAYS: i64 = 30;
 const INVITE_DAYS: i64 = 7;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Failed guesses (passwords, invitations, share links) allowed per address.
-const FAILURES_PER_ADDRESS: Rule = Rule::Limit {
+pub(crate) const FAILURES_PER_ADDRESS: Rule = Rule::Limit {
     limit: 20,
     window: WINDOW,
 };
@@ -73,17 +76,19 @@ pub struct ServerAccounts {
     pub passwords: Passwords,
     /// Set once any account exists; from then on `set_up` is refused without any work.
     set_up: Arc<AtomicBool>,
+    /// Sends mail, when `--smtp-url` is set.
+    mail: Option<Mailer>,
 }
 
 fn days_from_now(days: i64) -> i64 {
     now_millis() + days * DAY_MS
 }
 
-fn too_many(wait: Wait) -> AppError {
+pub(crate) fn too_many(wait: Wait) -> AppError {
     AppError::TooManyRequests(wait.seconds())
 }
 
-fn password_error(err: PasswordError) -> AppError {
+pub(crate) fn password_error(err: PasswordError) -> AppError {
     match err {
         PasswordError::Busy => AppError::Busy,
         PasswordError::Store(err) => app_error(err),
@@ -106,6 +111,24 @@ impl ServerAccounts {
             throttle: Throttle::default(),
             passwords: Passwords::for_this_machine(),
             set_up: Arc::default(),
+            mail: None,
+        }
+    }
+
+    /// Sends password resets and invitations with `mail` (none: mail is off).
+    pub fn with_mail(self, mail: Option<Mailer>) -> ServerAccounts {
+        ServerAccounts { mail, ..self }
+    }
+
+    /// The mailer, when mail is on.
+    pub fn mailer(&self) -> Option<&Mailer> {
+        self.mail.as_ref()
+    }
+
+    /// Tells the mail delivery that something may have been queued (and committed).
+    fn wake_mail(&self) {
+        if let Some(mail) = &self.mail {
+            mail.wake();
         }
     }
 
@@ -288,6 +311,7 @@ impl Accounts for ServerAccounts {
             }
             let (user, hash) = self.account_record(&account, true).await?;
             let stored = user.clone();
+            let mail = self.mail.clone();
             self.db
                 .writer()
                 .write(move |conn| {
@@ -297,10 +321,16 @@ impl Accounts for ServerAccounts {
                             "Waymark is already set up; sign in instead".into(),
                         ));
                     }
-                    store::insert_user(conn, &stored, &hash, now_millis())
+                    let now = now_millis();
+                    store::insert_user(conn, &stored, &hash, now)?;
+                    match &mail {
+                        Some(mail) => verification::ask(conn, mail, &stored, now),
+                        None => Ok(()),
+                    }
                 })
                 .await
                 .map_err(app_error)?;
+            self.wake_mail();
             self.set_up.store(true, Ordering::Relaxed);
             self.new_session(user.id).await
         })
@@ -451,6 +481,38 @@ impl Accounts for ServerAccounts {
         })
     }
 
+    fn request_password_reset(&self, email: Email, client: IpAddr) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.request_reset(email, client) })
+    }
+
+    fn reset_link_live(&self, token: Token) -> BackendFuture<'_, bool> {
+        Box::pin(async move { self.reset_is_live(&token).await })
+    }
+
+    fn reset_password(
+        &self,
+        token: Token,
+        password: Password,
+        client: IpAddr,
+    ) -> BackendFuture<'_, String> {
+        Box::pin(self.reset_password_with(token, password, client))
+    }
+
+    fn email_status(&self, user: UserId) -> BackendFuture<'_, EmailStatus> {
+        Box::pin(async move {
+            let (verified, mail_on) = self.verification_status(user).await?;
+            Ok(EmailStatus { verified, mail_on })
+        })
+    }
+
+    fn resend_verification(&self, user: User) -> BackendFuture<'_, ()> {
+        Box::pin(self.send_verification_again(user))
+    }
+
+    fn verify_email(&self, token: Token) -> BackendFuture<'_, String> {
+        Box::pin(self.confirm_email(token))
+    }
+
     fn users(&self) -> BackendFuture<'_, Vec<User>> {
         Box::pin(async move { self.db.read(store::users).await.map_err(app_error) })
     }
@@ -478,7 +540,12 @@ impl Accounts for ServerAccounts {
             let token = new_token().map_err(app_error)?;
             let hash = hash_token(&token);
             let (now, expires_at) = (now_millis(), days_from_now(INVITE_DAYS));
-            self.db
+            // An invitation bound to an address is mailed to it, in the same transaction: it
+            // exists exactly when its mail is on its way.
+            let mail = self.mail.clone().filter(|_| terms.email.is_some());
+            let link = mail.as_ref().map(|m| m.link(&format!("/invite/{token}")));
+            let emailed = self
+                .db
                 .writer()
                 .write(move |conn| {
                     let email = terms.email.as_ref().map(Email::to_string);
@@ -490,11 +557,32 @@ impl Accounts for ServerAccounts {
                         created_at: now,
                         expires_at,
                     };
-                    store::insert_invite(conn, &invite)
+                    store::insert_invite(conn, &invite)?;
+                    let (Some(to), Some(link)) = (email.as_deref(), link.as_deref()) else {
+                        return Ok(false);
+                    };
+                    // Waymark mails on behalf of verified accounts only.
+                    if !outbox::email_verified(conn, by)? {
+                        return Ok(false);
+                    }
+                    let made = store::invite(conn, &hash)?.ok_or(StoreError::NotFound)?;
+                    let role = made.role.map(|r| r.label().to_lowercase());
+                    let map = made.map_title.as_deref().zip(role.as_deref());
+                    let letter = letters::invitation(to, &made.invited_by, map, link, INVITE_DAYS);
+                    outbox::queue(conn, &letter, now)?;
+                    outbox::mark_invite_mailed(conn, &hash)?;
+                    Ok(true)
                 })
                 .await
                 .map_err(app_error)?;
-            Ok(NewInvite { token, expires_at })
+            if emailed {
+                self.wake_mail();
+            }
+            Ok(NewInvite {
+                token,
+                expires_at,
+                emailed,
+            })
         })
     }
 
@@ -555,20 +643,27 @@ impl Accounts for ServerAccounts {
             let (user, hash) = self.account_record(&account, false).await?;
             let offer = invite.map.zip(invite.role);
             let stored = user.clone();
+            let mail = self.mail.clone();
             // One transaction: the invitation is used exactly once, with the account it made.
             self.db
                 .writer()
                 .write(move |conn| {
                     let now = now_millis();
+                    // An invitation mailed to its address proves it; any other is asked.
+                    let proven = outbox::invite_was_mailed(conn, &token_hash)?;
                     store::use_invite(conn, &token_hash, now)?;
                     store::insert_user(conn, &stored, &hash, now)?;
                     if let Some((map, role)) = offer {
                         store::set_member(conn, map, stored.id, Some(role))?;
                     }
-                    Ok(())
+                    match &mail {
+                        Some(mail) if !proven => verification::ask(conn, mail, &stored, now),
+                        _ => Ok(()),
+                    }
                 })
                 .await
                 .map_err(app_error)?;
+            self.wake_mail();
             self.throttle.refund(address, FAILURES_PER_ADDRESS);
             let session = self.new_session(user.id).await?;
             Ok((session, invite.map))

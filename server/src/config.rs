@@ -113,6 +113,17 @@ pub struct Config {
     /// replicates every frame first. Use `off` only under Litestream.
     #[arg(long, env = "WAYMARK_CHECKPOINTS", value_enum, default_value_t = Checkpoints::Passive, global = true)]
     pub checkpoints: Checkpoints,
+    /// SMTP server to send mail through (password resets, invitations), e.g.
+    /// `smtp://127.0.0.1:2525` (plain, for a relay on this machine),
+    /// `smtp://user:password@mail.example.com:587?tls=required` (STARTTLS) or
+    /// `smtps://user:password@mail.example.com` (TLS). Mail is off unless set; then
+    /// --smtp-from and --public-url are needed too.
+    #[arg(long, env = "WAYMARK_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The address mail comes from, e.g. `Waymark <maps@example.com>`.
+    #[arg(long, env = "WAYMARK_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
 
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -215,7 +226,20 @@ impl Config {
             .filter(|o| !o.trim().is_empty())
             .map(|o| parse_origin(o))
             .collect::<Result<Vec<_>, _>>()?;
+        let mail = self
+            .smtp_url
+            .as_deref()
+            .map(|url| {
+                crate::mail::MailSettings::new(
+                    url,
+                    self.smtp_from.as_deref(),
+                    public_origin.as_deref(),
+                )
+            })
+            .transpose()
+            .map_err(|e| e.to_string())?;
         Ok(crate::state::SiteConfig {
+            mail,
             secure_cookies: public_origin
                 .as_deref()
                 .is_some_and(|o| o.starts_with("https://")),
@@ -407,6 +431,25 @@ mod tests {
         let cli = Cli::try_parse_from(["waymark", "serve", "--checkpoints", "off"]).unwrap();
         assert_eq!(cli.config.checkpoints, Checkpoints::Off);
         assert!(Cli::try_parse_from(["waymark", "--checkpoints", "truncate"]).is_err());
+    }
+
+    #[test]
+    fn mail_is_off_unless_an_smtp_url_is_given_and_then_needs_a_sender_and_a_public_url() {
+        let site = |args: &[&str]| {
+            let mut all = vec!["waymark"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().config.site()
+        };
+        assert!(site(&[]).unwrap().mail.is_none());
+        let url = ["--smtp-url", "smtp://127.0.0.1:2525"];
+        let from = ["--smtp-from", "Waymark <maps@example.com>"];
+        let public = ["--public-url", "https://maps.example.com"];
+        assert!(site(&[&url[..], &from[..]].concat()).is_err());
+        assert!(site(&[&url[..], &public[..]].concat()).is_err());
+        let mail = site(&[&url[..], &from[..], &public[..]].concat())
+            .unwrap()
+            .mail;
+        assert_eq!(mail.unwrap().server(), "127.0.0.1:2525");
     }
 
     #[test]

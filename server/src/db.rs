@@ -11,6 +11,7 @@ mod checkpoint;
 pub mod feedback;
 mod history;
 pub mod journey;
+pub mod mail;
 mod maps;
 mod writer;
 
@@ -104,6 +105,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/013_journey.sql"),
     include_str!("../migrations/014_share_link_funnel.sql"),
     include_str!("../migrations/015_audit_log.sql"),
+    include_str!("../migrations/016_mail.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

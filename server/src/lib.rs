@@ -21,9 +21,11 @@ pub mod http;
 pub mod hub;
 pub mod journey;
 pub mod oidc;
+pub mod mail;
 pub mod places;
 pub mod proxies;
 pub mod pseudonyms;
+pub mod recovery;
 pub mod rooms;
 pub mod router;
 pub mod secrets;
@@ -31,6 +33,7 @@ pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod verification;
 
 /// Locks a standard mutex. Nothing here panics while holding one, and if something did, the data
 /// it guards is still usable: so a poisoned lock is taken as it is rather than failing a request.

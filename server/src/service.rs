@@ -141,6 +141,12 @@ impl Service {
             None => None,
         };
         on_listening(listener.local_addr()?);
+        match self.state.accounts.mailer() {
+            Some(mailer) => drop(mailer.start()),
+            None => tracing::info!(
+                "mail is off (no --smtp-url): no password resets by email, invitations are links to copy"
+            ),
+        }
         crate::journey::keep_expiring(self.db.clone());
         crate::audit::spawn_pruning(self.db.clone(), self.audit_days);
         if let Some(sso) = self.state.sso.clone() {

@@ -11,6 +11,7 @@ use crate::backend::ServerBackend;
 use crate::feedback::ServerFeedback;
 use crate::hub::LiveLimits;
 use crate::journey::ServerJourney;
+use crate::mail::Mailer;
 use crate::places::Places;
 use crate::proxies::TrustedProxies;
 use crate::rooms::Rooms;
@@ -34,6 +35,8 @@ pub struct SiteConfig {
     pub trusted_proxies: TrustedProxies,
     /// Single sign-on through an OpenID provider, when configured.
     pub sso: Option<crate::oidc::Settings>,
+    /// How to send mail, when `--smtp-url` is set (see `mail`).
+    pub mail: Option<crate::mail::MailSettings>,
 }
 
 /// What every request may reach, made once at start. Handlers and middleware take it as
@@ -69,7 +72,11 @@ impl Shared {
         Shared {
             sso,
             leptos_options,
-            accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()),
+            accounts: ServerAccounts::new(backend.db.clone(), backend.rooms.clone()).with_mail(
+                site.mail
+                    .clone()
+                    .map(|settings| Mailer::new(backend.db.clone(), settings)),
+            ),
             feedback: ServerFeedback::new(backend.db.clone(), backend.rooms.clone()),
             journey: ServerJourney::new(backend.db.clone(), backend.rooms.clone()),
             rooms: backend.rooms.clone(),

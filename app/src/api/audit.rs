@@ -41,11 +41,14 @@ pub enum Action {
     SsoSignIn,
     /// The provider vouched for someone Waymark refused (the detail says why).
     SsoRefused,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerified,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 27] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -70,6 +73,9 @@ impl Action {
         Action::DatabaseRestored,
         Action::SsoSignIn,
         Action::SsoRefused,
+        Action::PasswordResetRequested,
+        Action::PasswordReset,
+        Action::EmailVerified,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -99,6 +105,9 @@ impl Action {
             Action::DatabaseRestored => "database_restored",
             Action::SsoSignIn => "sso_sign_in",
             Action::SsoRefused => "sso_refused",
+            Action::PasswordResetRequested => "password_reset_requested",
+            Action::PasswordReset => "password_reset",
+            Action::EmailVerified => "email_verified",
         }
     }
 

@@ -95,6 +95,7 @@ mod server_only {
     };
     use crate::api::history::{HistoryEntry, Version};
     use crate::api::maps::{MapSnapshot, MapSummary};
+    use crate::api::recovery::EmailStatus;
     use crate::api::sharing::{
         Invitation, InviteTerms, LinkSettings, MapMember, NewInvite, NewShareLink, OpenedLink,
         ShareLink,
@@ -166,6 +167,25 @@ mod server_only {
         ) -> BackendFuture<'_, Token>;
         /// The role `user` acts with on `map` (`None`: no access).
         fn role(&self, user: &User, map: MapId) -> BackendFuture<'_, Option<Role>>;
+        /// Mails a password-reset link to `email` if it has an account. Answers the same
+        /// either way, before looking; refused while mail is off.
+        fn request_password_reset(&self, email: Email, client: IpAddr) -> BackendFuture<'_, ()>;
+        /// Whether a password-reset link can still be used.
+        fn reset_link_live(&self, token: Token) -> BackendFuture<'_, bool>;
+        /// Sets the password through a reset link (used up with it) and ends every session of
+        /// the account. Returns the account's email.
+        fn reset_password(
+            &self,
+            token: Token,
+            password: Password,
+            client: IpAddr,
+        ) -> BackendFuture<'_, String>;
+        /// Whether `user`'s email is verified, and whether mail is on.
+        fn email_status(&self, user: UserId) -> BackendFuture<'_, EmailStatus>;
+        /// Mails `user` a new link to verify its email (throttled; nothing if verified).
+        fn resend_verification(&self, user: User) -> BackendFuture<'_, ()>;
+        /// Uses an email verification link; returns the email it verified.
+        fn verify_email(&self, token: Token) -> BackendFuture<'_, String>;
 
         fn users(&self) -> BackendFuture<'_, Vec<User>>;
         fn remove_user(&self, user: UserId) -> BackendFuture<'_, ()>;

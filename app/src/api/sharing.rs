@@ -91,6 +91,9 @@ pub struct NewShareLink {
 pub struct NewInvite {
     pub token: String,
     pub expires_at: Millis,
+    /// Whether the invitation was also mailed to the address it is bound to.
+    #[serde(default)]
+    pub emailed: bool,
 }
 
 /// What an invitation offers, and to whom.

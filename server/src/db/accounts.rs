@@ -81,6 +81,15 @@ pub fn user_by_email(conn: &Connection, email: &str) -> Result<Option<(User, Str
     row.map(|(u, hash)| Ok((user(u)?, hash))).transpose()
 }
 
+/// An account's email.
+pub fn email_of(conn: &Connection, user_id: UserId) -> Result<String, StoreError> {
+    Ok(conn.query_row(
+        "SELECT email FROM users WHERE id = ?1",
+        [user_id.to_string()],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn password_hash(conn: &Connection, user_id: UserId) -> Result<String, StoreError> {
     Ok(conn.query_row(
         "SELECT password_hash FROM users WHERE id = ?1",

@@ -23,6 +23,7 @@ mod light_pages;
 mod litestream;
 mod live;
 mod live_access;
+mod mail;
 mod metrics;
 mod ops;
 mod sso;

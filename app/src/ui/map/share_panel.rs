@@ -52,6 +52,7 @@ fn Members() -> impl IntoView {
     let invite_error = RwSignal::new(None::<String>);
     let invite_role = RwSignal::new(Role::Editor);
     let invite_email = RwSignal::new(String::new());
+    let invite_mailed = RwSignal::new(false);
     let make_invite = move |_| {
         let role = invite_role.get_untracked();
         let email = Some(invite_email.get_untracked()).filter(|e| !e.trim().is_empty());
@@ -59,6 +60,7 @@ fn Members() -> impl IntoView {
             match create_invite(Some(map), Some(role.key().to_owned()), email).await {
                 Ok(made) => {
                     invite.set(Some(format!("{}/invite/{}", site_origin(), made.token)));
+                    invite_mailed.set(made.emailed);
                     invite_error.set(None);
                 }
                 Err(err) => invite_error.set(Some(err.to_string())),
@@ -116,6 +118,9 @@ fn Members() -> impl IntoView {
             <p class="notice error" role="alert">{move || invite_error.get().unwrap_or_default()}</p>
         </Show>
         {move || invite.get().map(|url| view! { <CopyField label="Invitation link (valid 7 days)" value=url/> })}
+        <Show when=move || invite_mailed.get()>
+            <p class="notice success" role="status">"We emailed the invitation to that address too."</p>
+        </Show>
     }
 }
 

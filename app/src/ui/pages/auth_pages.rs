@@ -15,6 +15,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
+use crate::ui::pages::recovery::{EmailVerification, Recovery, RecoveryForms, RecoveryNotice};
 use crate::ui::resource::resource;
 
 #[component]
@@ -141,9 +142,14 @@ pub fn LoginPage() -> impl IntoView {
                     if methods.needs_setup && methods.password {
                         return view! { <Redirect path="/setup"/> }.erase();
                     }
+                    // "Forgot your password?" and the page a reset link opens (`recovery`).
+                    if let Some(step) = Recovery::from_query(&query.read()) {
+                        return view! { <RecoveryForms step/> }.erase();
+                    }
                     view! {
                         <h1>"Sign in to Waymark"</h1>
                         <FormError message=refused/>
+                        <RecoveryNotice query/>
                         {methods.needs_setup.then(|| view! { <p>"The first person to sign in administers this Waymark."</p> })}
                         {methods.sso.map(|label| view! { <SsoLink label next=next()/> })}
                         <FormError message=error/>
@@ -154,6 +160,7 @@ pub fn LoginPage() -> impl IntoView {
                                 <PasswordField label="Password" name="password" new=false/>
                                 <button type="submit" class="button primary">"Sign in"</button>
                             </ActionForm>
+                            <p><a href="/login?forgot">"Forgot your password?"</a></p>
                         })}
                         <p class="muted">"No account? Ask whoever runs this Waymark for an invitation."</p>
                     }
@@ -183,6 +190,7 @@ pub fn AccountPage() -> impl IntoView {
                     view! {
                         <h1>{user.name.clone()}</h1>
                         <p class="muted">{user.email.clone()}{if user.is_admin { " · admin" } else { "" }}</p>
+                        <EmailVerification/>
                         <h2>"Change your password"</h2>
                         <p class="muted">"Every other place you are signed in is signed out."</p>
                         <FormError message=error/>
@@ -232,7 +240,7 @@ pub fn InvitePage() -> impl IntoView {
                         <ActionForm action>
                             <input type="hidden" name="token" value=token()/>
                             <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
-                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email"/></label>
+                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email" value=invite.email.clone()/></label>
                             <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
                             <button type="submit" class="button primary">"Create my account"</button>
                         </ActionForm>
