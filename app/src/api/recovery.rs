@@ -28,9 +28,11 @@ pub struct EmailStatus {
 /// same either way, and comes before anything is looked up.
 #[server]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use crate::api::auth::email_field;
+    use crate::api::auth::{email_field, require_passwords_allowed};
     use crate::api::ctx::{accounts, client_address};
 
+    // With single sign-on only, nobody signs in with a password, so nobody resets one.
+    require_passwords_allowed()?;
     let email = email_field(&email)?;
     accounts()?
         .request_password_reset(email, client_address())
@@ -55,10 +57,11 @@ pub async fn reset_link_live(token: String) -> Result<bool, AppError> {
 #[server]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     use crate::api::audit::Action;
-    use crate::api::auth::new_password_field;
+    use crate::api::auth::{new_password_field, require_passwords_allowed};
     use crate::api::ctx::{accounts, client_address, record, AuditEvent};
     use crate::domain::account::{Email, Token};
 
+    require_passwords_allowed()?;
     // A token the server could never have made is a link that cannot be used.
     let token = Token::parse(&token).ok_or_else(|| AppError::Invalid {
         field: "link".into(),
