@@ -45,7 +45,7 @@ const provider = new Provider(issuer, {
     },
   ],
   pkce: { required: () => true },
-  claims: { openid: ["sub"], email: ["email", "email_verified"] },
+  claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
   async findAccount(_ctx, id) {
     return { accountId: id, claims: async () => ({ sub: id, ...account(id) }) };
   },

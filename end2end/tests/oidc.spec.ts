@@ -64,7 +64,8 @@ async function waymark(port: number, sso: Record<string, string>, admin: boolean
   await answers(`${at(port)}/healthz`);
 }
 
-test.describe.configure({ mode: "serial" });
+// In order, in one worker (they share the servers below), each test on its own.
+test.describe.configure({ mode: "default" });
 
 test.beforeAll(async () => {
   start("node", ["oidc/provider.mjs"], {

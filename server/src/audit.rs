@@ -7,6 +7,8 @@
 //! Nothing an anonymous visitor sends is recorded but a failed sign-in, and those are counted
 //! by the sign-in throttle before they are judged: a throttled attempt is refused before it
 //! gets here, so the log grows no faster than the throttle lets guesses through.
+//! Single sign-on's refusals are recorded only once the provider has answered a sign-in this
+//! browser began, and the sign-ins one address may begin are limited (`oidc`).
 
 use std::net::IpAddr;
 use std::path::Path;

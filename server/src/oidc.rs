@@ -49,8 +49,8 @@ pub const START: &str = SSO_START;
 pub const CALLBACK: &str = "/auth/oidc/callback";
 /// The cookie binding a sign-in under way to the browser that began it.
 const BINDING_COOKIE: &str = "waymark_sso";
-/// Sign-ins one address may begin: plenty for an office behind one address, few enough that
-/// nobody fills `pending` alone.
+/// Sign-ins one address may begin and not finish: plenty for an office behind one address (a
+/// finished one is not counted), few enough that nobody fills `pending` alone.
 const STARTS_PER_ADDRESS: Rule = Rule::Limit {
     limit: 60,
     window: Duration::from_secs(15 * 60),
@@ -192,6 +192,7 @@ async fn start(
         verifier,
         nonce,
         next: safe_next(query.next.as_deref()),
+        counted: key,
         born: Instant::now(),
     };
     if sso.pending.insert(csrf.secret().clone(), entry).is_err() {
@@ -295,6 +296,10 @@ async fn callback(
             return to_login("error", None);
         }
     };
+    state
+        .accounts
+        .throttle
+        .refund(entry.counted, STARTS_PER_ADDRESS);
     audit.signed_in(&user, matched).await;
     let next = match matched {
         Matched::Invited(Some(map)) if entry.next == "/" => format!("/maps/{map}"),

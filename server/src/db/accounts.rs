@@ -405,13 +405,15 @@ pub fn use_invite(conn: &Connection, token_hash: &str, now: i64) -> Result<(), S
     Ok(())
 }
 
-/// The open invitations bound to `email` (unused, unexpired), newest first: each one's token
-/// hash and the map and role it offers, if any.
+/// An open invitation: its token's hash, and the map and role it offers, if any.
+pub type OpenInvite = (String, Option<(MapId, Role)>);
+
+/// The open invitations bound to `email` (unused, unexpired), newest first.
 pub fn open_invites_for(
     conn: &Connection,
     email: &str,
     now: i64,
-) -> Result<Vec<(String, Option<(MapId, Role)>)>, StoreError> {
+) -> Result<Vec<OpenInvite>, StoreError> {
     let mut statement = conn.prepare(
         "SELECT token_hash, map_id, role FROM invites
          WHERE email = ?1 AND used_at IS NULL AND expires_at > ?2

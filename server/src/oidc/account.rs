@@ -120,3 +120,79 @@ pub fn display_name(given: Option<&str>, email: &Email) -> Name {
         })
         .unwrap_or_else(Name::someone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::rooms::Rooms;
+
+    fn email(raw: &str) -> Email {
+        Email::parse(raw).unwrap()
+    }
+
+    async fn invite(db: &Db, by: UserId, to: &str, hash: &str, expires_at: i64) {
+        let (to, hash) = (to.to_owned(), hash.to_owned());
+        db.writer()
+            .write(move |conn| {
+                store::insert_invite(
+                    conn,
+                    &store::NewInviteRow {
+                        token_hash: &hash,
+                        by,
+                        offer: None,
+                        email: Some(&to),
+                        created_at: 0,
+                        expires_at,
+                    },
+                )
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn emails_are_matched_to_accounts_then_invitations_then_allowed_domains() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open(&dir.path().join("waymark.sqlite")).unwrap();
+        let accounts = ServerAccounts::new(db.clone(), Rooms::new(db.clone()));
+        let domains = ["corp.example".to_owned()];
+        let sign_in = |raw: &str| {
+            let (accounts, email) = (&accounts, email(raw));
+            async move {
+                match_account(accounts, &email, Name::someone(), &domains)
+                    .await
+                    .unwrap()
+            }
+        };
+
+        // Someone from elsewhere cannot be the first admin when domains are set.
+        assert!(sign_in("sam@elsewhere.example").await.is_none());
+        let (ada, how) = sign_in("ada@corp.example").await.unwrap();
+        assert_eq!(how, Matched::FirstAdmin);
+        assert!(ada.is_admin);
+        let (again, how) = sign_in("ADA@corp.example").await.unwrap();
+        assert_eq!((again.id, how), (ada.id, Matched::Existing));
+
+        let (bo, how) = sign_in("bo@corp.example").await.unwrap();
+        assert_eq!(how, Matched::AllowedDomain);
+        assert!(!bo.is_admin);
+
+        invite(&db, ada.id, "erin@partner.example", "live", i64::MAX).await;
+        invite(&db, ada.id, "old@partner.example", "expired", 1).await;
+        let (_, how) = sign_in("erin@partner.example").await.unwrap();
+        assert_eq!(how, Matched::Invited(None));
+        let used = db.read(|conn| store::invite(conn, "live")).await.unwrap();
+        assert!(used.unwrap().used);
+        assert!(sign_in("old@partner.example").await.is_none());
+        assert!(sign_in("sam@elsewhere.example").await.is_none());
+    }
+
+    #[test]
+    fn a_new_account_is_named_by_the_provider_or_by_its_email() {
+        let ada = email("ada.l@corp.example");
+        assert_eq!(display_name(Some("Ada L"), &ada).to_string(), "Ada L");
+        assert_eq!(display_name(None, &ada).to_string(), "ada.l");
+        assert_eq!(display_name(Some("  "), &ada).to_string(), "ada.l");
+    }
+}

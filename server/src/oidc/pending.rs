@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use openidconnect::{Nonce, PkceCodeVerifier};
 
 use crate::lock;
+use crate::throttle::Key;
 
 /// How long someone has at the provider to sign in.
 pub const LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -30,6 +31,8 @@ pub struct Entry {
     pub nonce: Nonce,
     /// Where to go once signed in (already checked to be a path of this site).
     pub next: String,
+    /// The start counted against its address, refunded once the sign-in succeeds.
+    pub counted: Key,
     pub born: Instant,
 }
 
@@ -85,6 +88,7 @@ mod tests {
             verifier: PkceCodeVerifier::new("v".repeat(43)),
             nonce: Nonce::new("n".into()),
             next: "/".into(),
+            counted: crate::throttle::Throttle::default().key("test", 0),
             born,
         }
     }

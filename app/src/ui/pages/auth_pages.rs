@@ -215,6 +215,7 @@ pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let info = resource(token, invite_info);
+    let methods = resource(|| (), |_| ways_in());
     let action = ServerAction::<AcceptInvite>::new();
     let error = action_error(action);
     view! {
@@ -233,17 +234,24 @@ pub fn InvitePage() -> impl IntoView {
                         (Some(title), Some(role)) => format!(" to the map “{title}” as {}", role.label().to_lowercase()),
                         _ => String::new(),
                     };
+                    // Single sign-on accepts invitations bound to the email it signs in.
+                    let (sso, password) = methods.await.map_or((None, true), |m| (m.sso, m.password));
+                    let bound = invite.email.is_some();
                     view! {
                         <h1>"Join Waymark"</h1>
                         <p>{format!("{} invited you{offer}. The invitation is valid until {}.", invite.invited_by, date_time(invite.expires_at))}</p>
+                        {sso.filter(|_| bound).map(|label| view! { <SsoLink label next="/".into()/> })}
+                        {(!password && !bound).then(|| view! { <p>"This invitation is for no email in particular, and this Waymark takes no passwords: ask for one bound to your email."</p> })}
                         <FormError message=error/>
-                        <ActionForm action>
-                            <input type="hidden" name="token" value=token()/>
-                            <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
-                            <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email" value=invite.email.clone()/></label>
-                            <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
-                            <button type="submit" class="button primary">"Create my account"</button>
-                        </ActionForm>
+                        {password.then(|| view! {
+                            <ActionForm action>
+                                <input type="hidden" name="token" value=token()/>
+                                <label class="field"><span>"Your name"</span><input type="text" name="name" required maxlength="200" autocomplete="name"/></label>
+                                <label class="field"><span>"Email"</span><input type="email" name="email" required autocomplete="email" value=invite.email.clone()/></label>
+                                <PasswordField label=format!("Password ({MIN_PASSWORD_CHARS} characters or more)") name="password" new=true/>
+                                <button type="submit" class="button primary">"Create my account"</button>
+                            </ActionForm>
+                        })}
                     }
                         .erase()
                 })}
