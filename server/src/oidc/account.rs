@@ -157,10 +157,11 @@ mod tests {
         let (db, _) = Db::open(&dir.path().join("waymark.sqlite")).unwrap();
         let accounts = ServerAccounts::new(db.clone(), Rooms::new(db.clone()));
         let domains = ["corp.example".to_owned()];
+        let domains = &domains[..];
         let sign_in = |raw: &str| {
             let (accounts, email) = (&accounts, email(raw));
             async move {
-                match_account(accounts, &email, Name::someone(), &domains)
+                match_account(accounts, &email, Name::someone(), domains)
                     .await
                     .unwrap()
             }
