@@ -127,7 +127,10 @@ pub const RESTORE_NOTE: &str = "waymark.restored";
 pub fn note_restore(data_dir: &Path, from: &Path, kept: Option<&Path>) -> std::io::Result<()> {
     let mut detail = format!("restored from {} at {}", from.display(), iso(now_millis()));
     if let Some(kept) = kept {
-        detail.push_str(&format!("; the database before it was kept as {}", kept.display()));
+        detail.push_str(&format!(
+            "; the database before it was kept as {}",
+            kept.display()
+        ));
     }
     std::fs::write(data_dir.join(RESTORE_NOTE), detail)
 }

@@ -264,7 +264,10 @@ async fn restore_keeps_the_old_database_whole_with_its_newest_commits() {
         assert_eq!(restores.len(), 1, "{logged:?}");
         let detail = restores[0].detail.as_deref().unwrap();
         assert!(detail.contains("backup.sqlite"), "{detail}");
-        assert!(detail.contains("waymark.sqlite.before-restore-"), "{detail}");
+        assert!(
+            detail.contains("waymark.sqlite.before-restore-"),
+            "{detail}"
+        );
         service.db.flush().await.unwrap();
     }
     assert!(!disk.path().join(server::audit::RESTORE_NOTE).exists());
