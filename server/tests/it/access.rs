@@ -107,6 +107,20 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ),
         ("log_out", Need::Anyone, String::new()),
         (
+            "request_password_reset",
+            Need::Anyone,
+            "email=x%40example.com".into(),
+        ),
+        ("reset_link_live", Need::Anyone, format!("token={uuid}")),
+        (
+            "reset_password",
+            Need::Anyone,
+            format!("token={uuid}&password=a+long+password"),
+        ),
+        ("verify_email", Need::Anyone, format!("token={uuid}")),
+        ("my_email_status", Need::User, String::new()),
+        ("resend_verification", Need::User, String::new()),
+        (
             "change_password",
             Need::User,
             "current=wrong+password&new=another+long+one".into(),
