@@ -9,20 +9,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use tower::ServiceExt;
 
-use crate::support::{new_map, person, Disk};
-
-/// The registered path of the server function `name`.
-fn path_of(name: &str) -> String {
-    leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path)
-        .find(|path| {
-            path.trim_start_matches("/api/")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                == name
-        })
-        .unwrap_or_else(|| panic!("no server function {name}"))
-        .to_owned()
-}
+use crate::support::{new_map, path_of, person, Disk};
 
 /// Calls the server function `name` with a form or JSON `body`: status and body.
 async fn call(app: &Router, name: &str, body: &str, cookie: Option<&str>) -> (StatusCode, String) {

@@ -15,7 +15,7 @@ use server::mail::{MailSettings, Mailer};
 use tempfile::TempDir;
 
 use crate::binary::Waymark;
-use crate::support::{http, person, Disk};
+use crate::support::{http, path_of, person, Disk};
 
 /// Longest a test waits for mail to arrive or leave the outbox (a deadline, not a target).
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -122,19 +122,6 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "{what} did not happen");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// The registered path of the server function `name`.
-fn path_of(name: &str) -> String {
-    leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path)
-        .find(|path| {
-            path.trim_start_matches("/api/")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                == name
-        })
-        .unwrap_or_else(|| panic!("no server function {name}"))
-        .to_owned()
 }
 
 /// The link a message carries to `path_prefix`, e.g. `/login?reset=`.

@@ -434,3 +434,16 @@ pub async fn hold_writer(
     has_started.await.unwrap();
     (release, hold)
 }
+
+/// The registered path of the server function `name`.
+pub fn path_of(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .find(|path| {
+            path.trim_start_matches("/api/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+        .to_owned()
+}
