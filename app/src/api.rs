@@ -12,5 +12,7 @@ pub mod feedback;
 pub mod history;
 pub mod journey;
 pub mod maps;
+pub mod notifications;
 pub mod recovery;
+pub mod reviews;
 pub mod sharing;

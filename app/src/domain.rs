@@ -19,6 +19,7 @@ pub mod moves;
 pub mod position;
 pub mod protocol;
 pub mod response_table;
+pub mod review;
 pub mod stats;
 pub mod sync;
 pub mod table;

@@ -505,6 +505,42 @@ impl Accounts for ServerAccounts {
         })
     }
 
+    fn notification_settings(
+        &self,
+        user: UserId,
+    ) -> BackendFuture<'_, app::api::notifications::Settings> {
+        Box::pin(async move {
+            let on = self
+                .db
+                .read(move |conn| crate::db::notify::switches(conn, user))
+                .await
+                .map_err(app_error)?;
+            Ok(app::api::notifications::Settings {
+                on,
+                mail_on: self.mailer().is_some(),
+            })
+        })
+    }
+
+    fn set_notifications(
+        &self,
+        user: UserId,
+        on: Vec<app::api::notifications::Kind>,
+    ) -> BackendFuture<'_, ()> {
+        use app::api::notifications::Kind;
+        Box::pin(async move {
+            let off: Vec<Kind> = Kind::ALL.into_iter().filter(|k| !on.contains(k)).collect();
+            self.db
+                .writer()
+                .write(move |conn| {
+                    crate::db::notify::switch(conn, user, &on, true)?;
+                    crate::db::notify::switch(conn, user, &off, false)
+                })
+                .await
+                .map_err(app_error)
+        })
+    }
+
     fn resend_verification(&self, user: User) -> BackendFuture<'_, ()> {
         Box::pin(self.send_verification_again(user))
     }

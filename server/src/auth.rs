@@ -128,7 +128,10 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
     let upgrade = request.headers().contains_key(header::UPGRADE);
     // The feedback API authenticates with a key in a header, never a cookie, so a forged
     // cross-site request carries no authority; integrations may call it from any origin.
-    let keyed_api = request.uri().path().starts_with("/api/v1/");
+    // Nor does an unsubscribe link, whose signature is its authority: mail programs post to
+    // it from wherever they run (RFC 8058).
+    let keyed_api = request.uri().path().starts_with("/api/v1/")
+        || crate::notify::unsubscribe::is_unsubscribe(request.uri().path());
     if (changes_state || upgrade)
         && !keyed_api
         && !from_same_origin(&request, state.site.public_origin.as_deref())

@@ -114,6 +114,19 @@ impl Backend for ServerBackend {
         })
     }
 
+    fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .set_review_interval(id, days)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn mark_reviewed(&self, id: MapId, by: User) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.mark_reviewed(id, by.name).await.map_err(app_error) })
+    }
+
     fn history(
         &self,
         id: MapId,

@@ -125,6 +125,16 @@ pub struct Config {
     #[arg(long, env = "WAYMARK_SMTP_FROM", global = true)]
     pub smtp_from: Option<String>,
 
+    /// Seconds notifications (mentions, replies, unhappy answers, reviews due) gather before
+    /// they go to each person as one email.
+    #[arg(
+        long,
+        env = "WAYMARK_NOTIFICATION_DELAY",
+        default_value_t = 300,
+        global = true
+    )]
+    pub notification_delay: u64,
+
     /// Log line format: `text` for people, `json` for log collectors.
     #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -235,6 +245,10 @@ impl Config {
                     self.smtp_from.as_deref(),
                     public_origin.as_deref(),
                 )
+                .map(|settings| {
+                    settings
+                        .with_digest_delay(std::time::Duration::from_secs(self.notification_delay))
+                })
             })
             .transpose()
             .map_err(|e| e.to_string())?;

@@ -13,6 +13,7 @@ mod history;
 pub mod journey;
 pub mod mail;
 mod maps;
+pub mod notify;
 mod writer;
 
 use std::path::Path;
@@ -106,6 +107,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/014_share_link_funnel.sql"),
     include_str!("../migrations/015_audit_log.sql"),
     include_str!("../migrations/016_mail.sql"),
+    include_str!("../migrations/017_notifications_and_reviews.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -533,6 +535,7 @@ mod tests {
             [
                 "api_keys",
                 "audit_log",
+                "comment_authors",
                 "devices",
                 "email_verifications",
                 "feedback_batch_slices",
@@ -558,6 +561,9 @@ mod tests {
                 "mail_outbox",
                 "map_members",
                 "maps",
+                "notifications",
+                "notify_map_cursor",
+                "notify_response_cursor",
                 "ops",
                 "password_resets",
                 "sessions",

@@ -742,7 +742,12 @@ impl Session {
             }
         }
         let ids: Vec<OpId> = ops.iter().map(|op| op.id).collect();
-        match self.live.rooms.submit(self.map, ops, &self.author).await {
+        let account = self.standing.account.as_ref().map(|a| a.user);
+        let submitted = self
+            .live
+            .rooms
+            .submit_as(self.map, ops, &self.author, account);
+        match submitted.await {
             Ok(submitted) => {
                 let rejected = submitted.rejected.into_iter().map(|r| ServerMsg::Rejected {
                     op: r.op,

@@ -21,6 +21,7 @@ pub mod http;
 pub mod hub;
 pub mod journey;
 pub mod mail;
+pub mod notify;
 pub mod oidc;
 pub mod places;
 pub mod proxies;

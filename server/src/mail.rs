@@ -48,6 +48,8 @@ pub struct MailSettings {
     from: Mailbox,
     /// `scheme://host[:port]` that links in mail point to.
     origin: String,
+    /// How long notifications gather before they go as one mail (`server::notify`).
+    digest_delay: std::time::Duration,
 }
 
 impl fmt::Debug for MailSettings {
@@ -56,6 +58,7 @@ impl fmt::Debug for MailSettings {
             .field("server", &self.server)
             .field("from", &self.from.to_string())
             .field("origin", &self.origin)
+            .field("digest_delay", &self.digest_delay)
             .finish_non_exhaustive()
     }
 }
@@ -81,7 +84,20 @@ impl MailSettings {
             server,
             from,
             origin,
+            digest_delay: crate::notify::DEFAULT_DELAY,
         })
+    }
+
+    /// Notifications gather for `delay` before they go as one mail.
+    pub fn with_digest_delay(self, delay: std::time::Duration) -> MailSettings {
+        MailSettings {
+            digest_delay: delay,
+            ..self
+        }
+    }
+
+    pub fn digest_delay(&self) -> std::time::Duration {
+        self.digest_delay
     }
 
     /// The SMTP server, without credentials.
@@ -125,6 +141,14 @@ impl Mailer {
     /// The absolute address of `path` (which starts with `/`) on this Waymark.
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.inner.settings.origin)
+    }
+
+    pub fn settings(&self) -> &MailSettings {
+        &self.inner.settings
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
     }
 
     /// Tells the delivery task that a message was queued (by `db::mail::queue`) and committed.

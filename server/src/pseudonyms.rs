@@ -46,6 +46,15 @@ impl Pseudonyms {
         }
     }
 
+    /// A key for `purpose` (signing unsubscribe links, say), derived from the instance's key so
+    /// that one purpose's signatures mean nothing to another.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(b"waymark derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The customer's pseudonym on `map`: 64 bits of the keyed hash, so one in about 10^13
     /// pairs of a million customers' references share one.
     pub fn customer(&self, map: MapId, reference: &str) -> i64 {

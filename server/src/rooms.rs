@@ -274,6 +274,18 @@ impl Rooms {
         ops: Vec<Op>,
         author: &Name,
     ) -> Result<Submitted, StoreError> {
+        self.submit_as(id, ops, author, None).await
+    }
+
+    /// `submit`, for the signed-in `account` (logged beside the name, so that who started a
+    /// comment thread is known for its notifications: `server::notify`).
+    pub async fn submit_as(
+        &self,
+        id: MapId,
+        ops: Vec<Op>,
+        author: &Name,
+        account: Option<UserId>,
+    ) -> Result<Submitted, StoreError> {
         // From here: waiting for a place in the queue and for the map is part of an edit's wait.
         let submitted_at = crate::telemetry::edit_submitted();
         let room = self.room(id);
@@ -313,6 +325,7 @@ impl Rooms {
             log: submitted.applied.clone(),
             json: applied_json(&submitted.applied).map_err(ahead)?,
             author: author.to_string(),
+            author_id: account.map(|a| a.to_string()),
             at: record.updated_at,
             committed,
         };

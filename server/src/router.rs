@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(files)
         .merge(crate::audit::routes())
         .merge(crate::oidc::routes())
+        .merge(crate::notify::unsubscribe::routes())
         .merge(responses)
         .merge(pages)
         .layer(middleware::from_fn_with_state(
@@ -148,6 +149,8 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("GET", feedback::form::QR_CODE),
     ("GET", crate::oidc::START),
     ("GET", crate::oidc::CALLBACK),
+    ("GET", crate::notify::unsubscribe::PATH),
+    ("POST", crate::notify::unsubscribe::PATH),
 ];
 
 /// Every request's log lines carry its id (also sent back in `x-request-id`), and its path

@@ -142,7 +142,13 @@ impl Service {
         };
         on_listening(listener.local_addr()?);
         match self.state.accounts.mailer() {
-            Some(mailer) => drop(mailer.start()),
+            Some(mailer) => {
+                drop(mailer.start());
+                let delay = mailer.settings().digest_delay();
+                let notifier =
+                    crate::notify::Notifier::new(self.db.clone(), self.state.rooms.clone(), mailer.clone(), delay);
+                drop(notifier.start());
+            }
             None => tracing::info!(
                 "mail is off (no --smtp-url): no password resets by email, invitations are links to copy"
             ),

@@ -44,11 +44,12 @@ pub enum Action {
     PasswordResetRequested,
     PasswordReset,
     EmailVerified,
+    MapReviewed,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -76,6 +77,7 @@ impl Action {
         Action::PasswordResetRequested,
         Action::PasswordReset,
         Action::EmailVerified,
+        Action::MapReviewed,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -108,6 +110,7 @@ impl Action {
             Action::PasswordResetRequested => "password_reset_requested",
             Action::PasswordReset => "password_reset",
             Action::EmailVerified => "email_verified",
+            Action::MapReviewed => "map_reviewed",
         }
     }
 

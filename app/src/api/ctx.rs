@@ -127,6 +127,10 @@ mod server_only {
         fn load_map(&self, id: MapId) -> BackendFuture<'_, MapSnapshot>;
         /// Applies `op` as `author` and commits it before returning.
         fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()>;
+        /// Sets the days between reviews of a map (`None`: no reviews).
+        fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()>;
+        /// Records that `by` reviewed the map now.
+        fn mark_reviewed(&self, id: MapId, by: User) -> BackendFuture<'_, ()>;
         /// Up to `limit` changes before `before` (or the newest), newest first.
         fn history(
             &self,
@@ -182,6 +186,17 @@ mod server_only {
         ) -> BackendFuture<'_, String>;
         /// Whether `user`'s email is verified, and whether mail is on.
         fn email_status(&self, user: UserId) -> BackendFuture<'_, EmailStatus>;
+        /// `user`'s notification switches.
+        fn notification_settings(
+            &self,
+            user: UserId,
+        ) -> BackendFuture<'_, crate::api::notifications::Settings>;
+        /// Switches on exactly the kinds in `on` for `user`.
+        fn set_notifications(
+            &self,
+            user: UserId,
+            on: Vec<crate::api::notifications::Kind>,
+        ) -> BackendFuture<'_, ()>;
         /// Mails `user` a new link to verify its email (throttled; nothing if verified).
         fn resend_verification(&self, user: User) -> BackendFuture<'_, ()>;
         /// Uses an email verification link; returns the email it verified.

@@ -18,6 +18,10 @@ pub struct MapSummary {
     pub title: String,
     pub stage_count: u32,
     pub updated_at: Millis,
+    /// Its review plan, if it has one.
+    pub review: Option<crate::domain::review::Review>,
+    /// Whether it is past due for review (as of the listing).
+    pub review_due: bool,
 }
 
 /// A map as of a revision of its log.

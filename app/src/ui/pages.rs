@@ -7,6 +7,7 @@ pub mod feedback_form;
 pub mod home;
 pub mod map_page;
 pub mod not_found;
+pub mod notifications;
 pub mod recovery;
 pub mod shared;
 

@@ -14,6 +14,8 @@ pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Where the recipient stops mail like this in one click (notifications only).
+    pub unsubscribe: Option<String>,
 }
 
 /// A queued message with its delivery record.
@@ -28,9 +30,17 @@ pub struct Queued {
 /// Queues `letter` to be sent at once.
 pub fn queue(conn: &Connection, letter: &Letter, now: i64) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![letter.to, letter.subject, letter.text, letter.html, now],
+        "INSERT INTO mail_outbox
+         (recipient, subject, text_body, html_body, created_at, next_attempt_at, unsubscribe)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        params![
+            letter.to,
+            letter.subject,
+            letter.text,
+            letter.html,
+            now,
+            letter.unsubscribe
+        ],
     )?;
     Ok(())
 }
@@ -38,7 +48,7 @@ pub fn queue(conn: &Connection, letter: &Letter, now: i64) -> Result<(), StoreEr
 /// Up to `limit` messages due by `now`, oldest first.
 pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<Queued>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, recipient, subject, text_body, html_body, created_at, attempts
+        "SELECT id, recipient, subject, text_body, html_body, created_at, attempts, unsubscribe
          FROM mail_outbox WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![now, limit], |r| {
@@ -49,6 +59,7 @@ pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<Queued>, Store
                 subject: r.get(2)?,
                 text: r.get(3)?,
                 html: r.get(4)?,
+                unsubscribe: r.get(7)?,
             },
             created_at: r.get(5)?,
             attempts: r.get(6)?,

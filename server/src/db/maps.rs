@@ -5,6 +5,7 @@ use app::domain::access::Role;
 use app::domain::edit::{apply, Edit, Op};
 use app::domain::ids::{MapId, OpId, Rev, UserId};
 use app::domain::map::JourneyMap;
+use app::domain::review::Review;
 use app::domain::sync::Logged;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -79,6 +80,8 @@ pub fn insert_map(
 pub struct LogEntry<'a> {
     pub logged: &'a Logged,
     pub author: &'a str,
+    /// The signed-in account behind `author`, if any.
+    pub author_id: Option<&'a str>,
     pub at: i64,
 }
 
@@ -90,8 +93,8 @@ pub fn append_ops<'a>(
 ) -> Result<(), StoreError> {
     let id = record.id.to_string();
     let mut insert = conn.prepare_cached(
-        "INSERT INTO ops (map_id, rev, op_id, edit, created_at, author)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO ops (map_id, rev, op_id, edit, created_at, author, author_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for entry in log {
         insert.execute(params![
@@ -100,7 +103,8 @@ pub fn append_ops<'a>(
             entry.logged.op.id.to_string(),
             to_json(&entry.logged.op.edit)?,
             entry.at,
-            entry.author
+            entry.author,
+            entry.author_id
         ])?;
     }
     let changed = conn
@@ -177,9 +181,14 @@ pub fn snapshots_to_drop(revs: &[u64], interval: u64) -> Vec<u64> {
 }
 
 /// The maps `user` may see (every map with `None`), most recently edited first.
-pub fn list_maps(conn: &Connection, user: Option<UserId>) -> Result<Vec<MapSummary>, StoreError> {
+pub fn list_maps(
+    conn: &Connection,
+    user: Option<UserId>,
+    now: i64,
+) -> Result<Vec<MapSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, stage_count, updated_at FROM maps
+        "SELECT id, title, stage_count, updated_at, created_at, review_days, reviewed_at, reviewed_by
+         FROM maps
          WHERE ?1 IS NULL OR id IN (SELECT map_id FROM map_members WHERE user_id = ?1)
          ORDER BY updated_at DESC, id",
     )?;
@@ -189,19 +198,61 @@ pub fn list_maps(conn: &Connection, user: Option<UserId>) -> Result<Vec<MapSumma
             row.get::<_, String>(1)?,
             row.get::<_, u32>(2)?,
             row.get::<_, i64>(3)?,
+            row.get::<_, i64>(4)?,
+            row.get::<_, Option<u16>>(5)?,
+            row.get::<_, Option<i64>>(6)?,
+            row.get::<_, Option<String>>(7)?,
         ))
     })?;
     let mut maps = Vec::new();
     for row in rows {
-        let (id, title, stage_count, updated_at) = row?;
+        let (id, title, stage_count, updated_at, created_at, days, reviewed_at, reviewed_by) = row?;
+        let review = days.map(|days| {
+            let last = reviewed_at.map(|at| (at, reviewed_by.unwrap_or_default()));
+            Review::new(days, created_at, last)
+        });
         maps.push(MapSummary {
             id: parse_id(&id)?,
             title,
             stage_count,
             updated_at,
+            review_due: review.as_ref().is_some_and(|r| r.is_due(now)),
+            review,
         });
     }
     Ok(maps)
+}
+
+/// Sets the days between reviews of map `id` (`None`: no reviews). A new interval counts from
+/// the last review, so it may be due at once; its reminder goes again.
+pub fn set_review_interval(
+    conn: &Connection,
+    id: MapId,
+    days: Option<u16>,
+) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        "UPDATE maps SET review_days = ?2, review_reminded_at = NULL WHERE id = ?1",
+        params![id.to_string(), days],
+    )?;
+    found(changed)
+}
+
+/// Records that `by` (their name) reviewed map `id` at `at`.
+pub fn mark_reviewed(conn: &Connection, id: MapId, by: &str, at: i64) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        "UPDATE maps SET reviewed_at = ?2, reviewed_by = ?3, review_reminded_at = NULL
+         WHERE id = ?1",
+        params![id.to_string(), at, by],
+    )?;
+    found(changed)
+}
+
+fn found(changed: usize) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub fn delete_map(conn: &Connection, id: MapId) -> Result<(), StoreError> {
@@ -334,7 +385,8 @@ fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
 impl Db {
     /// The maps `user` may see (every map with `None`).
     pub async fn list_maps(&self, user: Option<UserId>) -> Result<Vec<MapSummary>, StoreError> {
-        self.read(move |conn| list_maps(conn, user)).await
+        let now = crate::clock::now_millis();
+        self.read(move |conn| list_maps(conn, user, now)).await
     }
 
     pub async fn load_map(&self, id: MapId) -> Result<StoredMap, StoreError> {
@@ -352,6 +404,23 @@ impl Db {
     ) -> Result<(), StoreError> {
         self.writer()
             .write(move |conn| insert_map(conn, &map, owner))
+            .await
+    }
+
+    pub async fn set_review_interval(
+        &self,
+        id: MapId,
+        days: Option<u16>,
+    ) -> Result<(), StoreError> {
+        self.writer()
+            .write(move |conn| set_review_interval(conn, id, days))
+            .await
+    }
+
+    pub async fn mark_reviewed(&self, id: MapId, by: String) -> Result<(), StoreError> {
+        let at = crate::clock::now_millis();
+        self.writer()
+            .write(move |conn| mark_reviewed(conn, id, &by, at))
             .await
     }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -134,10 +135,22 @@ fn message(from: &Mailbox, queued: &Queued) -> Result<Message, String> {
         .to
         .parse()
         .map_err(|e| format!("bad recipient: {e}"))?;
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(letter.subject.clone())
+        .subject(letter.subject.clone());
+    if let Some(link) = &letter.unsubscribe {
+        // RFC 8058: mail programs offer "unsubscribe" and POST to the link, no page needed.
+        let header =
+            |name, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
+        builder = builder
+            .raw_header(header("List-Unsubscribe", format!("<{link}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
+    builder
         .multipart(MultiPart::alternative_plain_html(
             letter.text.clone(),
             letter.html.clone(),

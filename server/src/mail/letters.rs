@@ -54,6 +54,7 @@ fn letter(
         subject: one_line(subject),
         text,
         html,
+        unsubscribe: None,
     }
 }
 
@@ -119,6 +120,76 @@ pub fn verification(to: &str, name: &str, link: &str, days: i64) -> Letter {
     )
 }
 
+/// One map's part of a notification digest: its title, a link to it, and what happened there.
+pub struct DigestPart {
+    pub title: String,
+    pub link: String,
+    pub lines: Vec<String>,
+}
+
+/// The notifications gathered for one person: a part per map, then how to stop them.
+/// `about` names the kinds the unsubscribe link switches off ("mentions and replies").
+pub fn digest(
+    to: &str,
+    name: &str,
+    parts: &[DigestPart],
+    about: &str,
+    unsubscribe: &str,
+    settings: &str,
+) -> Letter {
+    let count: usize = parts.iter().map(|p| p.lines.len()).sum();
+    let subject = match parts {
+        [one] => format!("Waymark: {} on “{}”", updates(count), one.title),
+        _ => format!("Waymark: {} on {} maps", updates(count), parts.len()),
+    };
+    let hello = format!("Hello {name},");
+    let mut text = format!("{hello}\n\n");
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family: sans-serif; line-height: 1.5\"><p>{}</p>",
+        escape(&hello)
+    );
+    for part in parts {
+        text.push_str(&format!("{} ({})\n", part.title, part.link));
+        html.push_str(&format!(
+            "<h2 style=\"font-size: 1.1em\"><a href=\"{}\">{}</a></h2><ul>",
+            escape(&part.link),
+            escape(&part.title)
+        ));
+        for line in &part.lines {
+            text.push_str(&format!("- {line}\n"));
+            html.push_str(&format!("<li>{}</li>", escape(line)));
+        }
+        text.push('\n');
+        html.push_str("</ul>");
+    }
+    let why = format!("You get these emails about {about}.");
+    text.push_str(&format!(
+        "{why}\nStop them: {unsubscribe}\nChoose which emails you get: {settings}\n"
+    ));
+    html.push_str(&format!(
+        "<p style=\"color: #666\">{why} <a href=\"{}\">Stop them</a> · \
+         <a href=\"{}\">Choose which emails you get</a></p></body></html>",
+        escape(unsubscribe),
+        escape(settings),
+        why = escape(&why),
+    ));
+    Letter {
+        to: to.to_owned(),
+        subject: one_line(&subject),
+        text,
+        html,
+        unsubscribe: Some(unsubscribe.to_owned()),
+    }
+}
+
+fn updates(count: usize) -> String {
+    if count == 1 {
+        "1 update".to_owned()
+    } else {
+        format!("{count} updates")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +211,37 @@ mod tests {
         assert!(letter
             .html
             .contains("href=\"https://maps.example.com/invite/abc\""));
+    }
+
+    #[test]
+    fn a_digest_groups_lines_by_map_and_carries_its_unsubscribe_link() {
+        let parts = [
+            DigestPart {
+                title: "Checkout <b>".into(),
+                link: "https://m.example/maps/1".into(),
+                lines: vec!["Eve mentioned you: “<script>”".into(), "two".into()],
+            },
+            DigestPart {
+                title: "Onboarding".into(),
+                link: "https://m.example/maps/2".into(),
+                lines: vec!["three".into()],
+            },
+        ];
+        let letter = digest(
+            "ada@example.com",
+            "Ada",
+            &parts,
+            "mentions",
+            "https://m.example/u/x",
+            "https://m.example/account",
+        );
+        assert_eq!(letter.subject, "Waymark: 3 updates on 2 maps");
+        assert!(letter.html.contains("Checkout &lt;b&gt;"));
+        assert!(!letter.html.contains("<script>"));
+        assert!(letter.text.contains("- Eve mentioned you: “<script>”"));
+        assert!(letter.text.contains("Stop them: https://m.example/u/x"));
+        assert_eq!(letter.unsubscribe.as_deref(), Some("https://m.example/u/x"));
+        let one = digest("a@b.c", "A", &parts[1..], "x", "u", "s");
+        assert_eq!(one.subject, "Waymark: 1 update on “Onboarding”");
     }
 }

@@ -38,6 +38,7 @@ pub(super) struct Unwritten {
     /// Its `Applied` message, encoded once for everyone on the map.
     pub(super) json: String,
     pub(super) author: String,
+    pub(super) author_id: Option<String>,
     pub(super) at: i64,
     /// Told once the operations are committed, or why not.
     pub(super) committed: oneshot::Sender<Result<(), StoreError>>,
@@ -71,6 +72,7 @@ impl Backlog {
             s.log.iter().map(|logged| LogEntry {
                 logged,
                 author: &s.author,
+                author_id: s.author_id.as_deref(),
                 at: s.at,
             })
         });

@@ -120,6 +120,18 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ("verify_email", Need::Anyone, format!("token={uuid}")),
         ("my_email_status", Need::User, String::new()),
         ("resend_verification", Need::User, String::new()),
+        ("my_notifications", Need::User, String::new()),
+        ("set_notifications", Need::User, "mention=on".into()),
+        (
+            "set_review_interval",
+            Need::Can(Capability::Share),
+            format!("id={map}&days=30"),
+        ),
+        (
+            "mark_reviewed",
+            Need::Can(Capability::Edit),
+            format!("id={map}"),
+        ),
         (
             "change_password",
             Need::User,
@@ -525,6 +537,19 @@ fn probes(map: MapId) -> Vec<Probe> {
             "GET",
             server::feedback::form::QR_CODE,
             format!("/f/{fake}/qr.svg"),
+            Gate::Secret,
+        ),
+        // An unsubscribe link's authority is its signature; a made-up one is not found.
+        probe(
+            "GET",
+            server::notify::unsubscribe::PATH,
+            format!("/notifications/unsubscribe/{fake}.m.{fake}"),
+            Gate::Secret,
+        ),
+        probe(
+            "POST",
+            server::notify::unsubscribe::PATH,
+            format!("/notifications/unsubscribe/{fake}.m.{fake}"),
             Gate::Secret,
         ),
         // Single sign-on is not configured here: its routes are not found, for anyone. (The

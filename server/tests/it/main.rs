@@ -25,6 +25,7 @@ mod live;
 mod live_access;
 mod mail;
 mod metrics;
+mod notify;
 mod ops;
 mod sso;
 mod storage;

@@ -15,6 +15,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::format::date_time;
 use crate::ui::pages::action_error;
+use crate::ui::pages::notifications::NotificationSwitches;
 use crate::ui::pages::recovery::{EmailVerification, Recovery, RecoveryForms, RecoveryNotice};
 use crate::ui::resource::resource;
 
@@ -191,6 +192,7 @@ pub fn AccountPage() -> impl IntoView {
                         <h1>{user.name.clone()}</h1>
                         <p class="muted">{user.email.clone()}{if user.is_admin { " · admin" } else { "" }}</p>
                         <EmailVerification/>
+                        <NotificationSwitches/>
                         <h2>"Change your password"</h2>
                         <p class="muted">"Every other place you are signed in is signed out."</p>
                         <FormError message=error/>

@@ -10,6 +10,8 @@ use crate::ui::resource::resource;
 
 use crate::api::error::AppError;
 use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
+use crate::api::reviews::{MarkReviewed, SetReviewInterval};
+use crate::domain::review::{Review, INTERVALS};
 use crate::domain::template::Template;
 use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::format::{count, date_time, iso};
@@ -21,12 +23,16 @@ pub fn HomePage() -> impl IntoView {
     let rename = ServerAction::<RenameMap>::new();
     let duplicate = ServerAction::<DuplicateMap>::new();
     let delete = ServerAction::<DeleteMap>::new();
+    let set_review = ServerAction::<SetReviewInterval>::new();
+    let reviewed = ServerAction::<MarkReviewed>::new();
     let maps = resource(
         move || {
             (
                 rename.version().get(),
                 duplicate.version().get(),
                 delete.version().get(),
+                set_review.version().get(),
+                reviewed.version().get(),
             )
         },
         |_| list_maps(),
@@ -35,6 +41,8 @@ pub fn HomePage() -> impl IntoView {
         rename,
         duplicate,
         delete,
+        set_review,
+        reviewed,
     };
     let failure = move || {
         let error = |value: Option<Result<_, AppError>>| value.and_then(Result::err);
@@ -42,6 +50,8 @@ pub fn HomePage() -> impl IntoView {
             .or_else(|| error(rename.value().get()))
             .or_else(|| error(duplicate.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| error(delete.value().get()))
+            .or_else(|| error(set_review.value().get()))
+            .or_else(|| error(reviewed.value().get()))
     };
 
     view! {
@@ -85,6 +95,8 @@ struct MapActions {
     rename: ServerAction<RenameMap>,
     duplicate: ServerAction<DuplicateMap>,
     delete: ServerAction<DeleteMap>,
+    set_review: ServerAction<SetReviewInterval>,
+    reviewed: ServerAction<MarkReviewed>,
 }
 
 #[component]
@@ -172,6 +184,8 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
     let title = map.title.clone();
     let copy = copy_title(&map.title);
     let delete_label = format!("Delete {}", map.title);
+    let review_menu =
+        view! { <ReviewMenu id review=map.review.clone() title=map.title.clone() actions/> };
     let meta = format!(
         "{} · edited ",
         count(map.stage_count as usize, "stage", "stages")
@@ -191,6 +205,7 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
             <p class="map-meta">
                 {meta}
                 <time datetime=iso(map.updated_at)>{date_time(map.updated_at)}</time>
+                <ReviewState review=map.review.clone() due=map.review_due/>
             </p>
             <div class="map-actions edit-only">
                 <button
@@ -214,6 +229,7 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
                         "Duplicate"
                     </button>
                 </ActionForm>
+                {review_menu}
                 <Show
                     when=move || confirming.get()
                     fallback={
@@ -247,6 +263,67 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
                 </Show>
             </div>
         </li>
+    }
+}
+
+/// Where the map stands with its reviews, after its meta line.
+#[component]
+fn ReviewState(review: Option<Review>, due: bool) -> impl IntoView {
+    review.map(|review| {
+        let last = match &review.last {
+            Some((at, by)) => format!("reviewed {} by {by}", date_time(*at)),
+            None => "never reviewed".to_owned(),
+        };
+        if due {
+            view! { <span class="review-due">{format!(" · Review due ({last})")}</span> }.erase()
+        } else {
+            let next = format!(" · {last}; next review {}", date_time(review.due_at));
+            view! { <span class="review-next">{next}</span> }.erase()
+        }
+    })
+}
+
+/// A map's review plan: how often (owners), and "mark reviewed" (editors).
+#[component]
+fn ReviewMenu(
+    id: crate::domain::ids::MapId,
+    review: Option<Review>,
+    title: String,
+    actions: MapActions,
+) -> impl IntoView {
+    let every = review.as_ref().map(|r| r.every_days);
+    let planned = review.is_some();
+    view! {
+        <details class="review-menu">
+            <summary class="button ghost" aria-label=format!("Reviews of {title}")>"Reviews"</summary>
+            <div class="review-panel">
+                <ActionForm action=actions.set_review>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <label class="field">
+                        <span>"Review this map"</span>
+                        <select name="days">
+                            <option value="" selected=every.is_none()>"Never"</option>
+                            {INTERVALS
+                                .into_iter()
+                                .chain(every.filter(|d| !INTERVALS.contains(d)))
+                                .map(|days| view! {
+                                    <option value=days.to_string() selected=every == Some(days)>
+                                        {format!("Every {days} days")}
+                                    </option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" class="button">"Save"</button>
+                </ActionForm>
+                {planned.then(|| view! {
+                    <ActionForm action=actions.reviewed>
+                        <input type="hidden" name="id" value=id.to_string()/>
+                        <button type="submit" class="button primary">"Mark reviewed"</button>
+                    </ActionForm>
+                })}
+            </div>
+        </details>
     }
 }
 
