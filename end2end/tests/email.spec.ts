@@ -1,11 +1,12 @@
 // Email, end to end: a Waymark of this file's own sends through a real SMTP server (aiosmtpd,
 // run by .ci/smtp-sink.py on loopback), and the tests read each delivered message and follow
-// its link in Chromium: a password reset, a reset asked for an unknown address, an invitation.
+// its link in Chromium: a password reset, a reset asked for an unknown address, an invitation,
+// a mention's notification and its unsubscribe link; and a map's reviews.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createMap, expect, hydrated, test } from "./helpers";
+import { createMap, expect, hydrated, saved, test } from "./helpers";
 
 const python = process.env.WAYMARK_SMTP_PYTHON;
 const bin = process.env.WAYMARK_BIN ?? "";
@@ -20,6 +21,9 @@ test.use({ baseURL: base, storageState: { cookies: [], origins: [] } });
 let sink: ChildProcess | undefined;
 let server: ChildProcess | undefined;
 let mailDir = "";
+/** The map Carol is invited to (the first test makes it). */
+let mailedMap = "";
+const CAROL = { email: "carol@example.com", password: "carol's long password" };
 
 test.beforeAll(async () => {
   if (!python) {
@@ -45,6 +49,8 @@ test.beforeAll(async () => {
     WAYMARK_SMTP_FROM: "Waymark <maps@example.com>",
     WAYMARK_PUBLIC_URL: base,
     WAYMARK_ADMIN_PASSWORD: ADA.password,
+    // Notifications gather a second before they are mailed, not five minutes.
+    WAYMARK_NOTIFICATION_DELAY: "1",
   };
   execFileSync(bin, ["create-admin", "--email", ADA.email, "--name", ADA.name], { env });
   server = spawn(bin, ["serve"], { env, stdio: ["ignore", "ignore", "inherit"] });
@@ -128,6 +134,7 @@ test("an invitation by email reaches that address, and only that address can acc
   await signIn(page, ADA.email, ADA.password);
   await createMap(page, "Customer journey", "Mailed map");
   const mapUrl = page.url();
+  mailedMap = mapUrl;
   await page.getByRole("group", { name: "Panels" }).getByRole("button", { name: "Share" }).click();
   await page.getByRole("combobox", { name: "Role for the invitation" }).selectOption("editor");
   await page.getByLabel("Email the invitation is for").fill("carol@example.com");
@@ -192,4 +199,81 @@ test("a reset asked for an unknown email gets the same answer and sends nothing"
   await nthMailTo(ADA.email, 2);
   expect(to("nobody@example.com")).toEqual([]);
   expect(delivered().length).toBe(before + 1);
+});
+
+/** Carol, in a browser of her own, comments on the mailed map's Checkout card. */
+async function carolComments(browser: import("@playwright/test").Browser, text: string) {
+  const carol = await (await browser.newContext({ baseURL: base })).newPage();
+  await signIn(carol, CAROL.email, CAROL.password);
+  await carol.goto(mailedMap);
+  await hydrated(carol);
+  const card = carol.locator(".card").filter({ has: carol.getByRole("button", { name: "Checkout", exact: true }) });
+  await card.hover();
+  await card.getByRole("button", { name: "Comments" }).click();
+  await carol.getByRole("textbox", { name: "New comment" }).fill(text);
+  await carol.getByRole("textbox", { name: "New comment" }).press("Enter");
+  await saved(carol);
+  await carol.context().close();
+}
+
+test("a mention is mailed; its link unsubscribes in one press; the account page switches it back", async ({ browser, page }) => {
+  const before = to(ADA.email).length;
+  await carolComments(browser, "@Ada Admin is guest checkout planned?");
+  const mail = await nthMailTo(ADA.email, before + 1);
+  expect(mail.text).toContain("Carol mentioned you on “Checkout”: “@Ada Admin is guest checkout planned?”");
+  expect(mail.text).toContain(mailedMap);
+  // Mail programs offer their own button for it (RFC 8058).
+  expect(mail.headers).toMatch(/^List-Unsubscribe:\s*<http:\/\/127\.0\.0\.1:\d+\/notifications\/unsubscribe\/[^>]+>/m);
+  expect(mail.headers).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
+
+  // Opening the link changes nothing until its one button is pressed; no sign-in needed.
+  const unsubscribe = link(mail, /\/notifications\/unsubscribe\/[0-9a-f]{32}\.[mrdv]+\.[0-9a-f]{32}/);
+  await page.goto(unsubscribe);
+  await expect(page.getByRole("heading", { name: "Unsubscribe" })).toBeVisible();
+  await expect(page.getByText("Stop the emails about mentions of you in comments?")).toBeVisible();
+  await page.getByRole("button", { name: "Unsubscribe" }).click();
+  await expect(page.getByRole("status")).toHaveText("You will no longer get emails about mentions of you in comments.");
+
+  await signIn(page, ADA.email, "a new and long password");
+  await page.goto("/account");
+  await hydrated(page);
+  const mentions = page.getByRole("checkbox", { name: "Someone mentions me in a comment (@name)" });
+  await expect(mentions).not.toBeChecked();
+  await expect(page.getByRole("checkbox", { name: /replies to a comment thread/ })).toBeChecked();
+  await mentions.check();
+  await page.getByRole("button", { name: "Save notification settings" }).click();
+  await expect(page.getByRole("status")).toHaveText("Notification settings saved.");
+  await page.reload();
+  await hydrated(page);
+  await expect(mentions).toBeChecked();
+
+  // Switched back on, the next mention is mailed again.
+  await carolComments(browser, "@Ada Admin ping");
+  const again = await nthMailTo(ADA.email, before + 2);
+  expect(again.text).toContain("“@Ada Admin ping”");
+});
+
+/** Opens a map row's review menu (a list that reloaded may have closed it, or not). */
+async function openReviews(row: import("@playwright/test").Locator) {
+  const open = await row.locator("details.review-menu").evaluate((d) => (d as HTMLDetailsElement).open);
+  if (!open) await row.locator("summary").click();
+}
+
+test("an owner sets how often a map is reviewed and marks it reviewed on the maps page", async ({ page }) => {
+  await signIn(page, ADA.email, "a new and long password");
+  await hydrated(page);
+  const row = page.locator(".map-row").filter({ hasText: "Mailed map" });
+  await expect(row.locator(".map-meta")).not.toContainText("review");
+  await openReviews(row);
+  await row.getByLabel("Review this map").selectOption("30");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.locator(".map-meta")).toContainText("never reviewed; next review");
+  await openReviews(row);
+  await row.getByRole("button", { name: "Mark reviewed" }).click();
+  await expect(row.locator(".map-meta")).toContainText(/reviewed .* by Ada Admin; next review/);
+  // Set back to never: the map says nothing about reviews again.
+  await openReviews(row);
+  await row.getByLabel("Review this map").selectOption("");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row.locator(".map-meta")).not.toContainText("review");
 });
