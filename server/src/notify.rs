@@ -94,22 +94,25 @@ impl Notifier {
             .db
             .read(|conn| store::maps_with_news(conn, MAPS_PER_PASS))
             .await?;
+        // Maps edited without a new comment only move their cursor: all in one write.
+        let mut quiet = Vec::new();
         for news in news {
-            let (map, after) = (news.map, news.read);
+            let (map, range) = (news.map, (news.read, news.rev));
+            // Up to the revision seen above: what came since is read next time, once.
             let comments = self
                 .db
-                .read(move |conn| store::comments_after(conn, map, after, COMMENTS_PER_MAP))
+                .read(move |conn| store::comments_after(conn, map, range, COMMENTS_PER_MAP))
                 .await?;
+            if comments.is_empty() {
+                quiet.push((map, news.rev));
+                continue;
+            }
             // Read up to the last comment if there may be more, else to the log's end.
             let read = match comments.last() {
                 Some(last) if comments.len() == COMMENTS_PER_MAP as usize => last.rev,
                 _ => news.rev,
             };
-            let lines = if comments.is_empty() {
-                Vec::new()
-            } else {
-                self.comment_lines(map, comments).await?
-            };
+            let lines = self.comment_lines(map, comments).await?;
             self.db
                 .writer()
                 .write(move |conn| {
@@ -122,6 +125,17 @@ impl Notifier {
                         }
                     }
                     store::set_map_read(conn, map, read)
+                })
+                .await?;
+        }
+        if !quiet.is_empty() {
+            self.db
+                .writer()
+                .write(move |conn| {
+                    for (map, rev) in &quiet {
+                        store::set_map_read(conn, *map, *rev)?;
+                    }
+                    Ok(())
                 })
                 .await?;
         }

@@ -50,20 +50,22 @@ pub struct NewComment {
     pub author: Option<UserId>,
 }
 
-/// The comments added to `map` after revision `after`, up to `limit` of them, oldest first.
+/// The comments added to `map` after revision `after` up to `upto`, at most `limit` of them,
+/// oldest first.
 pub fn comments_after(
     conn: &Connection,
     map: MapId,
-    after: Rev,
+    (after, upto): (Rev, Rev),
     limit: u32,
 ) -> Result<Vec<NewComment>, StoreError> {
     // Edits are stored as serde writes them: `{"add_comment":{"comment":…}}`.
     let mut stmt = conn.prepare_cached(
         "SELECT rev, edit, author_id FROM ops
-         WHERE map_id = ?1 AND rev > ?2 AND edit LIKE '{\"add_comment\":%'
-         ORDER BY rev LIMIT ?3",
+         WHERE map_id = ?1 AND rev > ?2 AND rev <= ?3 AND edit LIKE '{\"add_comment\":%'
+         ORDER BY rev LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![map.to_string(), rev_param(after), limit], |r| {
+    let range = (rev_param(after), rev_param(upto));
+    let rows = stmt.query_map(params![map.to_string(), range.0, range.1, limit], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -381,6 +383,8 @@ pub fn take_lines(
         })
         .optional()?;
     let Some(recipient) = recipient else {
+        // Gone (its lines go with it, by their foreign key; this is for certain).
+        conn.execute("DELETE FROM notifications WHERE user_id = ?1", [&id])?;
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
