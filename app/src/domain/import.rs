@@ -1,7 +1,7 @@
 //! The map file: Waymark's JSON export format, and reading one back safely.
 //!
 //! ```json
-//! { "format": "waymark-map", "version": 1, "exported_at": 1795685460000,
+//! { "format": "waymark-map", "version": 2, "exported_at": 1795685460000,
 //!   "map": { "id": "…", "title": "…", "scenario": "…", "goals": "…",
 //!            "created_at": 0, "updated_at": 0,
 //!            "stages": [{ "id", "name", "position" }],
@@ -9,7 +9,8 @@
 //!            "cards": [{ "id", "stage", "lane", "position", "text", "channel"?, "emotion"?, "evidence"? }],
 //!            "personas": [{ "id", "name", "position", "role", "goals", "motivations", "frustrations" }],
 //!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }],
-//!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] } },
+//!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] },
+//!            "catalog"?: { "status": "draft" | "in_review" | "validated" | "archived", "tags"?: [] } },
 //!   "responses"?: [{ "touchpoint", "at", "nps"?, "csat"?, "ces"?, "comment"?, "channel", "segment",
 //!                    "respondent"?, "source", "followed_up" }] }
 //! ```
@@ -33,7 +34,11 @@ use crate::domain::map::JourneyMap;
 use crate::domain::time::Millis;
 
 pub const FORMAT: &str = "waymark-map";
-pub const VERSION: u32 = 1;
+/// Version 2 added the map's `catalog` (status and tags); a version 1 file reads as a draft
+/// without tags.
+pub const VERSION: u32 = 2;
+/// The oldest version this Waymark reads.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// A map file as written by `export`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,7 +74,7 @@ pub struct Imported {
 pub enum ImportError {
     #[error("this is not a Waymark map file (expected \"format\": \"{FORMAT}\")")]
     NotAMapFile,
-    #[error("this map file is version {0}; this Waymark reads version {VERSION}")]
+    #[error("this map file is version {0}; this Waymark reads versions {OLDEST_VERSION} to {VERSION}")]
     Version(u32),
     #[error("the file is not valid: {0}")]
     Malformed(String),
@@ -104,7 +109,7 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
         return Err(ImportError::NotAMapFile);
     }
     match header.version {
-        Some(VERSION) => {}
+        Some(OLDEST_VERSION..=VERSION) => {}
         Some(other) => return Err(ImportError::Version(other)),
         None => return Err(ImportError::Malformed("missing \"version\"".into())),
     }
@@ -166,6 +171,10 @@ pub fn rebuild(map: JourneyMap) -> Result<JourneyMap, ImportError> {
         settings: map.feedback,
     };
     apply(&mut rebuilt, &settings).map_err(|err| ImportError::Invalid(err.to_string()))?;
+    let catalog = Edit::SetCatalog {
+        catalog: map.catalog,
+    };
+    apply(&mut rebuilt, &catalog).map_err(|err| ImportError::Invalid(err.to_string()))?;
     let mut comments = map.comments;
     // A thread's first comment must exist before its replies.
     comments.sort_by_key(|c| c.thread.is_some());
@@ -268,8 +277,20 @@ mod tests {
             assert!(expected(&err), "{err}");
         };
         let mut wrong_version = good.clone();
-        wrong_version["version"] = 2.into();
-        check(wrong_version, |e| matches!(e, ImportError::Version(2)));
+        wrong_version["version"] = 3.into();
+        check(wrong_version, |e| matches!(e, ImportError::Version(3)));
+        let mut too_old = good.clone();
+        too_old["version"] = 0.into();
+        check(too_old, |e| matches!(e, ImportError::Version(0)));
+        // Version 1 had no catalog: it reads as a draft without tags.
+        let mut first = good.clone();
+        first["version"] = 1.into();
+        first["map"].as_object_mut().unwrap().remove("catalog");
+        let read = read_map_file(&first.to_string(), NOW).unwrap();
+        assert_eq!(read.map.catalog, crate::domain::catalog::Catalog::default());
+        let mut bad_tags = good.clone();
+        bad_tags["map"]["catalog"] = serde_json::json!({ "status": "validated", "tags": ["b", "a"] });
+        check(bad_tags, |e| matches!(e, ImportError::Invalid(_)));
         let mut other_format = good.clone();
         other_format["format"] = "something-else".into();
         check(other_format, |e| matches!(e, ImportError::NotAMapFile));
