@@ -11,6 +11,7 @@ pub mod error;
 pub mod feedback;
 pub mod history;
 pub mod journey;
+pub mod landscape;
 pub mod maps;
 pub mod notifications;
 pub mod recovery;

@@ -114,6 +114,22 @@ impl Backend for ServerBackend {
         })
     }
 
+    fn catalog_of(
+        &self,
+        id: MapId,
+    ) -> BackendFuture<'_, (app::domain::catalog::Catalog, Vec<String>)> {
+        Box::pin(async move {
+            let committed = self.rooms.committed(id).await.map_err(app_error)?;
+            let personas = committed
+                .map
+                .personas()
+                .iter()
+                .map(|p| p.name.to_string())
+                .collect();
+            Ok((committed.map.catalog.clone(), personas))
+        })
+    }
+
     fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()> {
         Box::pin(async move {
             self.db

@@ -22,6 +22,9 @@ pub struct MapSummary {
     pub review: Option<crate::domain::review::Review>,
     /// Whether it is past due for review (as of the listing).
     pub review_due: bool,
+    /// Its owners' names.
+    #[serde(default)]
+    pub owners: Vec<String>,
 }
 
 /// A map as of a revision of its log.

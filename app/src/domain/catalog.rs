@@ -13,7 +13,9 @@ pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG_CHARS: usize = 40;
 
 /// Where a map is in its life.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being drawn; not yet to be relied on.
@@ -83,8 +85,14 @@ impl Catalog {
                 "the tag “{long}” is longer than {MAX_TAG_CHARS} characters"
             )));
         }
-        if parse_tags(&self.tags.iter().map(Name::as_str).collect::<Vec<_>>().join(","))?
-            != self.tags
+        if parse_tags(
+            &self
+                .tags
+                .iter()
+                .map(Name::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        )? != self.tags
         {
             return Err(FieldError::new("tags must be sorted and unique"));
         }
@@ -134,7 +142,10 @@ mod tests {
         let tags = parse_tags(" retention, Onboarding ,, onboarding,B2B ").unwrap();
         assert_eq!(names(&tags), ["B2B", "Onboarding", "retention"]);
         assert!(parse_tags("").unwrap().is_empty());
-        let many = (0..=MAX_TAGS).map(|i| format!("t{i}")).collect::<Vec<_>>().join(",");
+        let many = (0..=MAX_TAGS)
+            .map(|i| format!("t{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
         assert!(parse_tags(&many).is_err());
         assert!(parse_tags(&"x".repeat(MAX_TAG_CHARS + 1)).is_err());
         let catalog = Catalog {

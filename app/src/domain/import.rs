@@ -74,7 +74,9 @@ pub struct Imported {
 pub enum ImportError {
     #[error("this is not a Waymark map file (expected \"format\": \"{FORMAT}\")")]
     NotAMapFile,
-    #[error("this map file is version {0}; this Waymark reads versions {OLDEST_VERSION} to {VERSION}")]
+    #[error(
+        "this map file is version {0}; this Waymark reads versions {OLDEST_VERSION} to {VERSION}"
+    )]
     Version(u32),
     #[error("the file is not valid: {0}")]
     Malformed(String),
@@ -289,7 +291,8 @@ mod tests {
         let read = read_map_file(&first.to_string(), NOW).unwrap();
         assert_eq!(read.map.catalog, crate::domain::catalog::Catalog::default());
         let mut bad_tags = good.clone();
-        bad_tags["map"]["catalog"] = serde_json::json!({ "status": "validated", "tags": ["b", "a"] });
+        bad_tags["map"]["catalog"] =
+            serde_json::json!({ "status": "validated", "tags": ["b", "a"] });
         check(bad_tags, |e| matches!(e, ImportError::Invalid(_)));
         let mut other_format = good.clone();
         other_format["format"] = "something-else".into();

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod auth_pages;
 pub mod feedback_form;
 pub mod home;
+pub mod landscape;
 pub mod map_page;
 pub mod not_found;
 pub mod notifications;

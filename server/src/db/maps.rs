@@ -187,7 +187,9 @@ pub fn list_maps(
     now: i64,
 ) -> Result<Vec<MapSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, stage_count, updated_at, created_at, review_days, reviewed_at, reviewed_by
+        "SELECT id, title, stage_count, updated_at, created_at, review_days, reviewed_at, reviewed_by,
+           (SELECT json_group_array(u.name) FROM map_members mm JOIN users u ON u.id = mm.user_id
+            WHERE mm.map_id = maps.id AND mm.role = 'owner')
          FROM maps
          WHERE ?1 IS NULL OR id IN (SELECT map_id FROM map_members WHERE user_id = ?1)
          ORDER BY updated_at DESC, id",
@@ -202,11 +204,24 @@ pub fn list_maps(
             row.get::<_, Option<u16>>(5)?,
             row.get::<_, Option<i64>>(6)?,
             row.get::<_, Option<String>>(7)?,
+            row.get::<_, String>(8)?,
         ))
     })?;
     let mut maps = Vec::new();
     for row in rows {
-        let (id, title, stage_count, updated_at, created_at, days, reviewed_at, reviewed_by) = row?;
+        let (
+            id,
+            title,
+            stage_count,
+            updated_at,
+            created_at,
+            days,
+            reviewed_at,
+            reviewed_by,
+            owners,
+        ) = row?;
+        let mut owners: Vec<String> = serde_json::from_str(&owners).unwrap_or_default();
+        owners.sort();
         let review = days.map(|days| {
             let last = reviewed_at.map(|at| (at, reviewed_by.unwrap_or_default()));
             Review::new(days, created_at, last)
@@ -218,6 +233,7 @@ pub fn list_maps(
             updated_at,
             review_due: review.as_ref().is_some_and(|r| r.is_due(now)),
             review,
+            owners,
         });
     }
     Ok(maps)

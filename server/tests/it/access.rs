@@ -138,6 +138,12 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             "current=wrong+password&new=another+long+one".into(),
         ),
         ("list_maps", Need::User, String::new()),
+        ("landscape", Need::User, String::new()),
+        (
+            "set_catalog",
+            Need::Can(Capability::Edit),
+            format!("id={map}&status=validated&tags=b2b"),
+        ),
         ("create_map", Need::User, "template=blank&title=".into()),
         (
             "load_map",

@@ -19,6 +19,7 @@ mod journey_export;
 mod journey_import;
 mod journey_retention;
 mod journey_sharing;
+mod landscape;
 mod light_pages;
 mod litestream;
 mod live;

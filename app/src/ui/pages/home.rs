@@ -1,4 +1,5 @@
-//! The home page: every map, and a form to start a new one from a template.
+//! The home page: the journey landscape (every map, with its status, tags, owners and figures,
+//! filtered and sorted: `landscape`), and forms to start a new map or import one.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -9,13 +10,15 @@ use crate::ui::pages::TopBar;
 use crate::ui::resource::resource;
 
 use crate::api::error::AppError;
-use crate::api::maps::{list_maps, CreateMap, DeleteMap, DuplicateMap, MapSummary, RenameMap};
+use crate::api::landscape::{landscape, Entry, Query, SetCatalog};
+use crate::api::maps::{CreateMap, DeleteMap, DuplicateMap, RenameMap};
 use crate::api::reviews::{MarkReviewed, SetReviewInterval};
 use crate::domain::review::{Review, INTERVALS};
 use crate::domain::template::Template;
 use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::format::{count, date_time, iso};
 use crate::ui::icons::{Icon, Svg};
+use crate::ui::pages::landscape::{CatalogMenu, FiguresLine, Filters};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -25,6 +28,7 @@ pub fn HomePage() -> impl IntoView {
     let delete = ServerAction::<DeleteMap>::new();
     let set_review = ServerAction::<SetReviewInterval>::new();
     let reviewed = ServerAction::<MarkReviewed>::new();
+    let catalog = ServerAction::<SetCatalog>::new();
     let maps = resource(
         move || {
             (
@@ -33,9 +37,10 @@ pub fn HomePage() -> impl IntoView {
                 delete.version().get(),
                 set_review.version().get(),
                 reviewed.version().get(),
+                catalog.version().get(),
             )
         },
-        |_| list_maps(),
+        |_| landscape(),
     );
     let actions = MapActions {
         rename,
@@ -43,6 +48,7 @@ pub fn HomePage() -> impl IntoView {
         delete,
         set_review,
         reviewed,
+        catalog,
     };
     let failure = move || {
         let error = |value: Option<Result<_, AppError>>| value.and_then(Result::err);
@@ -52,6 +58,7 @@ pub fn HomePage() -> impl IntoView {
             .or_else(|| error(delete.value().get()))
             .or_else(|| error(set_review.value().get()))
             .or_else(|| error(reviewed.value().get()))
+            .or_else(|| error(catalog.value().get()))
     };
 
     view! {
@@ -97,6 +104,7 @@ struct MapActions {
     delete: ServerAction<DeleteMap>,
     set_review: ServerAction<SetReviewInterval>,
     reviewed: ServerAction<MarkReviewed>,
+    catalog: ServerAction<SetCatalog>,
 }
 
 #[component]
@@ -159,11 +167,26 @@ fn EmptyState() -> impl IntoView {
 }
 
 #[component]
-fn MapList(maps: Vec<MapSummary>, actions: MapActions) -> impl IntoView {
+fn MapList(maps: Vec<Entry>, actions: MapActions) -> impl IntoView {
+    let query = RwSignal::new(Query::default());
+    let all = StoredValue::new(maps.clone());
     view! {
-        <ul class="maps">
-            {maps.into_iter().map(|map| view! { <MapRow map actions/> }).collect_view()}
-        </ul>
+        <Filters entries=maps query/>
+        {move || {
+            let query = query.get();
+            all.with_value(|all| {
+                let shown = query.select(all);
+                if shown.is_empty() {
+                    return view! { <p class="empty-state">"No maps match these filters."</p> }.erase();
+                }
+                view! {
+                    <ul class="maps">
+                        {shown.into_iter().cloned().map(|entry| view! { <MapRow entry actions/> }).collect_view()}
+                    </ul>
+                }
+                    .erase()
+            })
+        }}
     }
 }
 
@@ -175,7 +198,8 @@ fn copy_title(title: &str) -> String {
 }
 
 #[component]
-fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
+fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
+    let map = entry.map.clone();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     // A `Copy` id keeps the form closures below callable more than once.
@@ -186,6 +210,9 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
     let delete_label = format!("Delete {}", map.title);
     let review_menu =
         view! { <ReviewMenu id review=map.review.clone() title=map.title.clone() actions/> };
+    let catalog_menu = view! {
+        <CatalogMenu id catalog=entry.catalog.clone() title=map.title.clone() action=actions.catalog/>
+    };
     let meta = format!(
         "{} · edited ",
         count(map.stage_count as usize, "stage", "stages")
@@ -207,6 +234,7 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
                 <time datetime=iso(map.updated_at)>{date_time(map.updated_at)}</time>
                 <ReviewState review=map.review.clone() due=map.review_due/>
             </p>
+            <FiguresLine entry/>
             <div class="map-actions edit-only">
                 <button
                     type="button"
@@ -229,6 +257,7 @@ fn MapRow(map: MapSummary, actions: MapActions) -> impl IntoView {
                         "Duplicate"
                     </button>
                 </ActionForm>
+                {catalog_menu}
                 {review_menu}
                 <Show
                     when=move || confirming.get()

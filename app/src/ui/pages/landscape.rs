@@ -1,0 +1,195 @@
+//! The home page's journey landscape: the filters and sort above the maps, each map's figures
+//! line, and its "Status & tags" menu. The selection itself is `api::landscape::Query`.
+
+use leptos::prelude::*;
+
+use crate::api::landscape::{Entry, Query, SetCatalog, Sort};
+use crate::domain::catalog::{Catalog, Status, MAX_TAGS, MAX_TAG_CHARS};
+use crate::domain::ids::MapId;
+use crate::ui::map::scores::describe;
+
+/// Every distinct value `values` gives over `entries`, sorted.
+fn distinct(entries: &[Entry], values: impl Fn(&Entry) -> Vec<String>) -> Vec<String> {
+    let mut all: Vec<String> = entries.iter().flat_map(values).collect();
+    all.sort_by_key(|v| v.to_lowercase());
+    all.dedup();
+    all
+}
+
+/// A `<select>` of "any" and `options`, setting `set` (None for "any").
+#[component]
+fn Choice(
+    label: &'static str,
+    any: &'static str,
+    options: Vec<(String, String)>,
+    set: Callback<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select on:change=move |ev| {
+                let value = event_target_value(&ev);
+                set.run((!value.is_empty()).then_some(value));
+            }>
+                <option value="">{any}</option>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| view! { <option value=value>{text}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The filters and sort over the landscape.
+#[component]
+pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
+    let pairs = |values: Vec<String>| values.into_iter().map(|v| (v.clone(), v)).collect();
+    let tags = pairs(distinct(&entries, |e| {
+        e.catalog.tags.iter().map(|t| t.to_string()).collect()
+    }));
+    let owners = pairs(distinct(&entries, |e| e.map.owners.clone()));
+    let personas = pairs(distinct(&entries, |e| e.personas.clone()));
+    let statuses = Status::ALL
+        .into_iter()
+        .map(|s| (s.key().to_owned(), s.label().to_owned()))
+        .collect();
+    let shown = move || {
+        let query = query.get();
+        let count = query.select(&entries).len();
+        crate::ui::format::count(count, "map", "maps")
+    };
+    view! {
+        <div class="landscape-filters" role="search" aria-label="Filter maps">
+            <label class="field grow">
+                <span>"Search"</span>
+                <input
+                    type="search"
+                    placeholder="Title, tag, owner or persona"
+                    on:input=move |ev| query.update(|q| q.text = event_target_value(&ev))
+                />
+            </label>
+            <Choice label="Status" any="Current (not archived)" options=statuses
+                set=Callback::new(move |v: Option<String>| query.update(|q| q.status = v.as_deref().and_then(Status::from_key)))/>
+            <Choice label="Tag" any="Any tag" options=tags
+                set=Callback::new(move |v| query.update(|q| q.tag = v))/>
+            <Choice label="Owner" any="Anyone" options=owners
+                set=Callback::new(move |v| query.update(|q| q.owner = v))/>
+            <Choice label="Persona" any="Any persona" options=personas
+                set=Callback::new(move |v| query.update(|q| q.persona = v))/>
+            <label class="field">
+                <span>"Sort by"</span>
+                <select on:change=move |ev| {
+                    let sort = Sort::from_key(&event_target_value(&ev)).unwrap_or_default();
+                    query.update(|q| q.sort = sort);
+                }>
+                    {Sort::ALL
+                        .into_iter()
+                        .map(|s| view! { <option value=s.key()>{s.label()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" on:change=move |ev| query.update(|q| q.pain_only = event_target_checked(&ev))/>
+                "Measured pain"
+            </label>
+            <label class="check">
+                <input type="checkbox" on:change=move |ev| query.update(|q| q.due_only = event_target_checked(&ev))/>
+                "Review due"
+            </label>
+            <p class="muted shown" role="status">{shown}</p>
+        </div>
+    }
+}
+
+/// A map's figures line: status, tags, owners, personas, score, conversion, pain.
+#[component]
+pub fn FiguresLine(entry: Entry) -> impl IntoView {
+    let status = entry.catalog.status;
+    let tags = entry.catalog.tags.clone();
+    let owners =
+        (!entry.map.owners.is_empty()).then(|| format!("Owner: {}", entry.map.owners.join(", ")));
+    let personas =
+        (!entry.personas.is_empty()).then(|| format!("Persona: {}", entry.personas.join(", ")));
+    let score = match &entry.score {
+        Some(score) if score.estimate.is_some() => describe(score),
+        _ if entry.responses > 0 => format!("{} answers, too few for a score", entry.responses),
+        _ => "No feedback yet".to_owned(),
+    };
+    let conversion = entry.conversion.map(|c| {
+        format!(
+            "{:.0}% reach the last stage (95% interval {:.0}–{:.0}%, of {})",
+            c.value(),
+            c.low(),
+            c.high(),
+            c.n()
+        )
+    });
+    let pain = entry.measured_pain().then(|| {
+        let mut why = Vec::new();
+        if entry.pain_points > 0 {
+            why.push(crate::ui::format::count(
+                entry.pain_points as usize,
+                "touchpoint scoring significantly low",
+                "touchpoints scoring significantly low",
+            ));
+        }
+        if entry.drop_off {
+            why.push("a significant drop-off".to_owned());
+        }
+        format!("Measured pain: {}", why.join(" and "))
+    });
+    view! {
+        <p class="figures">
+            <span class=format!("status-badge status-{}", status.key())>{status.label()}</span>
+            {tags.into_iter().map(|t| view! { <span class="tag">{t.to_string()}</span> }).collect_view()}
+            {owners.map(|o| view! { <span>{o}</span> })}
+            {personas.map(|p| view! { <span>{p}</span> })}
+            <span class="figure">{score}</span>
+            {conversion.map(|c| view! { <span class="figure">{c}</span> })}
+            {pain.map(|p| view! { <span class="pain">{p}</span> })}
+        </p>
+    }
+}
+
+/// The "Status & tags" menu of a map.
+#[component]
+pub fn CatalogMenu(
+    id: MapId,
+    catalog: Catalog,
+    title: String,
+    action: ServerAction<SetCatalog>,
+) -> impl IntoView {
+    let tags = catalog
+        .tags
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <details class="review-menu">
+            <summary class="button ghost" aria-label=format!("Status and tags of {title}")>"Status & tags"</summary>
+            <div class="review-panel">
+                <ActionForm action>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <label class="field">
+                        <span>"Status"</span>
+                        <select name="status">
+                            {Status::ALL
+                                .into_iter()
+                                .map(|s| view! {
+                                    <option value=s.key() selected=s == catalog.status>{s.label()}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>{format!("Tags (comma-separated, up to {MAX_TAGS})")}</span>
+                        <input type="text" name="tags" value=tags maxlength=MAX_TAGS * (MAX_TAG_CHARS + 2)/>
+                    </label>
+                    <button type="submit" class="button primary">"Save"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
