@@ -134,7 +134,7 @@ impl Query {
             .collect();
         let last = f64::INFINITY;
         match self.sort {
-            Sort::Edited => shown.sort_by(|a, b| b.map.updated_at.cmp(&a.map.updated_at)),
+            Sort::Edited => shown.sort_by_key(|e| std::cmp::Reverse(e.map.updated_at)),
             Sort::Title => shown.sort_by_key(|e| e.map.title.to_lowercase()),
             Sort::Status => shown.sort_by_key(|e| e.catalog.status),
             Sort::Score => shown.sort_by(|a, b| {

@@ -10,6 +10,7 @@ use crate::ui::icons::IconSprite;
 use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
+use crate::ui::pages::present::{PresentPage, SharedPresentPage};
 use crate::ui::pages::shared::{EmbedPage, SharePage};
 use crate::ui::pages::{
     server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, SetupRoute,
@@ -28,6 +29,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         }
         Bundle::Follow => {
             view! { <script type="module" src=format!("{root}/follow.js")></script> }.erase()
+        }
+        Bundle::Present => {
+            view! { <script type="module" src=format!("{root}/present.js")></script> }.erase()
         }
         Bundle::Nothing => ().erase(),
     };
@@ -65,6 +69,9 @@ pub enum Bundle {
     /// A few lines of plain script that follow a read-only map live (`public/follow.js`):
     /// share links and embeds, where nobody edits.
     Follow,
+    /// A few lines of plain script that step through a presentation's slides
+    /// (`public/present.js`): presentation mode, for the team and through share links.
+    Present,
     /// Nothing: the customer's feedback form and its thanks page are plain HTML forms.
     Nothing,
 }
@@ -73,6 +80,8 @@ impl Bundle {
     pub fn for_path(path: &str) -> Bundle {
         if path.starts_with("/f/") {
             Bundle::Nothing
+        } else if path.ends_with("/present") {
+            Bundle::Present
         } else if path.starts_with("/s/") || path.starts_with("/embed/") {
             Bundle::Follow
         } else {
@@ -105,7 +114,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/maps/:id/present") view=server_only(PresentPage) ssr=SsrMode::Async/>
                 <Route path=path!("/s/:token") view=server_only(SharePage) ssr=SsrMode::Async/>
+                <Route path=path!("/s/:token/present") view=server_only(SharedPresentPage) ssr=SsrMode::Async/>
                 <Route path=path!("/embed/:token") view=server_only(EmbedPage) ssr=SsrMode::Async/>
                 <Route path=path!("/f/:token") view=server_only(FeedbackFormPage) ssr=SsrMode::Async/>
                 <Route path=path!("/f/:token/thanks") view=server_only(FeedbackThanksPage)/>

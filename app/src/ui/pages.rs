@@ -9,6 +9,7 @@ pub mod landscape;
 pub mod map_page;
 pub mod not_found;
 pub mod notifications;
+pub mod present;
 pub mod recovery;
 pub mod shared;
 

@@ -236,6 +236,9 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
             </p>
             <FiguresLine entry/>
             <div class="map-actions edit-only">
+                <a class="button ghost" href=format!("/maps/{id}/present") aria-label=format!("Present {}", map.title)>
+                    "Present"
+                </a>
                 <button
                     type="button"
                     class="button ghost"

@@ -78,9 +78,11 @@ fn SharedView(embedded: bool) -> impl IntoView {
                                         // Filled in by the follow script once it is connected.
                                         <span data-follow-status hidden></span>
                                     </span>
-                                    {embedded.then(|| view! {
-                                        <a href=format!("/s/{token}") target="_blank" rel="noopener">"Open in Waymark ↗"</a>
-                                    })}
+                                    {if embedded {
+                                        view! { <a href=format!("/s/{token}") target="_blank" rel="noopener">"Open in Waymark ↗"</a> }.erase()
+                                    } else {
+                                        view! { <a href=format!("/s/{token}/present")>"Present"</a> }.erase()
+                                    }}
                                 </p>
                                 <MapEditor snapshot=shared.snapshot access embedded feedback/>
                             </div>
