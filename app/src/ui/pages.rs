@@ -22,6 +22,11 @@ use leptos::server_fn::ServerFn;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::error::AppError;
+
+/// The styles of the pages other than the map editor (`public/pages.css`), which link them
+/// themselves so the editor's first load does not carry them. Revalidated rather than kept for
+/// good, as the editor's panels' styles are (see `map::side_panel::PANEL_STYLES`).
+pub const PAGE_STYLES: &str = "/v/pages/pages.css";
 use crate::ui::account_menu::CurrentAccountMenu;
 use crate::ui::erase::{any_view, Erase, Erased};
 

@@ -63,6 +63,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <PageTitle text="Journey maps"/>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <TopBar/>
         <main id="main" class="home">
             <h1>"Journey maps"</h1>

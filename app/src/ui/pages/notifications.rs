@@ -14,6 +14,7 @@ pub fn NotificationSwitches() -> impl IntoView {
     let error = action_error(action);
     let saved = move || matches!(action.value().get(), Some(Ok(())));
     view! {
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <section class="notification-switches" aria-labelledby="notifications-heading">
             <h2 id="notifications-heading">"Email notifications"</h2>
             <Suspense fallback=|| ()>

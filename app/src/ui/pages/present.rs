@@ -103,6 +103,7 @@ fn Slides(map: JourneyMap, feedback: Option<MapFeedback>, back: String) -> impl 
     let title = map.title.to_string();
     view! {
         <PageTitle text=format!("Presenting {title}")/>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <main id="main" class="present" data-present data-slides=total>
             <nav class="present-bar" aria-label="Presentation">
                 <a class="button ghost" href=back>"Leave"</a>
