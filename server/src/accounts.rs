@@ -26,7 +26,7 @@ use app::api::sharing::{
 };
 use app::domain::access::{effective_role, Role, Standing};
 use app::domain::account::{Email, Password, Token};
-use app::domain::ids::{LinkId, MapId, UserId};
+use app::domain::ids::{LinkId, MapId, StageId, UserId};
 use app::domain::time::Millis;
 use uuid::Uuid;
 
@@ -502,6 +502,56 @@ impl Accounts for ServerAccounts {
         Box::pin(async move {
             let (verified, mail_on) = self.verification_status(user).await?;
             Ok(EmailStatus { verified, mail_on })
+        })
+    }
+
+    fn stage_owners(&self, map: MapId) -> BackendFuture<'_, Vec<(StageId, UserId)>> {
+        Box::pin(async move {
+            let owners = self
+                .db
+                .read(move |conn| crate::db::notify::stage_owners(conn, map))
+                .await
+                .map_err(app_error)?;
+            Ok(owners
+                .into_iter()
+                .filter_map(|(stage, user)| Some((stage.parse().ok()?, user)))
+                .collect())
+        })
+    }
+
+    fn set_stage_owner(
+        &self,
+        map: MapId,
+        stage: StageId,
+        user: Option<UserId>,
+    ) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let committed = self.rooms.committed(map).await.map_err(app_error)?;
+            if committed.map.stage(stage).is_none() {
+                return Err(AppError::Invalid {
+                    field: "stage".into(),
+                    message: "this map has no such stage".into(),
+                });
+            }
+            if let Some(user) = user {
+                let members = self
+                    .db
+                    .read(move |conn| store::members(conn, map))
+                    .await
+                    .map_err(app_error)?;
+                if !members.iter().any(|m| m.user == user) {
+                    return Err(AppError::Invalid {
+                        field: "user".into(),
+                        message: "a stage's owner must be a member of the map".into(),
+                    });
+                }
+            }
+            let stage = stage.to_string();
+            self.db
+                .writer()
+                .write(move |conn| crate::db::notify::set_stage_owner(conn, map, &stage, user))
+                .await
+                .map_err(app_error)
         })
     }
 

@@ -108,6 +108,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/015_audit_log.sql"),
     include_str!("../migrations/016_mail.sql"),
     include_str!("../migrations/017_notifications_and_reviews.sql"),
+    include_str!("../migrations/018_stage_owners.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -570,6 +571,7 @@ mod tests {
                 "share_grants",
                 "share_links",
                 "snapshots",
+                "stage_owners",
                 "users",
                 "versions"
             ]

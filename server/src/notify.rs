@@ -14,8 +14,8 @@
 //! in the transaction that takes its lines, so it is sent once whatever stops when.
 //!
 //! Mail goes only to verified addresses, and a line only to someone who may still see its map
-//! when the digest is made. A touchpoint's owners are its map's owners (touchpoints have none
-//! of their own).
+//! when the digest is made. A touchpoint is owned by its stage's owner, if the stage has one
+//! (`db::notify::stage_owners`), else by its map's owners.
 
 pub mod mentions;
 pub mod unsubscribe;
@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use app::api::notifications::Kind;
 use app::domain::access::Role;
-use app::domain::ids::{CardId, MapId, UserId};
+use app::domain::ids::{CardId, MapId, StageId, UserId};
 use app::domain::map::{JourneyMap, Target};
 
 use crate::clock::now_millis;
@@ -252,30 +252,42 @@ impl Notifier {
                 entry.1 = answer.comment;
             }
         }
-        // Each map's owners, and the map as it is now (for its touchpoints' names).
-        let mut maps: BTreeMap<MapId, (Vec<Reader>, Option<std::sync::Arc<JourneyMap>>)> =
-            BTreeMap::new();
+        // Each map's owners and stage owners, and the map as it is now (for its touchpoints'
+        // names and stages).
+        let mut maps: BTreeMap<MapId, Owners> = BTreeMap::new();
         for &(map, _) in by_card.keys() {
             if maps.contains_key(&map) {
                 continue;
             }
             let readers = self.db.read(move |conn| store::readers(conn, map)).await?;
-            let owners = readers.into_iter().filter(is_owner).collect();
+            let stages = self
+                .db
+                .read(move |conn| store::stage_owners(conn, map))
+                .await?;
+            let owners = readers.into_iter().filter(is_owner).map(|r| r.id).collect();
             let journey = self.rooms.committed(map).await.ok().map(|c| c.map);
-            maps.insert(map, (owners, journey));
+            maps.insert(
+                map,
+                Owners {
+                    map: owners,
+                    stages,
+                    journey,
+                },
+            );
         }
         let mut lines = Vec::new();
         for ((map, card), (count, comment)) in by_card {
-            let Some((owners, journey)) = maps.get(&map) else {
+            let Some(owners) = maps.get(&map) else {
                 continue;
             };
-            let touchpoint = journey
+            let found = owners
+                .journey
                 .as_ref()
-                .and_then(|j| card.parse::<CardId>().ok().and_then(|id| j.card(id)))
-                .map_or_else(
-                    || "a touchpoint".to_owned(),
-                    |c| format!("“{}”", quote(c.text.as_str())),
-                );
+                .and_then(|j| card.parse::<CardId>().ok().and_then(|id| j.card(id)));
+            let touchpoint = found.map_or_else(
+                || "a touchpoint".to_owned(),
+                |c| format!("“{}”", quote(c.text.as_str())),
+            );
             let answers = if count == 1 {
                 "1 unhappy answer".to_owned()
             } else {
@@ -288,8 +300,8 @@ impl Notifier {
                 ),
                 None => format!("{answers} on {touchpoint}"),
             };
-            for owner in owners {
-                let mut line = OwnedLine::new(owner.id, Kind::Detractor, map, &card, text.clone());
+            for owner in owners.of(found.map(|c| c.stage)) {
+                let mut line = OwnedLine::new(owner, Kind::Detractor, map, &card, text.clone());
                 line.count = count;
                 lines.push(line);
             }
@@ -419,7 +431,31 @@ fn digest(
     ))
 }
 
-/// A touchpoint's owners are its map's owners; an admin who is not one is not told.
+/// Who owns a map's touchpoints: the owner of a touchpoint's stage, or else the map's owners.
+struct Owners {
+    map: Vec<UserId>,
+    /// (stage, its owner), for the stages that have one.
+    stages: Vec<(String, UserId)>,
+    journey: Option<std::sync::Arc<JourneyMap>>,
+}
+
+impl Owners {
+    /// The owners of a touchpoint in `stage` (unknown: a card since deleted).
+    fn of(&self, stage: Option<StageId>) -> Vec<UserId> {
+        let stage = stage.map(|s| s.to_string());
+        let owner = self
+            .stages
+            .iter()
+            .find(|(s, _)| Some(s) == stage.as_ref())
+            .map(|(_, user)| *user);
+        match owner {
+            Some(user) => vec![user],
+            None => self.map.clone(),
+        }
+    }
+}
+
+/// The map's owners; an admin who is not one is not told.
 fn is_owner(reader: &Reader) -> bool {
     reader.role == Some(Role::Owner)
 }

@@ -191,6 +191,18 @@ mod server_only {
         ) -> BackendFuture<'_, String>;
         /// Whether `user`'s email is verified, and whether mail is on.
         fn email_status(&self, user: UserId) -> BackendFuture<'_, EmailStatus>;
+        /// The stages of `map` that have an owner, with that owner (still a member).
+        fn stage_owners(
+            &self,
+            map: MapId,
+        ) -> BackendFuture<'_, Vec<(crate::domain::ids::StageId, UserId)>>;
+        /// Makes `user` (a member) the owner of `stage`, or with `None` removes its owner.
+        fn set_stage_owner(
+            &self,
+            map: MapId,
+            stage: crate::domain::ids::StageId,
+            user: Option<UserId>,
+        ) -> BackendFuture<'_, ()>;
         /// `user`'s notification switches.
         fn notification_settings(
             &self,

@@ -201,6 +201,39 @@ pub async fn set_member_role(map: MapId, user: UserId, role: String) -> Result<(
     Ok(())
 }
 
+/// Who owns each stage that has an owner: (stage, member). Owners only.
+#[server]
+pub async fn stage_owners(
+    map: MapId,
+) -> Result<Vec<(crate::domain::ids::StageId, UserId)>, AppError> {
+    use crate::api::ctx::{accounts, authorize};
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
+    accounts()?.stage_owners(map).await
+}
+
+/// Makes a member the owner of a stage (they then hear of its touchpoints' unhappy answers
+/// instead of the map's owners), or with `user` empty gives the stage back to the map's
+/// owners. Owners only.
+#[server]
+pub async fn set_stage_owner(
+    map: MapId,
+    stage: crate::domain::ids::StageId,
+    user: String,
+) -> Result<(), AppError> {
+    use crate::api::ctx::{accounts, authorize};
+    use crate::domain::access::Capability;
+    authorize(map, Capability::Share).await?;
+    let user = match user.as_str() {
+        "" => None,
+        raw => Some(raw.parse::<UserId>().map_err(|_| AppError::Invalid {
+            field: "user".into(),
+            message: "choose a member of the map".into(),
+        })?),
+    };
+    accounts()?.set_stage_owner(map, stage, user).await
+}
+
 /// The map's live share links. Owners only.
 #[server]
 pub async fn share_links(map: MapId) -> Result<Vec<ShareLink>, AppError> {

@@ -124,6 +124,44 @@ pub fn readers(conn: &Connection, map: MapId) -> Result<Vec<Reader>, StoreError>
     .collect()
 }
 
+/// The stage owners of `map` who are still its members: (stage, account).
+pub fn stage_owners(conn: &Connection, map: MapId) -> Result<Vec<(String, UserId)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT so.stage_id, so.user_id FROM stage_owners so
+         JOIN map_members mm ON mm.map_id = so.map_id AND mm.user_id = so.user_id
+         WHERE so.map_id = ?1",
+    )?;
+    let rows = stmt.query_map([map.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|row| {
+        let (stage, user) = row?;
+        Ok((stage, parse(&user)?))
+    })
+    .collect()
+}
+
+/// Makes `user` the owner of `stage` on `map`, or (`None`) leaves the stage to the map's owners.
+pub fn set_stage_owner(
+    conn: &Connection,
+    map: MapId,
+    stage: &str,
+    user: Option<UserId>,
+) -> Result<(), StoreError> {
+    match user {
+        Some(user) => conn.execute(
+            "INSERT INTO stage_owners (map_id, stage_id, user_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (map_id, stage_id) DO UPDATE SET user_id = excluded.user_id",
+            params![map.to_string(), stage, user.to_string()],
+        )?,
+        None => conn.execute(
+            "DELETE FROM stage_owners WHERE map_id = ?1 AND stage_id = ?2",
+            params![map.to_string(), stage],
+        )?,
+    };
+    Ok(())
+}
+
 /// The accounts that started or answered `thread` on `map`.
 pub fn thread_authors(
     conn: &Connection,

@@ -140,6 +140,16 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ("list_maps", Need::User, String::new()),
         ("landscape", Need::User, String::new()),
         (
+            "stage_owners",
+            Need::Can(Capability::Share),
+            format!("map={map}"),
+        ),
+        (
+            "set_stage_owner",
+            Need::Can(Capability::Share),
+            format!("map={map}&stage={uuid}&user="),
+        ),
+        (
             "set_catalog",
             Need::Can(Capability::Edit),
             format!("id={map}&status=validated&tags=b2b"),

@@ -369,3 +369,82 @@ async fn comments_answers_and_reviews_become_one_digest_per_person_who_may_see_a
         .2
         .contains(&format!("“{title}” is due for its review (every 30 days)")));
 }
+
+#[tokio::test]
+async fn a_stage_with_an_owner_sends_its_touchpoints_unhappy_answers_to_that_owner_alone() {
+    use app::api::ctx::Accounts;
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let backend = setup.backend.clone();
+    let map = setup.map;
+    let journey = backend.rooms.snapshot(map).await.unwrap().map;
+    let checkout = setup.touchpoints[0].0;
+    let other = setup
+        .touchpoints
+        .iter()
+        .map(|(card, _)| *card)
+        .find(|card| journey.card(*card).unwrap().stage != journey.card(checkout).unwrap().stage)
+        .unwrap();
+    let stage = journey.card(checkout).unwrap().stage;
+    let _ada = account(&backend, "Ada Owner", false, Some((map, Role::Owner))).await;
+    let gus = account(&backend, "Gus Stage", false, Some((map, Role::Editor))).await;
+    let eve = account(&backend, "Eve Outsider", false, None).await;
+    let accounts = crate::support::accounts(&backend);
+
+    // Only a member owns a stage, and only a stage of the map.
+    let refused = accounts.set_stage_owner(map, stage, Some(eve)).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let nowhere = app::domain::ids::StageId::from_uuid(Uuid::new_v4());
+    assert!(accounts
+        .set_stage_owner(map, nowhere, Some(gus))
+        .await
+        .is_err());
+    accounts
+        .set_stage_owner(map, stage, Some(gus))
+        .await
+        .unwrap();
+    assert_eq!(accounts.stage_owners(map).await.unwrap(), [(stage, gus)]);
+
+    let notifier = new_notifier(&backend);
+    let start = now_millis();
+    notifier.pass(start).await.unwrap();
+    let key = api_key(&setup).await;
+    let app = disk.bare_router(backend.clone());
+    let answers = json!([
+        { "touchpoint": checkout, "nps": 0 },
+        { "touchpoint": other, "nps": 1 },
+    ]);
+    let path = format!("/api/v1/maps/{map}/responses");
+    let reply = send(&app, post_json(&path, Some(&key), &answers)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    notifier.pass(start).await.unwrap();
+    notifier
+        .pass(start + DELAY.as_millis() as i64 + 1)
+        .await
+        .unwrap();
+    let mail = outbox(&backend).await;
+    let checkout_name = journey.card(checkout).unwrap().text.to_string();
+    let other_name = journey.card(other).unwrap().text.to_string();
+    let to_gus = mail_to(&mail, "gus@example.com");
+    assert_eq!(to_gus.len(), 1, "{mail:#?}");
+    assert!(to_gus[0].2.contains(&format!(
+        "1 unhappy answer on “{}”",
+        quote_of(&checkout_name)
+    )));
+    assert!(!to_gus[0].2.contains(&quote_of(&other_name)));
+    let to_ada = mail_to(&mail, "ada@example.com");
+    assert_eq!(to_ada.len(), 1, "{mail:#?}");
+    assert!(to_ada[0]
+        .2
+        .contains(&format!("1 unhappy answer on “{}”", quote_of(&other_name))));
+    assert!(!to_ada[0].2.contains(&quote_of(&checkout_name)));
+
+    // Gus leaves the map: the stage is the map's owners' again.
+    accounts.set_member_role(map, gus, None).await.unwrap();
+    assert!(accounts.stage_owners(map).await.unwrap().is_empty());
+}
+
+/// A card's text as a notification quotes it: on one line.
+fn quote_of(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

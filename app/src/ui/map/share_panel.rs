@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api::sharing::{
-    create_invite, create_share_link, map_members, share_links, AddMember, RevokeShareLink,
-    SetMemberRole,
+    create_invite, create_share_link, map_members, share_links, stage_owners, AddMember,
+    RevokeShareLink, SetMemberRole, SetStageOwner,
 };
 use crate::domain::access::Role;
 use crate::ui::editor::use_editor;
@@ -19,6 +19,7 @@ pub fn SharePanel() -> impl IntoView {
         <section class="share" aria-labelledby="share-heading">
             <h2 id="share-heading">"Share this map"</h2>
             <Members/>
+            <StageOwners/>
             <Links/>
         </section>
     }
@@ -29,6 +30,71 @@ fn role_options(selected: Option<Role>) -> impl IntoView {
         .into_iter()
         .map(move |r| view! { <option value=r.key() selected=Some(r) == selected>{r.label()}</option> })
         .collect_view()
+}
+
+/// Who answers for each stage: its touchpoints' unhappy answers are mailed to that member
+/// rather than to the map's owners.
+#[component]
+fn StageOwners() -> impl IntoView {
+    let editor = use_editor();
+    let map = editor.id;
+    let set = ServerAction::<SetStageOwner>::new();
+    let data = resource(
+        move || set.version().get(),
+        move |_| async move {
+            Ok::<_, crate::api::error::AppError>((
+                map_members(map).await?,
+                stage_owners(map).await?,
+            ))
+        },
+    );
+    let stages = move || {
+        editor.map.with(|m| {
+            m.stages()
+                .iter()
+                .map(|s| (s.id, s.name.to_string()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let failure = move || {
+        set.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    view! {
+        <h3>"Stage owners"</h3>
+        <p class="muted">"A stage's owner hears of unhappy answers on its touchpoints; stages without one are the map's owners'."</p>
+        <Show when=move || failure().is_some()>
+            <p class="notice error" role="alert">{failure}</p>
+        </Show>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let (members, owners) = data.await.unwrap_or_default();
+                view! {
+                    <ul class="members">
+                        {stages().into_iter().map(|(stage, name)| {
+                            let current = owners.iter().find(|(s, _)| *s == stage).map(|(_, u)| *u);
+                            view! {
+                                <li>
+                                    <span class="member-name">{name.clone()}</span>
+                                    <select
+                                        aria-label=format!("Owner of {name}")
+                                        on:change=move |ev| { set.dispatch(SetStageOwner { map, stage, user: event_target_value(&ev) }); }
+                                    >
+                                        <option value="" selected=current.is_none()>"The map's owners"</option>
+                                        {members.iter().map(|m| view! {
+                                            <option value=m.user.to_string() selected=current == Some(m.user)>{m.name.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+            })}
+        </Transition>
+    }
 }
 
 #[component]
