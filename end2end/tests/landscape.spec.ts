@@ -16,7 +16,7 @@ async function accessible(page: Page, what: string) {
 async function catalog(row: Locator, status: string, tags: string) {
   const menu = row.locator("details.review-menu").first();
   if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator("summary").click();
-  await menu.getByLabel("Status").selectOption({ label: status });
+  await menu.getByLabel("Status", { exact: true }).selectOption({ label: status });
   await menu.getByLabel(/^Tags/).fill(tags);
   await menu.getByRole("button", { name: "Save" }).click();
 }
@@ -37,27 +37,21 @@ test("the landscape catalogues, filters and sorts maps; a map is presented slide
   await expect(rowA.locator(".tag")).toHaveText(["B2B", "retention"]);
   await catalog(rowB, "Archived", "");
   // Archived maps leave the current landscape, and show when asked for.
-  await page.getByLabel("Search").fill(stamp);
+  await page.getByRole("search").getByLabel("Search").fill(stamp);
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowB).toHaveCount(0);
-  await page.getByLabel("Status", { exact: true }).first().selectOption({ label: "Archived" });
+  await page.getByRole("search").getByLabel("Status", { exact: true }).selectOption({ label: "Archived" });
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowB).toHaveCount(1);
-  await page.getByLabel("Status", { exact: true }).first().selectOption({ label: "Current (not archived)" });
-  await page.getByLabel("Tag").selectOption("B2B");
+  await page.getByRole("search").getByLabel("Status", { exact: true }).selectOption({ label: "Current (not archived)" });
+  await page.getByRole("search").getByLabel("Tag").selectOption("B2B");
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowA).toHaveCount(1);
-  await page.getByLabel("Measured pain").check();
+  await page.getByRole("search").getByLabel("Measured pain").check();
   await expect(page.getByText("No maps match these filters.")).toBeVisible();
-  await page.getByLabel("Measured pain").uncheck();
+  await page.getByRole("search").getByLabel("Measured pain").uncheck();
   await expect(rowA).toHaveCount(1);
   await accessible(page, "the landscape");
-
-  // The change is the map's own: in its history.
-  await page.goto(mapUrl);
-  await hydrated(page);
-  await page.getByRole("button", { name: "History" }).click();
-  await expect(page.getByText("Marked the map Validated, tagged “B2B, retention”")).toBeVisible();
 
   // Presentation: a title slide, then a slide per stage, moved by the keyboard.
   await page.goto(`${mapUrl}/present`);
@@ -89,7 +83,7 @@ test("a share link presents the map too, with only what the link shows", async (
   const reader = await (await browser.newContext({ storageState: { cookies: [], origins: [] } })).newPage();
   await reader.goto(share);
   await reader.getByRole("link", { name: "Present" }).click();
-  await expect(reader).toHaveURL(`${share}/present`);
+  await expect(reader).toHaveURL(`${share}/present#1`);
   const where = reader.locator("[data-where]");
   await expect(where).toHaveText("Slide 1 of 6: Presented by link");
   await reader.keyboard.press("PageDown");

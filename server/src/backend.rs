@@ -114,20 +114,20 @@ impl Backend for ServerBackend {
         })
     }
 
-    fn catalog_of(
-        &self,
-        id: MapId,
-    ) -> BackendFuture<'_, (app::domain::catalog::Catalog, Vec<String>)> {
+    fn personas_of(&self, id: MapId) -> BackendFuture<'_, Vec<String>> {
         Box::pin(async move {
             let committed = self.rooms.committed(id).await.map_err(app_error)?;
-            let personas = committed
-                .map
-                .personas()
-                .iter()
-                .map(|p| p.name.to_string())
-                .collect();
-            Ok((committed.map.catalog.clone(), personas))
+            let personas = committed.map.personas();
+            Ok(personas.iter().map(|p| p.name.to_string()).collect())
         })
+    }
+
+    fn set_catalog(
+        &self,
+        id: MapId,
+        catalog: app::domain::catalog::Catalog,
+    ) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.set_catalog(id, catalog).await.map_err(app_error) })
     }
 
     fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()> {

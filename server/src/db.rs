@@ -109,6 +109,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/016_mail.sql"),
     include_str!("../migrations/017_notifications_and_reviews.sql"),
     include_str!("../migrations/018_stage_owners.sql"),
+    include_str!("../migrations/019_map_catalog.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

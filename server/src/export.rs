@@ -18,6 +18,7 @@ use app::api::audit::Action;
 use app::api::auth::User;
 use app::api::ctx::Feedback;
 use app::domain::access::Capability;
+use app::domain::catalog::Catalog;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file};
 use axum::body::Bytes;
@@ -150,7 +151,8 @@ async fn download(
     let response = match format.as_str() {
         "json" => {
             let responses = responses.into_iter().map(|(r, _)| r).collect();
-            let json = serde_json::to_vec_pretty(&export(&map, responses, now_millis()))
+            let catalog = backend.db.catalog(id).await?;
+            let json = serde_json::to_vec_pretty(&export(&map, catalog, responses, now_millis()))
                 .map_err(HttpError::internal)?;
             file("application/json", name("waymark.json"), json)
         }
@@ -311,6 +313,9 @@ async fn create_from(
     let id = map.id;
     // The map and its responses together: a failed import leaves no map (L12).
     feedback.import_map(map, owner, imported.responses).await?;
+    if imported.catalog != Catalog::default() {
+        feedback.db.set_catalog(id, imported.catalog).await?;
+    }
     Ok(id)
 }
 

@@ -45,11 +45,13 @@ pub enum Action {
     PasswordReset,
     EmailVerified,
     MapReviewed,
+    /// A map's status and tags were set (the detail lists them).
+    MapCatalogued,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -78,6 +80,7 @@ impl Action {
         Action::PasswordReset,
         Action::EmailVerified,
         Action::MapReviewed,
+        Action::MapCatalogued,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -111,6 +114,7 @@ impl Action {
             Action::PasswordReset => "password_reset",
             Action::EmailVerified => "email_verified",
             Action::MapReviewed => "map_reviewed",
+            Action::MapCatalogued => "map_catalogued",
         }
     }
 

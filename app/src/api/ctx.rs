@@ -127,11 +127,14 @@ mod server_only {
         fn load_map(&self, id: MapId) -> BackendFuture<'_, MapSnapshot>;
         /// Applies `op` as `author` and commits it before returning.
         fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()>;
-        /// A map's status and tags, and its personas' names (for the landscape).
-        fn catalog_of(
+        /// A map's personas' names (for the landscape).
+        fn personas_of(&self, id: MapId) -> BackendFuture<'_, Vec<String>>;
+        /// Sets a map's status and tags.
+        fn set_catalog(
             &self,
             id: MapId,
-        ) -> BackendFuture<'_, (crate::domain::catalog::Catalog, Vec<String>)>;
+            catalog: crate::domain::catalog::Catalog,
+        ) -> BackendFuture<'_, ()>;
         /// Sets the days between reviews of a map (`None`: no reviews).
         fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()>;
         /// Records that `by` reviewed the map now.

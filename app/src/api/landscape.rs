@@ -190,9 +190,10 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
     for map in maps {
         let id = map.id;
         // A map deleted meanwhile is left out.
-        let Ok((catalog, personas)) = backend.catalog_of(id).await else {
+        let Ok(personas) = backend.personas_of(id).await else {
             continue;
         };
+        let catalog = map.catalog.clone();
         let figures = feedback.map_feedback(id, Filter::default()).await?;
         let funnel = figures.funnel.as_ref();
         let conversion = funnel.and_then(|f| {
@@ -214,18 +215,18 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
     Ok(entries)
 }
 
-/// Sets map `id`'s status (a `Status` key) and tags (separated by commas).
+/// Sets map `id`'s status (a `Status` key) and tags (separated by commas); the audit log
+/// records the change.
 #[server]
 pub async fn set_catalog(
     id: crate::domain::ids::MapId,
     status: String,
     tags: String,
 ) -> Result<(), AppError> {
-    use crate::api::ctx::{author_name, authorize, backend};
+    use crate::api::audit::Action;
+    use crate::api::ctx::{authorize, backend, record, AuditEvent};
     use crate::domain::access::Capability;
     use crate::domain::catalog::parse_tags;
-    use crate::domain::edit::{Edit, Op};
-    use crate::domain::ids::OpId;
 
     authorize(id, Capability::Edit).await?;
     let status = Status::from_key(&status).ok_or_else(|| AppError::Invalid {
@@ -233,13 +234,18 @@ pub async fn set_catalog(
         message: format!("no status is called {status:?}"),
     })?;
     let tags = parse_tags(&tags).map_err(|e| AppError::invalid("tags", e))?;
-    let op = Op {
-        id: OpId::from_uuid(uuid::Uuid::now_v7()),
-        edit: Edit::SetCatalog {
-            catalog: Catalog { status, tags },
-        },
-    };
-    backend()?.apply(id, op, author_name()).await
+    let detail = std::iter::once(status.label().to_owned())
+        .chain(tags.iter().map(|t| t.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    backend()?.set_catalog(id, Catalog { status, tags }).await?;
+    record(
+        AuditEvent::by_caller(Action::MapCatalogued)
+            .on_map(id)
+            .detail(detail),
+    )
+    .await;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -259,6 +265,7 @@ mod tests {
                 review: None,
                 review_due: false,
                 owners: vec!["Ada".into()],
+                catalog: Catalog::default(),
             },
             catalog: Catalog {
                 status,

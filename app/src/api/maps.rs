@@ -25,6 +25,9 @@ pub struct MapSummary {
     /// Its owners' names.
     #[serde(default)]
     pub owners: Vec<String>,
+    /// Its status and tags.
+    #[serde(default)]
+    pub catalog: crate::domain::catalog::Catalog,
 }
 
 /// A map as of a revision of its log.

@@ -1,7 +1,8 @@
 //! How a map is catalogued among the team's maps (the journey landscape on the home page): its
-//! status in the life of a journey map, and a few tags to find it by. Both are part of the map,
-//! changed by `Edit::SetCatalog` through the operation log like any other edit, so they have
-//! history and undo and travel in map files.
+//! status in the life of a journey map, and a few tags to find it by. Kept with the map's
+//! listing rather than in the map itself (`api::landscape::set_catalog`, recorded in the audit
+//! log), so the map editor, whose every byte is budgeted, carries none of it; map files carry
+//! it beside the map (`import`, version 2).
 
 use serde::{Deserialize, Serialize};
 

@@ -45,10 +45,6 @@ pub enum Edit {
     SetFeedbackSettings {
         settings: FeedbackSettings,
     },
-    /// The map's status and tags (`domain::catalog`).
-    SetCatalog {
-        catalog: crate::domain::catalog::Catalog,
-    },
 
     AddStage {
         stage: Stage,
@@ -234,10 +230,6 @@ pub fn apply(map: &mut JourneyMap, edit: &Edit) -> Result<(), EditError> {
             settings.check().map_err(EditError::Invalid)?;
             map.feedback = settings.clone();
         }
-        Edit::SetCatalog { catalog } => {
-            catalog.check().map_err(EditError::Invalid)?;
-            map.catalog = catalog.clone();
-        }
 
         Edit::AddStage { stage } => {
             add(&mut map.stages, stage.clone(), Item::Stage, MAX_STAGES)?;
@@ -415,9 +407,6 @@ pub fn inverse(map: &JourneyMap, edit: &Edit) -> Result<Vec<Edit>, EditError> {
         },
         Edit::SetFeedbackSettings { .. } => Edit::SetFeedbackSettings {
             settings: map.feedback.clone(),
-        },
-        Edit::SetCatalog { .. } => Edit::SetCatalog {
-            catalog: map.catalog.clone(),
         },
 
         Edit::AddStage { stage } => Edit::RemoveStage { id: stage.id },

@@ -50,7 +50,7 @@ pub struct Choice {
 
 pub fn choice() -> impl Strategy<Value = Choice> {
     (
-        0u8..31,
+        0u8..30,
         0usize..16,
         0usize..16,
         0usize..16,
@@ -231,12 +231,6 @@ impl Choice {
             28 => Edit::SetCardSurvey {
                 id: card,
                 survey: (!self.a.is_multiple_of(3)).then(|| Survey::default_for(&label)),
-            },
-            30 => Edit::SetCatalog {
-                catalog: crate::domain::catalog::Catalog {
-                    status: crate::domain::catalog::Status::ALL[self.a % 4],
-                    tags: crate::domain::catalog::parse_tags(&label).unwrap(),
-                },
             },
             _ => Edit::SetFeedbackSettings {
                 settings: FeedbackSettings {

@@ -37,17 +37,6 @@ pub fn describe(edit: &Edit) -> String {
         } => "Set a touchpoint's survey".into(),
         Edit::SetCardSurvey { survey: None, .. } => "Stopped a touchpoint's survey".into(),
         Edit::SetFeedbackSettings { .. } => "Changed the feedback settings".into(),
-        Edit::SetCatalog { catalog } => {
-            let tags: Vec<&str> = catalog.tags.iter().map(|t| t.as_str()).collect();
-            match tags.as_slice() {
-                [] => format!("Marked the map {}, without tags", catalog.status.label()),
-                _ => format!(
-                    "Marked the map {}, tagged {}",
-                    catalog.status.label(),
-                    quote(&tags.join(", "))
-                ),
-            }
-        }
         Edit::MoveCard { .. } => "Moved a card".into(),
         Edit::RemoveCard { .. } => "Removed a card".into(),
         Edit::AddPersona { persona } => format!("Added persona {}", quote(persona.name.as_str())),
@@ -111,14 +100,6 @@ pub fn edits_between(current: &JourneyMap, target: &JourneyMap) -> Vec<Edit> {
             &mut work,
             Edit::RenameMap {
                 title: target.title.clone(),
-            },
-        );
-    }
-    if work.catalog != target.catalog {
-        push(
-            &mut work,
-            Edit::SetCatalog {
-                catalog: target.catalog.clone(),
             },
         );
     }

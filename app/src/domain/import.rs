@@ -9,8 +9,8 @@
 //!            "cards": [{ "id", "stage", "lane", "position", "text", "channel"?, "emotion"?, "evidence"? }],
 //!            "personas": [{ "id", "name", "position", "role", "goals", "motivations", "frustrations" }],
 //!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }],
-//!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] },
-//!            "catalog"?: { "status": "draft" | "in_review" | "validated" | "archived", "tags"?: [] } },
+//!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] } },
+//!   "catalog"?: { "status": "draft" | "in_review" | "validated" | "archived", "tags"?: [] },
 //!   "responses"?: [{ "touchpoint", "at", "nps"?, "csat"?, "ces"?, "comment"?, "channel", "segment",
 //!                    "respondent"?, "source", "followed_up" }] }
 //! ```
@@ -28,14 +28,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::catalog::Catalog;
 use crate::domain::edit::{apply, Edit, EditError};
 use crate::domain::feedback::{Response, ResponseInput, Source, When};
 use crate::domain::map::JourneyMap;
 use crate::domain::time::Millis;
 
 pub const FORMAT: &str = "waymark-map";
-/// Version 2 added the map's `catalog` (status and tags); a version 1 file reads as a draft
-/// without tags.
+/// Version 2 added the map's `catalog` (status and tags, `domain::catalog`); a version 1 file
+/// reads as a draft without tags.
 pub const VERSION: u32 = 2;
 /// The oldest version this Waymark reads.
 pub const OLDEST_VERSION: u32 = 1;
@@ -47,6 +48,9 @@ pub struct MapFile {
     pub version: u32,
     pub exported_at: Millis,
     pub map: JourneyMap,
+    /// Its status and tags among the team's maps.
+    #[serde(default)]
+    pub catalog: Catalog,
     /// Customers' answers, when the export included them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub responses: Vec<FileResponse>,
@@ -66,6 +70,7 @@ pub struct FileResponse {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Imported {
     pub map: JourneyMap,
+    pub catalog: Catalog,
     pub responses: Vec<FileResponse>,
 }
 
@@ -84,13 +89,19 @@ pub enum ImportError {
     Invalid(String),
 }
 
-/// Wraps `map`, and optionally its responses, for export.
-pub fn export(map: &JourneyMap, responses: Vec<FileResponse>, now: Millis) -> MapFile {
+/// Wraps `map` and its catalog, and optionally its responses, for export.
+pub fn export(
+    map: &JourneyMap,
+    catalog: Catalog,
+    responses: Vec<FileResponse>,
+    now: Millis,
+) -> MapFile {
     MapFile {
         format: FORMAT.to_owned(),
         version: VERSION,
         exported_at: now,
         map: map.clone(),
+        catalog,
         responses,
     }
 }
@@ -118,6 +129,9 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     let file: MapFile =
         serde_json::from_str(json).map_err(|e| ImportError::Malformed(e.to_string()))?;
     let map = rebuild(file.map)?;
+    file.catalog
+        .check()
+        .map_err(|e| ImportError::Invalid(format!("catalog: {e}")))?;
     let responses = file
         .responses
         .into_iter()
@@ -127,7 +141,11 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
                 .map_err(|e| ImportError::Invalid(format!("response {}: {e}", i + 1)))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Imported { map, responses })
+    Ok(Imported {
+        map,
+        catalog: file.catalog,
+        responses,
+    })
 }
 
 /// A response from a file, checked as if a customer had just sent it.
@@ -173,10 +191,6 @@ pub fn rebuild(map: JourneyMap) -> Result<JourneyMap, ImportError> {
         settings: map.feedback,
     };
     apply(&mut rebuilt, &settings).map_err(|err| ImportError::Invalid(err.to_string()))?;
-    let catalog = Edit::SetCatalog {
-        catalog: map.catalog,
-    };
-    apply(&mut rebuilt, &catalog).map_err(|err| ImportError::Invalid(err.to_string()))?;
     let mut comments = map.comments;
     // A thread's first comment must exist before its replies.
     comments.sort_by_key(|c| c.thread.is_some());
@@ -210,7 +224,7 @@ mod tests {
     fn every_template_round_trips() {
         for template in Template::ALL {
             let map = template.build(MapId::from_uuid(uuid::Uuid::nil()), None, 7, &mut ids(0));
-            let json = serde_json::to_string(&export(&map, vec![], 9)).unwrap();
+            let json = serde_json::to_string(&export(&map, Catalog::default(), vec![], 9)).unwrap();
             assert_eq!(read_map_file(&json, NOW).unwrap().map, map, "{template:?}");
         }
     }
@@ -246,7 +260,7 @@ mod tests {
             source: Source::Csv,
             followed_up: true,
         };
-        let file = export(&map, vec![answer(9), answer(3)], NOW);
+        let file = export(&map, Catalog::default(), vec![answer(9), answer(3)], NOW);
         let json = serde_json::to_string(&file).unwrap();
         let back = read_map_file(&json, NOW).unwrap();
         assert_eq!(back.map, map);
@@ -273,7 +287,7 @@ mod tests {
     #[test]
     fn hostile_files_are_refused_with_a_reason() {
         let map = sample_map();
-        let good = serde_json::to_value(export(&map, vec![], 0)).unwrap();
+        let good = serde_json::to_value(export(&map, Catalog::default(), vec![], 0)).unwrap();
         let check = |value: serde_json::Value, expected: fn(&ImportError) -> bool| {
             let err = read_map_file(&value.to_string(), NOW).unwrap_err();
             assert!(expected(&err), "{err}");
@@ -284,15 +298,21 @@ mod tests {
         let mut too_old = good.clone();
         too_old["version"] = 0.into();
         check(too_old, |e| matches!(e, ImportError::Version(0)));
-        // Version 1 had no catalog: it reads as a draft without tags.
+        // Version 1 had no catalog: it reads as a draft without tags; version 2's is kept.
         let mut first = good.clone();
         first["version"] = 1.into();
-        first["map"].as_object_mut().unwrap().remove("catalog");
+        first.as_object_mut().unwrap().remove("catalog");
         let read = read_map_file(&first.to_string(), NOW).unwrap();
-        assert_eq!(read.map.catalog, crate::domain::catalog::Catalog::default());
+        assert_eq!(read.catalog, Catalog::default());
+        let mut tagged = good.clone();
+        tagged["catalog"] = serde_json::json!({ "status": "validated", "tags": ["a", "b"] });
+        let read = read_map_file(&tagged.to_string(), NOW).unwrap();
+        assert_eq!(
+            read.catalog.status,
+            crate::domain::catalog::Status::Validated
+        );
         let mut bad_tags = good.clone();
-        bad_tags["map"]["catalog"] =
-            serde_json::json!({ "status": "validated", "tags": ["b", "a"] });
+        bad_tags["catalog"] = serde_json::json!({ "status": "validated", "tags": ["b", "a"] });
         check(bad_tags, |e| matches!(e, ImportError::Invalid(_)));
         let mut other_format = good.clone();
         other_format["format"] = "something-else".into();

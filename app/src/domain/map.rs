@@ -40,9 +40,6 @@ pub struct JourneyMap {
     /// How feedback on the map's touchpoints is summarised.
     #[serde(default)]
     pub feedback: FeedbackSettings,
-    /// Its status and tags among the team's maps.
-    #[serde(default)]
-    pub catalog: crate::domain::catalog::Catalog,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -427,7 +424,6 @@ impl JourneyMap {
             personas: vec![persona],
             comments: Vec::new(),
             feedback: FeedbackSettings::default(),
-            catalog: crate::domain::catalog::Catalog::default(),
         }
     }
 

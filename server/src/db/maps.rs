@@ -2,6 +2,7 @@
 
 use app::api::maps::MapSummary;
 use app::domain::access::Role;
+use app::domain::catalog::{parse_tags, Catalog, Status};
 use app::domain::edit::{apply, Edit, Op};
 use app::domain::ids::{MapId, OpId, Rev, UserId};
 use app::domain::map::JourneyMap;
@@ -187,7 +188,7 @@ pub fn list_maps(
     now: i64,
 ) -> Result<Vec<MapSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, stage_count, updated_at, created_at, review_days, reviewed_at, reviewed_by,
+        "SELECT id, title, stage_count, updated_at, created_at, review_days, reviewed_at, reviewed_by, status, tags,
            (SELECT json_group_array(u.name) FROM map_members mm JOIN users u ON u.id = mm.user_id
             WHERE mm.map_id = maps.id AND mm.role = 'owner')
          FROM maps
@@ -205,6 +206,8 @@ pub fn list_maps(
             row.get::<_, Option<i64>>(6)?,
             row.get::<_, Option<String>>(7)?,
             row.get::<_, String>(8)?,
+            row.get::<_, String>(9)?,
+            row.get::<_, String>(10)?,
         ))
     })?;
     let mut maps = Vec::new();
@@ -218,6 +221,8 @@ pub fn list_maps(
             days,
             reviewed_at,
             reviewed_by,
+            status,
+            tags,
             owners,
         ) = row?;
         let mut owners: Vec<String> = serde_json::from_str(&owners).unwrap_or_default();
@@ -234,9 +239,43 @@ pub fn list_maps(
             review_due: review.as_ref().is_some_and(|r| r.is_due(now)),
             review,
             owners,
+            catalog: catalog_from(&status, &tags),
         });
     }
     Ok(maps)
+}
+
+/// A map's catalog as stored (a status key and a JSON array of tags); anything unreadable reads
+/// as the default rather than hiding the map.
+fn catalog_from(status: &str, tags: &str) -> Catalog {
+    let tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
+    Catalog {
+        status: Status::from_key(status).unwrap_or_default(),
+        tags: parse_tags(&tags.join(",")).unwrap_or_default(),
+    }
+}
+
+/// Map `id`'s status and tags.
+pub fn catalog(conn: &Connection, id: MapId) -> Result<Catalog, StoreError> {
+    let (status, tags): (String, String) = conn
+        .query_row(
+            "SELECT status, tags FROM maps WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    Ok(catalog_from(&status, &tags))
+}
+
+/// Sets map `id`'s status and tags (checked by the caller).
+pub fn set_catalog(conn: &Connection, id: MapId, catalog: &Catalog) -> Result<(), StoreError> {
+    let tags: Vec<&str> = catalog.tags.iter().map(|t| t.as_str()).collect();
+    let changed = conn.execute(
+        "UPDATE maps SET status = ?2, tags = ?3 WHERE id = ?1",
+        params![id.to_string(), catalog.status.key(), to_json(&tags)?],
+    )?;
+    found(changed)
 }
 
 /// Sets the days between reviews of map `id` (`None`: no reviews). A new interval counts from
@@ -420,6 +459,16 @@ impl Db {
     ) -> Result<(), StoreError> {
         self.writer()
             .write(move |conn| insert_map(conn, &map, owner))
+            .await
+    }
+
+    pub async fn catalog(&self, id: MapId) -> Result<Catalog, StoreError> {
+        self.read(move |conn| catalog(conn, id)).await
+    }
+
+    pub async fn set_catalog(&self, id: MapId, catalog: Catalog) -> Result<(), StoreError> {
+        self.writer()
+            .write(move |conn| set_catalog(conn, id, &catalog))
             .await
     }
 

@@ -1,6 +1,6 @@
-//! The journey landscape through its server functions: a map's status and tags set through the
-//! operation log (so they are in its history), its owners, personas and measured figures, and
-//! a bad catalog refused without a change.
+//! The journey landscape through its server functions: a map's status and tags (in the audit
+//! log, and in the map's file), its owners, personas and measured figures, and a bad catalog
+//! refused without a change.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -77,13 +77,52 @@ async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
     // Nobody sent events: no funnel.
     assert_eq!(entry["conversion"], Value::Null);
 
-    // The status change is in the map's history, like any edit.
-    let history = send(&app, form("map_history", format!("id={map}"))).await;
-    assert!(
-        history
-            .body
-            .contains("Marked the map Validated, tagged “B2B, retention”"),
-        "{}",
-        history.body
+    // Who set it is in the audit log.
+    let details = setup
+        .backend
+        .db
+        .read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT detail FROM audit_log WHERE action = 'map_catalogued'")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(details, ["Validated, B2B, retention"]);
+
+    // The map's file carries it, and a map imported from the file keeps it.
+    let file = send(
+        &app,
+        Request::get(format!("/maps/{map}/export/json"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let json: Value = serde_json::from_str(&file.body).unwrap();
+    assert_eq!(json["version"], 2);
+    assert_eq!(
+        json["catalog"],
+        json!({ "status": "validated", "tags": ["B2B", "retention"] })
+    );
+    let imported = send(
+        &app,
+        Request::post("/maps/import")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(file.body.clone()))
+            .unwrap(),
+    )
+    .await;
+    assert!(imported.status.is_success(), "{}", imported.body);
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let validated = entries
+        .iter()
+        .filter(|e| e["catalog"]["status"] == "validated")
+        .count();
+    assert_eq!(
+        validated, 2,
+        "the imported map keeps its status: {entries:?}"
     );
 }

@@ -42,6 +42,8 @@ pub fn HomePage() -> impl IntoView {
         },
         |_| landscape(),
     );
+    // Kept while the list reloads (after a rename, say), so the filters stay as they were.
+    let query = RwSignal::new(Query::default());
     let actions = MapActions {
         rename,
         duplicate,
@@ -81,7 +83,7 @@ pub fn HomePage() -> impl IntoView {
                                 view! { <Redirect path="/login"/> }.erase()
                             }
                             Ok(list) if list.is_empty() => view! { <EmptyState/> }.erase(),
-                            Ok(list) => view! { <MapList maps=list actions/> }.erase(),
+                            Ok(list) => view! { <MapList maps=list actions query/> }.erase(),
                             Err(err) => {
                                 view! {
                                     <p class="notice error" role="alert">
@@ -168,8 +170,7 @@ fn EmptyState() -> impl IntoView {
 }
 
 #[component]
-fn MapList(maps: Vec<Entry>, actions: MapActions) -> impl IntoView {
-    let query = RwSignal::new(Query::default());
+fn MapList(maps: Vec<Entry>, actions: MapActions, query: RwSignal<Query>) -> impl IntoView {
     let all = StoredValue::new(maps.clone());
     view! {
         <Filters entries=maps query/>

@@ -22,6 +22,7 @@ fn Choice(
     label: &'static str,
     any: &'static str,
     options: Vec<(String, String)>,
+    value: Signal<String>,
     set: Callback<Option<String>>,
 ) -> impl IntoView {
     view! {
@@ -31,10 +32,13 @@ fn Choice(
                 let value = event_target_value(&ev);
                 set.run((!value.is_empty()).then_some(value));
             }>
-                <option value="">{any}</option>
+                <option value="" selected=move || value.with(String::is_empty)>{any}</option>
                 {options
                     .into_iter()
-                    .map(|(value, text)| view! { <option value=value>{text}</option> })
+                    .map(|(key, text)| {
+                        let chosen = key.clone();
+                        view! { <option value=key selected=move || value.with(|v| *v == chosen)>{text}</option> }
+                    })
                     .collect_view()}
             </select>
         </label>
@@ -66,16 +70,21 @@ pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
                 <input
                     type="search"
                     placeholder="Title, tag, owner or persona"
+                    prop:value=move || query.with(|q| q.text.clone())
                     on:input=move |ev| query.update(|q| q.text = event_target_value(&ev))
                 />
             </label>
             <Choice label="Status" any="Current (not archived)" options=statuses
+                value=Signal::derive(move || query.with(|q| q.status.map(|s| s.key().to_owned()).unwrap_or_default()))
                 set=Callback::new(move |v: Option<String>| query.update(|q| q.status = v.as_deref().and_then(Status::from_key)))/>
             <Choice label="Tag" any="Any tag" options=tags
+                value=Signal::derive(move || query.with(|q| q.tag.clone().unwrap_or_default()))
                 set=Callback::new(move |v| query.update(|q| q.tag = v))/>
             <Choice label="Owner" any="Anyone" options=owners
+                value=Signal::derive(move || query.with(|q| q.owner.clone().unwrap_or_default()))
                 set=Callback::new(move |v| query.update(|q| q.owner = v))/>
             <Choice label="Persona" any="Any persona" options=personas
+                value=Signal::derive(move || query.with(|q| q.persona.clone().unwrap_or_default()))
                 set=Callback::new(move |v| query.update(|q| q.persona = v))/>
             <label class="field">
                 <span>"Sort by"</span>
@@ -85,16 +94,18 @@ pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
                 }>
                     {Sort::ALL
                         .into_iter()
-                        .map(|s| view! { <option value=s.key()>{s.label()}</option> })
+                        .map(|s| view! { <option value=s.key() selected=move || query.with(|q| q.sort == s)>{s.label()}</option> })
                         .collect_view()}
                 </select>
             </label>
             <label class="check">
-                <input type="checkbox" on:change=move |ev| query.update(|q| q.pain_only = event_target_checked(&ev))/>
+                <input type="checkbox" prop:checked=move || query.with(|q| q.pain_only)
+                    on:change=move |ev| query.update(|q| q.pain_only = event_target_checked(&ev))/>
                 "Measured pain"
             </label>
             <label class="check">
-                <input type="checkbox" on:change=move |ev| query.update(|q| q.due_only = event_target_checked(&ev))/>
+                <input type="checkbox" prop:checked=move || query.with(|q| q.due_only)
+                    on:change=move |ev| query.update(|q| q.due_only = event_target_checked(&ev))/>
                 "Review due"
             </label>
             <p class="muted shown" role="status">{shown}</p>
