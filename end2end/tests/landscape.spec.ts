@@ -16,7 +16,7 @@ async function accessible(page: Page, what: string) {
 async function catalog(row: Locator, status: string, tags: string) {
   const menu = row.locator("details.review-menu").first();
   if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator("summary").click();
-  await menu.getByLabel("Status", { exact: true }).selectOption({ label: status });
+  await menu.getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: status });
   await menu.getByLabel(/^Tags/).fill(tags);
   await menu.getByRole("button", { name: "Save" }).click();
 }
@@ -37,14 +37,14 @@ test("the landscape catalogues, filters and sorts maps; a map is presented slide
   await expect(rowA.locator(".tag")).toHaveText(["B2B", "retention"]);
   await catalog(rowB, "Archived", "");
   // Archived maps leave the current landscape, and show when asked for.
-  await page.getByRole("search").getByLabel("Search").fill(stamp);
+  await page.getByRole("search").getByRole("searchbox", { name: "Search" }).fill(stamp);
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowB).toHaveCount(0);
-  await page.getByRole("search").getByLabel("Status", { exact: true }).selectOption({ label: "Archived" });
+  await page.getByRole("search").getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: "Archived" });
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowB).toHaveCount(1);
-  await page.getByRole("search").getByLabel("Status", { exact: true }).selectOption({ label: "Current (not archived)" });
-  await page.getByRole("search").getByLabel("Tag").selectOption("B2B");
+  await page.getByRole("search").getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: "Current (not archived)" });
+  await page.getByRole("search").getByRole("combobox", { name: "Tag", exact: true }).selectOption("B2B");
   await expect(page.locator(".map-row")).toHaveCount(1);
   await expect(rowA).toHaveCount(1);
   await page.getByRole("search").getByLabel("Measured pain").check();
