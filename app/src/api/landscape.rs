@@ -194,23 +194,31 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
             continue;
         };
         let catalog = map.catalog.clone();
-        let figures = feedback.map_feedback(id, Filter::default()).await?;
-        let funnel = figures.funnel.as_ref();
-        let conversion = funnel.and_then(|f| {
-            let first = f.stages.first()?.reach;
-            let last = f.stages.last()?.reach;
-            crate::domain::stats::wilson(last, first)
-        });
-        entries.push(Entry {
+        let mut entry = Entry {
             map,
             catalog,
             personas,
-            score: figures.map.headline().cloned(),
-            responses: figures.map.responses,
-            conversion,
-            pain_points: u32::try_from(figures.pain_points.len()).unwrap_or(u32::MAX),
-            drop_off: funnel.is_some_and(|f| f.drop_off.is_some()),
-        });
+            score: None,
+            responses: 0,
+            conversion: None,
+            pain_points: 0,
+            drop_off: false,
+        };
+        // A map whose figures cannot be read now is listed without them, not the whole page
+        // refused (the failure is logged where it happened).
+        if let Ok(figures) = feedback.map_feedback(id, Filter::default()).await {
+            let funnel = figures.funnel.as_ref();
+            entry.conversion = funnel.and_then(|f| {
+                let first = f.stages.first()?.reach;
+                let last = f.stages.last()?.reach;
+                crate::domain::stats::wilson(last, first)
+            });
+            entry.drop_off = funnel.is_some_and(|f| f.drop_off.is_some());
+            entry.score = figures.map.headline().cloned();
+            entry.responses = figures.map.responses;
+            entry.pain_points = u32::try_from(figures.pain_points.len()).unwrap_or(u32::MAX);
+        }
+        entries.push(entry);
     }
     Ok(entries)
 }

@@ -4,6 +4,9 @@
 //! name wins, so `@Ada Lovelace` mentions her and not another member called "Ada". An `@`
 //! inside a word (an email address) mentions nobody.
 
+/// The longest handle: a name (an email's local part is shorter still).
+const MAX_HANDLE_CHARS: usize = app::domain::text::MAX_NAME_CHARS;
+
 /// Someone who may be mentioned: their name and email.
 pub struct Person<'a> {
     pub name: &'a str,
@@ -31,7 +34,13 @@ pub fn mentioned(text: &str, people: &[Person<'_>]) -> Vec<usize> {
         if !starts {
             continue;
         }
-        let rest = text[at + 1..].to_lowercase();
+        // No handle is longer than a name, so only that much after the `@` is looked at: a
+        // comment of thousands of `@`s costs thousands of short looks, not their square.
+        let rest: String = text[at + 1..]
+            .chars()
+            .take(MAX_HANDLE_CHARS + 2)
+            .collect::<String>()
+            .to_lowercase();
         let best = handles
             .iter()
             .enumerate()
@@ -113,6 +122,14 @@ mod tests {
         assert!(mentioned("@nobody", &people).is_empty());
         assert!(mentioned("@", &people).is_empty());
         assert!(mentioned("", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_comment_of_nothing_but_ats_mentions_nobody_and_a_late_mention_still_counts() {
+        let people = team();
+        assert!(mentioned(&"@".repeat(20_000), &people).is_empty());
+        let long = format!("{}@Ada Lovelace", "x ".repeat(10_000));
+        assert_eq!(mentioned(&long, &people), [0]);
     }
 
     #[test]
