@@ -255,8 +255,9 @@ test("a mention is mailed; its link unsubscribes in one press; the account page 
 
 /** Opens a map row's review menu (a list that reloaded may have closed it, or not). */
 async function openReviews(row: import("@playwright/test").Locator) {
-  const open = await row.locator("details.review-menu").evaluate((d) => (d as HTMLDetailsElement).open);
-  if (!open) await row.locator("summary").click();
+  const menu = row.locator("details.reviews-menu");
+  const open = await menu.evaluate((d) => (d as HTMLDetailsElement).open);
+  if (!open) await menu.locator("summary").click();
 }
 
 test("an owner sets how often a map is reviewed and marks it reviewed on the maps page", async ({ page }) => {

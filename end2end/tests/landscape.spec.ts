@@ -14,7 +14,7 @@ async function accessible(page: Page, what: string) {
 
 /** Opens a row's "Status & tags" menu, sets them, and saves. */
 async function catalog(row: Locator, status: string, tags: string) {
-  const menu = row.locator("details.review-menu").first();
+  const menu = row.locator("details.catalog-menu");
   if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator("summary").click();
   await menu.getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: status });
   await menu.getByLabel(/^Tags/).fill(tags);

@@ -238,9 +238,9 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
             </p>
             <FiguresLine entry/>
             <div class="map-actions edit-only">
-                <a class="button ghost" href=format!("/maps/{id}/present") aria-label=format!("Present {}", map.title)>
-                    "Present"
-                </a>
+                // Named "Present" alone: a name with the title in it would also answer to the
+                // title, which names the map's own link.
+                <a class="button ghost" href=format!("/maps/{id}/present")>"Present"</a>
                 <button
                     type="button"
                     class="button ghost"
@@ -328,7 +328,7 @@ fn ReviewMenu(
     let every = review.as_ref().map(|r| r.every_days);
     let planned = review.is_some();
     view! {
-        <details class="review-menu">
+        <details class="review-menu reviews-menu">
             <summary class="button ghost" aria-label=format!("Reviews of {title}")>"Reviews"</summary>
             <div class="review-panel">
                 <ActionForm action=actions.set_review>

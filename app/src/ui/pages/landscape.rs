@@ -178,7 +178,7 @@ pub fn CatalogMenu(
         .collect::<Vec<_>>()
         .join(", ");
     view! {
-        <details class="review-menu">
+        <details class="review-menu catalog-menu">
             <summary class="button ghost" aria-label=format!("Status and tags of {title}")>"Status & tags"</summary>
             <div class="review-panel">
                 <ActionForm action>
