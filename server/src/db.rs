@@ -85,6 +85,12 @@ pub(crate) fn rev_param(rev: app::domain::ids::Rev) -> i64 {
     i64::try_from(rev.0).unwrap_or(i64::MAX)
 }
 
+/// An id read from the database; one that does not parse is a corrupt row, an internal error.
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::internal(format!("malformed id {raw:?} in the database")))
+}
+
 pub(crate) fn rev_column(value: i64) -> app::domain::ids::Rev {
     app::domain::ids::Rev(u64::try_from(value).unwrap_or(0))
 }

@@ -7,12 +7,7 @@ use app::domain::access::Role;
 use app::domain::ids::{LinkId, MapId, UserId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::db::StoreError;
-
-fn id<T: std::str::FromStr>(raw: String) -> Result<T, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::internal(format!("malformed id {raw:?} in the database")))
-}
+use crate::db::{parse_id, StoreError};
 
 fn user_from(row: &Row<'_>) -> rusqlite::Result<(String, String, String, bool)> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
@@ -22,7 +17,7 @@ fn user(
     (user_id, email, name, is_admin): (String, String, String, bool),
 ) -> Result<User, StoreError> {
     Ok(User {
-        id: id(user_id)?,
+        id: parse_id(&user_id)?,
         email,
         name,
         is_admin,
@@ -235,7 +230,7 @@ pub fn device_user(conn: &Connection, token_hash: &str) -> Result<Option<UserId>
             |r| r.get(0),
         )
         .optional()?;
-    raw.map(id).transpose()
+    raw.as_deref().map(parse_id).transpose()
 }
 
 pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
@@ -274,7 +269,7 @@ pub fn members(conn: &Connection, map: MapId) -> Result<Vec<MapMember>, StoreErr
     rows.map(|row| {
         let (user_id, name, email, raw) = row?;
         Ok(MapMember {
-            user: id(user_id)?,
+            user: parse_id(&user_id)?,
             name,
             email,
             role: role(&raw)?,
@@ -381,7 +376,7 @@ pub fn invite(conn: &Connection, token_hash: &str) -> Result<Option<InviteRow>, 
             Ok(InviteRow {
                 invited_by,
                 email,
-                map: map.map(id).transpose()?,
+                map: map.as_deref().map(parse_id).transpose()?,
                 map_title,
                 role: raw_role.as_deref().map(role).transpose()?,
                 expires_at,
@@ -430,7 +425,7 @@ pub fn open_invites_for(
     for row in rows {
         let (token_hash, map, raw_role) = row?;
         let offer = match (map, raw_role) {
-            (Some(map), Some(raw_role)) => Some((id(map)?, role(&raw_role)?)),
+            (Some(map), Some(raw_role)) => Some((parse_id(&map)?, role(&raw_role)?)),
             _ => None,
         };
         invites.push((token_hash, offer));
@@ -509,7 +504,7 @@ pub fn share_links(conn: &Connection, map: MapId, now: i64) -> Result<Vec<ShareL
     rows.map(|row| {
         let (link_id, label, expires_at, has_password, created_at, shows) = row?;
         Ok(ShareLink {
-            id: id(link_id)?,
+            id: parse_id(&link_id)?,
             label,
             expires_at,
             has_password,
@@ -541,8 +536,8 @@ pub fn share_link(conn: &Connection, token_hash: &str) -> Result<Option<LinkRow>
         .optional()?;
     row.map(|(link, map, password_hash, expires_at, revoked, shows)| {
         Ok(LinkRow {
-            id: id(link)?,
-            map: id(map)?,
+            id: parse_id(&link)?,
+            map: parse_id(&map)?,
             password_hash,
             expires_at,
             revoked,

@@ -5,7 +5,7 @@
 use app::domain::ids::UserId;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::StoreError;
+use crate::db::{parse_id, StoreError};
 
 /// A message to send: one recipient, a subject, and the same text as plain text and HTML.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,9 +147,7 @@ pub fn use_reset(
         "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL",
         params![user, now],
     )?;
-    user.parse()
-        .map(Some)
-        .map_err(|_| StoreError::internal(format!("malformed id {user:?} in the database")))
+    parse_id(&user).map(Some)
 }
 
 /// Forgets resets that can no longer be used (expired before `before`).
@@ -241,9 +239,7 @@ pub fn use_verification(
     let Some(user) = user else {
         return Ok(None);
     };
-    let user: UserId = user
-        .parse()
-        .map_err(|_| StoreError::internal(format!("malformed id {user:?} in the database")))?;
+    let user: UserId = parse_id(&user)?;
     set_email_verified(conn, user, true)?;
     Ok(Some(user))
 }

@@ -10,7 +10,7 @@ use app::domain::review::Review;
 use app::domain::sync::Logged;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{rev_column, rev_param, Db, StoreError};
+use crate::db::{parse_id, rev_column, rev_param, Db, StoreError};
 
 /// A map as loaded from storage: its current state and what the room needs to continue its log.
 pub struct StoredMap {
@@ -311,11 +311,7 @@ fn found(changed: usize) -> Result<(), StoreError> {
 }
 
 pub fn delete_map(conn: &Connection, id: MapId) -> Result<(), StoreError> {
-    let changed = conn.execute("DELETE FROM maps WHERE id = ?1", [id.to_string()])?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(conn.execute("DELETE FROM maps WHERE id = ?1", [id.to_string()])?)
 }
 
 /// Loads a map: its latest snapshot, with the log after it replayed on top.
@@ -430,11 +426,6 @@ fn log_between(
         });
     }
     Ok(log)
-}
-
-fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::internal(format!("malformed id {raw:?} in the database")))
 }
 
 impl Db {

@@ -8,7 +8,7 @@ use app::domain::edit::Edit;
 use app::domain::ids::{MapId, Rev, UserId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{rev_column, rev_param, StoreError};
+use crate::db::{parse_id, rev_column, rev_param, StoreError};
 
 /// A map whose log grew since the notifier last read it.
 pub struct News {
@@ -35,7 +35,7 @@ pub fn maps_with_news(conn: &Connection, limit: u32) -> Result<Vec<News>, StoreE
     rows.map(|row| {
         let (map, read, rev) = row?;
         Ok(News {
-            map: parse(&map)?,
+            map: parse_id(&map)?,
             read,
             rev,
         })
@@ -81,7 +81,7 @@ pub fn comments_after(
         comments.push(NewComment {
             rev: rev_column(rev),
             comment,
-            author: author.as_deref().map(parse).transpose()?,
+            author: author.as_deref().map(parse_id).transpose()?,
         });
     }
     Ok(comments)
@@ -115,7 +115,7 @@ pub fn readers(conn: &Connection, map: MapId) -> Result<Vec<Reader>, StoreError>
     rows.map(|row| {
         let (id, name, email, role) = row?;
         Ok(Reader {
-            id: parse(&id)?,
+            id: parse_id(&id)?,
             name,
             email,
             role: role.as_deref().and_then(Role::from_key),
@@ -136,7 +136,7 @@ pub fn stage_owners(conn: &Connection, map: MapId) -> Result<Vec<(String, UserId
     })?;
     rows.map(|row| {
         let (stage, user) = row?;
-        Ok((stage, parse(&user)?))
+        Ok((stage, parse_id(&user)?))
     })
     .collect()
 }
@@ -171,7 +171,7 @@ pub fn thread_authors(
     let mut stmt = conn
         .prepare_cached("SELECT user_id FROM comment_authors WHERE map_id = ?1 AND thread = ?2")?;
     let rows = stmt.query_map(params![map.to_string(), thread], |r| r.get::<_, String>(0))?;
-    rows.map(|row| parse(&row?)).collect()
+    rows.map(|row| parse_id(&row?)).collect()
 }
 
 /// Notes that `user` wrote in `thread` on `map`.
@@ -232,7 +232,7 @@ pub fn unhappy_answers(conn: &Connection, limit: u32) -> Result<(Vec<Unhappy>, i
             let (id, map, card, comment) = row?;
             Ok(Unhappy {
                 id,
-                map: parse(&map)?,
+                map: parse_id(&map)?,
                 card,
                 comment,
             })
@@ -274,7 +274,7 @@ pub fn reviews_to_remind(conn: &Connection, now: i64) -> Result<Vec<DueReview>, 
     rows.map(|row| {
         let (map, title, days) = row?;
         Ok(DueReview {
-            map: parse(&map)?,
+            map: parse_id(&map)?,
             title,
             days,
         })
@@ -387,7 +387,7 @@ pub fn digests_due(conn: &Connection, before: i64, limit: u32) -> Result<Vec<Use
         "SELECT DISTINCT user_id FROM notifications WHERE first_at <= ?1 LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![before, limit], |r| r.get::<_, String>(0))?;
-    rows.map(|row| parse(&row?)).collect()
+    rows.map(|row| parse_id(&row?)).collect()
 }
 
 /// A line of a digest as read back.
@@ -451,7 +451,7 @@ pub fn take_lines(
         };
         lines.push(Gathered {
             kind,
-            map: parse(&map)?,
+            map: parse_id(&map)?,
             map_title,
             text,
             count,
@@ -459,9 +459,4 @@ pub fn take_lines(
     }
     conn.execute("DELETE FROM notifications WHERE user_id = ?1", [&id])?;
     Ok(Some((recipient, lines)))
-}
-
-fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, StoreError> {
-    raw.parse()
-        .map_err(|_| StoreError::internal(format!("malformed id {raw:?} in the database")))
 }
