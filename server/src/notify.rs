@@ -59,12 +59,13 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(db: Db, rooms: Rooms, mailer: Mailer, delay: Duration) -> Notifier {
+    /// Notifies through `mailer`, reading its database, after its settings' digest delay.
+    pub fn new(rooms: Rooms, mailer: Mailer) -> Notifier {
         Notifier {
-            db,
+            db: mailer.db().clone(),
+            delay: mailer.settings().digest_delay(),
             rooms,
             mailer,
-            delay,
         }
     }
 
@@ -157,6 +158,13 @@ impl Notifier {
         let mut out = Vec::new();
         // Threads answered within this batch, so a reply to a thread started in it finds it.
         let mut written: Vec<(String, UserId)> = Vec::new();
+        let people: Vec<mentions::Person<'_>> = readers
+            .iter()
+            .map(|r| mentions::Person {
+                name: &r.name,
+                email: &r.email,
+            })
+            .collect();
         for NewComment {
             comment, author, ..
         } in comments
@@ -168,13 +176,6 @@ impl Notifier {
             let said = quote(comment.text.as_str());
             let who = comment.author.as_str().to_owned();
             let mut told: HashSet<UserId> = author.into_iter().collect();
-            let people: Vec<mentions::Person<'_>> = readers
-                .iter()
-                .map(|r| mentions::Person {
-                    name: &r.name,
-                    email: &r.email,
-                })
-                .collect();
             for index in mentions::mentioned(comment.text.as_str(), &people) {
                 let reader = &readers[index];
                 if told.insert(reader.id) {

@@ -144,9 +144,8 @@ impl Service {
         match self.state.accounts.mailer() {
             Some(mailer) => {
                 drop(mailer.start());
-                let delay = mailer.settings().digest_delay();
                 let notifier =
-                    crate::notify::Notifier::new(self.db.clone(), self.state.rooms.clone(), mailer.clone(), delay);
+                    crate::notify::Notifier::new(self.state.rooms.clone(), mailer.clone());
                 drop(notifier.start());
             }
             None => tracing::info!(

@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::error::AppError;
 use crate::api::maps::MapSummary;
-use crate::domain::catalog::{Catalog, Status};
+use crate::domain::catalog::Status;
 use crate::domain::feedback::Score;
 use crate::domain::stats::Estimate;
 
 /// One map on the landscape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The map's listing, with its status and tags.
     pub map: MapSummary,
-    pub catalog: Catalog,
     /// Its personas' names.
     pub personas: Vec<String>,
     /// Its headline score (NPS where asked, else CSAT, else CES), once enough answers came.
@@ -118,13 +118,13 @@ impl Query {
         let mut shown: Vec<&Entry> = entries
             .iter()
             .filter(|e| match self.status {
-                Some(status) => e.catalog.status == status,
-                None => e.catalog.status != Status::Archived,
+                Some(status) => e.map.catalog.status == status,
+                None => e.map.catalog.status != Status::Archived,
             })
             .filter(|e| {
                 self.tag
                     .as_ref()
-                    .is_none_or(|tag| e.catalog.tags.iter().any(|t| t.as_str() == tag))
+                    .is_none_or(|tag| e.map.catalog.tags.iter().any(|t| t.as_str() == tag))
             })
             .filter(|e| self.owner.as_ref().is_none_or(|o| e.map.owners.contains(o)))
             .filter(|e| self.persona.as_ref().is_none_or(|p| e.personas.contains(p)))
@@ -136,7 +136,7 @@ impl Query {
         match self.sort {
             Sort::Edited => shown.sort_by_key(|e| std::cmp::Reverse(e.map.updated_at)),
             Sort::Title => shown.sort_by_key(|e| e.map.title.to_lowercase()),
-            Sort::Status => shown.sort_by_key(|e| e.catalog.status),
+            Sort::Status => shown.sort_by_key(|e| e.map.catalog.status),
             Sort::Score => shown.sort_by(|a, b| {
                 let value = |e: &Entry| {
                     e.score
@@ -163,6 +163,7 @@ impl Query {
 fn haystack(entry: &Entry) -> String {
     let mut text = entry.map.title.to_lowercase();
     for part in entry
+        .map
         .catalog
         .tags
         .iter()
@@ -193,10 +194,8 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
         let Ok(personas) = backend.personas_of(id).await else {
             continue;
         };
-        let catalog = map.catalog.clone();
         let mut entry = Entry {
             map,
-            catalog,
             personas,
             score: None,
             responses: 0,
@@ -234,7 +233,7 @@ pub async fn set_catalog(
     use crate::api::audit::Action;
     use crate::api::ctx::{authorize, backend, record, AuditEvent};
     use crate::domain::access::Capability;
-    use crate::domain::catalog::parse_tags;
+    use crate::domain::catalog::{parse_tags, Catalog};
 
     authorize(id, Capability::Edit).await?;
     let status = Status::from_key(&status).ok_or_else(|| AppError::Invalid {
@@ -259,7 +258,7 @@ pub async fn set_catalog(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::parse_tags;
+    use crate::domain::catalog::{parse_tags, Catalog};
     use crate::domain::ids::MapId;
     use crate::domain::review::Review;
 
@@ -273,11 +272,10 @@ mod tests {
                 review: None,
                 review_due: false,
                 owners: vec!["Ada".into()],
-                catalog: Catalog::default(),
-            },
-            catalog: Catalog {
-                status,
-                tags: parse_tags(tags).unwrap(),
+                catalog: Catalog {
+                    status,
+                    tags: parse_tags(tags).unwrap(),
+                },
             },
             personas: vec!["Shopper".into()],
             score: None,

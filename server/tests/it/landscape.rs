@@ -68,8 +68,8 @@ async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
         .iter()
         .find(|e| e["map"]["id"] == json!(map.to_string()))
         .expect("the map is on the landscape");
-    assert_eq!(entry["catalog"]["status"], "validated");
-    assert_eq!(entry["catalog"]["tags"], json!(["B2B", "retention"]));
+    assert_eq!(entry["map"]["catalog"]["status"], "validated");
+    assert_eq!(entry["map"]["catalog"]["tags"], json!(["B2B", "retention"]));
     assert_eq!(entry["responses"], 60 * setup.touchpoints.len());
     assert_eq!(entry["score"]["metric"], "nps");
     assert!(entry["pain_points"].as_u64().unwrap() >= 1, "{entry}");
@@ -119,7 +119,7 @@ async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
     let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
     let validated = entries
         .iter()
-        .filter(|e| e["catalog"]["status"] == "validated")
+        .filter(|e| e["map"]["catalog"]["status"] == "validated")
         .count();
     assert_eq!(
         validated, 2,

@@ -117,10 +117,11 @@ fn new_notifier(backend: &ServerBackend) -> Notifier {
         Some("Waymark <maps@example.com>"),
         Some("https://maps.example.com"),
     )
-    .unwrap();
+    .unwrap()
+    .with_digest_delay(DELAY);
     // Nothing delivers: the messages stay in the outbox for the test to read.
     let mailer = Mailer::new(backend.db.clone(), settings);
-    Notifier::new(backend.db.clone(), backend.rooms.clone(), mailer, DELAY)
+    Notifier::new(backend.rooms.clone(), mailer)
 }
 
 #[tokio::test]

@@ -213,7 +213,7 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
     let review_menu =
         view! { <ReviewMenu id review=map.review.clone() title=map.title.clone() actions/> };
     let catalog_menu = view! {
-        <CatalogMenu id catalog=entry.catalog.clone() title=map.title.clone() action=actions.catalog/>
+        <CatalogMenu id catalog=entry.map.catalog.clone() title=map.title.clone() action=actions.catalog/>
     };
     let meta = format!(
         "{} · edited ",

@@ -50,7 +50,7 @@ fn Choice(
 pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
     let pairs = |values: Vec<String>| values.into_iter().map(|v| (v.clone(), v)).collect();
     let tags = pairs(distinct(&entries, |e| {
-        e.catalog.tags.iter().map(|t| t.to_string()).collect()
+        e.map.catalog.tags.iter().map(|t| t.to_string()).collect()
     }));
     let owners = pairs(distinct(&entries, |e| e.map.owners.clone()));
     let personas = pairs(distinct(&entries, |e| e.personas.clone()));
@@ -116,8 +116,8 @@ pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
 /// A map's figures line: status, tags, owners, personas, score, conversion, pain.
 #[component]
 pub fn FiguresLine(entry: Entry) -> impl IntoView {
-    let status = entry.catalog.status;
-    let tags = entry.catalog.tags.clone();
+    let status = entry.map.catalog.status;
+    let tags = entry.map.catalog.tags.clone();
     let owners =
         (!entry.map.owners.is_empty()).then(|| format!("Owner: {}", entry.map.owners.join(", ")));
     let personas =
