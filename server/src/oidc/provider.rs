@@ -76,8 +76,12 @@ impl Provider {
         let redirect =
             RedirectUrl::new(settings.redirect_url.clone()).map_err(|e| e.to_string())?;
         // Redirects are not followed: the crate's advice against server-side request forgery.
+        // Connections are not kept for reuse: sign-ins are minutes apart, and a provider
+        // closing an idle connection (Node's after 5 s) just as a token request goes out on it
+        // failed that sign-in as "unavailable".
         let http = reqwest::ClientBuilder::new()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
             .timeout(TIMEOUT)
             .build()
             .map_err(|e| e.to_string())?;
