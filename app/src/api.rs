@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backlog;
 pub mod ctx;
 pub mod error;
 pub mod feedback;

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod backlog;
 pub mod catalog;
 pub mod edit;
 pub mod event_table;

@@ -1,19 +1,5 @@
-import { createMap, expect, hydrated, saved, test } from "./helpers";
+import { collectFeedback, createMap, expect, hydrated, test } from "./helpers";
 import type { Page } from "@playwright/test";
-
-/** Opens the feedback panel of the touchpoint card `name` and turns its survey on. */
-async function collectFeedback(page: Page, name: string): Promise<string> {
-  const card = page.locator(".card", { hasText: name });
-  await card.getByRole("button", { name: "Feedback on this touchpoint" }).click();
-  const panel = page.locator(".touchpoint-feedback");
-  await expect(panel.getByRole("heading", { level: 2 })).toContainText(name);
-  await panel.getByRole("button", { name: "Collect feedback here" }).click();
-  await saved(page);
-  const link = panel.getByLabel("Public form");
-  await expect(link).toHaveValue(/\/f\/[A-Za-z0-9_-]{16,}$/);
-  await expect(panel.getByRole("img", { name: "QR code of the form link" })).toBeVisible();
-  return link.inputValue();
-}
 
 /** Answers the public form at `url` in `page`: NPS `nps`, CSAT `csat` and a comment. */
 async function answerForm(page: Page, url: string, nps: number, csat: number, comment: string) {

@@ -106,3 +106,18 @@ export async function shareAndFormLinks(page: Page, card: string): Promise<{ sha
   const form = await panel.getByLabel("Public form").inputValue();
   return { share, form };
 }
+
+/** Opens the feedback panel of the touchpoint card `name` and turns its survey on; returns the
+ * public form's link. */
+export async function collectFeedback(page: Page, name: string): Promise<string> {
+  const card = page.locator(".card", { hasText: name });
+  await card.getByRole("button", { name: "Feedback on this touchpoint" }).click();
+  const panel = page.locator(".touchpoint-feedback");
+  await expect(panel.getByRole("heading", { level: 2 })).toContainText(name);
+  await panel.getByRole("button", { name: "Collect feedback here" }).click();
+  await saved(page);
+  const link = panel.getByLabel("Public form");
+  await expect(link).toHaveValue(/\/f\/[A-Za-z0-9_-]{16,}$/);
+  await expect(panel.getByRole("img", { name: "QR code of the form link" })).toBeVisible();
+  return link.inputValue();
+}

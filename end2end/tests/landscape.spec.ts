@@ -2,7 +2,7 @@
 // for the team and through a share link, each passing axe-core.
 import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
-import { createMap, expect, hydrated, shareAndFormLinks, test } from "./helpers";
+import { collectFeedback, createMap, expect, hydrated, shareAndFormLinks, test } from "./helpers";
 
 async function accessible(page: Page, what: string) {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
@@ -94,4 +94,77 @@ test("a share link presents the map too, with only what the link shows", async (
   await expect(reader.getByRole("button", { name: /Rename|Delete|Add/ })).toHaveCount(0);
   await accessible(reader, "a presentation through a share link");
   await reader.context().close();
+});
+
+test("opportunities from every map form one backlog, ranked by evidence and triaged in place", async ({ page, request }) => {
+  const stamp = Date.now().toString(36);
+  await createMap(page, "Customer journey", `Backlog ${stamp}`);
+  const mapId = page.url().split("/").pop();
+  const cardId = async (name: string) =>
+    (await page.locator(".card", { hasText: name }).first().getAttribute("id"))!.replace("card-", "");
+  const [checkout, product] = [await cardId("Checkout"), await cardId("Product page")];
+  await collectFeedback(page, "Checkout");
+  await page.keyboard.press("Escape");
+  await collectFeedback(page, "Product page");
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await page.getByRole("tab", { name: "API" }).click();
+  await page.getByLabel("Key label").fill("Backlog");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.getByLabel("New key (shown only now)").inputValue();
+  // Checkout scores badly on 60 answers, the product page well on 60.
+  const answers = [
+    ...Array.from({ length: 60 }, () => ({ touchpoint: checkout, nps: 2 })),
+    ...Array.from({ length: 60 }, () => ({ touchpoint: product, nps: 9 })),
+  ];
+  const sent = await request.post(`/api/v1/maps/${mapId}/responses`, {
+    headers: { Authorization: `Bearer ${key}` },
+    data: answers,
+  });
+  expect(sent.status()).toBe(201);
+
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("navigation", { name: "Home views" }).getByRole("link", { name: "Opportunities" }).click();
+  await expect(page).toHaveURL(/\?view=opportunities$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Opportunities");
+  await page.getByRole("search").getByRole("combobox", { name: "Map", exact: true }).selectOption({ label: `Backlog ${stamp}` });
+  const items = page.locator(".opportunity");
+  await expect(items).toHaveCount(5);
+  // Guest checkout answers the checkout stage, whose touchpoint measurably scores low: first.
+  const guest = items.first();
+  await expect(guest.getByRole("heading", { level: 3 })).toHaveText("1. Guest checkout");
+  await expect(guest.locator(".priority")).toHaveText(/^Evidence: \d+/);
+  await expect(guest.locator(".evidence-links")).toContainText(
+    /Purchase · Touchpoint: Checkout — NPS -100 against the map's [+-]?\d+: at least \d+ points below, significantly; 60 answers/,
+  );
+  await expect(items.nth(1).locator(".priority")).toHaveText("No measured evidence yet");
+
+  // Triage it from its menu, opened from the keyboard.
+  const summary = guest.locator(".triage-menu summary");
+  await expect(summary).toHaveAttribute("aria-label", "Triage Guest checkout");
+  await summary.focus();
+  await page.keyboard.press("Enter");
+  const panel = guest.locator(".triage-panel");
+  await panel.getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: "Planned" });
+  await panel.getByRole("combobox", { name: "Impact", exact: true }).selectOption({ label: "High" });
+  await panel.getByRole("combobox", { name: "Effort", exact: true }).selectOption({ label: "Low" });
+  await panel.getByRole("button", { name: "Save" }).click();
+  await expect(guest.locator(".status-badge")).toHaveText("Planned");
+  await expect(guest.locator(".figures")).toContainText("Impact: High");
+  await expect(guest.locator(".tag")).toHaveText("Quick win");
+
+  // The matrix puts it where high impact meets low effort; the rest wait to be sized.
+  await page.getByRole("search").getByLabel("Impact × effort").check();
+  const matrix = page.getByRole("table", { name: /Impact × effort/ });
+  await expect(matrix.getByRole("row", { name: /High impact/ }).getByRole("cell").first()).toHaveText("1. Guest checkout");
+  await expect(page.locator(".unsized li")).toHaveCount(4);
+  await accessible(page, "the opportunity backlog");
+
+  // Kept across a reload; done ones leave the open view.
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole("search").getByRole("combobox", { name: "Map", exact: true }).selectOption({ label: `Backlog ${stamp}` });
+  await expect(page.locator(".opportunity").first().locator(".status-badge")).toHaveText("Planned");
+  await page.getByRole("search").getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: "Done" });
+  await expect(page.getByText("No opportunities match these filters.")).toBeVisible();
 });

@@ -5,8 +5,9 @@ use app::api::ctx::{Backend, BackendFuture};
 use app::api::error::AppError;
 use app::api::history::{HistoryEntry, Version};
 use app::api::maps::{MapSnapshot, MapSummary};
+use app::domain::backlog::Triage;
 use app::domain::edit::Op;
-use app::domain::ids::{MapId, Rev, UserId};
+use app::domain::ids::{CardId, MapId, Rev, UserId};
 use app::domain::template::Template;
 use app::domain::text::Name;
 use uuid::Uuid;
@@ -128,6 +129,19 @@ impl Backend for ServerBackend {
         catalog: app::domain::catalog::Catalog,
     ) -> BackendFuture<'_, ()> {
         Box::pin(async move { self.db.set_catalog(id, catalog).await.map_err(app_error) })
+    }
+
+    fn triage_of(&self, id: MapId) -> BackendFuture<'_, Vec<(CardId, Triage)>> {
+        Box::pin(async move { self.db.triage_of(id).await.map_err(app_error) })
+    }
+
+    fn set_triage(&self, id: MapId, card: CardId, triage: Triage) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .set_triage(id, card, triage)
+                .await
+                .map_err(app_error)
+        })
     }
 
     fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()> {

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod backlog;
 mod checkpoint;
 pub mod feedback;
 mod history;
@@ -116,6 +117,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/017_notifications_and_reviews.sql"),
     include_str!("../migrations/018_stage_owners.sql"),
     include_str!("../migrations/019_map_catalog.sql"),
+    include_str!("../migrations/020_opportunity_backlog.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -18,9 +18,10 @@ use app::api::audit::Action;
 use app::api::auth::User;
 use app::api::ctx::Feedback;
 use app::domain::access::Capability;
+use app::domain::backlog::is_opportunity;
 use app::domain::catalog::Catalog;
 use app::domain::ids::{MapId, UserId};
-use app::domain::import::{export, read_map_file};
+use app::domain::import::{export, read_map_file, FileOpportunity};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -152,8 +153,17 @@ async fn download(
         "json" => {
             let responses = responses.into_iter().map(|(r, _)| r).collect();
             let catalog = backend.db.catalog(id).await?;
-            let json = serde_json::to_vec_pretty(&export(&map, catalog, responses, now_millis()))
-                .map_err(HttpError::internal)?;
+            let mut content = export(&map, catalog, responses, now_millis());
+            // Triage of cards since removed stays behind (it returns if a removal is undone).
+            content.opportunities = backend
+                .db
+                .triage_of(id)
+                .await?
+                .into_iter()
+                .filter(|(card, _)| is_opportunity(&map, *card))
+                .map(|(card, triage)| FileOpportunity::new(card, triage))
+                .collect();
+            let json = serde_json::to_vec_pretty(&content).map_err(HttpError::internal)?;
             file("application/json", name("waymark.json"), json)
         }
         "responses" => {
@@ -315,6 +325,10 @@ async fn create_from(
     feedback.import_map(map, owner, imported.responses).await?;
     if imported.catalog != Catalog::default() {
         feedback.db.set_catalog(id, imported.catalog).await?;
+    }
+    for opportunity in imported.opportunities {
+        let FileOpportunity { card, triage } = opportunity;
+        feedback.db.set_triage(id, card, triage).await?;
     }
     Ok(id)
 }

@@ -47,11 +47,13 @@ pub enum Action {
     MapReviewed,
     /// A map's status and tags were set (the detail lists them).
     MapCatalogued,
+    /// An opportunity card was triaged in the backlog (the detail names it and its status).
+    OpportunityTriaged,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -81,6 +83,7 @@ impl Action {
         Action::EmailVerified,
         Action::MapReviewed,
         Action::MapCatalogued,
+        Action::OpportunityTriaged,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -115,6 +118,7 @@ impl Action {
             Action::EmailVerified => "email_verified",
             Action::MapReviewed => "map_reviewed",
             Action::MapCatalogued => "map_catalogued",
+            Action::OpportunityTriaged => "opportunity_triaged",
         }
     }
 

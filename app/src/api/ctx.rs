@@ -135,6 +135,18 @@ mod server_only {
             id: MapId,
             catalog: crate::domain::catalog::Catalog,
         ) -> BackendFuture<'_, ()>;
+        /// The triage kept for each of a map's opportunity cards (`domain::backlog`).
+        fn triage_of(
+            &self,
+            id: MapId,
+        ) -> BackendFuture<'_, Vec<(CardId, crate::domain::backlog::Triage)>>;
+        /// Keeps the triage (checked by the caller) of one opportunity card.
+        fn set_triage(
+            &self,
+            id: MapId,
+            card: CardId,
+            triage: crate::domain::backlog::Triage,
+        ) -> BackendFuture<'_, ()>;
         /// Sets the days between reviews of a map (`None`: no reviews).
         fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()>;
         /// Records that `by` reviewed the map now.

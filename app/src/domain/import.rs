@@ -11,6 +11,8 @@
 //!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }],
 //!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] } },
 //!   "catalog"?: { "status": "draft" | "in_review" | "validated" | "archived", "tags"?: [] },
+//!   "opportunities"?: [{ "card", "status": "idea" | "planned" | "in_progress" | "done" | "dropped",
+//!                        "impact"?, "effort"?: "low" | "medium" | "high", "links"?: [card ids] }],
 //!   "responses"?: [{ "touchpoint", "at", "nps"?, "csat"?, "ces"?, "comment"?, "channel", "segment",
 //!                    "respondent"?, "source", "followed_up" }] }
 //! ```
@@ -28,15 +30,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::backlog::Triage;
 use crate::domain::catalog::Catalog;
 use crate::domain::edit::{apply, Edit, EditError};
 use crate::domain::feedback::{Response, ResponseInput, Source, When};
+use crate::domain::ids::CardId;
 use crate::domain::map::JourneyMap;
 use crate::domain::time::Millis;
 
 pub const FORMAT: &str = "waymark-map";
-/// Version 2 added the map's `catalog` (status and tags, `domain::catalog`); a version 1 file
-/// reads as a draft without tags.
+/// Version 2 added the map's `catalog` (status and tags, `domain::catalog`) and its
+/// opportunities' triage (`domain::backlog`, without owners: people are not in the file); a
+/// version 1 file reads as a draft without tags, its opportunities untriaged.
 pub const VERSION: u32 = 2;
 /// The oldest version this Waymark reads.
 pub const OLDEST_VERSION: u32 = 1;
@@ -51,9 +56,32 @@ pub struct MapFile {
     /// Its status and tags among the team's maps.
     #[serde(default)]
     pub catalog: Catalog,
+    /// The triage of its opportunity cards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opportunities: Vec<FileOpportunity>,
     /// Customers' answers, when the export included them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub responses: Vec<FileResponse>,
+}
+
+/// An opportunity card's triage as a map file carries it: without its owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileOpportunity {
+    pub card: CardId,
+    #[serde(flatten)]
+    pub triage: Triage,
+}
+
+impl FileOpportunity {
+    pub fn new(card: CardId, triage: Triage) -> FileOpportunity {
+        FileOpportunity {
+            card,
+            triage: Triage {
+                owner: None,
+                ..triage
+            },
+        }
+    }
 }
 
 /// A stored response as a map file carries it.
@@ -71,6 +99,7 @@ pub struct FileResponse {
 pub struct Imported {
     pub map: JourneyMap,
     pub catalog: Catalog,
+    pub opportunities: Vec<FileOpportunity>,
     pub responses: Vec<FileResponse>,
 }
 
@@ -102,6 +131,7 @@ pub fn export(
         exported_at: now,
         map: map.clone(),
         catalog,
+        opportunities: Vec::new(),
         responses,
     }
 }
@@ -132,6 +162,18 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     file.catalog
         .check()
         .map_err(|e| ImportError::Invalid(format!("catalog: {e}")))?;
+    let opportunities = file
+        .opportunities
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let triage = o
+                .triage
+                .check(&map, o.card)
+                .map_err(|e| ImportError::Invalid(format!("opportunity {}: {e}", i + 1)))?;
+            Ok(FileOpportunity::new(o.card, triage))
+        })
+        .collect::<Result<_, ImportError>>()?;
     let responses = file
         .responses
         .into_iter()
@@ -144,6 +186,7 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     Ok(Imported {
         map,
         catalog: file.catalog,
+        opportunities,
         responses,
     })
 }
@@ -310,6 +353,33 @@ mod tests {
         assert_eq!(
             read.catalog.status,
             crate::domain::catalog::Status::Validated
+        );
+        // Opportunities' triage is kept, without owners; one on a card that is no
+        // opportunity refuses the file.
+        let guest = map
+            .cards()
+            .iter()
+            .find(|c| c.text.as_str() == "Guest checkout")
+            .unwrap()
+            .id;
+        let mut triaged = good.clone();
+        triaged["opportunities"] = serde_json::json!([{
+            "card": guest, "status": "planned", "impact": "high",
+            "owner": uuid::Uuid::from_u128(7),
+        }]);
+        let read = read_map_file(&triaged.to_string(), NOW).unwrap();
+        assert_eq!(read.opportunities.len(), 1);
+        assert_eq!(read.opportunities[0].triage.owner, None);
+        assert_eq!(
+            read.opportunities[0].triage.impact,
+            Some(crate::domain::backlog::Level::High)
+        );
+        let mut misplaced = good.clone();
+        misplaced["opportunities"] =
+            serde_json::json!([{ "card": map.cards()[0].id, "status": "idea" }]);
+        check(
+            misplaced,
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("opportunity 1")),
         );
         let mut bad_tags = good.clone();
         bad_tags["catalog"] = serde_json::json!({ "status": "validated", "tags": ["b", "a"] });

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit_log;
 pub mod auth_pages;
+pub mod backlog;
 pub mod feedback_form;
 pub mod home;
 pub mod landscape;

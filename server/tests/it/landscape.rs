@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::feedback::{api_key, post_json, send, setup};
 use crate::support::{path_of, Disk};
 
-fn form(name: &str, body: String) -> Request<Body> {
+pub(crate) fn form(name: &str, body: String) -> Request<Body> {
     Request::post(path_of(name))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))

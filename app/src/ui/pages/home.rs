@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
@@ -18,6 +19,7 @@ use crate::domain::template::Template;
 use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::format::{count, date_time, iso};
 use crate::ui::icons::{Icon, Svg};
+use crate::ui::pages::backlog::BacklogView;
 use crate::ui::pages::landscape::{CatalogMenu, FiguresLine, Filters};
 
 #[component]
@@ -63,12 +65,13 @@ pub fn HomePage() -> impl IntoView {
             .or_else(|| error(catalog.value().get()))
     };
 
-    view! {
-        <PageTitle text="Journey maps"/>
-        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
-        <TopBar/>
-        <main id="main" class="home">
+    let query_map = use_query_map();
+    let backlog = move || query_map.with(|q| q.get("view").as_deref() == Some("opportunities"));
+    let maps_view = move || {
+        view! {
+            <PageTitle text="Journey maps"/>
             <h1>"Journey maps"</h1>
+            <HomeTabs backlog=false/>
             <Show when=move || failure().is_some()>
                 <p class="notice error" role="alert">{move || failure().map(|e| e.to_string())}</p>
             </Show>
@@ -96,7 +99,31 @@ pub fn HomePage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+        }
+    };
+    view! {
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
+        <TopBar/>
+        <main id="main" class="home">
+            <Show when=backlog fallback=maps_view>
+                <PageTitle text="Opportunities"/>
+                <h1>"Opportunities"</h1>
+                <HomeTabs backlog=true/>
+                <BacklogView/>
+            </Show>
         </main>
+    }
+}
+
+/// The home page's two views: the maps, and the opportunity backlog across them.
+#[component]
+fn HomeTabs(backlog: bool) -> impl IntoView {
+    let current = |on: bool| on.then_some("page");
+    view! {
+        <nav class="home-tabs" aria-label="Home views">
+            <a href="/" aria-current=current(!backlog)>"Maps"</a>
+            <a href="/?view=opportunities" aria-current=current(backlog)>"Opportunities"</a>
+        </nav>
     }
 }
 
