@@ -18,3 +18,4 @@ pub mod notifications;
 pub mod recovery;
 pub mod reviews;
 pub mod sharing;
+pub mod targets;

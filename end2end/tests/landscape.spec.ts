@@ -1,7 +1,7 @@
 // Journey management: the home page's landscape (status, tags, filters) and presentation mode,
 // for the team and through a share link, each passing axe-core.
 import AxeBuilder from "@axe-core/playwright";
-import type { Locator, Page } from "@playwright/test";
+import type { APIRequestContext, Locator, Page } from "@playwright/test";
 import { collectFeedback, createMap, expect, hydrated, shareAndFormLinks, test } from "./helpers";
 
 async function accessible(page: Page, what: string) {
@@ -96,10 +96,15 @@ test("a share link presents the map too, with only what the link shows", async (
   await reader.context().close();
 });
 
-test("opportunities from every map form one backlog, ranked by evidence and triaged in place", async ({ page, request }) => {
-  const stamp = Date.now().toString(36);
-  await createMap(page, "Customer journey", `Backlog ${stamp}`);
-  const mapId = page.url().split("/").pop();
+/**
+ * A map from the customer journey template with answers sent through the API: the checkout
+ * touchpoint scores badly (60 answers of 2) and the product page well (60 of 9), so the map's
+ * NPS is 0. Returns the map's address.
+ */
+async function measuredMap(page: Page, request: APIRequestContext, title: string): Promise<string> {
+  await createMap(page, "Customer journey", title);
+  const mapUrl = page.url();
+  const mapId = mapUrl.split("/").pop();
   const cardId = async (name: string) =>
     (await page.locator(".card", { hasText: name }).first().getAttribute("id"))!.replace("card-", "");
   const [checkout, product] = [await cardId("Checkout"), await cardId("Product page")];
@@ -108,10 +113,9 @@ test("opportunities from every map form one backlog, ranked by evidence and tria
   await collectFeedback(page, "Product page");
   await page.getByRole("button", { name: "Feedback", exact: true }).click();
   await page.getByRole("tab", { name: "API" }).click();
-  await page.getByLabel("Key label").fill("Backlog");
+  await page.getByLabel("Key label").fill("Measured");
   await page.getByRole("button", { name: "Create key" }).click();
   const key = await page.getByLabel("New key (shown only now)").inputValue();
-  // Checkout scores badly on 60 answers, the product page well on 60.
   const answers = [
     ...Array.from({ length: 60 }, () => ({ touchpoint: checkout, nps: 2 })),
     ...Array.from({ length: 60 }, () => ({ touchpoint: product, nps: 9 })),
@@ -121,6 +125,12 @@ test("opportunities from every map form one backlog, ranked by evidence and tria
     data: answers,
   });
   expect(sent.status()).toBe(201);
+  return mapUrl;
+}
+
+test("opportunities from every map form one backlog, ranked by evidence and triaged in place", async ({ page, request }) => {
+  const stamp = Date.now().toString(36);
+  await measuredMap(page, request, `Backlog ${stamp}`);
 
   await page.goto("/");
   await hydrated(page);
@@ -167,4 +177,52 @@ test("opportunities from every map form one backlog, ranked by evidence and tria
   await expect(page.locator(".opportunity").first().locator(".status-badge")).toHaveText("Planned");
   await page.getByRole("search").getByRole("combobox", { name: "Status", exact: true }).selectOption({ label: "Done" });
   await expect(page.getByText("No opportunities match these filters.")).toBeVisible();
+});
+
+test("targets are set in the map's feedback settings and read against the figures everywhere", async ({ page, request }) => {
+  const stamp = Date.now().toString(36);
+  const mapUrl = await measuredMap(page, request, `Targets ${stamp}`);
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await page.getByRole("tab", { name: "Settings" }).click();
+  // A value out of range is refused with the reason, and nothing is kept.
+  await page.getByRole("combobox", { name: "Measure" }).selectOption({ label: "CES" });
+  await page.getByLabel("Target value").fill("9");
+  await page.getByRole("button", { name: "Add target" }).click();
+  await expect(page.getByRole("alert")).toContainText("a CES target is between 1.0 and 7.0");
+  // NPS +30 on the whole map, CSAT 80% at Purchase.
+  await page.getByRole("combobox", { name: "Measure" }).selectOption({ label: "NPS" });
+  await page.getByLabel("Target value").fill("30");
+  await page.getByRole("button", { name: "Add target" }).click();
+  await page.getByRole("combobox", { name: "Target on" }).selectOption({ label: "Purchase" });
+  await page.getByRole("combobox", { name: "Measure" }).selectOption({ label: "CSAT" });
+  await page.getByLabel("Target value").fill("80");
+  await page.getByRole("button", { name: "Add target" }).click();
+  await expect(page.getByRole("button", { name: /^Remove the target/ })).toHaveCount(2);
+  await expect(page.getByRole("alert")).toHaveCount(0);
+
+  // The Overview reads each against its figure: NPS 0 ± 18 is surely under +30.
+  await page.getByRole("tab", { name: "Overview" }).click();
+  const targets = page.locator(".targets li");
+  await expect(targets).toHaveCount(2);
+  await expect(targets.first()).toContainText(/Whole map.*NPS target \+30: \+0 \(95% interval -\d+ to \+\d+\), below target/);
+  await expect(targets.first()).toHaveClass(/standing-below/);
+  await expect(targets.nth(1)).toContainText("Purchase");
+  await expect(targets.nth(1)).toContainText("CSAT target 80%: no figure yet");
+
+  // Kept in the map, so after a reload too; the landscape shows the map's own target.
+  await page.goto("/");
+  await hydrated(page);
+  const row = page.locator(".map-row").filter({ hasText: `Targets ${stamp}` });
+  await expect(row.locator(".figures")).toContainText("NPS target +30: +0");
+  await page.getByRole("search").getByRole("searchbox", { name: "Search" }).fill(stamp);
+  await page.getByRole("search").getByLabel("Below target").check();
+  await expect(page.locator(".map-row")).toHaveCount(1);
+
+  // The presentation shows the stage's target on the stage's slide.
+  await page.goto(`${mapUrl}/present#4`);
+  await expect(page.locator("[data-where]")).toHaveText("Slide 4 of 6: Purchase");
+  await expect(page.locator("#slide-4")).toContainText("CSAT target 80%: no figure yet");
+  await expect(page.locator("#slide-1")).toContainText("NPS target +30: +0");
 });

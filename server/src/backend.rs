@@ -8,6 +8,7 @@ use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::backlog::Triage;
 use app::domain::edit::Op;
 use app::domain::ids::{CardId, MapId, Rev, UserId};
+use app::domain::targets::Target;
 use app::domain::template::Template;
 use app::domain::text::Name;
 use uuid::Uuid;
@@ -121,6 +122,14 @@ impl Backend for ServerBackend {
             let personas = committed.map.personas();
             Ok(personas.iter().map(|p| p.name.to_string()).collect())
         })
+    }
+
+    fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<Target>> {
+        Box::pin(async move { self.db.targets(id).await.map_err(app_error) })
+    }
+
+    fn set_targets(&self, id: MapId, targets: Vec<Target>) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.set_targets(id, targets).await.map_err(app_error) })
     }
 
     fn set_catalog(

@@ -15,6 +15,7 @@ pub mod journey;
 pub mod mail;
 mod maps;
 pub mod notify;
+mod targets;
 mod writer;
 
 use std::path::Path;
@@ -118,6 +119,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/018_stage_owners.sql"),
     include_str!("../migrations/019_map_catalog.sql"),
     include_str!("../migrations/020_opportunity_backlog.sql"),
+    include_str!("../migrations/021_map_links.sql"),
+    include_str!("../migrations/022_map_targets.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -154,6 +154,7 @@ async fn download(
             let responses = responses.into_iter().map(|(r, _)| r).collect();
             let catalog = backend.db.catalog(id).await?;
             let mut content = export(&map, catalog, responses, now_millis());
+            content.targets = backend.db.targets(id).await?;
             // Triage of cards since removed stays behind (it returns if a removal is undone).
             content.opportunities = backend
                 .db
@@ -325,6 +326,9 @@ async fn create_from(
     feedback.import_map(map, owner, imported.responses).await?;
     if imported.catalog != Catalog::default() {
         feedback.db.set_catalog(id, imported.catalog).await?;
+    }
+    if !imported.targets.is_empty() {
+        feedback.db.set_targets(id, imported.targets).await?;
     }
     for opportunity in imported.opportunities {
         let FileOpportunity { card, triage } = opportunity;

@@ -49,11 +49,13 @@ pub enum Action {
     MapCatalogued,
     /// An opportunity card was triaged in the backlog (the detail names it and its status).
     OpportunityTriaged,
+    /// A map's target was set or removed (the detail says which).
+    TargetsChanged,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -84,6 +86,7 @@ impl Action {
         Action::MapReviewed,
         Action::MapCatalogued,
         Action::OpportunityTriaged,
+        Action::TargetsChanged,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -119,6 +122,7 @@ impl Action {
             Action::MapReviewed => "map_reviewed",
             Action::MapCatalogued => "map_catalogued",
             Action::OpportunityTriaged => "opportunity_triaged",
+            Action::TargetsChanged => "targets_changed",
         }
     }
 

@@ -129,6 +129,14 @@ mod server_only {
         fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()>;
         /// A map's personas' names (for the landscape).
         fn personas_of(&self, id: MapId) -> BackendFuture<'_, Vec<String>>;
+        /// A map's targets (`domain::targets`).
+        fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<crate::domain::targets::Target>>;
+        /// Sets a map's targets (checked by the caller).
+        fn set_targets(
+            &self,
+            id: MapId,
+            targets: Vec<crate::domain::targets::Target>,
+        ) -> BackendFuture<'_, ()>;
         /// Sets a map's status and tags.
         fn set_catalog(
             &self,

@@ -82,6 +82,20 @@ impl MapFeedback {
             .find(|(id, _)| *id == stage)
             .map(|(_, s)| s)
     }
+
+    /// Each of `targets` against these figures.
+    pub fn assess(
+        &self,
+        targets: &[crate::domain::targets::Target],
+    ) -> Vec<crate::domain::targets::Assessment> {
+        use crate::domain::targets::{assess, Figures};
+        let figures = Figures {
+            map: &self.map,
+            stages: &self.stages,
+            funnel: self.funnel.as_ref(),
+        };
+        assess(targets, &figures)
+    }
 }
 
 /// A comment as the touchpoint panel shows it.

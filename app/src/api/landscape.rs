@@ -11,6 +11,7 @@ use crate::api::maps::MapSummary;
 use crate::domain::catalog::Status;
 use crate::domain::feedback::Score;
 use crate::domain::stats::Estimate;
+use crate::domain::targets::Standing;
 
 /// One map on the landscape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,12 +31,22 @@ pub struct Entry {
     pub pain_points: u32,
     /// Whether the funnel shows a significant drop-off between two stages.
     pub drop_off: bool,
+    /// Its targets against its figures, each described ("NPS target +20: … below target").
+    #[serde(default)]
+    pub targets: Vec<(Option<Standing>, String)>,
 }
 
 impl Entry {
     /// Significant low scores or a significant drop-off.
     pub fn measured_pain(&self) -> bool {
         self.pain_points > 0 || self.drop_off
+    }
+
+    /// Some figure is surely below its target.
+    pub fn below_target(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|(s, _)| *s == Some(Standing::Below))
     }
 }
 
@@ -103,6 +114,7 @@ pub struct Query {
     pub persona: Option<String>,
     pub pain_only: bool,
     pub due_only: bool,
+    pub below_target_only: bool,
     /// Archived maps show only when asked for by status.
     pub sort: Sort,
 }
@@ -130,6 +142,7 @@ impl Query {
             .filter(|e| self.persona.as_ref().is_none_or(|p| e.personas.contains(p)))
             .filter(|e| !self.pain_only || e.measured_pain())
             .filter(|e| !self.due_only || e.map.review_due)
+            .filter(|e| !self.below_target_only || e.below_target())
             .filter(|e| words.iter().all(|w| haystack(e).contains(w.as_str())))
             .collect();
         let last = f64::INFINITY;
@@ -194,6 +207,7 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
         let Ok(personas) = backend.personas_of(id).await else {
             continue;
         };
+        let targets = backend.targets_of(id).await.unwrap_or_default();
         let mut entry = Entry {
             map,
             personas,
@@ -202,6 +216,7 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
             conversion: None,
             pain_points: 0,
             drop_off: false,
+            targets: Vec::new(),
         };
         // A map whose figures cannot be read now is listed without them, not the whole page
         // refused (the failure is logged where it happened).
@@ -216,6 +231,13 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
             entry.score = figures.map.headline().cloned();
             entry.responses = figures.map.responses;
             entry.pain_points = u32::try_from(figures.pain_points.len()).unwrap_or(u32::MAX);
+            // The whole map's targets: a stage's show on its map and in presentations.
+            let on_map: Vec<_> = targets.into_iter().filter(|t| t.stage.is_none()).collect();
+            entry.targets = figures
+                .assess(&on_map)
+                .into_iter()
+                .map(|a| (a.standing, a.describe()))
+                .collect();
         }
         entries.push(entry);
     }
@@ -283,6 +305,7 @@ mod tests {
             conversion: None,
             pain_points: 0,
             drop_off: false,
+            targets: Vec::new(),
         }
     }
 
@@ -319,6 +342,14 @@ mod tests {
             ..Query::default()
         };
         assert_eq!(titles(&pain.select(&all)), ["Onboarding"]);
+        let mut off = entry("Off target", Status::Draft, "", 0);
+        off.targets = vec![(Some(Standing::Below), "NPS target +20: …".into())];
+        let behind = Query {
+            below_target_only: true,
+            ..Query::default()
+        };
+        assert_eq!(titles(&behind.select(&[off])), ["Off target"]);
+        assert!(behind.select(&all).is_empty());
         let due = Query {
             due_only: true,
             ..Query::default()

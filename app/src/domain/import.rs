@@ -11,6 +11,7 @@
 //!            "comments": [{ "id", "target": { "kind", "id" }, "thread"?, "author", "text", "at", "resolved" }],
 //!            "feedback": { "minimum", "comment_minimum", "themes": [{ "name", "keywords": [] }] } },
 //!   "catalog"?: { "status": "draft" | "in_review" | "validated" | "archived", "tags"?: [] },
+//!   "targets"?: [{ "stage"?, "measure": "nps" | "csat" | "ces" | "conversion", "tenths" }],
 //!   "opportunities"?: [{ "card", "status": "idea" | "planned" | "in_progress" | "done" | "dropped",
 //!                        "impact"?, "effort"?: "low" | "medium" | "high", "links"?: [card ids] }],
 //!   "responses"?: [{ "touchpoint", "at", "nps"?, "csat"?, "ces"?, "comment"?, "channel", "segment",
@@ -36,11 +37,12 @@ use crate::domain::edit::{apply, Edit, EditError};
 use crate::domain::feedback::{Response, ResponseInput, Source, When};
 use crate::domain::ids::CardId;
 use crate::domain::map::JourneyMap;
+use crate::domain::targets::Target;
 use crate::domain::time::Millis;
 
 pub const FORMAT: &str = "waymark-map";
-/// Version 2 added the map's `catalog` (status and tags, `domain::catalog`) and its
-/// opportunities' triage (`domain::backlog`, without owners: people are not in the file); a
+/// Version 2 added the map's `catalog` (status and tags, `domain::catalog`), its `targets`
+/// (`domain::targets`) and its opportunities' triage (`domain::backlog`, without owners: people are not in the file); a
 /// version 1 file reads as a draft without tags, its opportunities untriaged.
 pub const VERSION: u32 = 2;
 /// The oldest version this Waymark reads.
@@ -56,6 +58,9 @@ pub struct MapFile {
     /// Its status and tags among the team's maps.
     #[serde(default)]
     pub catalog: Catalog,
+    /// What the team aims for on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
     /// The triage of its opportunity cards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub opportunities: Vec<FileOpportunity>,
@@ -99,6 +104,7 @@ pub struct FileResponse {
 pub struct Imported {
     pub map: JourneyMap,
     pub catalog: Catalog,
+    pub targets: Vec<Target>,
     pub opportunities: Vec<FileOpportunity>,
     pub responses: Vec<FileResponse>,
 }
@@ -131,6 +137,7 @@ pub fn export(
         exported_at: now,
         map: map.clone(),
         catalog,
+        targets: Vec::new(),
         opportunities: Vec::new(),
         responses,
     }
@@ -162,6 +169,17 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     file.catalog
         .check()
         .map_err(|e| ImportError::Invalid(format!("catalog: {e}")))?;
+    crate::domain::targets::check(&file.targets)
+        .map_err(|e| ImportError::Invalid(format!("targets: {e}")))?;
+    if file
+        .targets
+        .iter()
+        .any(|t| t.stage.is_some_and(|s| map.stage(s).is_none()))
+    {
+        return Err(ImportError::Invalid(
+            "targets: a target is on a stage the map does not have".into(),
+        ));
+    }
     let opportunities = file
         .opportunities
         .into_iter()
@@ -186,6 +204,7 @@ pub fn read_map_file(json: &str, now: Millis) -> Result<Imported, ImportError> {
     Ok(Imported {
         map,
         catalog: file.catalog,
+        targets: file.targets,
         opportunities,
         responses,
     })
@@ -373,6 +392,25 @@ mod tests {
         assert_eq!(
             read.opportunities[0].triage.impact,
             Some(crate::domain::backlog::Level::High)
+        );
+        let mut aimed = good.clone();
+        aimed["targets"] = serde_json::json!([{ "measure": "nps", "tenths": 200 }]);
+        assert_eq!(
+            read_map_file(&aimed.to_string(), NOW)
+                .unwrap()
+                .targets
+                .len(),
+            1
+        );
+        aimed["targets"] = serde_json::json!([{ "measure": "nps", "tenths": 2000 }]);
+        check(
+            aimed.clone(),
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("targets")),
+        );
+        aimed["targets"] = serde_json::json!([{ "stage": uuid::Uuid::from_u128(77), "measure": "nps", "tenths": 0 }]);
+        check(
+            aimed,
+            |e| matches!(e, ImportError::Invalid(m) if m.contains("stage")),
         );
         let mut misplaced = good.clone();
         misplaced["opportunities"] =

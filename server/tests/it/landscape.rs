@@ -126,3 +126,133 @@ async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
         "the imported map keeps its status: {entries:?}"
     );
 }
+
+#[tokio::test]
+async fn targets_show_on_the_landscape_and_in_presentations_against_their_figures() {
+    use app::domain::targets::{Measure, Target};
+
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let map = setup.map;
+    let app = disk.router(setup.backend.clone()).await;
+    let key = api_key(&setup).await;
+    let snapshot = setup.backend.rooms.snapshot(map).await.unwrap().map;
+    let purchase = snapshot.stages()[2].id;
+
+    // Every answer a detractor: NPS -100, surely under +20, and not known against -100.
+    let answers: Vec<Value> = setup
+        .touchpoints
+        .iter()
+        .flat_map(|(card, _)| (0..40).map(move |_| json!({ "touchpoint": card, "nps": 0 })))
+        .collect();
+    let path = format!("/api/v1/maps/{map}/responses");
+    let reply = send(&app, post_json(&path, Some(&key), &json!(answers))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    // NPS +20 on the whole map, CSAT 80% at Purchase; then the NPS one replaced by +30 and back.
+    for body in [
+        format!("map={map}&measure=nps&value=30"),
+        format!("map={map}&measure=nps&value=20"),
+        format!("map={map}&stage={purchase}&measure=csat&value=80"),
+    ] {
+        let reply = send(&app, form("set_target", body)).await;
+        assert!(reply.status.is_success(), "{}", reply.body);
+    }
+    // Refused, and nothing changes: out of range, not a number, an unknown measure or stage.
+    let stranger = uuid::Uuid::new_v4();
+    for bad in [
+        format!("map={map}&measure=ces&value=9"),
+        format!("map={map}&measure=nps&value=lots"),
+        format!("map={map}&measure=nps&value=NaN"),
+        format!("map={map}&measure=happiness&value=1"),
+        format!("map={map}&stage={stranger}&measure=nps&value=1"),
+    ] {
+        let reply = send(&app, form("set_target", bad.clone())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.body
+        );
+    }
+    let targets = setup.backend.db.targets(map).await.unwrap();
+    assert_eq!(
+        targets,
+        [
+            Target::new(None, Measure::Nps, 20.0).unwrap(),
+            Target::new(Some(purchase), Measure::Csat, 80.0).unwrap(),
+        ]
+    );
+
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e["map"]["id"] == json!(map.to_string()))
+        .unwrap();
+    // Only the whole map's target; the stage's shows in the presentation.
+    assert_eq!(entry["targets"].as_array().unwrap().len(), 1, "{entry}");
+    assert_eq!(entry["targets"][0][0], "below");
+    let text = entry["targets"][0][1].as_str().unwrap();
+    assert!(
+        text.starts_with("NPS target +20: -100 (95% interval") && text.ends_with("below target"),
+        "{text}"
+    );
+
+    let page = send(
+        &app,
+        Request::get(format!("/maps/{map}/present"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("NPS target +20: -100"), "{}", page.body);
+    assert!(page.body.contains("CSAT target 80%: no figure yet"));
+
+    // The map's file carries them, and a map imported from it keeps them.
+    let file = send(
+        &app,
+        Request::get(format!("/maps/{map}/export/json"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let json: Value = serde_json::from_str(&file.body).unwrap();
+    assert_eq!(
+        json["targets"][0],
+        json!({ "measure": "nps", "tenths": 200 })
+    );
+    let imported = send(
+        &app,
+        Request::post("/maps/import")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(file.body))
+            .unwrap(),
+    )
+    .await;
+    assert!(imported.status.is_success(), "{}", imported.body);
+    let copy: app::domain::ids::MapId = imported.json()["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(setup.backend.db.targets(copy).await.unwrap(), targets);
+
+    // The audit log says who set what.
+    let details = setup
+        .backend
+        .db
+        .read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT detail FROM audit_log WHERE action = 'targets_changed'")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        details,
+        [
+            "Whole map: NPS +30",
+            "Whole map: NPS +20",
+            "Purchase: CSAT 80%"
+        ]
+    );
+}

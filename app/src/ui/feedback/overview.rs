@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::card_name;
+use crate::api::targets::map_targets;
 use crate::ui::editor::use_editor;
 use crate::ui::erase::Erase;
 use crate::ui::map::feedback_filter::FilterBar;
@@ -18,6 +19,7 @@ pub(super) fn Overview() -> impl IntoView {
     view! {
         <FilterBar/>
         {move || scores.error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
+        <AgainstTargets/>
         {move || match scores.data.get() {
             None => view! { <p class="loading">"Loading feedback…"</p> }.erase(),
             Some(data) if data.map.responses == 0 => view! {
@@ -78,5 +80,58 @@ pub(super) fn Overview() -> impl IntoView {
                 .erase()
             }
         }}
+    }
+}
+
+/// The map's targets (set in Settings), each against its measured figure under the panel's
+/// filter: on target only when the whole 95% interval is at or above it. Read again whenever
+/// the figures are.
+#[component]
+fn AgainstTargets() -> impl IntoView {
+    let editor = use_editor();
+    let scores = use_scores();
+    let lines = LocalResource::new(move || {
+        scores.data.track();
+        let filter = scores.filter.get();
+        map_targets(editor.id, filter, None)
+    });
+    move || {
+        let lines = lines.get()?.ok()?;
+        if lines.is_empty() {
+            return None;
+        }
+        let rows = lines
+            .into_iter()
+            .map(|line| {
+                let scope = editor.map.with(|m| target_scope(m, line.target.stage));
+                let class = line
+                    .standing
+                    .map(|s| format!("standing-{}", s.key()))
+                    .unwrap_or_default();
+                view! {
+                    <li class=class>
+                        <span class="stage-label">{scope}</span>
+                        <span>{line.text}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <h3>"Against target"</h3>
+            <ul class="stage-scores targets">{rows}</ul>
+        })
+    }
+}
+
+/// "Whole map", or the stage's name.
+pub(super) fn target_scope(
+    map: &crate::domain::map::JourneyMap,
+    stage: Option<crate::domain::ids::StageId>,
+) -> String {
+    match stage {
+        None => "Whole map".to_owned(),
+        Some(id) => map
+            .stage(id)
+            .map_or_else(|| "A removed stage".to_owned(), |s| s.name.to_string()),
     }
 }

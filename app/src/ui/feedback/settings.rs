@@ -7,12 +7,15 @@ use leptos::prelude::*;
 use crate::api::feedback::{
     event_retention, forget_customer, set_event_retention, MAX_RETENTION_DAYS,
 };
+use crate::api::targets::{map_targets, set_target};
 use crate::domain::edit::Edit;
 use crate::domain::feedback::{FeedbackSettings, Theme};
+use crate::domain::targets::Measure;
 use crate::domain::text::Name;
 use crate::ui::editor::use_editor;
 use crate::ui::erase::Erase;
 use crate::ui::format::count;
+use crate::ui::map::scores::use_scores;
 
 #[component]
 pub(super) fn Settings() -> impl IntoView {
@@ -102,6 +105,7 @@ pub(super) fn Settings() -> impl IntoView {
                 prop:value=new_words on:input=move |ev| new_words.set(event_target_value(&ev))/>
             <button type="submit" class="button small">"Add theme"</button>
         </form>
+        <Targets/>
         {editor.access.with_value(|a| a.can_share).then(|| view! { <EventRetention/> <ForgetCustomer/> })}
     }
 }
@@ -255,5 +259,80 @@ fn ForgetCustomer() -> impl IntoView {
             Ok(text) => view! { <p class="notice" role="status">{text}</p> }.erase(),
             Err(text) => view! { <p class="notice error" role="alert">{text}</p> }.erase(),
         })}
+    }
+}
+
+/// The map's targets: each with a button to remove it, and a form to set one on the whole map
+/// or a stage (replacing the one it had for that measure).
+#[component]
+fn Targets() -> impl IntoView {
+    let editor = use_editor();
+    let scores = use_scores();
+    let changed = RwSignal::new(0u32);
+    let lines = LocalResource::new(move || {
+        changed.track();
+        map_targets(editor.id, scores.filter.get_untracked(), None)
+    });
+    let error = RwSignal::new(None::<String>);
+    let scope = RwSignal::new(String::new());
+    let measure = RwSignal::new(Measure::Nps.key().to_owned());
+    let value = RwSignal::new(String::new());
+    let send = move |stage: String, measure: String, value: String| {
+        leptos::task::spawn_local(async move {
+            match set_target(editor.id, stage, measure, value).await {
+                Ok(()) => error.set(None),
+                Err(err) => error.set(Some(err.to_string())),
+            }
+            changed.update(|n| *n += 1);
+            scores.refresh();
+        });
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(
+            scope.get_untracked(),
+            measure.get_untracked(),
+            value.get_untracked(),
+        );
+        value.set(String::new());
+    };
+    view! {
+        <h3>"Targets"</h3>
+        <p class="hint">"What the team aims for, on the whole map or one stage. The Overview shows each against its figure: on target only when the whole 95% interval is at or above it."</p>
+        {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
+        <ul class="theme-rules">
+            {move || lines.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|line| {
+                let target = line.target;
+                let name = editor.map.with(|m| super::overview::target_scope(m, target.stage));
+                let what = format!("{name}: {} {}", target.measure.label(), target.measure.format(target.value()));
+                let stage = target.stage.map(|s| s.to_string()).unwrap_or_default();
+                let key = target.measure.key().to_owned();
+                view! {
+                    <li>
+                        <span>{what.clone()}</span>
+                        <button type="button" class="button small danger" aria-label=format!("Remove the target {what}")
+                            on:click=move |_| send(stage.clone(), key.clone(), String::new())>"Remove"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <form class="inline-form" on:submit=add>
+            <select aria-label="Target on" on:change=move |ev| scope.set(event_target_value(&ev))>
+                <option value="" selected=move || scope.with(String::is_empty)>"Whole map"</option>
+                {move || editor.map.with(|m| m.stages().iter().map(|s| {
+                    let id = s.id.to_string();
+                    let chosen = id.clone();
+                    view! { <option value=id selected=move || scope.with(|v| *v == chosen)>{s.name.to_string()}</option> }
+                }).collect_view())}
+            </select>
+            <select aria-label="Measure" on:change=move |ev| measure.set(event_target_value(&ev))>
+                {Measure::ALL.into_iter().map(|m| view! {
+                    <option value=m.key() selected=move || measure.with(|v| v == m.key())>{m.label()}</option>
+                }).collect_view()}
+            </select>
+            <input type="number" step="0.1" required aria-label="Target value" placeholder="e.g. 30"
+                prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+            <button type="submit" class="button small">"Add target"</button>
+        </form>
     }
 }

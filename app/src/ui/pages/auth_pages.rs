@@ -94,6 +94,7 @@ pub fn SetupPage() -> impl IntoView {
     let error = action_error(action);
     view! {
         <PageTitle text="Set up Waymark"/>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -136,6 +137,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = action_error(action);
     view! {
         <PageTitle text="Sign in"/>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -182,6 +184,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <PageTitle text="Your account"/>
         <header class="topbar"><a class="brand" href="/">"Waymark"</a></header>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -222,6 +225,7 @@ pub fn InvitePage() -> impl IntoView {
     let error = action_error(action);
     view! {
         <PageTitle text="Join Waymark"/>
+        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <main id="main" class="form-page">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

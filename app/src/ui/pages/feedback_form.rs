@@ -18,6 +18,9 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::resource::resource;
 
+/// The form's styles (`public/form.css`), which no other page needs (see `PAGE_STYLES`).
+const FORM_STYLES: &str = "/v/form/form.css";
+
 #[component]
 pub fn FeedbackFormPage() -> impl IntoView {
     let params = use_params_map();
@@ -34,6 +37,7 @@ pub fn FeedbackFormPage() -> impl IntoView {
                 match form.await {
                     Ok(form) => view! {
                         <PageTitle text=form.touchpoint.clone()/>
+                        <link rel="stylesheet" href=FORM_STYLES/>
                         <main id="main" class="survey-page">
                             <form class="survey" method="post" action=format!("/f/{}", token())>
                                 <h1>{form.touchpoint.clone()}</h1>
@@ -143,6 +147,7 @@ fn Scale(
 pub fn FeedbackThanksPage() -> impl IntoView {
     view! {
         <PageTitle text="Thank you"/>
+        <link rel="stylesheet" href=FORM_STYLES/>
         <main id="main" class="survey-page">
             <div class="survey thanks" role="status">
                 <h1>"Thank you!"</h1>

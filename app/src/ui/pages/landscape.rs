@@ -104,6 +104,11 @@ pub fn Filters(entries: Vec<Entry>, query: RwSignal<Query>) -> impl IntoView {
                 "Measured pain"
             </label>
             <label class="check">
+                <input type="checkbox" prop:checked=move || query.with(|q| q.below_target_only)
+                    on:change=move |ev| query.update(|q| q.below_target_only = event_target_checked(&ev))/>
+                "Below target"
+            </label>
+            <label class="check">
                 <input type="checkbox" prop:checked=move || query.with(|q| q.due_only)
                     on:change=move |ev| query.update(|q| q.due_only = event_target_checked(&ev))/>
                 "Review due"
@@ -159,6 +164,10 @@ pub fn FiguresLine(entry: Entry) -> impl IntoView {
             <span class="figure">{score}</span>
             {conversion.map(|c| view! { <span class="figure">{c}</span> })}
             {pain.map(|p| view! { <span class="pain">{p}</span> })}
+            {entry.targets.into_iter().map(|(standing, text)| {
+                let below = standing == Some(crate::domain::targets::Standing::Below);
+                view! { <span class="figure" class:pain=below>{text}</span> }
+            }).collect_view()}
         </p>
     }
 }

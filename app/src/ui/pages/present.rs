@@ -15,11 +15,12 @@ use crate::api::error::AppError;
 use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
 use crate::api::maps::load_map;
 use crate::api::sharing::open_share;
+use crate::api::targets::{map_targets, TargetLine};
 use crate::domain::ids::{MapId, StageId};
 use crate::domain::journey::StageFigures;
 use crate::domain::map::{JourneyMap, LaneKind};
 use crate::ui::app::PageTitle;
-use crate::ui::erase::Erase;
+use crate::ui::erase::{Erase, Erased};
 use crate::ui::format::{count, duration};
 use crate::ui::map::scores::describe;
 use crate::ui::resource::resource;
@@ -33,7 +34,11 @@ pub fn PresentPage() -> impl IntoView {
         let id: MapId = id.parse().map_err(|_| AppError::NotFound)?;
         let opened = load_map(id).await?;
         let feedback = get_map_feedback(id, Filter::default(), None).await.ok();
-        Ok::<_, AppError>((opened.snapshot.map, feedback, format!("/maps/{id}")))
+        let targets = map_targets(id, Filter::default(), None)
+            .await
+            .unwrap_or_default();
+        let deck = (opened.snapshot.map, feedback, targets);
+        Ok::<_, AppError>((deck, format!("/maps/{id}")))
     });
     view! { <Deck deck/> }
 }
@@ -49,12 +54,16 @@ pub fn SharedPresentPage() -> impl IntoView {
         let feedback = get_map_feedback(map.id, Filter::default(), Some(token.clone()))
             .await
             .ok();
-        Ok::<_, AppError>((map, feedback, format!("/s/{token}")))
+        let targets = map_targets(map.id, Filter::default(), Some(token.clone()))
+            .await
+            .unwrap_or_default();
+        Ok::<_, AppError>(((map, feedback, targets), format!("/s/{token}")))
     });
     view! { <Deck deck/> }
 }
 
-type Loaded = Result<(JourneyMap, Option<MapFeedback>, String), AppError>;
+/// A map, its figures and its targets against them.
+type Loaded = Result<((JourneyMap, Option<MapFeedback>, Vec<TargetLine>), String), AppError>;
 
 #[component]
 fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
@@ -62,7 +71,9 @@ fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading page-loading">"Loading map…"</p> }>
             {move || Suspend::new(async move {
                 match deck.await {
-                    Ok((map, feedback, back)) => view! { <Slides map feedback back/> }.erase(),
+                    Ok(((map, feedback, targets), back)) => {
+                        view! { <Slides map feedback targets back/> }.erase()
+                    }
                     Err(AppError::Unauthenticated) => view! {
                         <PageTitle text="Sign in to present"/>
                         <main id="main" class="message-page">
@@ -86,7 +97,12 @@ fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
 }
 
 #[component]
-fn Slides(map: JourneyMap, feedback: Option<MapFeedback>, back: String) -> impl IntoView {
+fn Slides(
+    map: JourneyMap,
+    feedback: Option<MapFeedback>,
+    targets: Vec<TargetLine>,
+    back: String,
+) -> impl IntoView {
     let stages = map.stages().to_vec();
     let total = stages.len() + 1;
     let personas: Vec<String> = map.personas().iter().map(|p| p.name.to_string()).collect();
@@ -101,6 +117,7 @@ fn Slides(map: JourneyMap, feedback: Option<MapFeedback>, back: String) -> impl 
         .and_then(|f| f.funnel.as_ref())
         .map(|f| format!("{} customers measured on this journey", f.customers));
     let title = map.title.to_string();
+    let on_map = against_targets(&targets, None);
     view! {
         <PageTitle text=format!("Presenting {title}")/>
         <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
@@ -120,17 +137,32 @@ fn Slides(map: JourneyMap, feedback: Option<MapFeedback>, back: String) -> impl 
                 <p>{count(stages.len(), "stage", "stages")}</p>
                 {headline.map(|h| view! { <p class="figure">{h}</p> })}
                 {customers.map(|c| view! { <p class="figure">{c}</p> })}
+                {on_map}
                 <p class="muted hint">"Use the arrow keys or space to move, F for full screen."</p>
             </section>
             {stages
                 .iter()
                 .enumerate()
                 .map(|(i, stage)| {
-                    view! { <StageSlide map=map.clone() stage=stage.id number=i + 2 total feedback=feedback.clone()/> }
+                    let targets = against_targets(&targets, Some(stage.id));
+                    view! { <StageSlide map=map.clone() stage=stage.id number=i + 2 total feedback=feedback.clone() targets/> }
                 })
                 .collect_view()}
         </main>
     }
+}
+
+/// The targets on `stage` (or on the whole map), each against its figure.
+fn against_targets(targets: &[TargetLine], stage: Option<StageId>) -> Erased {
+    targets
+        .iter()
+        .filter(|t| t.target.stage == stage)
+        .map(|t| {
+            let below = t.standing == Some(crate::domain::targets::Standing::Below);
+            view! { <p class="figure" class:pain=below>{t.text.clone()}</p> }
+        })
+        .collect_view()
+        .erase()
 }
 
 /// What was measured at `stage`: its funnel row, if the funnel is shown.
@@ -150,6 +182,8 @@ fn StageSlide(
     number: usize,
     total: usize,
     feedback: Option<MapFeedback>,
+    /// Its targets against their figures, drawn.
+    targets: Erased,
 ) -> impl IntoView {
     let Some(name) = map.stage(stage).map(|s| s.name.to_string()) else {
         return ().erase();
@@ -224,6 +258,7 @@ fn StageSlide(
             <p class="muted">{format!("Stage {} of {}", number - 1, total - 1)}</p>
             <h2>{name}</h2>
             {summary.map(|s| view! { <p class="figure">{s}</p> })}
+            {targets}
             {(!measured.is_empty()).then(|| view! { <p class="figure">{measured.join(" · ")}</p> })}
             {drop_off.then(|| view! { <p class="pain">"The largest significant drop-off of the journey is after this stage."</p> })}
             <div class="slide-lanes">

@@ -91,6 +91,7 @@ fn SharedView(embedded: bool) -> impl IntoView {
                     }
                     Err(AppError::Unauthenticated) => view! {
                         <PageTitle text="Shared map"/>
+                        <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
                         <main id="main" class="form-page">
                             <h1>"This map is protected"</h1>
                             <p>"Enter the password you were given with the link."</p>
