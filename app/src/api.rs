@@ -10,6 +10,7 @@ pub mod backlog;
 pub mod ctx;
 pub mod error;
 pub mod feedback;
+pub mod hierarchy;
 pub mod history;
 pub mod journey;
 pub mod landscape;

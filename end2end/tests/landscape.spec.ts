@@ -226,3 +226,44 @@ test("targets are set in the map's feedback settings and read against the figure
   await expect(page.locator("#slide-4")).toContainText("CSAT target 80%: no figure yet");
   await expect(page.locator("#slide-1")).toContainText("NPS target +30: +0");
 });
+
+test("maps link into a hierarchy and a to-be map is compared with its as-is map", async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  await createMap(page, "Customer journey", `Parent ${stamp}`);
+  const parentUrl = page.url();
+  await createMap(page, "Blank map", `Child ${stamp}`);
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("search").getByRole("searchbox", { name: "Search" }).fill(stamp);
+  // A row by its map's own link (other rows link to it too, in their family line).
+  const row = (title: string) =>
+    page.locator(".map-row").filter({ has: page.locator("a.map-link").filter({ hasText: new RegExp(`^${title}$`) }) });
+  const [parent, child] = [row(`Parent ${stamp}`), row(`Child ${stamp}`)];
+
+  // The child details the parent's Retention stage.
+  const menu = child.locator("details.parent-menu");
+  await menu.locator("summary").click();
+  await menu.getByRole("combobox", { name: "Parent map" }).selectOption({ label: `Parent ${stamp}` });
+  await menu.getByRole("combobox", { name: "Stage it details" }).selectOption({ label: "Retention" });
+  await menu.getByRole("button", { name: "Save" }).click();
+  await expect(child.locator(".family")).toHaveText(`Sub-journey of Parent ${stamp} · Retention stage`);
+  await expect(parent.locator(".family")).toHaveText(`Sub-journeys: Child ${stamp} (Retention)`);
+  // The breadcrumb opens the parent.
+  await expect(child.locator(".family").getByRole("link", { name: `Parent ${stamp}` })).toHaveAttribute("href", new URL(parentUrl).pathname);
+
+  // A to-be map of the parent, linked to it, and the two compared.
+  await parent.getByRole("button", { name: `Make a to-be map of Parent ${stamp}` }).click();
+  const toBe = row(`To-be: Parent ${stamp}`);
+  await expect(toBe.locator(".family")).toContainText(`To-be of Parent ${stamp}`);
+  await accessible(page, "the landscape with linked maps");
+  await toBe.getByRole("link", { name: "Compare with as-is" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("As-is and to-be");
+  await expect(page.locator(".compare-summary")).toContainText("0 added, 0 removed, 0 changed");
+  await expect(page.getByRole("heading", { level: 2 })).toHaveText(["Awareness", "Consideration", "Purchase", "Retention", "Advocacy"]);
+  await accessible(page, "the as-is/to-be comparison");
+
+  // The parent's presentation names the sub-journey on the Retention slide.
+  await page.goto(`${parentUrl}/present#5`);
+  await expect(page.locator("[data-where]")).toHaveText("Slide 5 of 6: Retention");
+  await expect(page.locator("#slide-5")).toContainText(`Sub-journeys: Child ${stamp}`);
+});

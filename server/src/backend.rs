@@ -4,9 +4,11 @@ use app::api::auth::User;
 use app::api::ctx::{Backend, BackendFuture};
 use app::api::error::AppError;
 use app::api::history::{HistoryEntry, Version};
+use app::api::landscape::Outline;
 use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::backlog::Triage;
 use app::domain::edit::Op;
+use app::domain::hierarchy::{LinkKind, MapLink};
 use app::domain::ids::{CardId, MapId, Rev, UserId};
 use app::domain::targets::Target;
 use app::domain::template::Template;
@@ -116,12 +118,31 @@ impl Backend for ServerBackend {
         })
     }
 
-    fn personas_of(&self, id: MapId) -> BackendFuture<'_, Vec<String>> {
+    fn outline_of(&self, id: MapId) -> BackendFuture<'_, Outline> {
         Box::pin(async move {
             let committed = self.rooms.committed(id).await.map_err(app_error)?;
-            let personas = committed.map.personas();
-            Ok(personas.iter().map(|p| p.name.to_string()).collect())
+            let map = &committed.map;
+            Ok(Outline {
+                personas: map.personas().iter().map(|p| p.name.to_string()).collect(),
+                stages: map
+                    .stages()
+                    .iter()
+                    .map(|s| (s.id, s.name.to_string()))
+                    .collect(),
+            })
         })
+    }
+
+    fn links(&self) -> BackendFuture<'_, Vec<MapLink>> {
+        Box::pin(async move { self.db.links().await.map_err(app_error) })
+    }
+
+    fn set_link(&self, link: MapLink) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.set_link(link).await.map_err(app_error) })
+    }
+
+    fn unlink(&self, map: MapId, kind: LinkKind) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.unlink(map, kind).await.map_err(app_error) })
     }
 
     fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<Target>> {

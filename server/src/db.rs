@@ -12,6 +12,7 @@ mod checkpoint;
 pub mod feedback;
 mod history;
 pub mod journey;
+mod links;
 pub mod mail;
 mod maps;
 pub mod notify;

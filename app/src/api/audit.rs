@@ -51,11 +51,13 @@ pub enum Action {
     OpportunityTriaged,
     /// A map's target was set or removed (the detail says which).
     TargetsChanged,
+    /// A map was made, or stopped being, a sub-journey (the detail says of what).
+    MapLinked,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -87,6 +89,7 @@ impl Action {
         Action::MapCatalogued,
         Action::OpportunityTriaged,
         Action::TargetsChanged,
+        Action::MapLinked,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -123,6 +126,7 @@ impl Action {
             Action::MapCatalogued => "map_catalogued",
             Action::OpportunityTriaged => "opportunity_triaged",
             Action::TargetsChanged => "targets_changed",
+            Action::MapLinked => "map_linked",
         }
     }
 

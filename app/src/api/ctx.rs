@@ -127,8 +127,18 @@ mod server_only {
         fn load_map(&self, id: MapId) -> BackendFuture<'_, MapSnapshot>;
         /// Applies `op` as `author` and commits it before returning.
         fn apply(&self, id: MapId, op: Op, author: Name) -> BackendFuture<'_, ()>;
-        /// A map's personas' names (for the landscape).
-        fn personas_of(&self, id: MapId) -> BackendFuture<'_, Vec<String>>;
+        /// A map's personas' names and its stages (for the landscape).
+        fn outline_of(&self, id: MapId) -> BackendFuture<'_, crate::api::landscape::Outline>;
+        /// Every link between maps (`domain::hierarchy`).
+        fn links(&self) -> BackendFuture<'_, Vec<crate::domain::hierarchy::MapLink>>;
+        /// Makes `link` (checked by the caller) its map's link of its kind.
+        fn set_link(&self, link: crate::domain::hierarchy::MapLink) -> BackendFuture<'_, ()>;
+        /// Removes a map's link of `kind`, if any.
+        fn unlink(
+            &self,
+            map: MapId,
+            kind: crate::domain::hierarchy::LinkKind,
+        ) -> BackendFuture<'_, ()>;
         /// A map's targets (`domain::targets`).
         fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<crate::domain::targets::Target>>;
         /// Sets a map's targets (checked by the caller).

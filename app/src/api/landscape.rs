@@ -10,8 +10,39 @@ use crate::api::error::AppError;
 use crate::api::maps::MapSummary;
 use crate::domain::catalog::Status;
 use crate::domain::feedback::Score;
+use crate::domain::ids::{MapId, StageId};
 use crate::domain::stats::Estimate;
 use crate::domain::targets::Standing;
+
+/// What the landscape reads of a map itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outline {
+    pub personas: Vec<String>,
+    pub stages: Vec<(StageId, String)>,
+}
+
+/// A map another one links to, by its title.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    pub id: MapId,
+    pub title: String,
+    /// The stage of the parent a sub-journey details, by its name.
+    pub stage: Option<String>,
+    /// Its headline score, when it has one to show.
+    #[serde(default, deserialize_with = "crate::domain::lenient::optional")]
+    pub headline: Option<Score>,
+}
+
+/// How a map hangs together with the others the person can see (`domain::hierarchy`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Family {
+    /// The maps above a sub-journey, top first; the last one's stage is the one it details.
+    pub breadcrumb: Vec<Related>,
+    /// Its sub-journeys, with their figures.
+    pub children: Vec<Related>,
+    /// The as-is map a to-be map was made from.
+    pub as_is: Option<Related>,
+}
 
 /// One map on the landscape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,6 +51,11 @@ pub struct Entry {
     pub map: MapSummary,
     /// Its personas' names.
     pub personas: Vec<String>,
+    /// Its stages (what a sub-journey can hang under).
+    #[serde(default)]
+    pub stages: Vec<(StageId, String)>,
+    #[serde(default)]
+    pub family: Family,
     /// Its headline score (NPS where asked, else CSAT, else CES), once enough answers came.
     #[serde(default, deserialize_with = "crate::domain::lenient::optional")]
     pub score: Option<Score>,
@@ -204,13 +240,15 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
     for map in maps {
         let id = map.id;
         // A map deleted meanwhile is left out.
-        let Ok(personas) = backend.personas_of(id).await else {
+        let Ok(Outline { personas, stages }) = backend.outline_of(id).await else {
             continue;
         };
         let targets = backend.targets_of(id).await.unwrap_or_default();
         let mut entry = Entry {
             map,
             personas,
+            stages,
+            family: Family::default(),
             score: None,
             responses: 0,
             conversion: None,
@@ -241,7 +279,54 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
         }
         entries.push(entry);
     }
+    let links = backend.links().await?;
+    let families: Vec<Family> = entries
+        .iter()
+        .map(|e| family(&entries, &links, e.map.id))
+        .collect();
+    for (entry, family) in entries.iter_mut().zip(families) {
+        entry.family = family;
+    }
     Ok(entries)
+}
+
+/// Map `id`'s family among `entries` (the maps the person can see; links to others are left
+/// out, so a breadcrumb names only maps its reader may open).
+pub fn family(entries: &[Entry], links: &[crate::domain::hierarchy::MapLink], id: MapId) -> Family {
+    use crate::domain::hierarchy::{ancestors, LinkKind};
+
+    let related = |map: MapId, parent: Option<MapId>, stage: Option<StageId>| {
+        let entry = entries.iter().find(|e| e.map.id == map)?;
+        let stage = parent
+            .and_then(|p| entries.iter().find(|e| e.map.id == p))
+            .and_then(|p| p.stages.iter().find(|(s, _)| Some(*s) == stage))
+            .map(|(_, name)| name.clone());
+        Some(Related {
+            id: map,
+            title: entry.map.title.clone(),
+            stage,
+            headline: entry.score.clone().filter(|s| s.estimate.is_some()),
+        })
+    };
+    let breadcrumb = ancestors(links, id)
+        .into_iter()
+        .map(|l| related(l.parent, Some(l.parent), l.stage))
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    let children = links
+        .iter()
+        .filter(|l| l.parent == id && l.kind == LinkKind::SubJourney)
+        .filter_map(|l| related(l.map, Some(id), l.stage))
+        .collect();
+    let as_is = links
+        .iter()
+        .find(|l| l.map == id && l.kind == LinkKind::ToBe)
+        .and_then(|l| related(l.parent, None, None));
+    Family {
+        breadcrumb,
+        children,
+        as_is,
+    }
 }
 
 /// Sets map `id`'s status (a `Status` key) and tags (separated by commas); the audit log
@@ -300,6 +385,8 @@ mod tests {
                 },
             },
             personas: vec!["Shopper".into()],
+            stages: Vec::new(),
+            family: Family::default(),
             score: None,
             responses: 0,
             conversion: None,

@@ -10,10 +10,11 @@ use crate::ui::icons::IconSprite;
 use crate::ui::pages::feedback_form::{FeedbackFormPage, FeedbackThanksPage};
 use crate::ui::pages::map_page::MapPage;
 use crate::ui::pages::not_found::NotFound;
-use crate::ui::pages::present::{PresentPage, SharedPresentPage};
+use crate::ui::pages::present::SharedPresentPage;
 use crate::ui::pages::shared::{EmbedPage, SharePage};
 use crate::ui::pages::{
-    server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, SetupRoute,
+    server_only, AccountRoute, AdminRoute, HomeRoute, InviteRoute, LoginRoute, MapSubPage,
+    SetupRoute,
 };
 
 /// The document around the app, rendered on the server only. Each page loads only what it
@@ -72,13 +73,14 @@ pub enum Bundle {
     /// A few lines of plain script that step through a presentation's slides
     /// (`public/present.js`): presentation mode, for the team and through share links.
     Present,
-    /// Nothing: the customer's feedback form and its thanks page are plain HTML forms.
+    /// Nothing: the customer's feedback form and its thanks page are plain HTML forms, and
+    /// the as-is/to-be comparison is a page to read.
     Nothing,
 }
 
 impl Bundle {
     pub fn for_path(path: &str) -> Bundle {
-        if path.starts_with("/f/") {
+        if path.starts_with("/f/") || path.ends_with("/compare") {
             Bundle::Nothing
         } else if path.ends_with("/present") {
             Bundle::Present
@@ -114,7 +116,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/maps/:id/present") view=server_only(PresentPage) ssr=SsrMode::Async/>
+                <Route path=path!("/maps/:id/:view") view=server_only(MapSubPage) ssr=SsrMode::Async/>
                 <Route path=path!("/s/:token") view=server_only(SharePage) ssr=SsrMode::Async/>
                 <Route path=path!("/s/:token/present") view=server_only(SharedPresentPage) ssr=SsrMode::Async/>
                 <Route path=path!("/embed/:token") view=server_only(EmbedPage) ssr=SsrMode::Async/>
@@ -161,6 +163,8 @@ mod tests {
     fn customers_and_viewers_never_load_the_app() {
         assert_eq!(Bundle::for_path("/f/abc"), Bundle::Nothing);
         assert_eq!(Bundle::for_path("/f/abc/thanks"), Bundle::Nothing);
+        assert_eq!(Bundle::for_path("/maps/3/compare"), Bundle::Nothing);
+        assert_eq!(Bundle::for_path("/maps/3/present"), Bundle::Present);
         assert_eq!(Bundle::for_path("/s/abc"), Bundle::Follow);
         assert_eq!(Bundle::for_path("/embed/abc"), Bundle::Follow);
         for path in [

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit_log;
 pub mod auth_pages;
 pub mod backlog;
+pub mod compare;
 pub mod feedback_form;
 pub mod home;
 pub mod landscape;
@@ -97,6 +98,20 @@ where
     }
     #[cfg(not(feature = "hydrate"))]
     move || page().erase()
+}
+
+/// `/maps/{id}/{view}`: a map's pages outside the editor, both server-rendered only:
+/// presentation mode and the as-is/to-be comparison. (One route for both: each route costs the
+/// editor's first load a little.)
+#[component]
+pub fn MapSubPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let view = params.read_untracked().get("view");
+    match view.as_deref() {
+        Some("present") => view! { <present::PresentPage/> }.erase(),
+        Some("compare") => view! { <compare::ComparePage/> }.erase(),
+        _ => view! { <not_found::NotFound/> }.erase(),
+    }
 }
 
 /// The bar across the top of the pages outside a map: the brand, and the account menu.

@@ -14,6 +14,7 @@ mod chaos;
 mod faults;
 mod feedback;
 mod guards;
+mod hierarchy;
 mod http;
 mod journey;
 mod journey_export;

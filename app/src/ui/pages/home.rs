@@ -11,6 +11,7 @@ use crate::ui::pages::TopBar;
 use crate::ui::resource::resource;
 
 use crate::api::error::AppError;
+use crate::api::hierarchy::{MakeToBe, SetParent};
 use crate::api::landscape::{landscape, Entry, Query, SetCatalog};
 use crate::api::maps::{CreateMap, DeleteMap, DuplicateMap, RenameMap};
 use crate::api::reviews::{MarkReviewed, SetReviewInterval};
@@ -20,7 +21,7 @@ use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::format::{count, date_time, iso};
 use crate::ui::icons::{Icon, Svg};
 use crate::ui::pages::backlog::BacklogView;
-use crate::ui::pages::landscape::{CatalogMenu, FiguresLine, Filters};
+use crate::ui::pages::landscape::{CatalogMenu, FamilyLine, FiguresLine, Filters, ParentMenu};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -31,6 +32,8 @@ pub fn HomePage() -> impl IntoView {
     let set_review = ServerAction::<SetReviewInterval>::new();
     let reviewed = ServerAction::<MarkReviewed>::new();
     let catalog = ServerAction::<SetCatalog>::new();
+    let to_be = ServerAction::<MakeToBe>::new();
+    let parent = ServerAction::<SetParent>::new();
     let maps = resource(
         move || {
             (
@@ -40,6 +43,7 @@ pub fn HomePage() -> impl IntoView {
                 set_review.version().get(),
                 reviewed.version().get(),
                 catalog.version().get(),
+                (to_be.version().get(), parent.version().get()),
             )
         },
         |_| landscape(),
@@ -53,6 +57,8 @@ pub fn HomePage() -> impl IntoView {
         set_review,
         reviewed,
         catalog,
+        to_be,
+        parent,
     };
     let failure = move || {
         let error = |value: Option<Result<_, AppError>>| value.and_then(Result::err);
@@ -63,6 +69,8 @@ pub fn HomePage() -> impl IntoView {
             .or_else(|| error(set_review.value().get()))
             .or_else(|| error(reviewed.value().get()))
             .or_else(|| error(catalog.value().get()))
+            .or_else(|| error(to_be.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| error(parent.value().get()))
     };
 
     let query_map = use_query_map();
@@ -135,6 +143,8 @@ struct MapActions {
     set_review: ServerAction<SetReviewInterval>,
     reviewed: ServerAction<MarkReviewed>,
     catalog: ServerAction<SetCatalog>,
+    to_be: ServerAction<MakeToBe>,
+    parent: ServerAction<SetParent>,
 }
 
 #[component]
@@ -198,19 +208,19 @@ fn EmptyState() -> impl IntoView {
 
 #[component]
 fn MapList(maps: Vec<Entry>, actions: MapActions, query: RwSignal<Query>) -> impl IntoView {
-    let all = StoredValue::new(maps.clone());
+    let stored = StoredValue::new(maps.clone());
     view! {
         <Filters entries=maps query/>
         {move || {
             let query = query.get();
-            all.with_value(|all| {
+            stored.with_value(|all| {
                 let shown = query.select(all);
                 if shown.is_empty() {
                     return view! { <p class="empty-state">"No maps match these filters."</p> }.erase();
                 }
                 view! {
                     <ul class="maps">
-                        {shown.into_iter().cloned().map(|entry| view! { <MapRow entry actions/> }).collect_view()}
+                        {shown.into_iter().cloned().map(|entry| view! { <MapRow entry actions all=stored/> }).collect_view()}
                     </ul>
                 }
                     .erase()
@@ -227,7 +237,7 @@ fn copy_title(title: &str) -> String {
 }
 
 #[component]
-fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
+fn MapRow(entry: Entry, actions: MapActions, all: StoredValue<Vec<Entry>>) -> impl IntoView {
     let map = entry.map.clone();
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -242,6 +252,11 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
     let catalog_menu = view! {
         <CatalogMenu id catalog=entry.map.catalog.clone() title=map.title.clone() action=actions.catalog/>
     };
+    let parent_menu = view! {
+        <ParentMenu id title=map.title.clone() current=entry.family.breadcrumb.last().map(|p| p.id) all action=actions.parent/>
+    };
+    let family = entry.family.clone();
+    let to_be_label = format!("Make a to-be map of {}", map.title);
     let meta = format!(
         "{} · edited ",
         count(map.stage_count as usize, "stage", "stages")
@@ -264,6 +279,7 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
                 <ReviewState review=map.review.clone() due=map.review_due/>
             </p>
             <FiguresLine entry/>
+            <FamilyLine id family/>
             <div class="map-actions edit-only">
                 // Named "Present" alone: a name with the title in it would also answer to the
                 // title, which names the map's own link.
@@ -290,6 +306,13 @@ fn MapRow(entry: Entry, actions: MapActions) -> impl IntoView {
                     </button>
                 </ActionForm>
                 {catalog_menu}
+                {parent_menu}
+                <ActionForm action=actions.to_be>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit" class="button ghost" aria-label=to_be_label>
+                        "Make to-be"
+                    </button>
+                </ActionForm>
                 {review_menu}
                 <Show
                     when=move || confirming.get()

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::api::landscape::{Entry, Query, SetCatalog, Sort};
+use crate::api::hierarchy::SetParent;
+use crate::api::landscape::{Entry, Family, Query, Related, SetCatalog, Sort};
 use crate::domain::catalog::{Catalog, Status, MAX_TAGS, MAX_TAG_CHARS};
 use crate::domain::ids::MapId;
 use crate::ui::map::scores::describe;
@@ -206,6 +207,122 @@ pub fn CatalogMenu(
                     <label class="field">
                         <span>{format!("Tags (comma-separated, up to {MAX_TAGS})")}</span>
                         <input type="text" name="tags" value=tags maxlength=MAX_TAGS * (MAX_TAG_CHARS + 2)/>
+                    </label>
+                    <button type="submit" class="button primary">"Save"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
+
+/// Where a map stands among the others: the maps above it (a sub-journey's breadcrumb), the
+/// as-is map it redesigns, and its own sub-journeys with their headline figures.
+#[component]
+pub fn FamilyLine(id: MapId, family: Family) -> impl IntoView {
+    let Family {
+        breadcrumb,
+        children,
+        as_is,
+    } = family;
+    let link = |r: &Related| view! { <a href=format!("/maps/{}", r.id)>{r.title.clone()}</a> };
+    let crumbs = (!breadcrumb.is_empty()).then(|| {
+        let stage = breadcrumb
+            .last()
+            .and_then(|p| p.stage.clone())
+            .map(|s| format!(" · {s} stage"));
+        view! {
+            <span class="crumbs">
+                "Sub-journey of "
+                {breadcrumb
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| view! { {(i > 0).then_some(" › ")}{link(r)} })
+                    .collect_view()}
+                {stage}
+            </span>
+        }
+    });
+    let redesign = as_is.map(|r| {
+        view! {
+            <span>
+                "To-be of "{link(&r)}" · "
+                <a href=format!("/maps/{id}/compare")>"Compare with as-is"</a>
+            </span>
+        }
+    });
+    let below = (!children.is_empty()).then(|| {
+        view! {
+            <span>
+                "Sub-journeys: "
+                {children
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let stage = r.stage.clone().map(|s| format!(" ({s})"));
+                        let figure = r.headline.as_ref().map(|s| format!(" — {}", describe(s)));
+                        view! { {(i > 0).then_some("; ")}{link(r)}{stage}{figure} }
+                    })
+                    .collect_view()}
+            </span>
+        }
+    });
+    let any = crumbs.is_some() || redesign.is_some() || below.is_some();
+    any.then(|| view! { <p class="figures family">{crumbs}{redesign}{below}</p> })
+}
+
+/// The "Sub-journey of" menu: the map (and its stage) this one details, or none.
+#[component]
+pub fn ParentMenu(
+    id: MapId,
+    title: String,
+    current: Option<MapId>,
+    all: StoredValue<Vec<Entry>>,
+    action: ServerAction<SetParent>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(current.map(|c| c.to_string()).unwrap_or_default());
+    let others: Vec<(String, String)> = all.with_value(|all| {
+        all.iter()
+            .filter(|e| e.map.id != id)
+            .map(|e| (e.map.id.to_string(), e.map.title.clone()))
+            .collect()
+    });
+    let stages = move || {
+        let parent = chosen.get();
+        all.with_value(|all| {
+            all.iter()
+                .find(|e| e.map.id.to_string() == parent)
+                .map(|e| e.stages.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <details class="review-menu parent-menu">
+            <summary class="button ghost" aria-label=format!("Sub-journey of, for {title}")>"Sub-journey of…"</summary>
+            <div class="review-panel">
+                <ActionForm action>
+                    <input type="hidden" name="map" value=id.to_string()/>
+                    <label class="field">
+                        <span>"Parent map"</span>
+                        <select name="parent" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                            <option value="" selected=current.is_none()>"None: a map of its own"</option>
+                            {others
+                                .into_iter()
+                                .map(|(key, text)| {
+                                    let selected = current.map(|c| c.to_string()) == Some(key.clone());
+                                    view! { <option value=key selected=selected>{text}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>"Stage it details"</span>
+                        <select name="stage">
+                            <option value="">"The whole map"</option>
+                            {move || stages()
+                                .into_iter()
+                                .map(|(stage, name)| view! { <option value=stage.to_string()>{name}</option> })
+                                .collect_view()}
+                        </select>
                     </label>
                     <button type="submit" class="button primary">"Save"</button>
                 </ActionForm>

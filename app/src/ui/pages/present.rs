@@ -13,6 +13,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::error::AppError;
 use crate::api::feedback::{get_map_feedback, Filter, MapFeedback};
+use crate::api::hierarchy::{family, Linked};
 use crate::api::maps::load_map;
 use crate::api::sharing::open_share;
 use crate::api::targets::{map_targets, TargetLine};
@@ -37,7 +38,8 @@ pub fn PresentPage() -> impl IntoView {
         let targets = map_targets(id, Filter::default(), None)
             .await
             .unwrap_or_default();
-        let deck = (opened.snapshot.map, feedback, targets);
+        let family = family(id).await.unwrap_or_default();
+        let deck = (opened.snapshot.map, feedback, targets, family);
         Ok::<_, AppError>((deck, format!("/maps/{id}")))
     });
     view! { <Deck deck/> }
@@ -57,13 +59,24 @@ pub fn SharedPresentPage() -> impl IntoView {
         let targets = map_targets(map.id, Filter::default(), Some(token.clone()))
             .await
             .unwrap_or_default();
-        Ok::<_, AppError>(((map, feedback, targets), format!("/s/{token}")))
+        // Links to other maps stay with the team: a share link shows one map.
+        let family = Default::default();
+        Ok::<_, AppError>(((map, feedback, targets, family), format!("/s/{token}")))
     });
     view! { <Deck deck/> }
 }
 
-/// A map, its figures and its targets against them.
-type Loaded = Result<((JourneyMap, Option<MapFeedback>, Vec<TargetLine>), String), AppError>;
+/// The maps above a map and its sub-journeys (`api::hierarchy::family`).
+type Family = (Vec<Linked>, Vec<Linked>);
+
+/// A map, its figures, its targets against them and its family, and where "Leave" goes.
+type Loaded = Result<
+    (
+        (JourneyMap, Option<MapFeedback>, Vec<TargetLine>, Family),
+        String,
+    ),
+    AppError,
+>;
 
 #[component]
 fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
@@ -71,8 +84,8 @@ fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading page-loading">"Loading map…"</p> }>
             {move || Suspend::new(async move {
                 match deck.await {
-                    Ok(((map, feedback, targets), back)) => {
-                        view! { <Slides map feedback targets back/> }.erase()
+                    Ok(((map, feedback, targets, family), back)) => {
+                        view! { <Slides map feedback targets family back/> }.erase()
                     }
                     Err(AppError::Unauthenticated) => view! {
                         <PageTitle text="Sign in to present"/>
@@ -101,8 +114,14 @@ fn Slides(
     map: JourneyMap,
     feedback: Option<MapFeedback>,
     targets: Vec<TargetLine>,
+    family: Family,
     back: String,
 ) -> impl IntoView {
+    let (above, below) = family;
+    let crumbs = (!above.is_empty()).then(|| {
+        let names: Vec<String> = above.iter().map(|l| l.title.clone()).collect();
+        view! { <p class="muted">{format!("Part of {}", names.join(" › "))}</p> }
+    });
     let stages = map.stages().to_vec();
     let total = stages.len() + 1;
     let personas: Vec<String> = map.personas().iter().map(|p| p.name.to_string()).collect();
@@ -130,6 +149,7 @@ fn Slides(
                 <button type="button" class="button ghost" data-fullscreen>"Full screen"</button>
             </nav>
             <section class="slide title-slide" id="slide-1" aria-label=format!("Slide 1 of {total}: {title}")>
+                {crumbs}
                 <h1>{title.clone()}</h1>
                 {(!map.scenario.as_str().is_empty()).then(|| view! { <p class="scenario">{map.scenario.to_string()}</p> })}
                 {(!map.goals.as_str().is_empty()).then(|| view! { <p><strong>"Goals: "</strong>{map.goals.to_string()}</p> })}
@@ -145,7 +165,8 @@ fn Slides(
                 .enumerate()
                 .map(|(i, stage)| {
                     let targets = against_targets(&targets, Some(stage.id));
-                    view! { <StageSlide map=map.clone() stage=stage.id number=i + 2 total feedback=feedback.clone() targets/> }
+                    let subs = sub_journeys(&below, stage.id);
+                    view! { <StageSlide map=map.clone() stage=stage.id number=i + 2 total feedback=feedback.clone() targets subs/> }
                 })
                 .collect_view()}
         </main>
@@ -163,6 +184,22 @@ fn against_targets(targets: &[TargetLine], stage: Option<StageId>) -> Erased {
         })
         .collect_view()
         .erase()
+}
+
+/// The sub-journeys that detail `stage`, each with its headline figure.
+fn sub_journeys(below: &[Linked], stage: StageId) -> Erased {
+    let here: Vec<String> = below
+        .iter()
+        .filter(|l| l.stage == Some(stage))
+        .map(|l| match &l.headline {
+            Some(score) => format!("{} — {}", l.title, describe(score)),
+            None => l.title.clone(),
+        })
+        .collect();
+    if here.is_empty() {
+        return ().erase();
+    }
+    view! { <p class="figure">{format!("Sub-journeys: {}", here.join("; "))}</p> }.erase()
 }
 
 /// What was measured at `stage`: its funnel row, if the funnel is shown.
@@ -184,6 +221,8 @@ fn StageSlide(
     feedback: Option<MapFeedback>,
     /// Its targets against their figures, drawn.
     targets: Erased,
+    /// Its sub-journeys with their figures, drawn.
+    subs: Erased,
 ) -> impl IntoView {
     let Some(name) = map.stage(stage).map(|s| s.name.to_string()) else {
         return ().erase();
@@ -259,6 +298,7 @@ fn StageSlide(
             <h2>{name}</h2>
             {summary.map(|s| view! { <p class="figure">{s}</p> })}
             {targets}
+            {subs}
             {(!measured.is_empty()).then(|| view! { <p class="figure">{measured.join(" · ")}</p> })}
             {drop_off.then(|| view! { <p class="pain">"The largest significant drop-off of the journey is after this stage."</p> })}
             <div class="slide-lanes">

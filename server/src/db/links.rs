@@ -1,0 +1,75 @@
+//! Links between maps (`app::domain::hierarchy`, migration 021).
+
+use app::domain::hierarchy::{LinkKind, MapLink};
+use app::domain::ids::MapId;
+use rusqlite::{params, Connection};
+
+use crate::db::{parse_id, Db, StoreError};
+
+/// Every link between maps.
+pub fn links(conn: &Connection) -> Result<Vec<MapLink>, StoreError> {
+    let mut statement =
+        conn.prepare_cached("SELECT map_id, kind, parent_id, stage_id FROM map_links")?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (map, kind, parent, stage) = row?;
+        let kind = LinkKind::from_key(&kind)
+            .ok_or_else(|| StoreError::internal(format!("unknown map link kind {kind:?}")))?;
+        found.push(MapLink {
+            map: parse_id(&map)?,
+            kind,
+            parent: parse_id(&parent)?,
+            stage: stage.as_deref().map(parse_id).transpose()?,
+        });
+    }
+    Ok(found)
+}
+
+/// Makes `link` (checked by the caller) the map's link of its kind, replacing any.
+pub fn set_link(conn: &Connection, link: &MapLink) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO map_links (map_id, kind, parent_id, stage_id) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (map_id, kind) DO UPDATE
+         SET parent_id = excluded.parent_id, stage_id = excluded.stage_id",
+        params![
+            link.map.to_string(),
+            link.kind.key(),
+            link.parent.to_string(),
+            link.stage.map(|s| s.to_string()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Removes map `map`'s link of `kind`, if it has one.
+pub fn unlink(conn: &Connection, map: MapId, kind: LinkKind) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM map_links WHERE map_id = ?1 AND kind = ?2",
+        params![map.to_string(), kind.key()],
+    )?;
+    Ok(())
+}
+
+impl Db {
+    pub async fn links(&self) -> Result<Vec<MapLink>, StoreError> {
+        self.read(links).await
+    }
+
+    pub async fn set_link(&self, link: MapLink) -> Result<(), StoreError> {
+        self.writer().write(move |conn| set_link(conn, &link)).await
+    }
+
+    pub async fn unlink(&self, map: MapId, kind: LinkKind) -> Result<(), StoreError> {
+        self.writer()
+            .write(move |conn| unlink(conn, map, kind))
+            .await
+    }
+}

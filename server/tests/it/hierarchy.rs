@@ -1,0 +1,146 @@
+//! Maps that hang together, through the server functions and pages: a sub-journey under a
+//! parent's stage (its breadcrumb, the parent's list of sub-journeys, no loops), and a to-be map
+//! made from an as-is map and compared with it, the as-is map's measured scores beside it.
+
+use app::domain::edit::Edit;
+use app::domain::text::Text;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+
+use crate::feedback::{api_key, post_json, send, setup};
+use crate::landscape::form;
+use crate::support::{author, new_map, op, Disk};
+
+#[tokio::test]
+async fn sub_journeys_hang_under_a_stage_and_to_be_maps_compare_with_their_as_is() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let parent = setup.map;
+    let app = disk.router(setup.backend.clone()).await;
+    let backend = setup.backend.clone();
+    let child = new_map(&backend, app::domain::template::Template::Blank).await;
+    let grandchild = new_map(&backend, app::domain::template::Template::Blank).await;
+    let retention = backend.rooms.snapshot(parent).await.unwrap().map.stages()[3].id;
+
+    // The parent measures badly at checkout.
+    let key = api_key(&setup).await;
+    let (checkout, _) = setup.touchpoints[3].clone();
+    let answers: Vec<Value> = (0..40)
+        .map(|_| json!({ "touchpoint": checkout, "nps": 1 }))
+        .collect();
+    let path = format!("/api/v1/maps/{parent}/responses");
+    let reply = send(&app, post_json(&path, Some(&key), &json!(answers))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let link = |map, body: String| {
+        let app = app.clone();
+        async move { send(&app, form("set_parent", format!("map={map}&{body}"))).await }
+    };
+    let reply = link(child, format!("parent={parent}&stage={retention}")).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let reply = link(grandchild, format!("parent={child}")).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    // Refused: a loop, itself, a stage the parent does not have, an unknown map.
+    for (map, body) in [
+        (parent, format!("parent={grandchild}")),
+        (child, format!("parent={child}")),
+        (
+            child,
+            format!("parent={parent}&stage={}", uuid::Uuid::new_v4()),
+        ),
+        (child, format!("parent={}", uuid::Uuid::new_v4())),
+    ] {
+        let reply = link(map, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.body
+        );
+    }
+
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let family = |id: app::domain::ids::MapId| {
+        entries
+            .iter()
+            .find(|e| e["map"]["id"] == json!(id.to_string()))
+            .map(|e| e["family"].clone())
+            .unwrap()
+    };
+    let crumbs: Vec<String> = family(grandchild)["breadcrumb"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(crumbs, [parent.to_string(), child.to_string()]);
+    let under = family(parent)["children"].clone();
+    assert_eq!(under[0]["id"], json!(child.to_string()));
+    assert_eq!(under[0]["stage"], "Retention");
+
+    // The parent's presentation names the sub-journey on the stage it details.
+    let page = send(
+        &app,
+        Request::get(format!("/maps/{parent}/present"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Sub-journeys: "), "{}", page.body);
+
+    // Unlinked again, it has no breadcrumb.
+    let reply = link(grandchild, "parent=".into()).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let after = entries
+        .iter()
+        .find(|e| e["map"]["id"] == json!(grandchild.to_string()))
+        .unwrap();
+    assert_eq!(after["family"]["breadcrumb"], json!([]));
+
+    // A to-be map: a linked copy, changed, then compared with its as-is map.
+    let reply = send(&app, form("make_to_be", format!("id={parent}"))).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let to_be: app::domain::ids::MapId = serde_json::from_str(&reply.body).unwrap();
+    let edit = Edit::SetCardText {
+        id: checkout,
+        text: Text::parse("One-page checkout").unwrap(),
+    };
+    let done = backend
+        .rooms
+        .submit(to_be, vec![op(edit)], &author("Test"))
+        .await
+        .unwrap();
+    assert!(done.rejected.is_empty());
+    let page = send(
+        &app,
+        Request::get(format!("/maps/{to_be}/compare"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "0 added, 0 removed, 1 changed",
+        "One-page checkout",
+        "Changed: text",
+        "As-is measured: NPS -100",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    // No app to load: a page to read.
+    assert!(!page.body.contains("type=\"module\""), "{}", page.body);
+    // A map made from nothing has nothing to compare.
+    let page = send(
+        &app,
+        Request::get(format!("/maps/{parent}/compare"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(page.body.contains("Nothing to compare"), "{}", page.body);
+}
