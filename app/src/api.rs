@@ -14,6 +14,7 @@ pub mod hierarchy;
 pub mod history;
 pub mod journey;
 pub mod landscape;
+pub mod library;
 pub mod maps;
 pub mod notifications;
 pub mod recovery;

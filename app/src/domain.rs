@@ -18,6 +18,7 @@ pub mod ids;
 pub mod import;
 pub mod journey;
 pub mod lenient;
+pub mod library;
 pub mod map;
 pub mod moves;
 pub mod position;

@@ -267,3 +267,34 @@ test("maps link into a hierarchy and a to-be map is compared with its as-is map"
   await expect(page.locator("[data-where]")).toHaveText("Slide 5 of 6: Retention");
   await expect(page.locator("#slide-5")).toContainText(`Sub-journeys: Child ${stamp}`);
 });
+
+test("a persona shared in the library is edited in one place and changes on every map using it", async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  await createMap(page, "Customer journey", `Shoes ${stamp}`);
+  await createMap(page, "Blank map", `Returns ${stamp}`);
+  const returnsUrl = page.url();
+  await page.goto("/?view=personas");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Personas");
+
+  // Maya, from the shoe map, into the library; then onto the returns map.
+  await page.getByRole("combobox", { name: "Put a map's persona into the library" }).selectOption({ label: `Maya, the busy commuter — Shoes ${stamp}` });
+  await page.getByRole("button", { name: "Share it" }).click();
+  const maya = page.locator(".library-persona").filter({ hasText: `Shoes ${stamp}` });
+  await expect(maya.getByRole("heading", { level: 3 })).toHaveText("Maya, the busy commuter");
+  await maya.getByRole("combobox", { name: "Use Maya, the busy commuter on" }).selectOption({ label: `Returns ${stamp}` });
+  await maya.getByRole("button", { name: "Add to map" }).click();
+  await expect(maya.locator(".library-uses")).toContainText(`Returns ${stamp}`);
+  await accessible(page, "the persona library");
+
+  // One edit in the library…
+  await maya.locator(".library-edit summary").click();
+  await maya.getByLabel("Goals").fill(`Shoes that survive the commute ${stamp}`);
+  await maya.getByRole("button", { name: "Save everywhere" }).click();
+  await expect(page.getByRole("alert")).toHaveCount(0);
+
+  // …shows on the map that took it, as an edit of that map.
+  await page.goto(returnsUrl);
+  await hydrated(page);
+  await expect(page.locator(".personas")).toContainText(`Shoes that survive the commute ${stamp}`);
+});

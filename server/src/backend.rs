@@ -9,7 +9,8 @@ use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::backlog::Triage;
 use app::domain::edit::Op;
 use app::domain::hierarchy::{LinkKind, MapLink};
-use app::domain::ids::{CardId, MapId, Rev, UserId};
+use app::domain::ids::{CardId, LibraryId, MapId, PersonaId, Rev, UserId};
+use app::domain::library::{LibraryPersona, PersonaLink};
 use app::domain::targets::Target;
 use app::domain::template::Template;
 use app::domain::text::Name;
@@ -130,6 +131,36 @@ impl Backend for ServerBackend {
                     .map(|s| (s.id, s.name.to_string()))
                     .collect(),
             })
+        })
+    }
+
+    fn persona_library(&self) -> BackendFuture<'_, (Vec<LibraryPersona>, Vec<PersonaLink>)> {
+        Box::pin(async move { self.db.library().await.map_err(app_error) })
+    }
+
+    fn save_library_persona(&self, persona: LibraryPersona) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .save_library_persona(persona)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn delete_library_persona(&self, id: LibraryId) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.delete_library_persona(id).await.map_err(app_error) })
+    }
+
+    fn link_persona(&self, link: PersonaLink) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.link_persona(link).await.map_err(app_error) })
+    }
+
+    fn unlink_persona(&self, map: MapId, persona: PersonaId) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .unlink_persona(map, persona)
+                .await
+                .map_err(app_error)
         })
     }
 

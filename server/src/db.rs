@@ -12,6 +12,7 @@ mod checkpoint;
 pub mod feedback;
 mod history;
 pub mod journey;
+mod library;
 mod links;
 pub mod mail;
 mod maps;
@@ -122,6 +123,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/020_opportunity_backlog.sql"),
     include_str!("../migrations/021_map_links.sql"),
     include_str!("../migrations/022_map_targets.sql"),
+    include_str!("../migrations/023_persona_library.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -139,6 +139,34 @@ mod server_only {
             map: MapId,
             kind: crate::domain::hierarchy::LinkKind,
         ) -> BackendFuture<'_, ()>;
+        /// The persona library and which map personas follow it (`domain::library`).
+        fn persona_library(
+            &self,
+        ) -> BackendFuture<
+            '_,
+            (
+                Vec<crate::domain::library::LibraryPersona>,
+                Vec<crate::domain::library::PersonaLink>,
+            ),
+        >;
+        /// Adds or replaces a library persona (checked by the caller).
+        fn save_library_persona(
+            &self,
+            persona: crate::domain::library::LibraryPersona,
+        ) -> BackendFuture<'_, ()>;
+        /// Deletes a library persona; maps keep their copies, no longer linked.
+        fn delete_library_persona(
+            &self,
+            id: crate::domain::ids::LibraryId,
+        ) -> BackendFuture<'_, ()>;
+        /// Makes a map's persona follow a library persona.
+        fn link_persona(&self, link: crate::domain::library::PersonaLink) -> BackendFuture<'_, ()>;
+        /// A map's persona stops following the library.
+        fn unlink_persona(
+            &self,
+            map: MapId,
+            persona: crate::domain::ids::PersonaId,
+        ) -> BackendFuture<'_, ()>;
         /// A map's targets (`domain::targets`).
         fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<crate::domain::targets::Target>>;
         /// Sets a map's targets (checked by the caller).

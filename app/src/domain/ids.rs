@@ -54,6 +54,10 @@ id_type!(
     MapId
 );
 id_type!(
+    /// A persona of the shared library (`domain::library`).
+    LibraryId
+);
+id_type!(
     /// A key of the feedback API (not its secret: the id names it in lists and logs).
     ApiKeyId
 );

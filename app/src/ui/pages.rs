@@ -8,6 +8,7 @@ pub mod compare;
 pub mod feedback_form;
 pub mod home;
 pub mod landscape;
+pub mod library;
 pub mod map_page;
 pub mod not_found;
 pub mod notifications;

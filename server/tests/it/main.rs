@@ -22,6 +22,7 @@ mod journey_import;
 mod journey_retention;
 mod journey_sharing;
 mod landscape;
+mod library;
 mod light_pages;
 mod litestream;
 mod live;

@@ -22,6 +22,7 @@ use crate::ui::format::{count, date_time, iso};
 use crate::ui::icons::{Icon, Svg};
 use crate::ui::pages::backlog::BacklogView;
 use crate::ui::pages::landscape::{CatalogMenu, FamilyLine, FiguresLine, Filters, ParentMenu};
+use crate::ui::pages::library::LibraryView;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -74,12 +75,12 @@ pub fn HomePage() -> impl IntoView {
     };
 
     let query_map = use_query_map();
-    let backlog = move || query_map.with(|q| q.get("view").as_deref() == Some("opportunities"));
+    let view = move || query_map.with(|q| q.get("view").unwrap_or_default());
     let maps_view = move || {
         view! {
             <PageTitle text="Journey maps"/>
             <h1>"Journey maps"</h1>
-            <HomeTabs backlog=false/>
+            <HomeTabs current=""/>
             <Show when=move || failure().is_some()>
                 <p class="notice error" role="alert">{move || failure().map(|e| e.to_string())}</p>
             </Show>
@@ -113,24 +114,44 @@ pub fn HomePage() -> impl IntoView {
         <link rel="stylesheet" href=crate::ui::pages::PAGE_STYLES/>
         <TopBar/>
         <main id="main" class="home">
-            <Show when=backlog fallback=maps_view>
-                <PageTitle text="Opportunities"/>
-                <h1>"Opportunities"</h1>
-                <HomeTabs backlog=true/>
-                <BacklogView/>
-            </Show>
+            {move || match view().as_str() {
+                "opportunities" => view! {
+                    <PageTitle text="Opportunities"/>
+                    <h1>"Opportunities"</h1>
+                    <HomeTabs current="opportunities"/>
+                    <BacklogView/>
+                }
+                    .erase(),
+                "personas" => view! {
+                    <PageTitle text="Personas"/>
+                    <h1>"Personas"</h1>
+                    <HomeTabs current="personas"/>
+                    <LibraryView/>
+                }
+                    .erase(),
+                _ => maps_view().erase(),
+            }}
         </main>
     }
 }
 
-/// The home page's two views: the maps, and the opportunity backlog across them.
+/// The home page's views: the maps, the opportunity backlog across them, and the personas
+/// they share. `current` is the view's key ("" for the maps).
 #[component]
-fn HomeTabs(backlog: bool) -> impl IntoView {
-    let current = |on: bool| on.then_some("page");
+fn HomeTabs(current: &'static str) -> impl IntoView {
+    let tabs = [
+        ("", "/", "Maps"),
+        ("opportunities", "/?view=opportunities", "Opportunities"),
+        ("personas", "/?view=personas", "Personas"),
+    ];
     view! {
         <nav class="home-tabs" aria-label="Home views">
-            <a href="/" aria-current=current(!backlog)>"Maps"</a>
-            <a href="/?view=opportunities" aria-current=current(backlog)>"Opportunities"</a>
+            {tabs
+                .into_iter()
+                .map(|(key, href, label)| {
+                    view! { <a href=href aria-current=(key == current).then_some("page")>{label}</a> }
+                })
+                .collect_view()}
         </nav>
     }
 }
