@@ -115,6 +115,23 @@ pub fn MapSubPage() -> impl IntoView {
     }
 }
 
+/// A page that only says something: why a map cannot be shown here, say. `title` names the
+/// tab; what follows the heading is the page's children.
+#[component]
+pub fn MessagePage(
+    title: &'static str,
+    heading: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <crate::ui::app::PageTitle text=title/>
+        <main id="main" class="message-page">
+            <h1>{heading}</h1>
+            {children()}
+        </main>
+    }
+}
+
 /// The bar across the top of the pages outside a map: the brand, and the account menu.
 #[component]
 pub fn TopBar() -> impl IntoView {

@@ -242,6 +242,55 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             Need::Anyone,
             format!("token={uuid}&password=whatever+it+is"),
         ),
+        ("opportunities", Need::User, String::new()),
+        (
+            "set_opportunity",
+            Need::Can(Capability::Edit),
+            format!("map={map}&card={card}&status=idea"),
+        ),
+        (
+            "map_targets",
+            Need::Can(Capability::View),
+            format!(r#"{{"map":"{map}","filter":{{}},"share":null}}"#),
+        ),
+        (
+            "set_target",
+            Need::Can(Capability::Edit),
+            format!("map={map}&measure=nps&value=10"),
+        ),
+        // A viewer may make their own to-be copy of a map they can see.
+        (
+            "make_to_be",
+            Need::Can(Capability::View),
+            format!("id={map}"),
+        ),
+        (
+            "set_parent",
+            Need::Can(Capability::Edit),
+            format!("map={map}&parent="),
+        ),
+        // Checks the map and its as-is map; the test's map is no to-be map, so all get 404.
+        ("compare_with_as_is", Need::User, format!("id={map}")),
+        ("family", Need::Can(Capability::View), format!("id={map}")),
+        ("persona_library", Need::User, String::new()),
+        ("save_library_persona", Need::User, "name=Shared".to_owned()),
+        // Needs the right to edit every map using it; this one is used on none.
+        ("delete_library_persona", Need::User, format!("id={uuid}")),
+        (
+            "use_library_persona",
+            Need::Can(Capability::Edit),
+            format!("id={uuid}&map={map}"),
+        ),
+        (
+            "share_persona",
+            Need::Can(Capability::Edit),
+            format!("map={map}&persona={uuid}"),
+        ),
+        (
+            "detach_persona",
+            Need::Can(Capability::Edit),
+            format!("map={map}&persona={uuid}"),
+        ),
         ("list_users", Need::Admin, String::new()),
         ("audit_log", Need::Admin, r#"{"query":{}}"#.to_owned()),
         ("remove_user", Need::Admin, format!("user={uuid}")),

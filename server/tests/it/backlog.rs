@@ -2,12 +2,11 @@
 //! ranked by the evidence of its stage's touchpoints; a triage kept, audited and shown; bad
 //! triage refused without a change.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::feedback::{api_key, post_json, send, setup};
-use crate::landscape::form;
+use crate::landscape::{audit_details, export_and_import, form};
 use crate::support::Disk;
 
 #[tokio::test]
@@ -102,43 +101,16 @@ async fn opportunities_are_ranked_by_evidence_and_triaged() {
     assert_eq!(backlog().await, second);
 
     // Who triaged it is in the audit log.
-    let details = setup
-        .backend
-        .db
-        .read(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT detail FROM audit_log WHERE action = 'opportunity_triaged'")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
-        .unwrap();
+    let details = audit_details(&setup.backend, "opportunity_triaged").await;
     assert_eq!(details, ["Guest checkout: Planned"]);
 
     // The map's file carries the triage, and a map imported from it keeps it.
-    let file = send(
-        &app,
-        Request::get(format!("/maps/{map}/export/json"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
-    let json: Value = serde_json::from_str(&file.body).unwrap();
+    let (json, _) = export_and_import(&app, map).await;
     assert_eq!(
         json["opportunities"],
         json!([{ "card": guest, "status": "planned", "impact": "high", "effort": "low",
                  "links": [size_guide] }])
     );
-    let imported = send(
-        &app,
-        Request::post("/maps/import")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(file.body))
-            .unwrap(),
-    )
-    .await;
-    assert!(imported.status.is_success(), "{}", imported.body);
     let third = backlog().await;
     let planned = third["items"]
         .as_array()

@@ -16,6 +16,50 @@ pub(crate) fn form(name: &str, body: String) -> Request<Body> {
         .unwrap()
 }
 
+/// The details the audit log holds for `action`, oldest first.
+pub(crate) async fn audit_details(
+    backend: &server::backend::ServerBackend,
+    action: &str,
+) -> Vec<String> {
+    let action = action.to_owned();
+    backend
+        .db
+        .read(move |conn| {
+            let mut stmt = conn.prepare("SELECT detail FROM audit_log WHERE action = ?1")?;
+            let rows = stmt.query_map([action], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Map `map`'s file (JSON) and the map imported from it.
+pub(crate) async fn export_and_import(
+    app: &axum::Router,
+    map: app::domain::ids::MapId,
+) -> (Value, app::domain::ids::MapId) {
+    let file = send(
+        app,
+        Request::get(format!("/maps/{map}/export/json"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let json: Value = serde_json::from_str(&file.body).unwrap();
+    let imported = send(
+        app,
+        Request::post("/maps/import")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(file.body))
+            .unwrap(),
+    )
+    .await;
+    assert!(imported.status.is_success(), "{}", imported.body);
+    let copy = imported.json()["id"].as_str().unwrap().parse().unwrap();
+    (json, copy)
+}
+
 #[tokio::test]
 async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
     let disk = Disk::new();
@@ -78,43 +122,16 @@ async fn the_landscape_shows_each_maps_catalog_people_and_measured_figures() {
     assert_eq!(entry["conversion"], Value::Null);
 
     // Who set it is in the audit log.
-    let details = setup
-        .backend
-        .db
-        .read(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT detail FROM audit_log WHERE action = 'map_catalogued'")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
-        .unwrap();
+    let details = audit_details(&setup.backend, "map_catalogued").await;
     assert_eq!(details, ["Validated, B2B, retention"]);
 
     // The map's file carries it, and a map imported from the file keeps it.
-    let file = send(
-        &app,
-        Request::get(format!("/maps/{map}/export/json"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
-    let json: Value = serde_json::from_str(&file.body).unwrap();
+    let (json, _) = export_and_import(&app, map).await;
     assert_eq!(json["version"], 2);
     assert_eq!(
         json["catalog"],
         json!({ "status": "validated", "tags": ["B2B", "retention"] })
     );
-    let imported = send(
-        &app,
-        Request::post("/maps/import")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(file.body.clone()))
-            .unwrap(),
-    )
-    .await;
-    assert!(imported.status.is_success(), "{}", imported.body);
     let reply = send(&app, form("landscape", String::new())).await;
     let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
     let validated = entries
@@ -211,42 +228,15 @@ async fn targets_show_on_the_landscape_and_in_presentations_against_their_figure
     assert!(page.body.contains("CSAT target 80%: no figure yet"));
 
     // The map's file carries them, and a map imported from it keeps them.
-    let file = send(
-        &app,
-        Request::get(format!("/maps/{map}/export/json"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    let json: Value = serde_json::from_str(&file.body).unwrap();
+    let (json, copy) = export_and_import(&app, map).await;
     assert_eq!(
         json["targets"][0],
         json!({ "measure": "nps", "tenths": 200 })
     );
-    let imported = send(
-        &app,
-        Request::post("/maps/import")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(file.body))
-            .unwrap(),
-    )
-    .await;
-    assert!(imported.status.is_success(), "{}", imported.body);
-    let copy: app::domain::ids::MapId = imported.json()["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(setup.backend.db.targets(copy).await.unwrap(), targets);
 
     // The audit log says who set what.
-    let details = setup
-        .backend
-        .db
-        .read(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT detail FROM audit_log WHERE action = 'targets_changed'")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
-        .unwrap();
+    let details = audit_details(&setup.backend, "targets_changed").await;
     assert_eq!(
         details,
         [

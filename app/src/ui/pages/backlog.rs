@@ -11,6 +11,7 @@ use crate::domain::backlog::{quadrant, Level, Link, Reach, Status};
 use crate::domain::ids::{CardId, MapId, UserId};
 use crate::ui::erase::Erase;
 use crate::ui::format::{count, thousands};
+use crate::ui::pages::landscape::Choice;
 use crate::ui::resource::resource;
 
 /// Which opportunities show.
@@ -166,15 +167,15 @@ fn SelectionBar(
     };
     view! {
         <div class="landscape-filters" role="search" aria-label="Filter opportunities">
-            <Pick label="Status" any="Open (not done or dropped)" options=statuses
+            <Choice label="Status" any="Open (not done or dropped)" options=statuses
                 value=Signal::derive(move || selection.with(|s| s.status.clone()))
-                set=Callback::new(move |v| selection.update(|s| s.status = v))/>
-            <Pick label="Map" any="Every map" options=maps
+                set=Callback::new(move |v: Option<String>| selection.update(|s| s.status = v.unwrap_or_default()))/>
+            <Choice label="Map" any="Every map" options=maps
                 value=Signal::derive(move || selection.with(|s| s.map.clone()))
-                set=Callback::new(move |v| selection.update(|s| s.map = v))/>
-            <Pick label="Owner" any="Anyone" options=owners
+                set=Callback::new(move |v: Option<String>| selection.update(|s| s.map = v.unwrap_or_default()))/>
+            <Choice label="Owner" any="Anyone" options=owners
                 value=Signal::derive(move || selection.with(|s| s.owner.clone()))
-                set=Callback::new(move |v| selection.update(|s| s.owner = v))/>
+                set=Callback::new(move |v: Option<String>| selection.update(|s| s.owner = v.unwrap_or_default()))/>
             <fieldset class="view-switch">
                 <legend>"Show as"</legend>
                 <label class="check">
@@ -190,32 +191,6 @@ fn SelectionBar(
             </fieldset>
             <p class="muted shown" role="status">{count}</p>
         </div>
-    }
-}
-
-/// A `<select>` of "any" (the empty value) and `options`.
-#[component]
-fn Pick(
-    label: &'static str,
-    any: &'static str,
-    options: Vec<(String, String)>,
-    value: Signal<String>,
-    set: Callback<String>,
-) -> impl IntoView {
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <select on:change=move |ev| set.run(event_target_value(&ev))>
-                <option value="" selected=move || value.with(String::is_empty)>{any}</option>
-                {options
-                    .into_iter()
-                    .map(|(key, text)| {
-                        let chosen = key.clone();
-                        view! { <option value=key selected=move || value.with(|v| *v == chosen)>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }
 

@@ -14,6 +14,7 @@ use crate::domain::map::{Card, JourneyMap, LaneKind};
 use crate::ui::app::PageTitle;
 use crate::ui::erase::Erase;
 use crate::ui::map::scores::describe;
+use crate::ui::pages::MessagePage;
 use crate::ui::resource::resource;
 
 #[component]
@@ -31,19 +32,15 @@ pub fn ComparePage() -> impl IntoView {
                 match loaded.await {
                     Ok(both) => view! { <SideBySide both/> }.erase(),
                     Err(AppError::Unauthenticated) => view! {
-                        <PageTitle text="Sign in to compare"/>
-                        <main id="main" class="message-page">
-                            <h1>"Sign in to compare these maps"</h1>
+                        <MessagePage title="Sign in to compare" heading="Sign in to compare these maps">
                             <p><a class="button primary" href="/login">"Sign in"</a></p>
-                        </main>
+                        </MessagePage>
                     }
                         .erase(),
                     Err(_) => view! {
-                        <PageTitle text="Nothing to compare"/>
-                        <main id="main" class="message-page">
-                            <h1>"Nothing to compare"</h1>
+                        <MessagePage title="Nothing to compare" heading="Nothing to compare">
                             <p>"This map was not made from an as-is map, the as-is map was deleted, or you cannot see both."</p>
-                        </main>
+                        </MessagePage>
                     }
                         .erase(),
                 }

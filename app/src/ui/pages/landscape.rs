@@ -19,7 +19,7 @@ fn distinct(entries: &[Entry], values: impl Fn(&Entry) -> Vec<String>) -> Vec<St
 
 /// A `<select>` of "any" and `options`, setting `set` (None for "any").
 #[component]
-fn Choice(
+pub fn Choice(
     label: &'static str,
     any: &'static str,
     options: Vec<(String, String)>,

@@ -24,6 +24,7 @@ use crate::ui::app::PageTitle;
 use crate::ui::erase::{Erase, Erased};
 use crate::ui::format::{count, duration};
 use crate::ui::map::scores::describe;
+use crate::ui::pages::MessagePage;
 use crate::ui::resource::resource;
 
 /// The team's presentation of map `:id`.
@@ -88,19 +89,15 @@ fn Deck(deck: Resource<Loaded, crate::ui::resource::Json>) -> impl IntoView {
                         view! { <Slides map feedback targets family back/> }.erase()
                     }
                     Err(AppError::Unauthenticated) => view! {
-                        <PageTitle text="Sign in to present"/>
-                        <main id="main" class="message-page">
-                            <h1>"Sign in to present this map"</h1>
+                        <MessagePage title="Sign in to present" heading="Sign in to present this map">
                             <p><a class="button primary" href="/login">"Sign in"</a></p>
-                        </main>
+                        </MessagePage>
                     }
                         .erase(),
                     Err(_) => view! {
-                        <PageTitle text="Map not available"/>
-                        <main id="main" class="message-page">
-                            <h1>"This map can't be presented"</h1>
+                        <MessagePage title="Map not available" heading="This map can't be presented">
                             <p>"It may have been deleted, or you may not have access to it."</p>
-                        </main>
+                        </MessagePage>
                     }
                         .erase(),
                 }
