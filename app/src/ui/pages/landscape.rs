@@ -280,53 +280,62 @@ pub fn ParentMenu(
     action: ServerAction<SetParent>,
 ) -> impl IntoView {
     let chosen = RwSignal::new(current.map(|c| c.to_string()).unwrap_or_default());
-    let others: Vec<(String, String)> = all.with_value(|all| {
-        all.iter()
-            .filter(|e| e.map.id != id)
-            .map(|e| (e.map.id.to_string(), e.map.title.clone()))
-            .collect()
-    });
-    let stages = move || {
-        let parent = chosen.get();
-        all.with_value(|all| {
+    // The form is drawn only while the menu is open: each row listing every other map would
+    // make the landscape's page grow with the square of the number of maps.
+    let open = RwSignal::new(false);
+    let form = move || {
+        let others: Vec<(String, String)> = all.with_value(|all| {
             all.iter()
-                .find(|e| e.map.id.to_string() == parent)
-                .map(|e| e.stages.clone())
-                .unwrap_or_default()
-        })
+                .filter(|e| e.map.id != id)
+                .map(|e| (e.map.id.to_string(), e.map.title.clone()))
+                .collect()
+        });
+        let stages = move || {
+            let parent = chosen.get();
+            all.with_value(|all| {
+                all.iter()
+                    .find(|e| e.map.id.to_string() == parent)
+                    .map(|e| e.stages.clone())
+                    .unwrap_or_default()
+            })
+        };
+        view! {
+            <ActionForm action>
+                <input type="hidden" name="map" value=id.to_string()/>
+                <label class="field">
+                    <span>"Parent map"</span>
+                    <select name="parent" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        <option value="" selected=current.is_none()>"None: a map of its own"</option>
+                        {others
+                            .into_iter()
+                            .map(|(key, text)| {
+                                let selected = current.map(|c| c.to_string()) == Some(key.clone());
+                                view! { <option value=key selected=selected>{text}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"Stage it details"</span>
+                    <select name="stage">
+                        <option value="">"The whole map"</option>
+                        {move || stages()
+                            .into_iter()
+                            .map(|(stage, name)| view! { <option value=stage.to_string()>{name}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="button primary">"Save"</button>
+            </ActionForm>
+        }
     };
     view! {
-        <details class="review-menu parent-menu">
+        <details
+            class="review-menu parent-menu"
+            on:toggle=move |ev| open.set(event_target::<web_sys::Element>(&ev).has_attribute("open"))
+        >
             <summary class="button ghost" aria-label=format!("Sub-journey of, for {title}")>"Sub-journey of…"</summary>
-            <div class="review-panel">
-                <ActionForm action>
-                    <input type="hidden" name="map" value=id.to_string()/>
-                    <label class="field">
-                        <span>"Parent map"</span>
-                        <select name="parent" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                            <option value="" selected=current.is_none()>"None: a map of its own"</option>
-                            {others
-                                .into_iter()
-                                .map(|(key, text)| {
-                                    let selected = current.map(|c| c.to_string()) == Some(key.clone());
-                                    view! { <option value=key selected=selected>{text}</option> }
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <label class="field">
-                        <span>"Stage it details"</span>
-                        <select name="stage">
-                            <option value="">"The whole map"</option>
-                            {move || stages()
-                                .into_iter()
-                                .map(|(stage, name)| view! { <option value=stage.to_string()>{name}</option> })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <button type="submit" class="button primary">"Save"</button>
-                </ActionForm>
-            </div>
+            <div class="review-panel">{move || open.get().then(form)}</div>
         </details>
     }
 }
