@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod backlog;
 pub mod ctx;
+pub mod definitions;
 pub mod error;
 pub mod feedback;
 pub mod hierarchy;

@@ -9,6 +9,7 @@ pub mod account;
 pub mod backlog;
 pub mod catalog;
 pub mod compare;
+pub mod definitions;
 pub mod edit;
 pub mod event_table;
 pub mod feedback;

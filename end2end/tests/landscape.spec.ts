@@ -99,9 +99,9 @@ test("a share link presents the map too, with only what the link shows", async (
 /**
  * A map from the customer journey template with answers sent through the API: the checkout
  * touchpoint scores badly (60 answers of 2) and the product page well (60 of 9), so the map's
- * NPS is 0. Returns the map's address.
+ * NPS is 0. The answers carry `channel` when one is given. Returns the map's address.
  */
-async function measuredMap(page: Page, request: APIRequestContext, title: string): Promise<string> {
+async function measuredMap(page: Page, request: APIRequestContext, title: string, channel?: string): Promise<string> {
   await createMap(page, "Customer journey", title);
   const mapUrl = page.url();
   const mapId = mapUrl.split("/").pop();
@@ -117,8 +117,8 @@ async function measuredMap(page: Page, request: APIRequestContext, title: string
   await page.getByRole("button", { name: "Create key" }).click();
   const key = await page.getByLabel("New key (shown only now)").inputValue();
   const answers = [
-    ...Array.from({ length: 60 }, () => ({ touchpoint: checkout, nps: 2 })),
-    ...Array.from({ length: 60 }, () => ({ touchpoint: product, nps: 9 })),
+    ...Array.from({ length: 60 }, () => ({ touchpoint: checkout, nps: 2, channel })),
+    ...Array.from({ length: 60 }, () => ({ touchpoint: product, nps: 9, channel })),
   ];
   const sent = await request.post(`/api/v1/maps/${mapId}/responses`, {
     headers: { Authorization: `Bearer ${key}` },
@@ -297,4 +297,73 @@ test("a persona shared in the library is edited in one place and changes on ever
   await page.goto(returnsUrl);
   await hydrated(page);
   await expect(page.locator(".personas")).toContainText(`Shoes that survive the commute ${stamp}`);
+});
+
+test("metric definitions and channels are kept once in the library and used by every map", async ({ page, request }) => {
+  const stamp = Date.now().toString(36);
+
+  // A channel with the other labels answers arrive with; a label cannot mean two channels.
+  await page.goto("/?view=channels");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Channels");
+  const addChannel = async (name: string, aliases: string) => {
+    const form = page.locator("details.library-new");
+    if (!(await form.evaluate((d) => (d as HTMLDetailsElement).open))) await form.locator("summary").click();
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel(/^Other labels/).fill(aliases);
+    await form.getByRole("button", { name: "Save channel" }).click();
+  };
+  await addChannel(`App ${stamp}`, `ios-${stamp}, android-${stamp}`);
+  const app = page.locator(".library-persona").filter({ hasText: `App ${stamp}` });
+  await expect(app).toContainText(`Also arrives as: ios-${stamp}, android-${stamp}`);
+  await addChannel(`Phone ${stamp}`, `IOS-${stamp}`);
+  await expect(page.getByRole("alert")).toContainText(`already means the channel “App ${stamp}”`);
+  await expect(page.locator(".library-persona").filter({ hasText: `Phone ${stamp}` })).toHaveCount(0);
+  await accessible(page, "the channels");
+
+  // Answers sent as "ios-…" are stored, and filtered, under the channel's name.
+  const mapUrl = await measuredMap(page, request, `Metrics ${stamp}`, `ios-${stamp}`);
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  const channels = page.locator(".filter-bar").getByRole("combobox", { name: "Channel" });
+  await expect(channels.locator("option")).toHaveText(["All channels", `App ${stamp}`]);
+
+  // A metric defined once, with its target, taken as the map's target…
+  await page.goto("/?view=metrics");
+  await hydrated(page);
+  await page.locator("details.library-new summary").click();
+  const create = page.locator("details.library-new");
+  await create.getByLabel("Name").fill(`Shop NPS ${stamp}`);
+  await create.getByRole("combobox", { name: "Measure" }).selectOption({ label: "NPS" });
+  await create.getByLabel("Target").fill("30");
+  await create.getByLabel("How it is measured").fill("Asked a day after delivery");
+  await create.getByRole("button", { name: "Add to library" }).click();
+  const metric = page.locator(".library-persona").filter({ hasText: `Shop NPS ${stamp}` });
+  await expect(metric).toContainText("NPS target +30");
+  await metric.getByRole("combobox", { name: `Make Shop NPS ${stamp} a target of` }).selectOption({ label: `Metrics ${stamp} — whole map` });
+  await metric.getByRole("button", { name: "Set target" }).click();
+  await expect(metric.locator(".library-uses")).toContainText(`Metrics ${stamp}`);
+  // …and raised once for every map that took it; a target out of range is refused.
+  await metric.locator(".library-edit summary").click();
+  await metric.locator(".library-edit").getByLabel("Target").fill("300");
+  await metric.getByRole("button", { name: "Save everywhere" }).click();
+  await expect(page.getByRole("alert")).toContainText("a NPS target is between");
+  await metric.locator(".library-edit").getByLabel("Target").fill("+40");
+  await metric.getByRole("button", { name: "Save everywhere" }).click();
+  await expect(metric).toContainText("NPS target +40");
+  await accessible(page, "the metric definitions");
+
+  // The map reads it against its figures, by the metric's name.
+  await page.goto(mapUrl);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Feedback", exact: true }).click();
+  await expect(page.locator(".targets li")).toContainText(
+    new RegExp(`Shop NPS ${stamp} — NPS target \\+40: \\+0 \\(95% interval -\\d+ to \\+\\d+\\), below target`),
+  );
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await expect(page.getByRole("button", { name: /^Remove the target/ })).toHaveAttribute(
+    "aria-label",
+    `Remove the target Whole map: NPS +40 (the library's metric “Shop NPS ${stamp}”)`,
+  );
 });

@@ -7,6 +7,7 @@ use app::api::history::{HistoryEntry, Version};
 use app::api::landscape::Outline;
 use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::backlog::Triage;
+use app::domain::definitions::{LibraryChannel, MetricDefinition};
 use app::domain::edit::Op;
 use app::domain::hierarchy::{LinkKind, MapLink};
 use app::domain::ids::{CardId, LibraryId, MapId, PersonaId, Rev, UserId};
@@ -174,6 +175,34 @@ impl Backend for ServerBackend {
 
     fn unlink(&self, map: MapId, kind: LinkKind) -> BackendFuture<'_, ()> {
         Box::pin(async move { self.db.unlink(map, kind).await.map_err(app_error) })
+    }
+
+    fn metric_library(&self) -> BackendFuture<'_, Vec<MetricDefinition>> {
+        Box::pin(async move { self.db.metric_library().await.map_err(app_error) })
+    }
+
+    fn maps_using_metric(&self, id: LibraryId) -> BackendFuture<'_, Vec<MapId>> {
+        Box::pin(async move { self.db.maps_using_metric(id).await.map_err(app_error) })
+    }
+
+    fn save_metric(&self, metric: MetricDefinition) -> BackendFuture<'_, Vec<MapId>> {
+        Box::pin(async move { self.db.save_metric(metric).await.map_err(app_error) })
+    }
+
+    fn delete_metric(&self, id: LibraryId) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.delete_metric(id).await.map_err(app_error) })
+    }
+
+    fn channel_library(&self) -> BackendFuture<'_, Vec<LibraryChannel>> {
+        Box::pin(async move { self.db.channel_library().await.map_err(app_error) })
+    }
+
+    fn save_channel(&self, channel: LibraryChannel) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.save_channel(channel).await.map_err(app_error) })
+    }
+
+    fn delete_channel(&self, id: LibraryId) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.delete_channel(id).await.map_err(app_error) })
     }
 
     fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<Target>> {

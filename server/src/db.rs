@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 mod backlog;
 mod checkpoint;
+mod definitions;
 pub mod feedback;
 mod history;
 pub mod journey;
@@ -124,6 +125,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/021_map_links.sql"),
     include_str!("../migrations/022_map_targets.sql"),
     include_str!("../migrations/023_persona_library.sql"),
+    include_str!("../migrations/024_metric_and_channel_library.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -574,6 +576,8 @@ mod tests {
                 "journey_retained",
                 "journey_settings",
                 "journey_unflushed",
+                "library_channels",
+                "library_metrics",
                 "library_personas",
                 "mail_outbox",
                 "map_links",

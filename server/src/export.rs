@@ -22,6 +22,7 @@ use app::domain::backlog::is_opportunity;
 use app::domain::catalog::Catalog;
 use app::domain::ids::{MapId, UserId};
 use app::domain::import::{export, read_map_file, FileOpportunity};
+use app::domain::targets::Target;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -328,7 +329,23 @@ async fn create_from(
         feedback.db.set_catalog(id, imported.catalog).await?;
     }
     if !imported.targets.is_empty() {
-        feedback.db.set_targets(id, imported.targets).await?;
+        // A target taken from a metric definition follows it only where that definition
+        // exists (the file may come from another Waymark); elsewhere it is the map's own.
+        let metrics = feedback.db.metric_library().await?;
+        let targets = imported
+            .targets
+            .into_iter()
+            .map(|t| {
+                let definition = t
+                    .metric
+                    .and_then(|m| metrics.iter().find(|d| d.id == m && d.measure == t.measure));
+                match definition {
+                    Some(d) => d.target_on(t.stage),
+                    None => Target { metric: None, ..t },
+                }
+            })
+            .collect();
+        feedback.db.set_targets(id, targets).await?;
     }
     for opportunity in imported.opportunities {
         let FileOpportunity { card, triage } = opportunity;

@@ -21,6 +21,7 @@ use app::api::feedback::{
 };
 use app::domain::access::Role;
 use app::domain::account::FormToken;
+use app::domain::definitions::ChannelNames;
 use app::domain::feedback::{self, Period, ResponseError, ResponseInput, Source, Summary, Tally};
 use app::domain::ids::{ApiKeyId, CardId, MapId, StageId, UserId};
 use app::domain::import::FileResponse;
@@ -97,10 +98,17 @@ pub struct Checker {
     by_text: HashMap<String, Option<CardId>>,
     now: Millis,
     source: Source,
+    channels: ChannelNames,
 }
 
 impl Checker {
-    fn new(map: &JourneyMap, naming: Naming, source: Source, now: Millis) -> Checker {
+    fn new(
+        map: &JourneyMap,
+        naming: Naming,
+        source: Source,
+        now: Millis,
+        channels: ChannelNames,
+    ) -> Checker {
         let ids = map.cards().iter().map(|card| card.id).collect();
         let mut by_text: HashMap<String, Option<CardId>> = HashMap::new();
         if naming == Naming::IdOrText {
@@ -118,6 +126,7 @@ impl Checker {
             by_text,
             now,
             source,
+            channels,
         }
     }
 
@@ -136,7 +145,9 @@ impl Checker {
         &self,
         item: Result<ResponseInput, ResponseError>,
     ) -> Result<FileResponse, ResponseError> {
-        let response = item?.check(|reference| self.resolve(reference), self.now)?;
+        let mut input = item?;
+        self.channels.rename(&mut input.channel);
+        let response = input.check(|reference| self.resolve(reference), self.now)?;
         Ok(FileResponse {
             response,
             source: self.source,
@@ -183,7 +194,14 @@ impl ServerFeedback {
         naming: Naming,
     ) -> Result<Checker, StoreError> {
         let journey = self.map(map).await?;
-        Ok(Checker::new(&journey, naming, source, now_millis()))
+        let channels = self.db.channel_names().await?;
+        Ok(Checker::new(
+            &journey,
+            naming,
+            source,
+            now_millis(),
+            channels,
+        ))
     }
 
     /// Checks `items` against `map` and stores them all, or none. An item that could not
@@ -437,8 +455,9 @@ impl ServerFeedback {
         &self,
         map: MapId,
         card: CardId,
-        input: ResponseInput,
+        mut input: ResponseInput,
     ) -> Result<(), IngestError> {
+        self.db.channel_names().await?.rename(&mut input.channel);
         let now = now_millis();
         let resolve = |reference: &str| (reference == card.to_string()).then_some(card);
         let response = input

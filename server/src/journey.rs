@@ -57,6 +57,7 @@ impl ServerJourney {
             .db
             .read(move |conn| store::retention(conn, map))
             .await?;
+        let channels = self.db.channel_names().await?;
         let db = self.db.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let places = Places::of(&journey).keeping(retention);
@@ -64,7 +65,11 @@ impl ServerJourney {
             let mut rejections = Vec::new();
             let mut events = Vec::with_capacity(items.len());
             for (index, item) in items.into_iter().enumerate() {
-                match item.and_then(|input| input.check(&places, now)) {
+                let renamed = item.map(|mut input| {
+                    channels.rename(&mut input.channel);
+                    input
+                });
+                match renamed.and_then(|input| input.check(&places, now)) {
                     Ok(event) => {
                         let customer = db.pseudonyms().customer(map, &event.customer);
                         events.push((customer, event.step));

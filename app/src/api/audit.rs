@@ -53,11 +53,13 @@ pub enum Action {
     TargetsChanged,
     /// A map was made, or stopped being, a sub-journey (the detail says of what).
     MapLinked,
+    /// A metric definition or channel of the library was added, changed or deleted.
+    LibraryChanged,
 }
 
 impl Action {
     /// Every action, in the order the admin page's filter lists them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -90,6 +92,7 @@ impl Action {
         Action::OpportunityTriaged,
         Action::TargetsChanged,
         Action::MapLinked,
+        Action::LibraryChanged,
     ];
 
     /// The name stored in the database and used in exports and query strings.
@@ -127,6 +130,7 @@ impl Action {
             Action::OpportunityTriaged => "opportunity_triaged",
             Action::TargetsChanged => "targets_changed",
             Action::MapLinked => "map_linked",
+            Action::LibraryChanged => "library_changed",
         }
     }
 

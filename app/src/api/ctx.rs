@@ -167,6 +167,33 @@ mod server_only {
             map: MapId,
             persona: crate::domain::ids::PersonaId,
         ) -> BackendFuture<'_, ()>;
+        /// The library's metric definitions (`domain::definitions`).
+        fn metric_library(
+            &self,
+        ) -> BackendFuture<'_, Vec<crate::domain::definitions::MetricDefinition>>;
+        /// The maps with a target taken from a metric definition.
+        fn maps_using_metric(
+            &self,
+            id: crate::domain::ids::LibraryId,
+        ) -> BackendFuture<'_, Vec<MapId>>;
+        /// Adds or replaces a metric definition and brings the targets taken from it into
+        /// step; returns the maps whose targets changed.
+        fn save_metric(
+            &self,
+            metric: crate::domain::definitions::MetricDefinition,
+        ) -> BackendFuture<'_, Vec<MapId>>;
+        /// Deletes a metric definition; the targets taken from it stay, as the maps' own.
+        fn delete_metric(&self, id: crate::domain::ids::LibraryId) -> BackendFuture<'_, ()>;
+        /// The library's channels (`domain::definitions`).
+        fn channel_library(
+            &self,
+        ) -> BackendFuture<'_, Vec<crate::domain::definitions::LibraryChannel>>;
+        /// Adds or replaces a channel; refused when a label would mean two channels.
+        fn save_channel(
+            &self,
+            channel: crate::domain::definitions::LibraryChannel,
+        ) -> BackendFuture<'_, ()>;
+        fn delete_channel(&self, id: crate::domain::ids::LibraryId) -> BackendFuture<'_, ()>;
         /// A map's targets (`domain::targets`).
         fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<crate::domain::targets::Target>>;
         /// Sets a map's targets (checked by the caller).

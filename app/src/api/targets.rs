@@ -17,7 +17,11 @@ use crate::domain::targets::{Standing, Target};
 pub struct TargetLine {
     pub target: Target,
     pub standing: Option<Standing>,
-    /// "NPS target +20: +12 (95% interval -3 to +27), not yet known".
+    /// The name of the library's metric definition it was taken from.
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// "NPS target +20: +12 (95% interval -3 to +27), not yet known", after the metric's name
+    /// when it has one.
     pub text: String,
 }
 
@@ -33,14 +37,30 @@ pub async fn map_targets(
     use crate::api::feedback::get_map_feedback;
 
     let figures = get_map_feedback(map, filter, share).await?;
-    let targets = backend()?.targets_of(map).await?;
+    let backend = backend()?;
+    let targets = backend.targets_of(map).await?;
+    let metrics = match targets.iter().any(|t| t.metric.is_some()) {
+        true => backend.metric_library().await?,
+        false => Vec::new(),
+    };
     Ok(figures
         .assess(&targets)
         .into_iter()
-        .map(|a| TargetLine {
-            standing: a.standing,
-            text: a.describe(),
-            target: a.target,
+        .map(|a| {
+            let metric = a
+                .target
+                .metric
+                .and_then(|id| metrics.iter().find(|m| m.id == id))
+                .map(|m| m.name.to_string());
+            TargetLine {
+                standing: a.standing,
+                text: match &metric {
+                    Some(name) => format!("{name} \u{2014} {}", a.describe()),
+                    None => a.describe(),
+                },
+                metric,
+                target: a.target,
+            }
         })
         .collect())
 }

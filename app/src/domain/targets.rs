@@ -3,13 +3,15 @@
 //! target" only when its whole 95% interval is at or above the target, and "below" only when
 //! the whole interval is under it; otherwise the data cannot tell yet.
 //!
-//! Targets are part of the map's feedback settings (`FeedbackSettings::targets`), so they are
-//! edited, synced, kept in history and exported like the rest of the map.
+//! Targets are kept with the map's listing (as its status and tags are), not in the map, so the
+//! editor's first load carries none of them; each change is in the audit log, and map files
+//! carry them. A target may be taken from a metric definition of the library
+//! (`domain::definitions`), which then keeps its value in step.
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::feedback::{Metric, Summary};
-use crate::domain::ids::StageId;
+use crate::domain::ids::{LibraryId, StageId};
 use crate::domain::journey::Funnel;
 use crate::domain::stats::{wilson, Estimate};
 use crate::domain::text::FieldError;
@@ -96,6 +98,10 @@ pub struct Target {
     /// The value aimed for, in tenths of the measure's unit (NPS +20 is 200, CES 5.5 is 55),
     /// so that settings stay comparable exactly.
     pub tenths: i16,
+    /// The library's metric definition it was taken from, which keeps it in step; a target set
+    /// on the map itself has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<LibraryId>,
 }
 
 impl Target {
@@ -115,6 +121,7 @@ impl Target {
             stage,
             measure,
             tenths,
+            metric: None,
         })
     }
 

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod auth_pages;
 pub mod backlog;
 pub mod compare;
+pub mod definitions;
 pub mod feedback_form;
 pub mod home;
 pub mod landscape;

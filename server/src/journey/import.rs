@@ -131,9 +131,12 @@ async fn checker(
         .read(move |conn| store::retention(conn, map))
         .await?;
     let (names, places) = (Names::of(&places), Places::of(&places).keeping(retention));
+    let channels = journey.db.channel_names().await?;
     let (db, now) = (journey.db.clone(), now_millis());
     Ok(move |item: Result<EventInput, ResponseError>| {
-        let event = names.resolve(item?).check(&places, now)?;
+        let mut input = names.resolve(item?);
+        channels.rename(&mut input.channel);
+        let event = input.check(&places, now)?;
         Ok((db.pseudonyms().customer(map, &event.customer), event.step))
     })
 }

@@ -273,6 +273,20 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
         ("compare_with_as_is", Need::User, format!("id={map}")),
         ("family", Need::Can(Capability::View), format!("id={map}")),
         ("persona_library", Need::User, String::new()),
+        ("library_definitions", Need::User, String::new()),
+        (
+            "save_metric",
+            Need::User,
+            "name=M&measure=nps&target=10".to_owned(),
+        ),
+        ("delete_metric", Need::User, format!("id={uuid}")),
+        (
+            "apply_metric",
+            Need::Can(Capability::Edit),
+            format!("id={uuid}&map={map}"),
+        ),
+        ("save_channel", Need::Admin, "name=Web".to_owned()),
+        ("delete_channel", Need::Admin, format!("id={uuid}")),
         ("save_library_persona", Need::User, "name=Shared".to_owned()),
         // Needs the right to edit every map using it; this one is used on none.
         ("delete_library_persona", Need::User, format!("id={uuid}")),

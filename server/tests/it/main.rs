@@ -11,6 +11,7 @@ mod backlog;
 #[path = "../../benches/support/mod.rs"]
 mod binary;
 mod chaos;
+mod definitions;
 mod faults;
 mod feedback;
 mod guards;

@@ -40,6 +40,7 @@ fn targets_are_kept_in_tenths_within_each_measures_range() {
         stage: None,
         measure: Measure::Ces,
         tenths: 200,
+        metric: None,
     };
     assert!(check(&[forged]).is_err());
     let many: Vec<Target> = (0..=MAX_TARGETS)

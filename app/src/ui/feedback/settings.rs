@@ -298,13 +298,16 @@ fn Targets() -> impl IntoView {
     };
     view! {
         <h3>"Targets"</h3>
-        <p class="hint">"What the team aims for, on the whole map or one stage. The Overview shows each against its figure: on target only when the whole 95% interval is at or above it."</p>
+        <p class="hint">"What the team aims for, on the whole map or one stage. The Overview shows each against its figure: on target only when the whole 95% interval is at or above it. Metrics the organisation defines once for many maps are on the home page's "<a href="/?view=metrics">"Metrics"</a>" tab; setting a target here replaces the metric's."</p>
         {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         <ul class="theme-rules">
             {move || lines.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|line| {
                 let target = line.target;
                 let name = editor.map.with(|m| super::overview::target_scope(m, target.stage));
-                let what = format!("{name}: {} {}", target.measure.label(), target.measure.format(target.value()));
+                let mut what = format!("{name}: {} {}", target.measure.label(), target.measure.format(target.value()));
+                if let Some(metric) = &line.metric {
+                    what.push_str(&format!(" (the library's metric \u{201c}{metric}\u{201d})"));
+                }
                 let stage = target.stage.map(|s| s.to_string()).unwrap_or_default();
                 let key = target.measure.key().to_owned();
                 view! {

@@ -21,6 +21,7 @@ use crate::domain::text::MAX_NAME_CHARS;
 use crate::ui::format::{count, date_time, iso};
 use crate::ui::icons::{Icon, Svg};
 use crate::ui::pages::backlog::BacklogView;
+use crate::ui::pages::definitions::{ChannelsView, MetricsView};
 use crate::ui::pages::landscape::{CatalogMenu, FamilyLine, FiguresLine, Filters, ParentMenu};
 use crate::ui::pages::library::LibraryView;
 
@@ -129,20 +130,36 @@ pub fn HomePage() -> impl IntoView {
                     <LibraryView/>
                 }
                     .erase(),
+                "metrics" => view! {
+                    <PageTitle text="Metrics"/>
+                    <h1>"Metrics"</h1>
+                    <HomeTabs current="metrics"/>
+                    <MetricsView/>
+                }
+                    .erase(),
+                "channels" => view! {
+                    <PageTitle text="Channels"/>
+                    <h1>"Channels"</h1>
+                    <HomeTabs current="channels"/>
+                    <ChannelsView/>
+                }
+                    .erase(),
                 _ => maps_view().erase(),
             }}
         </main>
     }
 }
 
-/// The home page's views: the maps, the opportunity backlog across them, and the personas
-/// they share. `current` is the view's key ("" for the maps).
+/// The home page's views: the maps, the opportunity backlog across them, and the personas,
+/// metric definitions and channels they share. `current` is the view's key ("" for the maps).
 #[component]
 fn HomeTabs(current: &'static str) -> impl IntoView {
     let tabs = [
         ("", "/", "Maps"),
         ("opportunities", "/?view=opportunities", "Opportunities"),
         ("personas", "/?view=personas", "Personas"),
+        ("metrics", "/?view=metrics", "Metrics"),
+        ("channels", "/?view=channels", "Channels"),
     ];
     view! {
         <nav class="home-tabs" aria-label="Home views">
