@@ -266,6 +266,17 @@ test("maps link into a hierarchy and a to-be map is compared with its as-is map"
   await page.goto(`${parentUrl}/present#5`);
   await expect(page.locator("[data-where]")).toHaveText("Slide 5 of 6: Retention");
   await expect(page.locator("#slide-5")).toContainText(`Sub-journeys: Child ${stamp}`);
+
+  // The parent's editor lists it under the Retention stage's name; it opens the child, whose
+  // breadcrumb leads back.
+  await page.goto(parentUrl);
+  await hydrated(page);
+  const retention = page.locator(".stage-header").filter({ hasText: "Retention" });
+  await retention.getByRole("list", { name: "Sub-journeys" }).getByRole("link", { name: `Child ${stamp}` }).click();
+  await expect(page.locator(".map-title")).toHaveText(`Child ${stamp}`);
+  await hydrated(page);
+  await expect(page.getByRole("navigation", { name: "Part of" }).getByRole("link")).toHaveText([`Parent ${stamp}`]);
+  await accessible(page, "a sub-journey's editor");
 });
 
 test("a persona shared in the library is edited in one place and changes on every map using it", async ({ page }) => {

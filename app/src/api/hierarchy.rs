@@ -161,17 +161,28 @@ pub async fn compare_with_as_is(id: MapId) -> Result<AsIsToBe, AppError> {
 /// headline figure: only maps the caller can see.
 #[server]
 pub async fn family(id: MapId) -> Result<(Vec<Linked>, Vec<Linked>), AppError> {
-    use crate::api::ctx::{accounts, authorize, backend, feedback, require_user};
+    use crate::api::ctx::authorize;
+    use crate::domain::access::Capability;
+
+    let (user, _) = authorize(id, Capability::View).await?;
+    lineage(id, &user).await
+}
+
+/// `family`, for a caller already allowed to see map `id` (the editor's `load_map` too).
+#[cfg(feature = "ssr")]
+pub(crate) async fn lineage(
+    id: MapId,
+    user: &crate::api::auth::User,
+) -> Result<(Vec<Linked>, Vec<Linked>), AppError> {
+    use crate::api::ctx::{accounts, backend, feedback};
     use crate::api::feedback::Filter;
     use crate::domain::access::Capability;
     use crate::domain::hierarchy::{ancestors, children};
 
-    authorize(id, Capability::View).await?;
-    let user = require_user()?;
     let (backend, accounts, feedback) = (backend()?, accounts()?, feedback()?);
     let links = backend.links().await?;
     let describe = |id: MapId, stage: Option<StageId>| {
-        let (backend, accounts, feedback, user) = (&backend, &accounts, &feedback, &user);
+        let (backend, accounts, feedback) = (&backend, &accounts, &feedback);
         async move {
             let role = accounts.role(user, id).await.ok().flatten()?;
             let title = backend.load_map(id).await.ok()?.map.title.to_string();

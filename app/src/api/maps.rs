@@ -124,6 +124,12 @@ pub struct OpenMap {
     pub role: crate::domain::access::Role,
     /// The account opening it (its name is how others see them on it).
     pub you: crate::api::auth::User,
+    /// The maps above it (top first) and its sub-journeys, those the account can see, for
+    /// the breadcrumb and the stages' headers (`api::hierarchy::family`).
+    #[serde(default)]
+    pub above: Vec<crate::api::hierarchy::Linked>,
+    #[serde(default)]
+    pub below: Vec<crate::api::hierarchy::Linked>,
 }
 
 // JSON in, as the editor's other server function: URL-encoded arguments would bring their
@@ -135,9 +141,12 @@ pub async fn load_map(id: MapId) -> Result<OpenMap, AppError> {
     // The page needs the role itself, to offer only what it allows.
     let (user, role) = authorize(id, Capability::View).await?;
     let snapshot = backend()?.load_map(id).await?;
+    let (above, below) = crate::api::hierarchy::lineage(id, &user).await?;
     Ok(OpenMap {
         snapshot,
         role,
         you: user,
+        above,
+        below,
     })
 }

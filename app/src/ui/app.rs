@@ -145,7 +145,10 @@ fn held_title(otherwise: &str) -> String {
 /// A page's title, as tabs and history show it: "{text} · Waymark".
 #[component]
 pub fn PageTitle(#[prop(into)] text: Signal<String>) -> impl IntoView {
-    let title = move || crate::api::ctx::page_title(format!("{} · Waymark", text.get()));
+    // `try_get`: the head outlives the page that set the title, whose signals may be gone.
+    let title = move || {
+        crate::api::ctx::page_title(format!("{} · Waymark", text.try_get().unwrap_or_default()))
+    };
     // The server writes the head after the body, by which time the rendering that set the
     // title may have been disposed, and with it the signals its text reads: reading one then
     // panicked the request (seen once in the end-to-end suite, on a map page). So the server

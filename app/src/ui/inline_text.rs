@@ -41,7 +41,8 @@ pub fn InlineText(
     let editable = move || rights.is_none_or(|r| r.get());
     let display_class = format!("inline-text {class}");
     let editor_class = format!("inline-editor {class}");
-    let title = format!("Edit {}", label.to_lowercase());
+    // Labels are the app's own English words: ASCII.
+    let title = format!("Edit {}", label.to_ascii_lowercase());
     let editor_title = title.clone();
 
     // Only the text is built up front: a big map shows hundreds of these and edits one at a

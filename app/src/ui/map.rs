@@ -11,6 +11,7 @@ pub mod grid;
 pub mod history_panel;
 pub mod lane_header;
 pub mod layout;
+pub mod lineage;
 pub mod live;
 pub mod map_editor;
 pub mod map_header;

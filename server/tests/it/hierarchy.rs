@@ -91,6 +91,38 @@ async fn sub_journeys_hang_under_a_stage_and_to_be_maps_compare_with_their_as_is
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Sub-journeys: "), "{}", page.body);
 
+    // So does the parent's editor, under the stage's name, with the child's headline score
+    // (the child has no answers: none); the grandchild's editor has its breadcrumb.
+    let editor = |map| {
+        let app = app.clone();
+        async move {
+            let page = send(
+                &app,
+                Request::get(format!("/maps/{map}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(page.status, StatusCode::OK);
+            page.body
+        }
+    };
+    let html = editor(parent).await;
+    let list = html
+        .split_once(r#"class="sub-journeys">"#)
+        .map(|(_, rest)| rest.split_once("</ul>").unwrap().0)
+        .unwrap_or_else(|| panic!("no sub-journeys in {html}"));
+    assert!(list.contains(&format!(r#"href="/maps/{child}""#)), "{list}");
+    assert!(!list.contains("score-chip"), "{list}");
+    let html = editor(grandchild).await;
+    let crumbs = html
+        .split_once(r#"class="breadcrumb">"#)
+        .map(|(_, rest)| rest.split_once("</nav>").unwrap().0)
+        .unwrap_or_else(|| panic!("no breadcrumb in {html}"));
+    let parent_at = crumbs.find(&format!("/maps/{parent}")).unwrap();
+    let child_at = crumbs.find(&format!("/maps/{child}")).unwrap();
+    assert!(parent_at < child_at, "{crumbs}");
+
     // Unlinked again, it has no breadcrumb.
     let reply = link(grandchild, "parent=".into()).await;
     assert!(reply.status.is_success(), "{}", reply.body);

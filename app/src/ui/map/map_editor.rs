@@ -14,6 +14,7 @@ use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::comments_panel::FixedThreads;
 use crate::ui::map::grid::MapGrid;
+use crate::ui::map::lineage::Lineage;
 use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
 use crate::ui::map::panel_state::{Panel, SidePanel};
@@ -31,6 +32,9 @@ pub fn MapEditor(
     access: Access,
     #[prop(optional)] embedded: bool,
     #[prop(optional_no_strip)] feedback: Option<MapFeedback>,
+    /// The maps above this one and its sub-journeys; none through share links and embeds.
+    #[prop(optional)]
+    lineage: Lineage,
 ) -> impl IntoView {
     let id = snapshot.map.id;
     let access_share_token = access.share_token.clone();
@@ -40,6 +44,7 @@ pub fn MapEditor(
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     provide_context(EditorRef::new(editor));
+    provide_context(StoredValue::new(lineage));
     let first_panel = if embedded {
         Panel::Closed
     } else {
@@ -126,7 +131,9 @@ fn on_shortcut(editor: Editor, ev: &ev::KeyboardEvent) {
     if typing {
         return;
     }
-    match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
+    // Shortcut keys are ASCII letters (and ASCII case mapping keeps Unicode's tables out of
+    // the editor's bundle).
+    match (ev.key().to_ascii_lowercase().as_str(), ev.shift_key()) {
         ("z", false) => {
             ev.prevent_default();
             editor.undo();

@@ -6,6 +6,7 @@ use crate::domain::edit::Edit;
 use crate::domain::text::{Name, Text, MAX_TEXT_CHARS};
 use crate::ui::editor::use_editor;
 use crate::ui::inline_text::InlineText;
+use crate::ui::map::lineage::Breadcrumb;
 
 #[component]
 pub fn MapHeader() -> impl IntoView {
@@ -28,6 +29,7 @@ pub fn MapHeader() -> impl IntoView {
 
     view! {
         <section class="map-header" aria-label="About this journey">
+            <Breadcrumb/>
             <h1 class="map-title">
                 <InlineText value=title label="Map title" on_commit=rename/>
             </h1>

@@ -9,12 +9,14 @@ use crate::ui::erase::Erase;
 use crate::ui::identity::remember_name;
 use crate::ui::inline_text::InlineText;
 
+/// The first letters of a name's first two words; shown in capitals by the stylesheet
+/// (`.avatar`), since Rust's own case mapping would bring its Unicode tables into the editor's
+/// first load.
 fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|w| w.chars().next())
         .take(2)
-        .collect::<String>()
-        .to_uppercase()
+        .collect()
 }
 
 pub fn colour(peer: &Peer) -> &'static str {

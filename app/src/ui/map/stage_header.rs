@@ -16,6 +16,7 @@ use crate::ui::inline_text::InlineText;
 use crate::ui::map::card_view::report_focus;
 use crate::ui::map::comments_panel::CommentButton;
 use crate::ui::map::delete_button::DeleteButton;
+use crate::ui::map::lineage::SubJourneys;
 use crate::ui::map::scores::{StageFunnel, StageScore};
 
 #[component]
@@ -90,6 +91,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             <div class="stage-funnel-line">
                 <StageFunnel stage=id/>
             </div>
+            <SubJourneys stage=id/>
             {controls.then(|| view! { <div class="header-controls edit-only">
                 <IconButton
                     icon=Icon::Left

@@ -10,6 +10,7 @@ use crate::domain::ids::MapId;
 use crate::ui::app::PageTitle;
 use crate::ui::editor::Access;
 use crate::ui::erase::Erase;
+use crate::ui::map::lineage::Lineage;
 use crate::ui::map::map_editor::MapEditor;
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::resource::resource;
@@ -37,7 +38,11 @@ pub fn MapPage() -> impl IntoView {
                 match opened.await {
                     Ok(open) => {
                         let access = Access::for_role(open.role, open.you);
-                        view! { <MapEditor snapshot=open.snapshot access/> }.erase()
+                        let lineage = Lineage {
+                            above: open.above,
+                            below: open.below,
+                        };
+                        view! { <MapEditor snapshot=open.snapshot access lineage/> }.erase()
                     }
                     Err(AppError::Unauthenticated) => {
                         let next = location.pathname.get_untracked();
