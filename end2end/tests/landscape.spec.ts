@@ -211,6 +211,11 @@ test("targets are set in the map's feedback settings and read against the figure
   await expect(targets.nth(1)).toContainText("Purchase");
   await expect(targets.nth(1)).toContainText("CSAT target 80%: no figure yet");
 
+  // The map's history lists them beside its own edits.
+  await page.getByRole("button", { name: "History", exact: true }).click();
+  await expect(page.locator(".side-changes li").first()).toContainText("Target: Purchase: CSAT 80%");
+  await expect(page.locator(".side-changes")).toContainText("Target: Whole map: NPS +30");
+
   // Kept in the map, so after a reload too; the landscape shows the map's own target.
   await page.goto("/");
   await hydrated(page);

@@ -191,6 +191,11 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!("id={map}&rev=0&name=V"),
         ),
         (
+            "side_changes",
+            Need::Can(Capability::View),
+            format!("id={map}"),
+        ),
+        (
             "list_versions",
             Need::Can(Capability::View),
             format!("id={map}"),

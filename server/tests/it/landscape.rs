@@ -245,4 +245,24 @@ async fn targets_show_on_the_landscape_and_in_presentations_against_their_figure
             "Purchase: CSAT 80%"
         ]
     );
+    // The map's history lists them beside its own edits, newest first, by the admin's name.
+    let reply = send(&app, form("side_changes", format!("id={map}"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let changes: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let what: Vec<&str> = changes
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        what,
+        [
+            "Target: Purchase: CSAT 80%",
+            "Target: Whole map: NPS +20",
+            "Target: Whole map: NPS +30"
+        ]
+    );
+    assert!(
+        changes.iter().all(|c| c["by"] != "A former member"),
+        "{changes:?}"
+    );
 }

@@ -4,7 +4,9 @@
 use leptos::context::Provider;
 use leptos::prelude::*;
 
-use crate::api::history::{list_versions, map_at, map_history, name_version, HistoryEntry};
+use crate::api::history::{
+    list_versions, map_at, map_history, name_version, side_changes, HistoryEntry,
+};
 use crate::api::maps::MapSnapshot;
 use crate::domain::history::edits_between;
 use crate::domain::ids::Rev;
@@ -80,6 +82,7 @@ pub fn HistoryPanel() -> impl IntoView {
             </Transition>
             <EntryList entries=older viewing/>
             <button type="button" class="button small" on:click=load_older>"Older changes"</button>
+            <SideChanges/>
             {move || viewing.get().map(|rev| view! { <VersionPreview rev viewing/> })}
         </section>
     }
@@ -116,6 +119,36 @@ fn EntryList(
                 }
             />
         </ol>
+    }
+}
+
+/// What changed beside the map (status and tags, targets, triage, links, reviews): kept out of
+/// its log, so listed apart, without "View".
+#[component]
+fn SideChanges() -> impl IntoView {
+    let id = use_editor().id;
+    let changes = resource(|| (), move |()| side_changes(id));
+    view! {
+        <h3>"Beside the map"</h3>
+        <p class="muted">"Status and tags, targets, opportunities' triage, links to other maps and reviews."</p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match changes.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty-note">"None yet."</p> }.erase(),
+                    Ok(list) => view! {
+                        <ol class="changes side-changes">
+                            {list.into_iter().map(|c| view! {
+                                <li>
+                                    <span class="change-summary">{c.what}</span>
+                                    <span class="muted">{format!("{} · {}", c.by, date_time(c.at))}</span>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.erase(),
+                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.erase(),
+                }
+            })}
+        </Transition>
     }
 }
 
