@@ -236,6 +236,7 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
     let backend = backend()?;
     let feedback = feedback()?;
     let maps = backend.list_maps(&user).await?;
+    let metrics = backend.metric_library().await?;
     let mut entries = Vec::with_capacity(maps.len());
     for map in maps {
         let id = map.id;
@@ -274,7 +275,7 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
             entry.targets = figures
                 .assess(&on_map)
                 .into_iter()
-                .map(|a| (a.standing, a.describe()))
+                .map(|a| (a.standing, crate::api::targets::described(&a, &metrics).1))
                 .collect();
         }
         entries.push(entry);
@@ -292,7 +293,8 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
 
 /// Map `id`'s family among `entries` (the maps the person can see; links to others are left
 /// out, so a breadcrumb names only maps its reader may open).
-pub fn family(entries: &[Entry], links: &[crate::domain::hierarchy::MapLink], id: MapId) -> Family {
+#[cfg(feature = "ssr")]
+fn family(entries: &[Entry], links: &[crate::domain::hierarchy::MapLink], id: MapId) -> Family {
     use crate::domain::hierarchy::{ancestors, LinkKind};
 
     let related = |map: MapId, parent: Option<MapId>, stage: Option<StageId>| {

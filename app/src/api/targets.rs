@@ -47,22 +47,34 @@ pub async fn map_targets(
         .assess(&targets)
         .into_iter()
         .map(|a| {
-            let metric = a
-                .target
-                .metric
-                .and_then(|id| metrics.iter().find(|m| m.id == id))
-                .map(|m| m.name.to_string());
+            let (metric, text) = described(&a, &metrics);
             TargetLine {
                 standing: a.standing,
-                text: match &metric {
-                    Some(name) => format!("{name} \u{2014} {}", a.describe()),
-                    None => a.describe(),
-                },
+                text,
                 metric,
                 target: a.target,
             }
         })
         .collect())
+}
+
+/// An assessed target's metric name (when it was taken from one of `metrics`) and its text:
+/// "Checkout CSAT — CSAT target 80%: …", or without a metric "CSAT target 80%: …".
+#[cfg(feature = "ssr")]
+pub(crate) fn described(
+    assessed: &crate::domain::targets::Assessment,
+    metrics: &[crate::domain::definitions::MetricDefinition],
+) -> (Option<String>, String) {
+    let metric = assessed
+        .target
+        .metric
+        .and_then(|id| metrics.iter().find(|m| m.id == id))
+        .map(|m| m.name.to_string());
+    let text = match &metric {
+        Some(name) => format!("{name} \u{2014} {}", assessed.describe()),
+        None => assessed.describe(),
+    };
+    (metric, text)
 }
 
 /// Sets map `map`'s target on `stage` (empty: the whole map) for `measure` (a `Measure` key)

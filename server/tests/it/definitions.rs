@@ -138,6 +138,20 @@ async fn a_metric_definition_is_a_target_of_many_maps_and_changed_once() {
     assert_eq!(clash.status, StatusCode::BAD_REQUEST, "{}", clash.body);
     assert_eq!(csat(db.targets(second).await.unwrap()), [(None, 850, true)]);
 
+    // The landscape names it too.
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e["map"]["id"] == json!(second.to_string()))
+        .unwrap();
+    assert!(
+        entry["targets"]
+            .to_string()
+            .contains("Checkout CSAT — CSAT target 85%"),
+        "{entry}"
+    );
+
     // A map's file keeps the link on this Waymark.
     let (json, copy) = export_and_import(&app, second).await;
     assert!(json.to_string().contains(&id), "{json}");
