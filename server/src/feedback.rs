@@ -381,10 +381,17 @@ impl ServerFeedback {
         &self,
         journey: JourneyMap,
         owner: UserId,
-        responses: Vec<FileResponse>,
+        mut responses: Vec<FileResponse>,
     ) -> Result<usize, StoreError> {
         let map = journey.id;
         let now = now_millis();
+        // A file's answers are stored under this Waymark's channel names, as any others are.
+        let channels = self.db.channel_names().await?;
+        for file in &mut responses {
+            if let Some(name) = channels.canonical(&file.response.channel) {
+                file.response.channel = name.to_owned();
+            }
+        }
         let stored = self
             .store_sliced(map, responses, now, Some(journey))
             .await?;

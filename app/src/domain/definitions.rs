@@ -203,13 +203,18 @@ impl ChannelNames {
         ChannelNames { by_label }
     }
 
+    /// The name of the library channel `label` means, if any.
+    pub fn canonical(&self, label: &str) -> Option<&str> {
+        if self.by_label.is_empty() || label.is_empty() {
+            return None;
+        }
+        self.by_label.get(&fold(label)).map(String::as_str)
+    }
+
     /// Replaces a label that names a library channel with the channel's name.
     pub fn rename(&self, label: &mut Option<String>) {
-        if self.by_label.is_empty() {
-            return;
-        }
-        if let Some(name) = label.as_deref().and_then(|l| self.by_label.get(&fold(l))) {
-            *label = Some(name.clone());
+        if let Some(name) = label.as_deref().and_then(|l| self.canonical(l)) {
+            *label = Some(name.to_owned());
         }
     }
 }

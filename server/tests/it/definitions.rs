@@ -247,6 +247,40 @@ async fn answers_and_events_are_stored_under_their_channels_name() {
         json!(["ios", "Android"])
     );
 
+    // A map file whose answers say "ANDROID" is imported under the channel's name.
+    let (file, copy) = {
+        let raw = send(
+            &app,
+            axum::http::Request::get(format!("/maps/{map}/export/json?feedback=true"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let mut file: Value = serde_json::from_str(&raw.body).unwrap();
+        for answer in file["responses"].as_array_mut().unwrap() {
+            answer["channel"] = json!("ANDROID");
+        }
+        let imported = send(
+            &app,
+            axum::http::Request::post("/maps/import")
+                .header(axum::http::header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(file.to_string()))
+                .unwrap(),
+        )
+        .await;
+        assert!(imported.status.is_success(), "{}", imported.body);
+        let copy: app::domain::ids::MapId =
+            imported.json()["id"].as_str().unwrap().parse().unwrap();
+        (file, copy)
+    };
+    assert_eq!(file["responses"].as_array().unwrap().len(), 4);
+    let figures = setup
+        .feedback
+        .map_feedback(copy, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(figures.channels, ["Mobile app"]);
+
     // Deleted, labels are stored as they arrive again.
     let id = listed.json()["channels"][0]["id"]
         .as_str()
