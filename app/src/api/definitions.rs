@@ -48,9 +48,11 @@ pub struct Definitions {
 #[cfg(feature = "ssr")]
 const LABEL_MAPS: usize = 100;
 
-/// The library's metric definitions and channels, as the caller sees them.
+/// The library's metric definitions and channels, as the caller sees them; with `labels`, the
+/// channel labels of their maps' feedback that no channel answers to (the Channels tab's list,
+/// which reads the figures of up to `LABEL_MAPS` maps).
 #[server]
-pub async fn library_definitions() -> Result<Definitions, AppError> {
+pub async fn library_definitions(#[server(default)] labels: bool) -> Result<Definitions, AppError> {
     use crate::api::ctx::{accounts, backend, feedback, require_user};
     use crate::api::feedback::Filter;
     use crate::domain::access::Capability;
@@ -78,6 +80,7 @@ pub async fn library_definitions() -> Result<Definitions, AppError> {
         });
     }
     let names = ChannelNames::new(&defs.channels);
+    let wanted = labels;
     let mut labels = std::collections::BTreeSet::new();
     for (i, map) in listed.iter().enumerate() {
         let role = accounts.role(&user, map.id).await?;
@@ -89,7 +92,7 @@ pub async fn library_definitions() -> Result<Definitions, AppError> {
                 stages: outline.stages,
             });
         }
-        if i < LABEL_MAPS {
+        if wanted && i < LABEL_MAPS {
             let figures = feedback()?.map_feedback(map.id, Filter::default()).await?;
             labels.extend(figures.channels.into_iter().filter(|label| {
                 let mut renamed = Some(label.clone());
@@ -124,10 +127,16 @@ async fn may_change_metric(id: LibraryId) -> Result<Vec<MapId>, AppError> {
     Ok(uses)
 }
 
-/// An existing definition's or channel's id, or a new one when `raw` is empty (within `max`).
+/// An existing definition's or channel's id among `existing`, or a new one when `raw` is empty and
+/// the library has room.
 #[cfg(feature = "ssr")]
-fn library_id(raw: &str, existing: &[LibraryId], what: &str) -> Result<LibraryId, AppError> {
+fn library_id(
+    raw: &str,
+    existing: impl ExactSizeIterator<Item = LibraryId>,
+    what: &str,
+) -> Result<LibraryId, AppError> {
     use crate::domain::definitions::MAX_DEFINITIONS;
+    let mut existing = existing;
     match raw {
         "" if existing.len() >= MAX_DEFINITIONS => Err(AppError::Invalid {
             field: String::new(),
@@ -137,7 +146,7 @@ fn library_id(raw: &str, existing: &[LibraryId], what: &str) -> Result<LibraryId
         raw => raw
             .parse::<LibraryId>()
             .ok()
-            .filter(|id| existing.contains(id))
+            .filter(|id| existing.any(|e| e == *id))
             .ok_or(AppError::NotFound),
     }
 }
@@ -174,13 +183,8 @@ pub async fn save_metric(
 
     require_user()?;
     let backend = backend()?;
-    let existing: Vec<_> = backend
-        .metric_library()
-        .await?
-        .iter()
-        .map(|m| m.id)
-        .collect();
-    let id = library_id(id.trim(), &existing, "metrics")?;
+    let existing = backend.metric_library().await?;
+    let id = library_id(id.trim(), existing.iter().map(|m| m.id), "metrics")?;
     let name = Name::parse(&name).map_err(|e| AppError::invalid("name", e))?;
     let measure = Measure::from_key(&measure).ok_or_else(|| AppError::Invalid {
         field: "measure".into(),
@@ -294,13 +298,8 @@ pub async fn save_channel(
 
     require_admin()?;
     let backend = backend()?;
-    let existing: Vec<_> = backend
-        .channel_library()
-        .await?
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let id = library_id(id.trim(), &existing, "channels")?;
+    let existing = backend.channel_library().await?;
+    let id = library_id(id.trim(), existing.iter().map(|c| c.id), "channels")?;
     let description = Text::parse(&description).map_err(|e| AppError::invalid("description", e))?;
     let channel = LibraryChannel::new(id, &name, &aliases, description)
         .map_err(|e| AppError::invalid("name", e))?;

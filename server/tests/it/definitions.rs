@@ -239,8 +239,10 @@ async fn answers_and_events_are_stored_under_their_channels_name() {
     };
     assert_eq!(journey.funnel(map, mobile).await.unwrap().customers, 2);
 
-    // The library lists the labels no channel answers to.
-    let listed = send(&app, form("library_definitions", String::new())).await;
+    // The library lists the labels no channel answers to, when asked.
+    let bare = send(&app, form("library_definitions", String::new())).await;
+    assert_eq!(bare.json()["unlisted_labels"], json!([]));
+    let listed = send(&app, form("library_definitions", "labels=true".into())).await;
     assert_eq!(listed.json()["unlisted_labels"], json!(["web"]));
     assert_eq!(
         listed.json()["channels"][0]["aliases"],

@@ -20,13 +20,15 @@ fn first_error(results: [Option<Result<(), AppError>>; 3]) -> Option<AppError> {
     results.into_iter().flatten().find_map(Result::err)
 }
 
-/// Loads the definitions again whenever `versions` change, and shows `contents` of them.
+/// Loads the definitions (with the unlisted channel labels when `labels`) again whenever
+/// `versions` change, and shows `contents` of them.
 fn shelf(
+    labels: bool,
     versions: impl Fn() -> [usize; 3] + Send + Sync + 'static,
     failure: impl Fn() -> Option<AppError> + Send + Sync + Copy + 'static,
     contents: impl Fn(Definitions) -> Erased + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let loaded = resource(versions, |_| library_definitions());
+    let loaded = resource(versions, move |_| library_definitions(labels));
     view! {
         <Show when=move || failure().is_some()>
             <p class="notice error" role="alert">{move || failure().map(|e| format!("Not saved: {e}"))}</p>
@@ -104,7 +106,7 @@ pub fn MetricsView() -> impl IntoView {
                  Changing a metric's target here changes it on every map that took it; a map that \
                  sets its own target there stops following."
             </p>
-            {shelf(versions, failure, contents)}
+            {shelf(false, versions, failure, contents)}
         </section>
     }
 }
@@ -311,7 +313,7 @@ pub fn ChannelsView() -> impl IntoView {
                  arrive with any of a channel's other labels are stored under its name, from the \
                  moment it is saved; what was stored before keeps its label."
             </p>
-            {shelf(versions, failure, contents)}
+            {shelf(true, versions, failure, contents)}
         </section>
     }
 }
