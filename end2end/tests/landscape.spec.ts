@@ -357,6 +357,9 @@ test("metric definitions and channels are kept once in the library and used by e
   await create.getByRole("button", { name: "Add to library" }).click();
   const metric = page.locator(".library-persona").filter({ hasText: `Shop NPS ${stamp}` });
   await expect(metric).toContainText("NPS target +30");
+  // The new-metric form closes, emptied, for the next one.
+  await expect(create).not.toHaveAttribute("open");
+  await expect(create.getByLabel("Name")).toHaveValue("");
   await metric.getByRole("combobox", { name: `Make Shop NPS ${stamp} a target of` }).selectOption({ label: `Metrics ${stamp} — whole map` });
   await metric.getByRole("button", { name: "Set target" }).click();
   await expect(metric.locator(".library-uses")).toContainText(`Metrics ${stamp}`);

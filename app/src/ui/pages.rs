@@ -159,3 +159,22 @@ where
             .map(|e| e.to_string())
     })
 }
+
+/// Empties one of the libraries' "New …" forms and closes it once what it added is saved
+/// (`added` turns true), so that the next one starts blank rather than as a copy.
+pub(crate) fn clear_once_added(
+    added: impl Fn() -> bool + Send + Sync + 'static,
+    form: NodeRef<leptos::html::Form>,
+) {
+    Effect::new(move |_| {
+        if !added() {
+            return;
+        }
+        if let Some(form) = form.get_untracked() {
+            form.reset();
+            if let Ok(Some(details)) = form.closest("details") {
+                let _ = details.remove_attribute("open");
+            }
+        }
+    });
+}

@@ -13,6 +13,7 @@ use crate::domain::definitions::{LibraryChannel, MetricDefinition};
 use crate::domain::targets::Measure;
 use crate::domain::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::ui::erase::{Erase, Erased};
+use crate::ui::pages::clear_once_added;
 use crate::ui::resource::resource;
 
 /// The first error among `results` (each an action's last outcome), for the page's notice.
@@ -202,6 +203,10 @@ fn MetricForm(metric: Option<MetricDefinition>, action: ServerAction<SaveMetric>
         "Add to library"
     };
     let measure = metric.as_ref().map_or(Measure::Nps, |m| m.measure);
+    let form = NodeRef::new();
+    if metric.is_none() {
+        clear_once_added(move || matches!(action.value().get(), Some(Ok(_))), form);
+    }
     let (id, name, target, description) = (
         value(|m| m.id.to_string()),
         value(|m| m.name.to_string()),
@@ -209,7 +214,7 @@ fn MetricForm(metric: Option<MetricDefinition>, action: ServerAction<SaveMetric>
         value(|m| m.description.to_string()),
     );
     view! {
-        <ActionForm action attr:class="library-form">
+        <ActionForm action node_ref=form attr:class="library-form">
             <input type="hidden" name="id" value=id/>
             <label class="field">
                 <span>"Name"</span>
@@ -359,8 +364,12 @@ fn ChannelForm(
         value(|c| c.aliases.join(", ")),
         value(|c| c.description.to_string()),
     );
+    let form = NodeRef::new();
+    if channel.is_none() {
+        clear_once_added(move || matches!(action.value().get(), Some(Ok(_))), form);
+    }
     view! {
-        <ActionForm action attr:class="library-form">
+        <ActionForm action node_ref=form attr:class="library-form">
             <input type="hidden" name="id" value=id/>
             <label class="field">
                 <span>"Name"</span>

@@ -10,6 +10,7 @@ use crate::api::library::{
 use crate::domain::library::LibraryPersona;
 use crate::domain::text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::ui::erase::Erase;
+use crate::ui::pages::clear_once_added;
 use crate::ui::resource::resource;
 
 /// Every action of the page; the library reloads after any of them.
@@ -238,8 +239,12 @@ fn PersonaForm(
             value(|p| p.frustrations.to_string()),
         ),
     ];
+    let form = NodeRef::new();
+    if persona.is_none() {
+        clear_once_added(move || matches!(action.value().get(), Some(Ok(_))), form);
+    }
     view! {
-        <ActionForm action attr:class="library-form">
+        <ActionForm action node_ref=form attr:class="library-form">
             <input type="hidden" name="id" value=id/>
             <label class="field">
                 <span>"Name"</span>
