@@ -464,7 +464,10 @@ impl ServerFeedback {
         card: CardId,
         mut input: ResponseInput,
     ) -> Result<(), IngestError> {
-        self.db.channel_names().await?.rename(&mut input.channel);
+        // Most answers carry no channel: only those that do read the library.
+        if input.channel.is_some() {
+            self.db.channel_names().await?.rename(&mut input.channel);
+        }
         let now = now_millis();
         let resolve = |reference: &str| (reference == card.to_string()).then_some(card);
         let response = input
