@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod backlog;
+pub mod beside;
 pub mod catalog;
 pub mod compare;
 pub mod definitions;

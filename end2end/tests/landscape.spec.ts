@@ -223,6 +223,22 @@ test("targets are set in the map's feedback settings and read against the figure
   await expect(page.locator(".side-changes li").first()).toContainText("Target: Purchase: CSAT 80%");
   await expect(page.locator(".side-changes")).toContainText("Target: Whole map: NPS +30");
 
+  // Undone there, and another editor's open Overview follows without a reload; then redone.
+  const other = await page.context().newPage();
+  await other.goto(mapUrl);
+  await hydrated(other);
+  await other.getByRole("button", { name: "Feedback", exact: true }).click();
+  await expect(other.locator(".targets li")).toHaveCount(2);
+  await page.getByRole("button", { name: "Undo: Target: Purchase: CSAT 80%" }).click();
+  const newest = page.locator(".side-changes li").first();
+  await expect(newest).toContainText("Undone: Target: Purchase: CSAT 80%");
+  await expect(page.getByRole("button", { name: "Undo: Target: Purchase: CSAT 80%" })).toHaveCount(0);
+  await expect(other.locator(".targets li")).toHaveCount(1);
+  await newest.getByRole("button", { name: /^Undo/ }).click();
+  await expect(page.locator(".side-changes li").first()).toContainText("Redone: Target: Purchase: CSAT 80%");
+  await expect(other.locator(".targets li")).toHaveCount(2);
+  await other.close();
+
   // Kept in the map, so after a reload too; the landscape shows the map's own target.
   await page.goto("/");
   await hydrated(page);
@@ -289,6 +305,37 @@ test("maps link into a hierarchy and a to-be map is compared with its as-is map"
   await hydrated(page);
   await expect(page.getByRole("navigation", { name: "Part of" }).getByRole("link")).toHaveText([`Parent ${stamp}`]);
   await accessible(page, "a sub-journey's editor");
+
+  // Made the sub-journey of one of Retention's cards instead, it shows on that card, in an
+  // editor of the parent left open too, without a reload.
+  const open = await page.context().newPage();
+  await open.goto(parentUrl);
+  await hydrated(open);
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("search").getByRole("searchbox", { name: "Search" }).fill(stamp);
+  await menu.locator("summary").click();
+  await menu.getByRole("combobox", { name: "Parent map" }).selectOption({ label: `Parent ${stamp}` });
+  await menu.getByRole("combobox", { name: "Stage it details" }).selectOption({ label: "Retention" });
+  const cardField = menu.getByRole("combobox", { name: "Card it details" });
+  await expect(cardField.locator("option").nth(1)).toBeAttached();
+  const cardText = (await cardField.locator("option").nth(1).textContent()) ?? "";
+  await cardField.selectOption({ index: 1 });
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/api/set_parent") && r.ok()),
+    menu.getByRole("button", { name: "Save" }).click(),
+  ]);
+  await expect(child.locator(".family")).toHaveText(`Sub-journey of Parent ${stamp} · Retention stage · \u201c${cardText}\u201d`);
+  const openCard = open.locator(".card").filter({ hasText: cardText });
+  await expect(openCard.getByRole("link", { name: `Child ${stamp}` })).toBeVisible();
+  await expect(open.locator(".stage-header").getByRole("link", { name: `Child ${stamp}` })).toHaveCount(0);
+  await open.close();
+  await page.goto(parentUrl);
+  await hydrated(page);
+  const card = page.locator(".card").filter({ hasText: cardText });
+  await expect(card.getByRole("list", { name: "Sub-journeys" }).getByRole("link", { name: `Child ${stamp}` })).toBeVisible();
+  await expect(retention.getByRole("list", { name: "Sub-journeys" })).toHaveCount(0);
+  await accessible(page, "a card's sub-journey");
 });
 
 test("a persona shared in the library is edited in one place and changes on every map using it", async ({ page }) => {

@@ -7,9 +7,10 @@ use app::api::history::{HistoryEntry, Version};
 use app::api::landscape::Outline;
 use app::api::maps::{MapSnapshot, MapSummary};
 use app::domain::backlog::Triage;
+use app::domain::beside::{Beside, SideEntry};
 use app::domain::definitions::{LibraryChannel, MetricDefinition};
 use app::domain::edit::Op;
-use app::domain::hierarchy::{LinkKind, MapLink};
+use app::domain::hierarchy::MapLink;
 use app::domain::ids::{CardId, LibraryId, MapId, PersonaId, Rev, UserId};
 use app::domain::library::{LibraryPersona, PersonaLink};
 use app::domain::targets::Target;
@@ -173,24 +174,35 @@ impl Backend for ServerBackend {
         Box::pin(async move { self.db.set_link(link).await.map_err(app_error) })
     }
 
-    fn unlink(&self, map: MapId, kind: LinkKind) -> BackendFuture<'_, ()> {
-        Box::pin(async move { self.db.unlink(map, kind).await.map_err(app_error) })
-    }
-
     fn metric_library(&self) -> BackendFuture<'_, Vec<MetricDefinition>> {
         Box::pin(async move { self.db.metric_library().await.map_err(app_error) })
     }
 
-    fn maps_using_metric(&self, id: LibraryId) -> BackendFuture<'_, Vec<MapId>> {
-        Box::pin(async move { self.db.maps_using_metric(id).await.map_err(app_error) })
+    fn metric_uses(&self) -> BackendFuture<'_, Vec<(LibraryId, MapId)>> {
+        Box::pin(async move { self.db.metric_uses().await.map_err(app_error) })
     }
 
-    fn save_metric(&self, metric: MetricDefinition) -> BackendFuture<'_, Vec<MapId>> {
-        Box::pin(async move { self.db.save_metric(metric).await.map_err(app_error) })
+    fn save_metric(
+        &self,
+        metric: MetricDefinition,
+        by: UserId,
+        what: String,
+    ) -> BackendFuture<'_, Vec<MapId>> {
+        Box::pin(async move {
+            let changed = self
+                .db
+                .save_metric(metric, by, what)
+                .await
+                .map_err(app_error)?;
+            for map in &changed {
+                self.rooms.refetch(*map);
+            }
+            Ok(changed)
+        })
     }
 
-    fn delete_metric(&self, id: LibraryId) -> BackendFuture<'_, ()> {
-        Box::pin(async move { self.db.delete_metric(id).await.map_err(app_error) })
+    fn delete_metric(&self, id: LibraryId, by: UserId, what: String) -> BackendFuture<'_, ()> {
+        Box::pin(async move { self.db.delete_metric(id, by, what).await.map_err(app_error) })
     }
 
     fn channel_library(&self) -> BackendFuture<'_, Vec<LibraryChannel>> {
@@ -209,29 +221,50 @@ impl Backend for ServerBackend {
         Box::pin(async move { self.db.targets(id).await.map_err(app_error) })
     }
 
-    fn set_targets(&self, id: MapId, targets: Vec<Target>) -> BackendFuture<'_, ()> {
-        Box::pin(async move { self.db.set_targets(id, targets).await.map_err(app_error) })
+    fn change_beside(
+        &self,
+        map: MapId,
+        after: Beside,
+        by: UserId,
+        what: String,
+    ) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let others = self
+                .db
+                .change_beside(map, after, by, what)
+                .await
+                .map_err(app_error)?;
+            for shown_on in std::iter::once(map).chain(others) {
+                self.rooms.refetch(shown_on);
+            }
+            Ok(())
+        })
     }
 
-    fn set_catalog(
-        &self,
-        id: MapId,
-        catalog: app::domain::catalog::Catalog,
-    ) -> BackendFuture<'_, ()> {
-        Box::pin(async move { self.db.set_catalog(id, catalog).await.map_err(app_error) })
+    fn side_log(&self, map: MapId, limit: u32) -> BackendFuture<'_, Vec<(SideEntry, bool)>> {
+        Box::pin(async move { self.db.side_log(map, limit).await.map_err(app_error) })
+    }
+
+    fn side_entry(&self, map: MapId, entry: i64) -> BackendFuture<'_, SideEntry> {
+        Box::pin(async move { self.db.side_entry(map, entry).await.map_err(app_error) })
+    }
+
+    fn undo_beside(&self, map: MapId, entry: i64, by: UserId) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let others = self
+                .db
+                .undo_beside(map, entry, by)
+                .await
+                .map_err(app_error)?;
+            for shown_on in std::iter::once(map).chain(others) {
+                self.rooms.refetch(shown_on);
+            }
+            Ok(())
+        })
     }
 
     fn triage_of(&self, id: MapId) -> BackendFuture<'_, Vec<(CardId, Triage)>> {
         Box::pin(async move { self.db.triage_of(id).await.map_err(app_error) })
-    }
-
-    fn set_triage(&self, id: MapId, card: CardId, triage: Triage) -> BackendFuture<'_, ()> {
-        Box::pin(async move {
-            self.db
-                .set_triage(id, card, triage)
-                .await
-                .map_err(app_error)
-        })
     }
 
     fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()> {
@@ -244,7 +277,12 @@ impl Backend for ServerBackend {
     }
 
     fn mark_reviewed(&self, id: MapId, by: User) -> BackendFuture<'_, ()> {
-        Box::pin(async move { self.db.mark_reviewed(id, by.name).await.map_err(app_error) })
+        Box::pin(async move {
+            self.db
+                .mark_reviewed(id, by.id, by.name)
+                .await
+                .map_err(app_error)
+        })
     }
 
     fn history(

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 mod backlog;
+mod beside;
 mod checkpoint;
 mod definitions;
 pub mod feedback;
@@ -126,6 +127,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/022_map_targets.sql"),
     include_str!("../migrations/023_persona_library.sql"),
     include_str!("../migrations/024_metric_and_channel_library.sql"),
+    include_str!("../migrations/025_side_log.sql"),
+    include_str!("../migrations/026_sub_journey_of_a_card.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -456,6 +459,41 @@ mod tests {
         assert_eq!(indexed, 1);
     }
 
+    /// Migration 025 carries what the audit log recorded of changes beside a map into the side
+    /// log, as entries that list but cannot be undone, and leaves other actions and maps out.
+    #[test]
+    fn migration_25_lists_earlier_side_changes_without_undo() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        Migrations::new(MIGRATIONS[..24].iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        let map = "00000000-0000-0000-0000-000000000001";
+        conn.execute_batch(&format!(
+            "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at)
+                 VALUES ('{map}', 't', 0, 0, 0, 0);
+             INSERT INTO audit_log (at, actor, actor_label, action, map_id, detail) VALUES
+                 (1, 'u', 'Ada', 'map_catalogued', '{map}', 'Validated, b2c'),
+                 (2, 'u', 'Ada', 'map_exported', '{map}', 'json'),
+                 (3, 'u', 'Ada', 'targets_changed', 'gone', 'Whole map: NPS +20'),
+                 (4, NULL, 'Ada', 'map_reviewed', '{map}', NULL);"
+        ))
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let entries = beside::entries(&conn, map.parse().unwrap(), 10).unwrap();
+        let listed: Vec<(&str, i64, bool, bool)> = entries
+            .iter()
+            .map(|(e, undoable)| (e.what.as_str(), e.at, e.change.is_some(), *undoable))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Reviewed", 4, false, false),
+                ("Status and tags: Validated, b2c", 1, false, false)
+            ]
+        );
+    }
+
     /// Migration 010 rewrites the operation log from internally tagged edits to externally
     /// tagged ones: every kind of edit reads back as what was stored.
     #[test]
@@ -593,6 +631,7 @@ mod tests {
                 "sessions",
                 "share_grants",
                 "share_links",
+                "side_log",
                 "snapshots",
                 "stage_owners",
                 "users",

@@ -250,7 +250,7 @@ impl ServerFeedback {
         responses: Vec<FileResponse>,
     ) -> Result<usize, StoreError> {
         let stored = self.store_sliced(map, responses, now_millis(), None).await;
-        self.rooms.feedback_changed(map);
+        self.rooms.refetch(map);
         stored
     }
 
@@ -484,7 +484,7 @@ impl ServerFeedback {
             .write(move |conn| store::insert_responses(conn, map, &one, now))
             .await?;
         crate::telemetry::responses_stored(Source::Form, 1);
-        self.rooms.feedback_changed(map);
+        self.rooms.refetch(map);
         Ok(())
     }
 

@@ -658,7 +658,7 @@ impl Session {
                 self.applied(log[fresh_from..].to_vec())
             }
             Ok(RoomEvent::Peers(json)) => return Ok(Some(Message::Text(json))),
-            Ok(RoomEvent::FeedbackChanged) => ServerMsg::FeedbackChanged,
+            Ok(RoomEvent::Refetch) => ServerMsg::Refetch,
             // This connection fell behind the room's events: resend from where it was.
             Err(RecvError::Lagged(_)) => match self.live.rooms.catch_up(self.map, *last_sent).await
             {

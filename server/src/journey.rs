@@ -98,7 +98,7 @@ impl ServerJourney {
             flush(&self.db, map).await?;
         }
         schedule_flush(&self.db);
-        self.rooms.feedback_changed(map);
+        self.rooms.refetch(map);
         Ok(stored)
     }
 
@@ -149,7 +149,7 @@ impl ServerJourney {
         self.db.journey_pending().add(map, changes);
         // Written before answering: once told, the owner sees the customer gone everywhere.
         flush(&self.db, map).await?;
-        self.rooms.feedback_changed(map);
+        self.rooms.refetch(map);
         Ok(forgotten)
     }
 }

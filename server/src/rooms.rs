@@ -61,8 +61,8 @@ pub enum RoomEvent {
     },
     /// The people on the map changed: their `ServerMsg::Peers`, encoded once for everyone.
     Peers(Utf8Bytes),
-    /// Customer feedback was stored for the map.
-    FeedbackChanged,
+    /// Feedback, events or a value kept beside the map changed (`ServerMsg::Refetch`).
+    Refetch,
 }
 
 /// Something committed that may change who may follow or edit a map. Live connections hear of
@@ -455,10 +455,11 @@ impl Rooms {
         }
     }
 
-    /// Tells everyone on the map that customer feedback arrived (so their scores refresh).
-    pub fn feedback_changed(&self, map: MapId) {
+    /// Tells everyone on the map that customer feedback arrived, or that a value kept beside
+    /// the map changed, so that they fetch their scores and targets again.
+    pub fn refetch(&self, map: MapId) {
         let room = self.room(map);
-        let _nobody_listening = room.events.send(RoomEvent::FeedbackChanged);
+        let _nobody_listening = room.events.send(RoomEvent::Refetch);
     }
 
     pub fn leave(&self, id: MapId, session: SessionId) {

@@ -184,12 +184,13 @@ pub async fn set_opportunity(
     #[server(default)] effort: String,
     #[server(default)] links: Vec<CardId>,
 ) -> Result<(), AppError> {
-    use crate::api::audit::Action;
-    use crate::api::ctx::{accounts, authorize, backend, record, AuditEvent};
+    use crate::api::ctx::{accounts, authorize, backend};
+    use crate::api::history::keep_beside;
     use crate::domain::access::Capability;
     use crate::domain::backlog::{Level, Status, TriageError};
+    use crate::domain::beside::Beside;
 
-    authorize(map, Capability::Edit).await?;
+    let (user, _) = authorize(map, Capability::Edit).await?;
     let invalid = |field: &str, message: String| AppError::Invalid {
         field: field.into(),
         message,
@@ -234,19 +235,12 @@ pub async fn set_opportunity(
         invalid(field, e.to_string())
     })?;
     let detail = format!("{}: {}", card_text(&current, card), status.label());
-    backend.set_triage(map, card, triage).await?;
-    record(
-        AuditEvent::by_caller(Action::OpportunityTriaged)
-            .on_map(map)
-            .detail(detail),
-    )
-    .await;
-    Ok(())
+    keep_beside(map, Beside::Triage(card, Some(triage)), user.id, detail).await
 }
 
 #[cfg(feature = "ssr")]
 fn card_text(map: &crate::domain::map::JourneyMap, card: CardId) -> String {
     map.card(card)
-        .map(|c| c.text.as_str().chars().take(80).collect())
+        .map(crate::domain::map::Card::excerpt)
         .unwrap_or_default()
 }

@@ -133,12 +133,6 @@ mod server_only {
         fn links(&self) -> BackendFuture<'_, Vec<crate::domain::hierarchy::MapLink>>;
         /// Makes `link` (checked by the caller) its map's link of its kind.
         fn set_link(&self, link: crate::domain::hierarchy::MapLink) -> BackendFuture<'_, ()>;
-        /// Removes a map's link of `kind`, if any.
-        fn unlink(
-            &self,
-            map: MapId,
-            kind: crate::domain::hierarchy::LinkKind,
-        ) -> BackendFuture<'_, ()>;
         /// The persona library and which map personas follow it (`domain::library`).
         fn persona_library(
             &self,
@@ -171,19 +165,24 @@ mod server_only {
         fn metric_library(
             &self,
         ) -> BackendFuture<'_, Vec<crate::domain::definitions::MetricDefinition>>;
-        /// The maps with a target taken from a metric definition.
-        fn maps_using_metric(
-            &self,
-            id: crate::domain::ids::LibraryId,
-        ) -> BackendFuture<'_, Vec<MapId>>;
+        /// Each metric definition with a map that took a target from it, in one read.
+        fn metric_uses(&self) -> BackendFuture<'_, Vec<(crate::domain::ids::LibraryId, MapId)>>;
         /// Adds or replaces a metric definition and brings the targets taken from it into
         /// step; returns the maps whose targets changed.
+        /// Each map's side log records its change by `by` as `what`.
         fn save_metric(
             &self,
             metric: crate::domain::definitions::MetricDefinition,
+            by: UserId,
+            what: String,
         ) -> BackendFuture<'_, Vec<MapId>>;
         /// Deletes a metric definition; the targets taken from it stay, as the maps' own.
-        fn delete_metric(&self, id: crate::domain::ids::LibraryId) -> BackendFuture<'_, ()>;
+        fn delete_metric(
+            &self,
+            id: crate::domain::ids::LibraryId,
+            by: UserId,
+            what: String,
+        ) -> BackendFuture<'_, ()>;
         /// The library's channels (`domain::definitions`).
         fn channel_library(
             &self,
@@ -196,30 +195,36 @@ mod server_only {
         fn delete_channel(&self, id: crate::domain::ids::LibraryId) -> BackendFuture<'_, ()>;
         /// A map's targets (`domain::targets`).
         fn targets_of(&self, id: MapId) -> BackendFuture<'_, Vec<crate::domain::targets::Target>>;
-        /// Sets a map's targets (checked by the caller).
-        fn set_targets(
+        /// Writes a value kept beside map `map` (checked by the caller) and records the change
+        /// in its side log by `by` as `what`; the map's open editors are told to fetch again.
+        fn change_beside(
             &self,
-            id: MapId,
-            targets: Vec<crate::domain::targets::Target>,
+            map: MapId,
+            after: crate::domain::beside::Beside,
+            by: UserId,
+            what: String,
         ) -> BackendFuture<'_, ()>;
-        /// Sets a map's status and tags.
-        fn set_catalog(
+        /// Up to `limit` entries of a map's side log, newest first, each with whether undoing it
+        /// would be taken now.
+        fn side_log(
             &self,
-            id: MapId,
-            catalog: crate::domain::catalog::Catalog,
-        ) -> BackendFuture<'_, ()>;
+            map: MapId,
+            limit: u32,
+        ) -> BackendFuture<'_, Vec<(crate::domain::beside::SideEntry, bool)>>;
+        /// Entry `entry` of a map's side log; `NotFound` when the map has none by that id.
+        fn side_entry(
+            &self,
+            map: MapId,
+            entry: i64,
+        ) -> BackendFuture<'_, crate::domain::beside::SideEntry>;
+        /// Undoes entry `entry` of a map's side log, as `by`; refused, saying why, when the value
+        /// changed since.
+        fn undo_beside(&self, map: MapId, entry: i64, by: UserId) -> BackendFuture<'_, ()>;
         /// The triage kept for each of a map's opportunity cards (`domain::backlog`).
         fn triage_of(
             &self,
             id: MapId,
         ) -> BackendFuture<'_, Vec<(CardId, crate::domain::backlog::Triage)>>;
-        /// Keeps the triage (checked by the caller) of one opportunity card.
-        fn set_triage(
-            &self,
-            id: MapId,
-            card: CardId,
-            triage: crate::domain::backlog::Triage,
-        ) -> BackendFuture<'_, ()>;
         /// Sets the days between reviews of a map (`None`: no reviews).
         fn set_review_interval(&self, id: MapId, days: Option<u16>) -> BackendFuture<'_, ()>;
         /// Records that `by` reviewed the map now.

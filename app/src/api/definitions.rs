@@ -66,8 +66,9 @@ pub async fn library_definitions(#[server(default)] labels: bool) -> Result<Defi
         may_edit_channels: user.is_admin,
         ..Definitions::default()
     };
+    let all_uses = backend.metric_uses().await?;
     for metric in backend.metric_library().await? {
-        let uses = backend.maps_using_metric(metric.id).await?;
+        let uses = maps_using(&all_uses, metric.id);
         let used_on: Vec<_> = listed
             .iter()
             .filter(|m| uses.contains(&m.id))
@@ -106,14 +107,17 @@ pub async fn library_definitions(#[server(default)] labels: bool) -> Result<Defi
     Ok(defs)
 }
 
-/// Checks the caller may edit every map that took metric definition `id` as a target.
+/// Checks the caller may edit every map that took metric definition `id` as a target; returns
+/// the caller and those maps.
 #[cfg(feature = "ssr")]
-async fn may_change_metric(id: LibraryId) -> Result<Vec<MapId>, AppError> {
+async fn may_change_metric(
+    id: LibraryId,
+) -> Result<(crate::domain::ids::UserId, Vec<MapId>), AppError> {
     use crate::api::ctx::{accounts, backend, require_user};
     use crate::domain::access::Capability;
 
     let user = require_user()?;
-    let uses = backend()?.maps_using_metric(id).await?;
+    let uses = maps_using(&backend()?.metric_uses().await?, id);
     for map in &uses {
         let role = accounts()?.role(&user, *map).await?;
         if !role.is_some_and(|r| r.may(Capability::Edit)) {
@@ -124,7 +128,24 @@ async fn may_change_metric(id: LibraryId) -> Result<Vec<MapId>, AppError> {
             });
         }
     }
-    Ok(uses)
+    Ok((user.id, uses))
+}
+
+/// The maps among `uses` (`Backend::metric_uses`) with a target taken from definition `id`.
+#[cfg(feature = "ssr")]
+fn maps_using(uses: &[(LibraryId, MapId)], id: LibraryId) -> Vec<MapId> {
+    uses.iter()
+        .filter_map(|&(metric, map)| (metric == id).then_some(map))
+        .collect()
+}
+
+/// The definition or channel `id` of a library shelf, or `NotFound`.
+#[cfg(feature = "ssr")]
+fn by_id<T>(shelf: Vec<T>, id: LibraryId, id_of: impl Fn(&T) -> LibraryId) -> Result<T, AppError> {
+    shelf
+        .into_iter()
+        .find(|item| id_of(item) == id)
+        .ok_or(AppError::NotFound)
 }
 
 /// An existing definition's or channel's id among `existing`, or a new one when `raw` is empty and
@@ -203,9 +224,11 @@ pub async fn save_metric(
         })?;
     let metric = MetricDefinition::new(id, name, measure, description, value)
         .map_err(|e| AppError::invalid("target", e))?;
-    may_change_metric(id).await?;
+    let user = may_change_metric(id).await?.0;
     let detail = format!("Metric {}: {}", metric.name.as_str(), metric.target_text());
-    let changed = backend.save_metric(metric).await?;
+    let changed = backend
+        .save_metric(metric, user, format!("Target: {detail}"))
+        .await?;
     record_change(detail, &changed).await;
     Ok(id)
 }
@@ -219,17 +242,14 @@ pub async fn apply_metric(
     #[server(default)] stage: String,
 ) -> Result<(), AppError> {
     use crate::api::ctx::{authorize, backend};
+    use crate::api::history::keep_beside;
     use crate::domain::access::Capability;
+    use crate::domain::beside::Beside;
     use crate::domain::targets::check;
 
-    authorize(map, Capability::Edit).await?;
+    let (user, _) = authorize(map, Capability::Edit).await?;
     let backend = backend()?;
-    let metric = backend
-        .metric_library()
-        .await?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or(AppError::NotFound)?;
+    let metric = by_id(backend.metric_library().await?, id, |m| m.id)?;
     let current = backend.load_map(map).await?.map;
     let stage = match stage.trim() {
         "" => None,
@@ -247,20 +267,15 @@ pub async fn apply_metric(
     targets.retain(|t| !(t.stage == stage && t.measure == metric.measure));
     targets.push(metric.target_on(stage));
     check(&targets).map_err(|e| AppError::invalid("stage", e))?;
-    backend.set_targets(map, targets).await?;
     let scope = stage
         .and_then(|s| current.stage(s))
         .map_or("Whole map".to_owned(), |s| s.name.to_string());
-    crate::api::ctx::record(
-        crate::api::ctx::AuditEvent::by_caller(crate::api::audit::Action::TargetsChanged)
-            .on_map(map)
-            .detail(format!(
-                "{scope}: {} (metric {})",
-                metric.target_text(),
-                metric.name.as_str()
-            )),
-    )
-    .await;
+    let detail = format!(
+        "{scope}: {} (metric {})",
+        metric.target_text(),
+        metric.name.as_str()
+    );
+    keep_beside(map, Beside::Targets(targets), user.id, detail).await?;
     Ok(())
 }
 
@@ -271,15 +286,12 @@ pub async fn delete_metric(id: LibraryId) -> Result<(), AppError> {
 
     require_user()?;
     let backend = backend()?;
-    let metric = backend
-        .metric_library()
-        .await?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or(AppError::NotFound)?;
-    let uses = may_change_metric(id).await?;
-    backend.delete_metric(id).await?;
+    let metric = by_id(backend.metric_library().await?, id, |m| m.id)?;
+    let (user, uses) = may_change_metric(id).await?;
     let detail = format!("Metric {} deleted", metric.name.as_str());
+    backend
+        .delete_metric(id, user, format!("Target: {detail}, kept as the map's own"))
+        .await?;
     record_change(detail, &uses).await;
     Ok(())
 }
@@ -319,12 +331,7 @@ pub async fn delete_channel(id: LibraryId) -> Result<(), AppError> {
 
     require_admin()?;
     let backend = backend()?;
-    let channel = backend
-        .channel_library()
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(AppError::NotFound)?;
+    let channel = by_id(backend.channel_library().await?, id, |c| c.id)?;
     backend.delete_channel(id).await?;
     record_change(format!("Channel {} deleted", channel.name), &[]).await;
     Ok(())

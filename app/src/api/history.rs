@@ -39,14 +39,18 @@ pub async fn map_history(id: MapId, before: Option<Rev>) -> Result<Vec<HistoryEn
     backend()?.history(id, before, HISTORY_PAGE).await
 }
 
-/// A change kept beside the map rather than in its log: its status and tags, targets, an
-/// opportunity's triage, its links to other maps, a review (from the audit log).
+/// An entry of the map's side log (`domain::beside`): a change to what is kept beside the map
+/// rather than in its log (its status and tags, targets, an opportunity's triage, its links),
+/// or a review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SideChange {
+    pub id: i64,
     pub at: Millis,
     /// The account's name ("A former member" once it is gone).
     pub by: String,
     pub what: String,
+    /// Undoing it would be taken now: it changed a value that is still as it left it.
+    pub undoable: bool,
 }
 
 /// Most side changes listed: the newest.
@@ -56,44 +60,75 @@ const SIDE_CHANGES: u32 = 200;
 /// Map `id`'s side changes, newest first (the map's own edits are `map_history`).
 #[server]
 pub async fn side_changes(id: MapId) -> Result<Vec<SideChange>, AppError> {
-    use crate::api::audit::{Action, AuditQuery};
-    use crate::api::ctx::{accounts, audit, authorize};
+    use crate::api::ctx::{accounts, authorize, backend};
     use crate::domain::access::Capability;
 
-    authorize(id, Capability::View).await?;
-    let kind = |action: &str| {
-        Some(match Action::parse(action)? {
-            Action::MapCatalogued => "Status and tags",
-            Action::TargetsChanged => "Target",
-            Action::OpportunityTriaged => "Opportunity",
-            Action::MapLinked => "Linked",
-            Action::MapReviewed => "Reviewed",
-            _ => return None,
-        })
-    };
-    let query = AuditQuery {
-        map: Some(id),
-        ..AuditQuery::default()
-    };
-    let page = audit()?.log(query, SIDE_CHANGES).await?;
+    let (_, role) = authorize(id, Capability::View).await?;
+    let entries = backend()?.side_log(id, SIDE_CHANGES).await?;
     let users = accounts()?.users().await?;
-    Ok(page
-        .entries
+    let may_undo = role.may(Capability::Edit);
+    Ok(entries
         .into_iter()
-        .filter_map(|e| {
-            let kind = kind(&e.action)?;
-            let by = e
-                .actor
-                .as_deref()
-                .and_then(|a| users.iter().find(|u| u.id.to_string() == a))
-                .map_or_else(|| "A former member".to_owned(), |u| u.name.clone());
-            let what = match e.detail {
-                Some(detail) if !detail.is_empty() => format!("{kind}: {detail}"),
-                _ => kind.to_owned(),
-            };
-            Some(SideChange { at: e.at, by, what })
+        .map(|(entry, undoable)| SideChange {
+            id: entry.id,
+            at: entry.at,
+            by: entry
+                .by
+                .and_then(|by| users.iter().find(|u| u.id == by))
+                .map_or_else(|| "A former member".to_owned(), |u| u.name.clone()),
+            what: entry.what,
+            undoable: undoable && may_undo,
         })
         .collect())
+}
+
+/// Writes `after` beside map `map` as `by`, and records the change in the map's side log (as
+/// "Target: {detail}", say) and in the audit log.
+#[cfg(feature = "ssr")]
+pub(crate) async fn keep_beside(
+    map: MapId,
+    after: crate::domain::beside::Beside,
+    by: crate::domain::ids::UserId,
+    detail: String,
+) -> Result<(), AppError> {
+    use crate::api::audit::Action;
+    use crate::api::ctx::{backend, record, AuditEvent};
+    use crate::domain::beside::Beside;
+
+    let action = match after {
+        Beside::Catalog(_) => Action::MapCatalogued,
+        Beside::Targets(_) => Action::TargetsChanged,
+        Beside::Triage(..) => Action::OpportunityTriaged,
+        Beside::Parent(_) => Action::MapLinked,
+    };
+    let what = format!("{}: {detail}", after.label());
+    backend()?.change_beside(map, after, by, what).await?;
+    record(AuditEvent::by_caller(action).on_map(map).detail(detail)).await;
+    Ok(())
+}
+
+/// Undoes entry `entry` of map `id`'s side log: puts back the value it replaced, as a change
+/// of its own (which can be undone in turn). Refused when that value was changed again since.
+#[server]
+pub async fn undo_side_change(id: MapId, entry: i64) -> Result<(), AppError> {
+    use crate::api::ctx::{authorize, backend};
+    use crate::domain::access::Capability;
+    use crate::domain::beside::Beside;
+
+    let (user, _) = authorize(id, Capability::Edit).await?;
+    let backend = backend()?;
+    // Linking a map under another takes seeing that one (`set_parent`); so does linking it back.
+    // (A parent since deleted is refused below, saying so.)
+    if let Some((Beside::Parent(Some(link)), _)) = backend.side_entry(id, entry).await?.change {
+        let hidden = authorize(link.parent, Capability::View).await.is_err();
+        if hidden && backend.load_map(link.parent).await.is_ok() {
+            return Err(AppError::Invalid {
+                field: String::new(),
+                message: "this would link the map under one you cannot see".into(),
+            });
+        }
+    }
+    backend.undo_beside(id, entry, user.id).await
 }
 
 /// The map as it was right after revision `rev`.

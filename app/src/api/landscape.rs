@@ -28,6 +28,9 @@ pub struct Related {
     pub title: String,
     /// The stage of the parent a sub-journey details, by its name.
     pub stage: Option<String>,
+    /// The card of the parent it details, if one, by its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
     /// Its headline score, when it has one to show.
     #[serde(default, deserialize_with = "crate::domain::lenient::optional")]
     pub headline: Option<Score>,
@@ -261,11 +264,7 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
         // refused (the failure is logged where it happened).
         if let Ok(figures) = feedback.map_feedback(id, Filter::default()).await {
             let funnel = figures.funnel.as_ref();
-            entry.conversion = funnel.and_then(|f| {
-                let first = f.stages.first()?.reach;
-                let last = f.stages.last()?.reach;
-                crate::domain::stats::wilson(last, first)
-            });
+            entry.conversion = funnel.and_then(|f| f.end_to_end());
             entry.drop_off = funnel.is_some_and(|f| f.drop_off.is_some());
             entry.score = figures.map.headline().cloned();
             entry.responses = figures.map.responses;
@@ -281,9 +280,20 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
         entries.push(entry);
     }
     let links = backend.links().await?;
+    // The parents (those the person sees) of sub-journeys that detail a card, as they are now:
+    // where the card is, and its text.
+    let mut parents = std::collections::HashMap::new();
+    for link in &links {
+        let seen = entries.iter().any(|e| e.map.id == link.parent);
+        if link.card.is_some() && seen && !parents.contains_key(&link.parent) {
+            if let Ok(open) = backend.load_map(link.parent).await {
+                parents.insert(link.parent, open.map);
+            }
+        }
+    }
     let families: Vec<Family> = entries
         .iter()
-        .map(|e| family(&entries, &links, e.map.id))
+        .map(|e| family(&entries, &links, &parents, e.map.id))
         .collect();
     for (entry, family) in entries.iter_mut().zip(families) {
         entry.family = family;
@@ -292,13 +302,20 @@ pub async fn landscape() -> Result<Vec<Entry>, AppError> {
 }
 
 /// Map `id`'s family among `entries` (the maps the person can see; links to others are left
-/// out, so a breadcrumb names only maps its reader may open).
+/// out, so a breadcrumb names only maps its reader may open). `parents` holds, as they are
+/// now, the parents of sub-journeys that detail a card (`MapLink::place`).
 #[cfg(feature = "ssr")]
-fn family(entries: &[Entry], links: &[crate::domain::hierarchy::MapLink], id: MapId) -> Family {
-    use crate::domain::hierarchy::{ancestors, LinkKind};
+fn family(
+    entries: &[Entry],
+    links: &[crate::domain::hierarchy::MapLink],
+    parents: &std::collections::HashMap<MapId, crate::domain::map::JourneyMap>,
+    id: MapId,
+) -> Family {
+    use crate::domain::hierarchy::{ancestors, LinkKind, MapLink};
 
-    let related = |map: MapId, parent: Option<MapId>, stage: Option<StageId>| {
+    let related = |map: MapId, parent: Option<MapId>, link: Option<&MapLink>| {
         let entry = entries.iter().find(|e| e.map.id == map)?;
+        let (stage, card) = link.map_or((None, None), |l| l.place(parents.get(&l.parent)));
         let stage = parent
             .and_then(|p| entries.iter().find(|e| e.map.id == p))
             .and_then(|p| p.stages.iter().find(|(s, _)| Some(*s) == stage))
@@ -307,18 +324,19 @@ fn family(entries: &[Entry], links: &[crate::domain::hierarchy::MapLink], id: Ma
             id: map,
             title: entry.map.title.clone(),
             stage,
+            card: card.map(|c| c.excerpt()),
             headline: entry.score.clone().filter(|s| s.estimate.is_some()),
         })
     };
     let breadcrumb = ancestors(links, id)
         .into_iter()
-        .map(|l| related(l.parent, Some(l.parent), l.stage))
+        .map(|l| related(l.parent, Some(l.parent), Some(l)))
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default();
     let children = links
         .iter()
         .filter(|l| l.parent == id && l.kind == LinkKind::SubJourney)
-        .filter_map(|l| related(l.map, Some(id), l.stage))
+        .filter_map(|l| related(l.map, Some(id), Some(l)))
         .collect();
     let as_is = links
         .iter()
@@ -339,12 +357,13 @@ pub async fn set_catalog(
     status: String,
     tags: String,
 ) -> Result<(), AppError> {
-    use crate::api::audit::Action;
-    use crate::api::ctx::{authorize, backend, record, AuditEvent};
+    use crate::api::ctx::authorize;
+    use crate::api::history::keep_beside;
     use crate::domain::access::Capability;
+    use crate::domain::beside::Beside;
     use crate::domain::catalog::{parse_tags, Catalog};
 
-    authorize(id, Capability::Edit).await?;
+    let (user, _) = authorize(id, Capability::Edit).await?;
     let status = Status::from_key(&status).ok_or_else(|| AppError::Invalid {
         field: "status".into(),
         message: format!("no status is called {status:?}"),
@@ -354,14 +373,13 @@ pub async fn set_catalog(
         .chain(tags.iter().map(|t| t.to_string()))
         .collect::<Vec<_>>()
         .join(", ");
-    backend()?.set_catalog(id, Catalog { status, tags }).await?;
-    record(
-        AuditEvent::by_caller(Action::MapCatalogued)
-            .on_map(id)
-            .detail(detail),
+    keep_beside(
+        id,
+        Beside::Catalog(Catalog { status, tags }),
+        user.id,
+        detail,
     )
-    .await;
-    Ok(())
+    .await
 }
 
 #[cfg(test)]

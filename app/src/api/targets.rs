@@ -87,12 +87,13 @@ pub async fn set_target(
     measure: String,
     #[server(default)] value: String,
 ) -> Result<(), AppError> {
-    use crate::api::audit::Action;
-    use crate::api::ctx::{authorize, backend, record, AuditEvent};
+    use crate::api::ctx::{authorize, backend};
+    use crate::api::history::keep_beside;
     use crate::domain::access::Capability;
+    use crate::domain::beside::Beside;
     use crate::domain::targets::{check, Measure};
 
-    authorize(map, Capability::Edit).await?;
+    let (user, _) = authorize(map, Capability::Edit).await?;
     let invalid = |field: &str, message: String| AppError::Invalid {
         field: field.into(),
         message,
@@ -130,12 +131,6 @@ pub async fn set_target(
     };
     targets.extend(target);
     check(&targets).map_err(|e| AppError::invalid("value", e))?;
-    backend.set_targets(map, targets).await?;
-    record(
-        AuditEvent::by_caller(Action::TargetsChanged)
-            .on_map(map)
-            .detail(detail),
-    )
-    .await;
+    keep_beside(map, Beside::Targets(targets), user.id, detail).await?;
     Ok(())
 }

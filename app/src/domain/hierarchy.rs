@@ -1,11 +1,12 @@
-//! How maps hang together: a sub-journey details one stage of a parent map ("Onboarding"
-//! under "Retention"), and a to-be map is the redesign of the as-is map it was made from. Kept
+//! How maps hang together: a sub-journey details one stage, or one card, of a parent map
+//! ("Onboarding" under "Retention"), and a to-be map is the redesign of the as-is map it was made from. Kept
 //! beside the maps (`api::hierarchy`), like their status and tags; read on the landscape, the
 //! comparison page and presentations.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::{MapId, StageId};
+use crate::domain::ids::{CardId, MapId, StageId};
+use crate::domain::map::{Card, JourneyMap};
 
 /// Deepest chain of sub-journeys a breadcrumb walks, and deepest a link may make.
 pub const MAX_DEPTH: usize = 8;
@@ -43,6 +44,19 @@ pub struct MapLink {
     /// The parent's stage a sub-journey details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageId>,
+    /// The parent's card it details, if one: `stage` is then the card's stage when linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardId>,
+}
+
+impl MapLink {
+    /// Where on its parent the link sits, given the parent as it is now (`None`: not at hand):
+    /// the card it details, while the parent has it, and that card's stage now; otherwise the
+    /// stage it was linked on.
+    pub fn place<'a>(&self, parent: Option<&'a JourneyMap>) -> (Option<StageId>, Option<&'a Card>) {
+        let card = self.card.and_then(|c| parent?.card(c));
+        (card.map(|c| c.stage).or(self.stage), card)
+    }
 }
 
 /// Why a link cannot be made.
@@ -132,7 +146,37 @@ mod tests {
             kind: LinkKind::SubJourney,
             parent: id(parent),
             stage: None,
+            card: None,
         }
+    }
+
+    #[test]
+    fn a_link_to_a_card_sits_where_the_card_is_while_the_parent_has_it() {
+        let parent = crate::domain::fixture::sample_map();
+        let card = &parent.cards()[0];
+        let other_stage = parent
+            .stages()
+            .iter()
+            .find(|s| s.id != card.stage)
+            .unwrap()
+            .id;
+        let link = MapLink {
+            stage: Some(other_stage),
+            card: Some(card.id),
+            ..sub(2, 1)
+        };
+        let (stage, found) = link.place(Some(&parent));
+        assert_eq!(
+            (stage, found.map(|c| c.id)),
+            (Some(card.stage), Some(card.id))
+        );
+        // The parent not at hand, or without the card: the stage it was linked on.
+        assert_eq!(link.place(None), (Some(other_stage), None));
+        let gone = MapLink {
+            card: Some(CardId::from_uuid(uuid::Uuid::from_u128(99))),
+            ..link
+        };
+        assert_eq!(gone.place(Some(&parent)), (Some(other_stage), None));
     }
 
     #[test]

@@ -556,6 +556,14 @@ pub struct TouchFigures {
 const NEXT_SHOWN: usize = 3;
 
 impl Funnel {
+    /// Of the customers who reached the first stage, the share who reached the last, with its
+    /// Wilson interval: the map's headline funnel figure.
+    pub fn end_to_end(&self) -> Option<Estimate> {
+        let first = self.stages.first()?.reach;
+        let last = self.stages.last()?.reach;
+        stats::wilson(last, first)
+    }
+
     /// Reads the counts in `map`'s current order; stages no longer on the map are left out.
     pub fn new(map: &JourneyMap, counts: &Counts) -> Funnel {
         let reach = |stage| reach_of(counts, stage);

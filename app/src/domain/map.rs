@@ -144,6 +144,13 @@ pub struct Card {
     pub survey: Option<Survey>,
 }
 
+impl Card {
+    /// The start of its text, as lists and logs beside the map name the card.
+    pub fn excerpt(&self) -> String {
+        self.text.as_str().chars().take(80).collect()
+    }
+}
+
 /// The channel of a touchpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,7 +7,8 @@
 //! for every operation committed on the map, the client's own included, which is how the client
 //! learns its operations were acknowledged. `Rejected` goes only to the operation's sender.
 //! `NotSaved` says the database failed to store some of the client's operations: it sends them
-//! again later. `FeedbackChanged` says customers' answers arrived, so the scores on the map are stale.
+//! again later. `Refetch` says what the map shows from outside its log (its scores, its
+//! targets) is stale.
 //! The server re-checks who may do what whenever that can change: `Role` tells a connection it
 //! may now edit, or only view; `Ended` that it may no longer follow the map at all, and why, so
 //! the browser says so instead of reconnecting.
@@ -104,8 +105,9 @@ pub enum ServerMsg {
         reason: String,
         retry_ms: u32,
     },
-    /// New customer feedback was stored for the map: its summaries have changed.
-    FeedbackChanged,
+    /// Something the map shows from outside its log changed: customer feedback or events
+    /// arrived, or a value kept beside it (a target, its links) changed. Fetch them again.
+    Refetch,
     /// What this connection may do changed: edit, or only follow the map.
     Role {
         can_edit: bool,

@@ -124,8 +124,9 @@ pub struct Editor {
     pub me: RwSignal<Option<SessionId>>,
     /// A message about the last thing that could not be done, shown until dismissed.
     pub notice: RwSignal<Option<String>>,
-    /// Counts the server's news of customer feedback arriving, for the scores to follow.
-    pub feedback_news: RwSignal<u32>,
+    /// Counts the server's `Refetch` messages (feedback arrived, a target or link changed), for
+    /// the scores and the side log to follow.
+    pub news: RwSignal<u32>,
     /// Shows only cards of this evidence level (`Some(None)`: cards without a level).
     pub evidence_filter: RwSignal<Option<Option<Evidence>>>,
     pub dragging: RwSignal<Option<Dragged>>,
@@ -191,7 +192,7 @@ impl Editor {
             name: RwSignal::new("Guest".to_owned()),
             me: RwSignal::new(None),
             notice: RwSignal::new(None),
-            feedback_news: RwSignal::new(0),
+            news: RwSignal::new(0),
             evidence_filter: RwSignal::new(None),
             dragging: RwSignal::new(None),
             can_undo: Memo::new(move |_| history.with(|h| !h.undo.is_empty())),
@@ -433,8 +434,8 @@ impl Editor {
                 };
                 self.connection.set(state);
             }
-            ServerMsg::FeedbackChanged => {
-                self.feedback_news.update(|n| *n += 1);
+            ServerMsg::Refetch => {
+                self.news.update(|n| *n += 1);
                 return true;
             }
             ServerMsg::Role { can_edit: false } => {

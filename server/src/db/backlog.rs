@@ -70,6 +70,15 @@ pub fn set_triage(
     Ok(())
 }
 
+/// Forgets the triage of card `card` of map `id`: as if it had never been triaged.
+pub fn clear_triage(conn: &Connection, id: MapId, card: CardId) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM opportunities WHERE map_id = ?1 AND card_id = ?2",
+        params![id.to_string(), card.to_string()],
+    )?;
+    Ok(())
+}
+
 impl Db {
     pub async fn triage_of(&self, id: MapId) -> Result<Vec<(CardId, Triage)>, StoreError> {
         self.read(move |conn| triage_of(conn, id)).await

@@ -3,14 +3,16 @@
 //! from it into step, and deleting one leaves those targets as the maps' own, in the same
 //! transaction.
 
+use app::domain::beside::Beside;
 use app::domain::definitions::{check_channels, ChannelNames, LibraryChannel, MetricDefinition};
-use app::domain::ids::{LibraryId, MapId};
+use app::domain::ids::{LibraryId, MapId, UserId};
 use app::domain::targets::{check, Target};
 use rusqlite::{params, Connection};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::db::targets::{set_targets, targets};
+use crate::db::beside::{self, Note};
+use crate::db::targets::targets;
 use crate::db::{parse_id, Db, StoreError};
 
 /// The two tables, so that no other name reaches the SQL below.
@@ -73,14 +75,26 @@ fn remove(conn: &Connection, shelf: Shelf, id: LibraryId) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The maps with a target taken from metric definition `id`.
-pub fn maps_using(conn: &Connection, id: LibraryId) -> Result<Vec<MapId>, StoreError> {
+/// Each metric definition with a map that took a target from it, by map.
+pub fn metric_uses(conn: &Connection) -> Result<Vec<(LibraryId, MapId)>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT DISTINCT maps.id FROM maps, json_each(maps.targets) AS t
-         WHERE t.value ->> '$.metric' = ?1 ORDER BY maps.id",
+        "SELECT DISTINCT t.value ->> '$.metric', maps.id FROM maps, json_each(maps.targets) AS t
+         WHERE t.value ->> '$.metric' IS NOT NULL ORDER BY maps.id",
     )?;
-    let rows = statement.query_map([id.to_string()], |r| r.get::<_, String>(0))?;
-    rows.map(|row| parse_id(&row?)).collect()
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    rows.map(|row| {
+        let (metric, map) = row?;
+        Ok((parse_id(&metric)?, parse_id(&map)?))
+    })
+    .collect()
+}
+
+/// The maps with a target taken from metric definition `id`, in order.
+pub fn maps_using(conn: &Connection, id: LibraryId) -> Result<Vec<MapId>, StoreError> {
+    let uses = metric_uses(conn)?.into_iter();
+    Ok(uses
+        .filter_map(|(m, map)| (m == id).then_some(map))
+        .collect())
 }
 
 /// Adds or replaces `metric`, and brings every target taken from it into step; refused whole
@@ -89,9 +103,9 @@ pub fn maps_using(conn: &Connection, id: LibraryId) -> Result<Vec<MapId>, StoreE
 pub fn save_metric(
     conn: &Connection,
     metric: &MetricDefinition,
-    now: i64,
+    note: &Note,
 ) -> Result<Vec<MapId>, StoreError> {
-    put(conn, Shelf::Metrics, metric.id, metric, now)?;
+    put(conn, Shelf::Metrics, metric.id, metric, note.at)?;
     let mut changed = Vec::new();
     for map in maps_using(conn, metric.id)? {
         if let Some(synced) = metric.sync(&targets(conn, map)?) {
@@ -106,7 +120,7 @@ pub fn save_metric(
                     metric.measure.label()
                 )));
             }
-            set_targets(conn, map, &synced)?;
+            beside::change(conn, map, &Beside::Targets(synced), note)?;
             changed.push(map);
         }
     }
@@ -114,7 +128,7 @@ pub fn save_metric(
 }
 
 /// Deletes metric definition `id`; the targets maps took from it stay, as their own.
-pub fn delete_metric(conn: &Connection, id: LibraryId) -> Result<(), StoreError> {
+pub fn delete_metric(conn: &Connection, id: LibraryId, note: &Note) -> Result<(), StoreError> {
     remove(conn, Shelf::Metrics, id)?;
     for map in maps_using(conn, id)? {
         let kept: Vec<Target> = targets(conn, map)?
@@ -124,7 +138,7 @@ pub fn delete_metric(conn: &Connection, id: LibraryId) -> Result<(), StoreError>
                 ..t
             })
             .collect();
-        set_targets(conn, map, &kept)?;
+        beside::change(conn, map, &Beside::Targets(kept), note)?;
     }
     Ok(())
 }
@@ -148,20 +162,32 @@ impl Db {
         self.read(|conn| all(conn, Shelf::Metrics)).await
     }
 
-    pub async fn maps_using_metric(&self, id: LibraryId) -> Result<Vec<MapId>, StoreError> {
-        self.read(move |conn| maps_using(conn, id)).await
+    pub async fn metric_uses(&self) -> Result<Vec<(LibraryId, MapId)>, StoreError> {
+        self.read(metric_uses).await
     }
 
-    pub async fn save_metric(&self, metric: MetricDefinition) -> Result<Vec<MapId>, StoreError> {
-        let now = crate::clock::now_millis();
+    /// Saves `metric`; each map whose targets follow records the change by `by` as `what`.
+    pub async fn save_metric(
+        &self,
+        metric: MetricDefinition,
+        by: UserId,
+        what: String,
+    ) -> Result<Vec<MapId>, StoreError> {
+        let note = Note::now(by, what);
         self.writer()
-            .write(move |conn| save_metric(conn, &metric, now))
+            .write(move |conn| save_metric(conn, &metric, &note))
             .await
     }
 
-    pub async fn delete_metric(&self, id: LibraryId) -> Result<(), StoreError> {
+    pub async fn delete_metric(
+        &self,
+        id: LibraryId,
+        by: UserId,
+        what: String,
+    ) -> Result<(), StoreError> {
+        let note = Note::now(by, what);
         self.writer()
-            .write(move |conn| delete_metric(conn, id))
+            .write(move |conn| delete_metric(conn, id, &note))
             .await
     }
 

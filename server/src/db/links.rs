@@ -9,18 +9,19 @@ use crate::db::{parse_id, Db, StoreError};
 /// Every link between maps.
 pub fn links(conn: &Connection) -> Result<Vec<MapLink>, StoreError> {
     let mut statement =
-        conn.prepare_cached("SELECT map_id, kind, parent_id, stage_id FROM map_links")?;
+        conn.prepare_cached("SELECT map_id, kind, parent_id, stage_id, card_id FROM map_links")?;
     let rows = statement.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
         ))
     })?;
     let mut found = Vec::new();
     for row in rows {
-        let (map, kind, parent, stage) = row?;
+        let (map, kind, parent, stage, card) = row?;
         let kind = LinkKind::from_key(&kind)
             .ok_or_else(|| StoreError::internal(format!("unknown map link kind {kind:?}")))?;
         found.push(MapLink {
@@ -28,6 +29,7 @@ pub fn links(conn: &Connection) -> Result<Vec<MapLink>, StoreError> {
             kind,
             parent: parse_id(&parent)?,
             stage: stage.as_deref().map(parse_id).transpose()?,
+            card: card.as_deref().map(parse_id).transpose()?,
         });
     }
     Ok(found)
@@ -36,14 +38,17 @@ pub fn links(conn: &Connection) -> Result<Vec<MapLink>, StoreError> {
 /// Makes `link` (checked by the caller) the map's link of its kind, replacing any.
 pub fn set_link(conn: &Connection, link: &MapLink) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO map_links (map_id, kind, parent_id, stage_id) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO map_links (map_id, kind, parent_id, stage_id, card_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (map_id, kind) DO UPDATE
-         SET parent_id = excluded.parent_id, stage_id = excluded.stage_id",
+         SET parent_id = excluded.parent_id, stage_id = excluded.stage_id,
+             card_id = excluded.card_id",
         params![
             link.map.to_string(),
             link.kind.key(),
             link.parent.to_string(),
             link.stage.map(|s| s.to_string()),
+            link.card.map(|c| c.to_string()),
         ],
     )?;
     Ok(())
@@ -65,11 +70,5 @@ impl Db {
 
     pub async fn set_link(&self, link: MapLink) -> Result<(), StoreError> {
         self.writer().write(move |conn| set_link(conn, &link)).await
-    }
-
-    pub async fn unlink(&self, map: MapId, kind: LinkKind) -> Result<(), StoreError> {
-        self.writer()
-            .write(move |conn| unlink(conn, map, kind))
-            .await
     }
 }

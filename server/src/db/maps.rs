@@ -473,10 +473,24 @@ impl Db {
             .await
     }
 
-    pub async fn mark_reviewed(&self, id: MapId, by: String) -> Result<(), StoreError> {
+    /// Records that user `by` (called `name`) reviewed map `id` now, in its side log too.
+    pub async fn mark_reviewed(
+        &self,
+        id: MapId,
+        by: UserId,
+        name: String,
+    ) -> Result<(), StoreError> {
         let at = crate::clock::now_millis();
         self.writer()
-            .write(move |conn| mark_reviewed(conn, id, &by, at))
+            .write(move |conn| {
+                mark_reviewed(conn, id, &name, at)?;
+                let note = crate::db::beside::Note {
+                    by,
+                    what: "Reviewed".into(),
+                    at,
+                };
+                crate::db::beside::record(conn, id, &note)
+            })
             .await
     }
 

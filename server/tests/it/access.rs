@@ -196,6 +196,11 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             format!("id={map}"),
         ),
         (
+            "undo_side_change",
+            Need::Can(Capability::Edit),
+            format!("id={map}&entry=1"),
+        ),
+        (
             "list_versions",
             Need::Can(Capability::View),
             format!("id={map}"),
@@ -274,6 +279,7 @@ fn cases(map: MapId, user: UserId, card: CardId) -> Vec<(&'static str, Need, Str
             Need::Can(Capability::Edit),
             format!("map={map}&parent="),
         ),
+        ("cards_of", Need::Can(Capability::View), format!("id={map}")),
         // Checks the map and its as-is map; the test's map is no to-be map, so all get 404.
         ("compare_with_as_is", Need::User, format!("id={map}")),
         ("family", Need::Can(Capability::View), format!("id={map}")),

@@ -439,7 +439,7 @@ impl Editor {
             ServerMsg::Welcome { .. } => return Err("a second welcome".into()),
             ServerMsg::Peers { .. }
             | ServerMsg::Role { .. }
-            | ServerMsg::FeedbackChanged
+            | ServerMsg::Refetch
             | ServerMsg::Pong => {}
         }
         Ok(())

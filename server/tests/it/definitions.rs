@@ -108,6 +108,14 @@ async fn a_metric_definition_is_a_target_of_many_maps_and_changed_once() {
         [(None, 700, false), (Some(stage.id), 850, true)]
     );
     assert_eq!(csat(db.targets(second).await.unwrap()), [(None, 850, true)]);
+    // Each map's history lists the change, undoable there.
+    let reply = send(&app, form("side_changes", format!("id={second}"))).await;
+    let newest = &reply.json()[0];
+    assert_eq!(
+        newest["what"], "Target: Metric Checkout CSAT: CSAT target 85%",
+        "{newest}"
+    );
+    assert_eq!(newest["undoable"], true);
 
     // Bad input is refused and changes nothing.
     for bad in [

@@ -175,4 +175,112 @@ async fn sub_journeys_hang_under_a_stage_and_to_be_maps_compare_with_their_as_is
     )
     .await;
     assert!(page.body.contains("Nothing to compare"), "{}", page.body);
+
+    // A sub-journey of one card: shown on that card, with the parent's headline-less child.
+    let reply = link(grandchild, format!("parent={parent}&card={checkout}")).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let on_card = |html: &str| -> bool {
+        let card = html
+            .split_once(&format!(r#"id="card-{checkout}""#))
+            .map(|(_, rest)| rest.split_once("</article>").unwrap().0)
+            .unwrap_or_else(|| panic!("no checkout card in {html}"));
+        card.contains(&format!(r#"href="/maps/{grandchild}""#))
+    };
+    let html = editor(parent).await;
+    assert!(on_card(&html), "{html}");
+    // On the card only, not also under its stage.
+    assert_eq!(html.matches(&format!("/maps/{grandchild}")).count(), 1);
+    // Refused: a card the parent does not have; nothing changes.
+    for bad in [
+        format!("parent={parent}&card={}", uuid::Uuid::new_v4()),
+        format!("parent={parent}&card=x"),
+    ] {
+        let reply = link(grandchild, bad.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.body
+        );
+        assert!(reply.body.contains("card"), "{}", reply.body);
+    }
+    let links = backend.db.links().await.unwrap();
+    let kept = links.iter().find(|l| l.map == grandchild).unwrap();
+    assert_eq!(kept.card, Some(checkout));
+    // The landscape names the card, by its text, and its stage.
+    let snapshot = backend.rooms.snapshot(parent).await.unwrap().map;
+    let card = snapshot.card(checkout).unwrap();
+    let stage_name = snapshot.stage(card.stage).unwrap().name.to_string();
+    let reply = send(&app, form("landscape", String::new())).await;
+    let entries: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+    let children = entries
+        .iter()
+        .find(|e| e["map"]["id"] == json!(parent.to_string()))
+        .map(|e| e["family"]["children"].clone())
+        .unwrap();
+    let linked = children
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(grandchild.to_string()))
+        .unwrap();
+    assert_eq!(linked["card"], json!(card.text.as_str()), "{linked}");
+    assert_eq!(linked["stage"], json!(stage_name), "{linked}");
+    // The card removed, the sub-journey shows under the stage the card was on.
+    let done = backend
+        .rooms
+        .submit(
+            parent,
+            vec![op(Edit::RemoveCard { id: checkout })],
+            &author("Test"),
+        )
+        .await
+        .unwrap();
+    assert!(done.rejected.is_empty());
+    let html = editor(parent).await;
+    assert!(
+        html.contains(&format!(r#"href="/maps/{grandchild}""#)),
+        "{html}"
+    );
+
+    // The measured map, made the sub-journey of another's stage, brings its funnel figure
+    // there: 4 of the 10 customers who reached its first stage reached its last.
+    let top = new_map(&backend, app::domain::template::Template::CustomerJourney).await;
+    let top_stage = backend.rooms.snapshot(top).await.unwrap().map.stages()[0].id;
+    let reply = link(parent, format!("parent={top}&stage={top_stage}")).await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    let stages = backend
+        .rooms
+        .snapshot(parent)
+        .await
+        .unwrap()
+        .map
+        .stages()
+        .to_vec();
+    let (first, last) = (stages[0].id, stages[stages.len() - 1].id);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let at = i64::try_from(now).unwrap() - 86_400_000;
+    let mut events = Vec::new();
+    for i in 0..10 {
+        let customer = format!("customer-{i}");
+        events.push(json!({ "customer": customer, "stage": first, "at": at }));
+        if i < 4 {
+            events.push(json!({ "customer": customer, "stage": last, "at": at + 1_000 }));
+        }
+    }
+    let path = format!("/api/v1/maps/{parent}/events");
+    let body = json!({ "events": events });
+    let reply = send(&app, post_json(&path, Some(&key), &body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let reply = send(&app, form("family", format!("id={top}"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let below = &reply.json()[1][0];
+    assert_eq!(below["id"], json!(parent.to_string()));
+    assert_eq!(below["conversion"]["n"], 10, "{below}");
+    assert_eq!(below["conversion"]["value"], 40.0, "{below}");
+    let html = editor(top).await;
+    assert!(html.contains("40% to the end"), "{html}");
 }

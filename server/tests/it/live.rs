@@ -357,8 +357,8 @@ async fn everyone_on_the_map_hears_that_feedback_arrived() {
         .ingest(id, vec![Ok(answer)], Source::Api, Naming::Id)
         .await
         .unwrap();
-    assert_eq!(alice.next_not_peers().await, ServerMsg::FeedbackChanged);
-    assert_eq!(bob.next_not_peers().await, ServerMsg::FeedbackChanged);
+    assert_eq!(alice.next_not_peers().await, ServerMsg::Refetch);
+    assert_eq!(bob.next_not_peers().await, ServerMsg::Refetch);
 
     // A refused batch changes nothing, so nobody is told anything.
     let bad = ResponseInput {

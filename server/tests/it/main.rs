@@ -8,6 +8,7 @@ mod access;
 mod audit;
 // The real binary as a child process (shared with the benchmarks).
 mod backlog;
+mod beside;
 #[path = "../../benches/support/mod.rs"]
 mod binary;
 mod chaos;

@@ -18,6 +18,7 @@ use crate::ui::erase::Erase;
 use crate::ui::icons::{Icon, IconButton};
 use crate::ui::inline_text::InlineText;
 use crate::ui::map::comments_panel::CommentButton;
+use crate::ui::map::lineage::SubJourneys;
 use crate::ui::map::panel_state::{use_side_panel, Panel};
 use crate::ui::map::presence::{colour, peer_tag};
 use crate::ui::map::scores::ScoreChip;
@@ -102,6 +103,7 @@ pub fn CardView(card: Card, kind: LaneKind) -> impl IntoView {
                 on_commit=set_text
                 editing
             />
+            <SubJourneys stage=None card=Some(id)/>
             <footer class="card-meta">
                 {(kind == LaneKind::Touchpoints).then(|| view! { <ChannelSelect id channel=card.channel/> })}
                 {(kind == LaneKind::Touchpoints || card.survey.is_some()).then(|| view! { <FeedbackButton id/> })}
@@ -137,6 +139,7 @@ fn FixedCard(card: Card, kind: LaneKind) -> impl IntoView {
             data-evidence=evidence.map(Evidence::key)
         >
             <p class="inline-text card-text">{text}</p>
+            <SubJourneys stage=None card=Some(card.id)/>
             <footer class="card-meta">
                 {card.channel.map(|c| view! { <span class="chip channel">{c.label()}</span> })}
                 {(kind == LaneKind::Touchpoints || card.survey.is_some()).then(|| view! { <ScoreChip card=card.id/> })}

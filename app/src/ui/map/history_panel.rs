@@ -5,7 +5,7 @@ use leptos::context::Provider;
 use leptos::prelude::*;
 
 use crate::api::history::{
-    list_versions, map_at, map_history, name_version, side_changes, HistoryEntry,
+    list_versions, map_at, map_history, name_version, side_changes, undo_side_change, HistoryEntry,
 };
 use crate::api::maps::MapSnapshot;
 use crate::domain::history::edits_between;
@@ -123,25 +123,55 @@ fn EntryList(
 }
 
 /// What changed beside the map (status and tags, targets, triage, links, reviews): kept out of
-/// its log, so listed apart, without "View".
+/// its log, so listed apart, without "View" but with "Undo" where the value is still as the
+/// change left it. Fetched again whenever the server says something beside the map changed.
 #[component]
 fn SideChanges() -> impl IntoView {
-    let id = use_editor().id;
-    let changes = resource(|| (), move |()| side_changes(id));
+    let editor = use_editor();
+    let id = editor.id;
+    let undone = RwSignal::new(0u32);
+    let changes = resource(
+        move || (editor.news.get(), undone.get()),
+        move |_| side_changes(id),
+    );
+    let error = RwSignal::new(None::<String>);
+    let undo = move |entry: i64| {
+        leptos::task::spawn_local(async move {
+            match undo_side_change(id, entry).await {
+                Ok(()) => error.set(None),
+                Err(err) => error.set(Some(err.to_string())),
+            }
+            undone.update(|n| *n += 1);
+        });
+    };
     view! {
         <h3>"Beside the map"</h3>
         <p class="muted">"Status and tags, targets, opportunities' triage, links to other maps and reviews."</p>
+        {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match changes.await {
                     Ok(list) if list.is_empty() => view! { <p class="empty-note">"None yet."</p> }.erase(),
                     Ok(list) => view! {
                         <ol class="changes side-changes">
-                            {list.into_iter().map(|c| view! {
-                                <li>
-                                    <span class="change-summary">{c.what}</span>
-                                    <span class="muted">{format!("{} · {}", c.by, date_time(c.at))}</span>
-                                </li>
+                            {list.into_iter().map(|c| {
+                                let button = c.undoable.then(|| view! {
+                                    <button
+                                        type="button"
+                                        class="button small ghost"
+                                        aria-label=format!("Undo: {}", c.what)
+                                        on:click=move |_| undo(c.id)
+                                    >
+                                        "Undo"
+                                    </button>
+                                });
+                                view! {
+                                    <li>
+                                        <span class="change-summary">{c.what}</span>
+                                        <span class="muted">{format!("{} · {}", c.by, date_time(c.at))}</span>
+                                        {button}
+                                    </li>
+                                }
                             }).collect_view()}
                         </ol>
                     }.erase(),

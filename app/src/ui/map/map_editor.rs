@@ -14,7 +14,7 @@ use crate::ui::icons::{Icon, IconButton};
 use crate::ui::identity::local_name;
 use crate::ui::map::comments_panel::FixedThreads;
 use crate::ui::map::grid::MapGrid;
-use crate::ui::map::lineage::Lineage;
+use crate::ui::map::lineage::{self, Lineage};
 use crate::ui::map::live;
 use crate::ui::map::map_header::MapHeader;
 use crate::ui::map::panel_state::{Panel, SidePanel};
@@ -44,7 +44,8 @@ pub fn MapEditor(
     let editor = Editor::new(snapshot, access);
     provide_context(editor);
     provide_context(EditorRef::new(editor));
-    provide_context(StoredValue::new(lineage));
+    let lineage = RwSignal::new(lineage);
+    provide_context(lineage);
     let first_panel = if embedded {
         Panel::Closed
     } else {
@@ -76,7 +77,10 @@ pub fn MapEditor(
         }
         .erase();
     }
-    scores.start(id, access_share_token, editor.feedback_news);
+    if access_share_token.is_none() {
+        lineage::follow(id, lineage, editor.news);
+    }
+    scores.start(id, access_share_token, editor.news);
     let title = move || editor.map.with(|m| m.title.to_string());
 
     // Effects run only in the browser, after hydration.

@@ -106,22 +106,28 @@ impl Scores {
                 on_cleanup(move || timer.clear());
             }
         });
-        let waiting = StoredValue::new(false);
-        Effect::new(move |seen: Option<()>| {
-            news.track();
-            // The first run is the effect starting, not news.
-            if seen.is_some() && !waiting.get_value() {
-                waiting.set_value(true);
-                set_timeout(
-                    move || {
-                        waiting.set_value(false);
-                        self.refresh();
-                    },
-                    NEWS_DELAY,
-                );
-            }
-        });
+        on_news(news, move || self.refresh());
     }
+}
+
+/// Runs `then` `NEWS_DELAY` after the server's news (`news` counts its `Refetch` messages):
+/// once for a burst of them. The work happens in an effect, so only in the browser.
+pub fn on_news(news: RwSignal<u32>, then: impl Fn() + Copy + Send + Sync + 'static) {
+    let waiting = StoredValue::new(false);
+    Effect::new(move |seen: Option<()>| {
+        news.track();
+        // The first run is the effect starting, not news.
+        if seen.is_some() && !waiting.get_value() {
+            waiting.set_value(true);
+            set_timeout(
+                move || {
+                    waiting.set_value(false);
+                    then();
+                },
+                NEWS_DELAY,
+            );
+        }
+    });
 }
 
 impl Default for Scores {

@@ -91,7 +91,7 @@ pub fn StageHeader(stage: Stage, index: usize, count: Signal<usize>) -> impl Int
             <div class="stage-funnel-line">
                 <StageFunnel stage=id/>
             </div>
-            <SubJourneys stage=id/>
+            <SubJourneys stage=Some(id) card=None/>
             {controls.then(|| view! { <div class="header-controls edit-only">
                 <IconButton
                     icon=Icon::Left

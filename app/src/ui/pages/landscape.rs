@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::hierarchy::SetParent;
+use crate::api::hierarchy::{cards_of, SetParent};
 use crate::api::landscape::{Entry, Family, Query, Related, SetCatalog, Sort};
 use crate::domain::catalog::{Catalog, Status, MAX_TAGS, MAX_TAG_CHARS};
 use crate::domain::ids::MapId;
@@ -226,10 +226,11 @@ pub fn FamilyLine(id: MapId, family: Family) -> impl IntoView {
     } = family;
     let link = |r: &Related| view! { <a href=format!("/maps/{}", r.id)>{r.title.clone()}</a> };
     let crumbs = (!breadcrumb.is_empty()).then(|| {
-        let stage = breadcrumb
-            .last()
-            .and_then(|p| p.stage.clone())
-            .map(|s| format!(" · {s} stage"));
+        let place = breadcrumb.last().map(|p| {
+            let stage = p.stage.as_ref().map(|s| format!(" · {s} stage"));
+            let card = p.card.as_ref().map(|c| format!(" · \u{201c}{c}\u{201d}"));
+            format!("{}{}", stage.unwrap_or_default(), card.unwrap_or_default())
+        });
         view! {
             <span class="crumbs">
                 "Sub-journey of "
@@ -238,7 +239,7 @@ pub fn FamilyLine(id: MapId, family: Family) -> impl IntoView {
                     .enumerate()
                     .map(|(i, r)| view! { {(i > 0).then_some(" › ")}{link(r)} })
                     .collect_view()}
-                {stage}
+                {place}
             </span>
         }
     });
@@ -258,7 +259,12 @@ pub fn FamilyLine(id: MapId, family: Family) -> impl IntoView {
                     .iter()
                     .enumerate()
                     .map(|(i, r)| {
-                        let stage = r.stage.clone().map(|s| format!(" ({s})"));
+                        let stage = match (&r.stage, &r.card) {
+                            (Some(s), Some(c)) => Some(format!(" ({s}: \u{201c}{c}\u{201d})")),
+                            (Some(s), None) => Some(format!(" ({s})")),
+                            (None, Some(c)) => Some(format!(" (\u{201c}{c}\u{201d})")),
+                            (None, None) => None,
+                        };
                         let figure = r.headline.as_ref().map(|s| format!(" — {}", describe(s)));
                         view! { {(i > 0).then_some("; ")}{link(r)}{stage}{figure} }
                     })
@@ -270,7 +276,8 @@ pub fn FamilyLine(id: MapId, family: Family) -> impl IntoView {
     any.then(|| view! { <p class="figures family">{crumbs}{redesign}{below}</p> })
 }
 
-/// The "Sub-journey of" menu: the map (and its stage) this one details, or none.
+/// The "Sub-journey of" menu: the map (and its stage, or one of its cards) this one details,
+/// or none. The chosen map's cards are fetched when it is chosen.
 #[component]
 pub fn ParentMenu(
     id: MapId,
@@ -299,12 +306,35 @@ pub fn ParentMenu(
                     .unwrap_or_default()
             })
         };
+        let stage = RwSignal::new(String::new());
+        let cards = LocalResource::new(move || {
+            let parent = chosen.get().parse::<MapId>().ok();
+            async move {
+                match parent {
+                    Some(parent) => cards_of(parent).await.unwrap_or_default(),
+                    None => Vec::new(),
+                }
+            }
+        });
+        let stage_cards = move || {
+            let stage = stage.get();
+            cards
+                .get()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, s, _)| s.to_string() == stage)
+                .map(|(card, _, text)| view! { <option value=card.to_string()>{text}</option> })
+                .collect_view()
+        };
         view! {
             <ActionForm action>
                 <input type="hidden" name="map" value=id.to_string()/>
                 <label class="field">
                     <span>"Parent map"</span>
-                    <select name="parent" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    <select name="parent" on:change=move |ev| {
+                        chosen.set(event_target_value(&ev));
+                        stage.set(String::new());
+                    }>
                         <option value="" selected=current.is_none()>"None: a map of its own"</option>
                         {others
                             .into_iter()
@@ -317,12 +347,19 @@ pub fn ParentMenu(
                 </label>
                 <label class="field">
                     <span>"Stage it details"</span>
-                    <select name="stage">
+                    <select name="stage" on:change=move |ev| stage.set(event_target_value(&ev))>
                         <option value="">"The whole map"</option>
                         {move || stages()
                             .into_iter()
                             .map(|(stage, name)| view! { <option value=stage.to_string()>{name}</option> })
                             .collect_view()}
+                    </select>
+                </label>
+                <label class="field" hidden=move || stage.get().is_empty()>
+                    <span>"Card it details"</span>
+                    <select name="card">
+                        <option value="">"The whole stage"</option>
+                        {stage_cards}
                     </select>
                 </label>
                 <button type="submit" class="button primary">"Save"</button>
