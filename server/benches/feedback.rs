@@ -162,7 +162,16 @@ async fn ingest_in(total: usize, order: Order) {
     for task in tasks {
         task.await.expect("client");
     }
+    let acknowledged = started.elapsed();
+    // Bulk answers' tallies are written behind them: the clock stops once a summary, which
+    // writes what still waits, shows them all.
+    tallied(waymark.addr, map, &cookie, total).await;
     let waymark_rate = total as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "  (every batch acknowledged after {:.2} s, every tally written after {:.2} s)",
+        acknowledged.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
 
     let csv_rate = csv_import(waymark.addr, map, &cards, &cookie, total, order).await;
     let floor = bare_insert(&dir.path().join("floor.sqlite"), &cards, map, total);
@@ -531,7 +540,42 @@ async fn csv_import(
             String::from_utf8_lossy(&answer.body[..answer.body.len().min(400)])
         );
     }
+    // The API's answers first, then these.
+    tallied(addr, map, cookie, 2 * total).await;
     total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Reads the map's summary as the browser does (which writes the tallies still waiting) and
+/// checks that it counts `expected` answers.
+async fn tallied(addr: std::net::SocketAddr, map: MapId, cookie: &str, expected: usize) {
+    use leptos::server_fn::ServerFn;
+    let body = serde_json::json!({ "map": map, "filter": Filter::default() }).to_string();
+    let answer = Http::connect(addr)
+        .await
+        .request(
+            "POST",
+            app::api::feedback::GetMapFeedback::PATH,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/json"),
+                ("Accept", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+        .await
+        .expect("the summary");
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
+    assert_eq!(
+        summary["map"]["responses"].as_u64(),
+        Some(expected as u64),
+        "the summary does not count every answer"
+    );
 }
 
 /// The physical floor: plain inserts of the same rows, `BATCH` per transaction, with the same
@@ -596,8 +640,10 @@ fn bare_insert(path: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Responses stored, and responses counted in the running totals.
+/// Responses stored, and responses counted in the running totals, once the database has been
+/// opened as a start does (which recounts tallies a killed server left in memory).
 fn stored_counts(path: &Path) -> (usize, usize) {
+    drop(Db::open(path).expect("opening after the kill"));
     let conn = rusqlite::Connection::open(path).expect("open after the kill");
     let count = |sql: &str| -> usize {
         let n: i64 = conn.query_row(sql, [], |row| row.get(0)).expect("count");

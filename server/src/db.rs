@@ -129,6 +129,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/024_metric_and_channel_library.sql"),
     include_str!("../migrations/025_side_log.sql"),
     include_str!("../migrations/026_sub_journey_of_a_card.sql"),
+    include_str!("../migrations/027_feedback_unflushed.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -152,6 +153,8 @@ pub struct Db {
     pseudonyms: Arc<Pseudonyms>,
     /// Journey counts' changes not yet written (see `journey::Pending`).
     journey: Arc<journey::Pending>,
+    /// Bulk answers' tallies not yet written (see `feedback::Waiting`).
+    feedback: Arc<feedback::Waiting>,
 }
 
 impl Db {
@@ -180,6 +183,16 @@ impl Db {
         // In memory, a job's journal is at most the pages the job touches.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         let fresh = migrate(&mut conn)? == 0;
+        // Bulk answers whose tallies were still in memory when the last run stopped: first,
+        // so that taking out an unfinished batch below subtracts from whole tallies.
+        let recounted =
+            feedback::recount_unflushed(&conn).map_err(|e| OpenError::Undo(e.to_string()))?;
+        if recounted > 0 {
+            tracing::warn!(
+                recounted,
+                "recounted the feedback tallies of maps the last run stopped before writing them"
+            );
+        }
         // A bulk request that a stopped server left half-stored was never acknowledged:
         // take it out before anyone reads (see `feedback::undo_unfinished`).
         let undone =
@@ -227,6 +240,7 @@ impl Db {
                 _checkpointer: checkpointer,
                 pseudonyms,
                 journey: Arc::default(),
+                feedback: Arc::default(),
             },
             fresh,
         ))
@@ -238,6 +252,10 @@ impl Db {
 
     pub fn journey_pending(&self) -> &journey::Pending {
         &self.journey
+    }
+
+    pub fn feedback_waiting(&self) -> &Arc<feedback::Waiting> {
+        &self.feedback
     }
 
     /// Returns once every write queued before this call is committed.
@@ -606,6 +624,7 @@ mod tests {
                 "feedback_months",
                 "feedback_responses",
                 "feedback_totals",
+                "feedback_unflushed",
                 "invites",
                 "journey_batch_steps",
                 "journey_batches",

@@ -9,6 +9,7 @@ pub mod api;
 pub mod form;
 pub mod import;
 mod surveys;
+pub mod tallying;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -298,13 +299,14 @@ impl ServerFeedback {
         if second.is_none() && new_map.is_none() {
             cut_whole(cutting.await)?;
             let slice = first.unwrap_or_default();
-            return writer
-                .enqueue_bulk(move |conn| {
-                    store::insert_responses(conn, map, &slice, now).map(|_| total)
-                })
-                .await?
-                .committed()
-                .await;
+            tallying::queue_slice(&self.db, map, slice, move |conn, slice| {
+                store::store_responses_only(conn, map, slice, now).map(drop)
+            })
+            .await?
+            .committed()
+            .await?;
+            tallying::stored(&self.db).await?;
+            return Ok(total);
         }
         let batch = writer
             .enqueue_bulk(move |conn| match &new_map {
@@ -328,10 +330,10 @@ impl ServerFeedback {
             };
             // Queued without waiting for the one before, so the bulk lane stays busy; the
             // lane's bounded depth is the back-pressure.
-            match writer
-                .enqueue_bulk(move |conn| store::insert_slice(conn, map, batch, &slice, now))
-                .await
-            {
+            let stored = tallying::queue_slice(&self.db, map, slice, move |conn, slice| {
+                store::insert_slice(conn, map, batch, slice, now).map(drop)
+            });
+            match stored.await {
                 Ok(p) => pending.push(p),
                 Err(err) => {
                     failed = Some(err);
@@ -349,27 +351,32 @@ impl ServerFeedback {
             }
         }
         if let Some(err) = failed {
-            self.undo_batch(batch).await;
+            self.undo_batch(map, batch).await;
             return Err(err);
         }
         writer
             .write(move |conn| store::finish_batch(conn, batch))
             .await?;
+        tallying::stored(&self.db).await?;
         Ok(total)
     }
 
     /// Takes a failed batch's committed slices out again, one bounded job each. Should that
     /// fail too (the disk, say), the batch stays marked unfinished and is undone at the next
     /// start.
-    async fn undo_batch(&self, batch: i64) {
-        let undone = self
-            .db
-            .in_chunks(
-                move |conn| Ok(store::undo_slice(conn, batch)?.then_some(())),
-                |()| {},
-            )
-            .await;
-        if let Err(err) = undone {
+    async fn undo_batch(&self, map: MapId, batch: i64) {
+        // Each slice's share is taken out of whole tallies: the map's waiting ones are written
+        // in the same job.
+        let undone = async {
+            tallying::write_waiting(&self.db, map).await?;
+            while tallying::after_writing(&self.db, map, None, move |conn| {
+                store::undo_slice(conn, batch)
+            })
+            .await?
+            {}
+            Ok::<_, StoreError>(())
+        };
+        if let Err(err) = undone.await {
             tracing::error!(%err, batch, "undoing a failed batch of responses failed; it is undone at the next start");
         }
     }
@@ -492,6 +499,7 @@ impl ServerFeedback {
         let journey = self.map(map).await?;
         let reading = filter.clone();
         let counts = crate::journey::read_counts(&self.db, map, filter).await?;
+        tallying::write_waiting(&self.db, map).await?;
         let (tallies, (channels, segments)) = self
             .db
             .read(move |conn| {
@@ -551,6 +559,7 @@ impl ServerFeedback {
             return Err(StoreError::NotFound);
         }
         let settings = journey.feedback.clone();
+        tallying::write_waiting(&self.db, map).await?;
         let (days, comments, background) = self
             .db
             .read(move |conn| {

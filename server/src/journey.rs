@@ -132,10 +132,11 @@ impl ServerJourney {
                 .read(move |conn| crate::db::feedback::respondent_ids(conn, map, &reference))
                 .await?
         };
-        let (forgotten, changes) = self
-            .db
-            .writer()
-            .write(move |conn| {
+        // Their answers are taken out of whole tallies: the map's waiting ones are written first,
+        // the last of them in the same job.
+        crate::feedback::tallying::write_waiting(&self.db, map).await?;
+        let (forgotten, changes) =
+            crate::feedback::tallying::after_writing(&self.db, map, None, move |conn| {
                 let (events, changes) = store::forget(conn, map, customer)?;
                 let answers =
                     crate::db::feedback::remove_respondent(conn, map, &reference, &answers)?;

@@ -166,19 +166,27 @@ impl Service {
             rooms.shut_down();
         })
         .await?;
-        // Journey counts waiting in memory are written, so the next start need not recount.
-        if let Err(err) = crate::journey::flush_all(&self.db).await {
-            tracing::warn!(%err, "could not write the journey counts; the next start recounts them");
-        } else if self.db.journey_pending().size() == 0 {
-            let cleared = self
-                .db
-                .writer()
-                .write(crate::db::journey::clear_unflushed)
-                .await;
-            if let Err(err) = cleared {
-                tracing::warn!(%err, "could not clear the journey recount marks");
-            }
-        }
+        // What waits in memory is written, so the next start need not recount it.
+        let journey = crate::journey::flush_all(&self.db).await;
+        let journey_left = self.db.journey_pending().size();
+        clear_marks(
+            &self.db,
+            "journey counts",
+            journey,
+            journey_left,
+            crate::db::journey::clear_unflushed,
+        )
+        .await;
+        let feedback = crate::feedback::tallying::write_all(&self.db).await;
+        let feedback_left = self.db.feedback_waiting().size();
+        clear_marks(
+            &self.db,
+            "feedback tallies",
+            feedback,
+            feedback_left,
+            crate::db::feedback::clear_unflushed,
+        )
+        .await;
         self.db.flush().await.map_err(ServeError::Flush)?;
         drop(stop_metrics);
         if let Some(metrics) = metrics {
@@ -190,5 +198,23 @@ impl Service {
         }
         tracing::info!("every write is saved; goodbye");
         Ok(())
+    }
+}
+
+/// Clears the marks that make the next start recount `what`, once `written` says all of it
+/// was written and nothing is `left` waiting.
+async fn clear_marks(
+    db: &Db,
+    what: &str,
+    written: Result<(), StoreError>,
+    left: usize,
+    clear: fn(&rusqlite::Connection) -> Result<(), StoreError>,
+) {
+    if let Err(err) = written {
+        tracing::warn!(%err, "could not write the {what}; the next start recounts them");
+    } else if left == 0 {
+        if let Err(err) = db.writer().write(clear).await {
+            tracing::warn!(%err, "could not clear the marks that recount the {what}");
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Customer feedback as stored: responses, the tallies kept beside them, public form tokens
 //! and API keys.
 //!
-//! Inserting responses adds to seven tallies in the same transaction: per touchpoint, day,
-//! channel and segment (trends); per touchpoint by day, by month and overall (date filters and
-//! the map's default view); and the same three per channel and segment (label filters). A
-//! summary then sums the fewest tally rows its filter allows rather than scanning responses.
+//! Responses add to seven tallies: per touchpoint, day, channel and segment (trends); per
+//! touchpoint by day, by month and overall (date filters and the map's default view); and the
+//! same three per channel and segment (label filters). A summary then sums the fewest tally
+//! rows its filter allows rather than scanning responses. A customer's answer is tallied in
+//! its own transaction; bulk answers' tallies wait in memory to be written together
+//! (`Waiting`), and are written before anyone reads them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
@@ -110,57 +112,39 @@ fn is_unhappy(r: &Response) -> bool {
 /// feedback is deleted.
 pub const DELETE_CHUNK: usize = 250;
 
-/// What one slice of a bulk request may cost the writer, counted in responses inserted, where
-/// each tally row the slice adds to counts `TALLY_ROW_COST`: rows of a slice land next to each
-/// other, tally rows wherever their keys put them. A slice is what a live write may have to
-/// wait behind, so it is bounded by the work it does, not by its number of answers: answers
-/// spread over a year touch a new row of most tally tables each (about 250 of them make a
-/// slice, 40 to 90 ms at 1,000 in the feedback bench's fair-writer figures), while a day's
-/// answers share their tally rows (a slice then holds a few thousand, and the tallies are
-/// written once for all of them).
-const SLICE_BUDGET: usize = 5_000;
-const TALLY_ROW_COST: usize = 4;
+/// Most responses in one slice of a bulk request: one writer job, so what a live write may
+/// have to wait behind (about 15 ms of inserts). A slice stores its responses only: their
+/// tallies are summed where the slice is cut and wait with other slices' (`Waiting`) to be
+/// written together, so that answers spread over a year cost the writer what a day's do.
+/// (Written with each slice, a shuffled backfill's tallies were four upserts per answer,
+/// most of the writer's time.)
+const SLICE_SIZE: usize = 4_000;
 
-/// Cuts `responses` into slices of at most `SLICE_BUDGET` each, one writer job each, and hands
+/// Cuts `responses` into slices of at most `SLICE_SIZE` each, one writer job each, and hands
 /// each to `each` as soon as it is cut (the writer can store one while the next is cut); stops
 /// when `each` returns `false`. The caller gives them in time order: answers of the same days
-/// share their tally rows and land next to each other in the time index, so a file sorted any
-/// other way (or not at all) then costs the writer what a date-sorted one does.
+/// land next to each other in the time index, so a file sorted any other way (or not at all)
+/// then costs the writer what a date-sorted one does.
 pub fn cut(responses: impl IntoIterator<Item = Incoming>, mut each: impl FnMut(Slice) -> bool) {
-    let (mut taken, mut tallies) = (Vec::new(), Tallies::default());
+    let mut slice = Slice::default();
     for incoming in responses {
-        tallies.record(&incoming);
-        taken.push(incoming);
-        if cost(&taken, &tallies) >= SLICE_BUDGET
-            && !each(Slice::sealed(
-                std::mem::take(&mut taken),
-                std::mem::take(&mut tallies),
-            ))
-        {
+        slice.tallies.record(&incoming);
+        slice.responses.push(incoming);
+        if slice.len() >= SLICE_SIZE && !each(std::mem::take(&mut slice)) {
             return;
         }
     }
-    if !taken.is_empty() {
-        each(Slice::sealed(taken, tallies));
+    if !slice.is_empty() {
+        each(slice);
     }
 }
 
-/// What storing `responses` with their `tallies` costs the writer, as `SLICE_BUDGET` counts it.
-fn cost(responses: &[Incoming], tallies: &Tallies) -> usize {
-    responses.len() + TALLY_ROW_COST * tallies.rows()
-}
-
-/// Responses to store in one writer job, with the rows they add to each tally table, summed
-/// and sorted where the slice is made: the writer only writes.
+/// Responses to store in one writer job, with what they add to the tallies, summed where the
+/// slice is made: the writer only writes.
+#[derive(Default)]
 pub struct Slice {
     responses: Vec<Incoming>,
-    rows: TallyRows,
-}
-
-impl Default for Slice {
-    fn default() -> Slice {
-        Slice::new(Vec::new())
-    }
+    tallies: Tallies,
 }
 
 impl Slice {
@@ -169,14 +153,7 @@ impl Slice {
         responses
             .iter()
             .for_each(|incoming| tallies.record(incoming));
-        Slice::sealed(responses, tallies)
-    }
-
-    fn sealed(responses: Vec<Incoming>, tallies: Tallies) -> Slice {
-        Slice {
-            rows: tallies.rows_by_table(),
-            responses,
-        }
+        Slice { responses, tallies }
     }
 
     pub fn len(&self) -> usize {
@@ -186,6 +163,11 @@ impl Slice {
     pub fn is_empty(&self) -> bool {
         self.responses.is_empty()
     }
+
+    /// What the slice adds to the tallies: for `Waiting`, once the slice is committed.
+    pub fn into_tallies(self) -> Tallies {
+        self.tallies
+    }
 }
 
 /// A tally row of the finest grain (one of `feedback_daily`): a touchpoint, a day, and a
@@ -193,33 +175,21 @@ impl Slice {
 type Cell = (CardId, Day, u32, u32);
 
 /// What a set of responses adds to each tally table. A response is counted once, in its cell;
-/// the other tables' rows are sums of cells, made when the slice is sealed (`rows_by_table`).
+/// the other tables' rows are sums of cells, made when they are written (`rows_by_table`).
 /// (Counting each response into all seven tables, with a hash of its labels each time, was a
 /// tenth of the writer's time.)
-#[derive(Default)]
-struct Tallies {
+#[derive(Clone, Default)]
+pub struct Tallies {
     /// Each channel and segment once; cells name them by their place here.
     labels: Vec<String>,
     places: HashMap<String, u32>,
     cells: HashMap<Cell, Tally>,
-    /// The keys of the coarser tables' rows, kept as cells appear, for `rows`.
-    days: HashSet<(Day, CardId)>,
-    months: HashSet<(Day, CardId)>,
-    totals: HashSet<CardId>,
-    labelled: HashSet<(u32, u32, CardId)>,
-    labelled_months: HashSet<(u32, u32, Day, CardId)>,
 }
 
 impl Tallies {
-    /// Rows of the tally tables these tallies add to (cells count twice: `feedback_daily` and
-    /// `feedback_labelled_days` have a row per cell, keyed in another order).
-    fn rows(&self) -> usize {
-        2 * self.cells.len()
-            + self.days.len()
-            + self.months.len()
-            + self.totals.len()
-            + self.labelled.len()
-            + self.labelled_months.len()
+    /// How many cells (rows of the finest table) these tallies add to.
+    pub fn cells(&self) -> usize {
+        self.cells.len()
     }
 
     fn place(&mut self, label: &str) -> u32 {
@@ -235,20 +205,65 @@ impl Tallies {
     fn record(&mut self, incoming: &Incoming) {
         let r = &incoming.response;
         let (channel, segment) = (self.place(&r.channel), self.place(&r.segment));
-        let (card, day) = (r.touchpoint, day_of(r.at));
-        let cell = self
-            .cells
+        let cell = (r.touchpoint, day_of(r.at), channel, segment);
+        self.cells
+            .entry(cell)
+            .or_default()
+            .record(r, incoming.negative);
+    }
+
+    /// Adds `other`'s cells to these.
+    fn merge(&mut self, other: Tallies) {
+        if self.cells.is_empty() {
+            *self = other;
+            return;
+        }
+        for (cell, tally) in &other.cells {
+            self.add_from(*cell, &other.labels, tally);
+        }
+    }
+
+    /// Adds `tally` to a cell given with its labels' places in `labels` (another's).
+    fn add_from(&mut self, (card, day, channel, segment): Cell, labels: &[String], tally: &Tally) {
+        let channel = self.place(&labels[channel as usize]);
+        let segment = self.place(&labels[segment as usize]);
+        self.cells
             .entry((card, day, channel, segment))
-            .or_insert_with(|| {
-                let month = month_start(day);
-                self.days.insert((day, card));
-                self.months.insert((month, card));
-                self.totals.insert(card);
-                self.labelled.insert((channel, segment, card));
-                self.labelled_months.insert((channel, segment, month, card));
-                Tally::default()
-            });
-        cell.record(r, incoming.negative);
+            .or_default()
+            .add(tally);
+    }
+
+    /// Takes out the first `most` cells, by touchpoint and day, and returns them.
+    fn split_off(&mut self, most: usize) -> Tallies {
+        if self.cells.len() <= most {
+            return std::mem::take(self);
+        }
+        let mut keys: Vec<Cell> = self.cells.keys().copied().collect();
+        keys.select_nth_unstable(most);
+        let mut part = Tallies::default();
+        for key in &keys[..most] {
+            if let Some(tally) = self.cells.remove(key) {
+                part.add_from(*key, &self.labels, &tally);
+            }
+        }
+        part
+    }
+
+    /// Forgets labels no cell names any more (those of cells split off), so that tallies
+    /// that keep waiting while answers with ever new labels come stay as small as their cells.
+    fn compact(&mut self) {
+        if self.labels.len() <= 2 * self.cells.len() + 64 {
+            return;
+        }
+        let old = std::mem::take(self);
+        for (cell, tally) in &old.cells {
+            self.add_from(*cell, &old.labels, tally);
+        }
+    }
+
+    /// Adds these tallies to `map`'s (`sign` 1), or takes them out again (`sign` -1).
+    fn write(&self, conn: &Connection, map_id: &str, sign: i64) -> Result<(), StoreError> {
+        self.rows_by_table().write(conn, map_id, sign)
     }
 
     /// The rows these tallies add to each table, in key order, and the labels they use.
@@ -411,6 +426,32 @@ pub fn insert_responses(
     slice: &Slice,
     received_at: Millis,
 ) -> Result<Option<Stored>, StoreError> {
+    let stored = store_responses(conn, map, slice, received_at)?;
+    slice.tallies.write(conn, &map.to_string(), 1)?;
+    Ok(stored)
+}
+
+/// Stores the responses of `slice` for `map`, leaving their tallies to the caller: for
+/// `Waiting` once this is committed. Marks the map, so that a start after a crash recounts its
+/// tallies (`recount_unflushed`).
+pub fn store_responses_only(
+    conn: &Connection,
+    map: MapId,
+    slice: &Slice,
+    received_at: Millis,
+) -> Result<Option<Stored>, StoreError> {
+    let stored = store_responses(conn, map, slice, received_at)?;
+    conn.prepare_cached("INSERT OR IGNORE INTO feedback_unflushed (map_id) VALUES (?1)")?
+        .execute([map.to_string()])?;
+    Ok(stored)
+}
+
+fn store_responses(
+    conn: &Connection,
+    map: MapId,
+    slice: &Slice,
+    received_at: Millis,
+) -> Result<Option<Stored>, StoreError> {
     let map_id = map.to_string();
     let responses = &slice.responses;
     let mut range: Option<Stored> = None;
@@ -469,7 +510,6 @@ pub fn insert_responses(
             ));
         }
     }
-    slice.rows.write(conn, &map_id, 1)?;
     Ok(range)
 }
 
@@ -481,52 +521,180 @@ pub fn remove_responses(
     stored: Stored,
 ) -> Result<usize, StoreError> {
     let map_id = map.to_string();
-    let rows: Vec<Incoming> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT card_id, at, nps, csat, ces, comment IS NOT NULL, sentiment, channel, segment
-             FROM feedback_responses WHERE map_id = ?1 AND id BETWEEN ?2 AND ?3",
-        )?;
-        let rows = stmt.query_map(params![map_id, stored.first, stored.last], |row| {
-            let card: String = row.get(0)?;
-            let sentiment: Option<f64> = row.get(6)?;
-            Ok((
-                card,
-                Response {
-                    touchpoint: CardId::from_uuid(uuid::Uuid::nil()),
-                    at: row.get(1)?,
-                    nps: row.get(2)?,
-                    csat: row.get(3)?,
-                    ces: row.get(4)?,
-                    comment: row.get::<_, bool>(5)?.then(String::new),
-                    channel: row.get(7)?,
-                    segment: row.get(8)?,
-                    respondent: None,
-                },
-                sentiment,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (card, mut response, sentiment) = row?;
-            response.touchpoint = card_id(&card)
-                .ok_or_else(|| StoreError::internal(format!("malformed card id {card:?}")))?;
-            out.push(Incoming {
-                negative: sentiment.is_some_and(crate::analysis::is_negative),
-                response,
-                source: Source::Api,
-                sentiment,
-                followed_up: false,
-            });
-        }
-        out
-    };
-    let removed = Slice::new(rows);
-    removed.rows.write(conn, &map_id, -1)?;
+    let mut removed = (Tallies::default(), 0);
+    each_stored(
+        conn,
+        "map_id = ?1 AND id BETWEEN ?2 AND ?3",
+        params![map_id, stored.first, stored.last],
+        |incoming| {
+            removed.0.record(&incoming);
+            removed.1 += 1;
+            Ok(())
+        },
+    )?;
+    removed.0.write(conn, &map_id, -1)?;
     conn.prepare_cached(
         "DELETE FROM feedback_responses WHERE map_id = ?1 AND id BETWEEN ?2 AND ?3",
     )?
     .execute(params![map_id, stored.first, stored.last])?;
-    Ok(removed.len())
+    Ok(removed.1)
+}
+
+/// Calls `each` with every stored response `conditions` pick (as far as the tallies need
+/// them: a comment's text and the respondent are left out), in rowid order.
+fn each_stored(
+    conn: &Connection,
+    conditions: &str,
+    params: impl rusqlite::Params,
+    mut each: impl FnMut(Incoming) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT card_id, at, nps, csat, ces, comment IS NOT NULL, sentiment, channel, segment
+         FROM feedback_responses WHERE {conditions} ORDER BY id"
+    ))?;
+    let mut rows = stmt.query(params)?;
+    while let Some(row) = rows.next()? {
+        let card: String = row.get(0)?;
+        let sentiment: Option<f64> = row.get(6)?;
+        let touchpoint = card_id(&card)
+            .ok_or_else(|| StoreError::internal(format!("malformed card id {card:?}")))?;
+        each(Incoming {
+            response: Response {
+                touchpoint,
+                at: row.get(1)?,
+                nps: row.get(2)?,
+                csat: row.get(3)?,
+                ces: row.get(4)?,
+                comment: row.get::<_, bool>(5)?.then(String::new),
+                channel: row.get(7)?,
+                segment: row.get(8)?,
+                respondent: None,
+            },
+            negative: sentiment.is_some_and(crate::analysis::is_negative),
+            sentiment,
+            source: Source::Api,
+            followed_up: false,
+        })?;
+    }
+    Ok(())
+}
+
+/// Bulk answers' tallies, committed with their answers but not yet written: a shuffled
+/// backfill touches a new tally row of most tables with each answer, and written slice by
+/// slice those upserts were most of the writer's time. Summed here over a second or so, a
+/// stream of slices' tallies collapse onto the rows they share (a map has a few tens of
+/// thousands), and are written in bounded parts on the bulk lane (`feedback::tallying`).
+/// Whoever reads a map's tallies, or takes answers out of them, writes the map's first, so
+/// reads are exact. They die with the process: `store_responses_only` leaves the mark that makes
+/// the next start recount.
+#[derive(Default)]
+pub struct Waiting {
+    maps: std::sync::Mutex<HashMap<MapId, Tallies>>,
+    /// Whether a write of every map's waiting tallies is due soon.
+    pub scheduled: std::sync::atomic::AtomicBool,
+}
+
+impl Waiting {
+    fn maps(&self) -> std::sync::MutexGuard<'_, HashMap<MapId, Tallies>> {
+        crate::lock(&self.maps)
+    }
+
+    pub fn add(&self, map: MapId, tallies: Tallies) {
+        if tallies.cells.is_empty() {
+            return;
+        }
+        self.maps().entry(map).or_default().merge(tallies);
+    }
+
+    /// Up to `most` of `map`'s cells (all of them with `None`), taken out to be written.
+    pub fn take(&self, map: MapId, most: Option<usize>) -> Tallies {
+        let mut maps = self.maps();
+        let Some(waiting) = maps.get_mut(&map) else {
+            return Tallies::default();
+        };
+        let part = match most {
+            Some(most) => waiting.split_off(most),
+            None => std::mem::take(waiting),
+        };
+        if waiting.cells.is_empty() {
+            maps.remove(&map);
+        } else {
+            waiting.compact();
+        }
+        part
+    }
+
+    /// How many of `map`'s cells wait.
+    pub fn cells(&self, map: MapId) -> usize {
+        self.maps().get(&map).map_or(0, Tallies::cells)
+    }
+
+    /// How many cells wait, over every map.
+    pub fn size(&self) -> usize {
+        self.maps().values().map(Tallies::cells).sum()
+    }
+
+    /// The maps with tallies waiting.
+    pub fn waiting(&self) -> Vec<MapId> {
+        self.maps().keys().copied().collect()
+    }
+
+    /// Drops a deleted map's tallies.
+    pub fn discard(&self, map: MapId) {
+        self.maps().remove(&map);
+    }
+}
+
+/// Adds `tallies`, taken from `Waiting`, to `map`'s. A map deleted meanwhile takes them with it.
+pub fn write_tallies(conn: &Connection, map: MapId, tallies: &Tallies) -> Result<(), StoreError> {
+    if tallies.cells.is_empty() {
+        return Ok(());
+    }
+    let map_id = map.to_string();
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM maps WHERE id = ?1)")?
+        .query_row([&map_id], |row| row.get(0))?;
+    if exists {
+        tallies.write(conn, &map_id, 1)?;
+    }
+    Ok(())
+}
+
+/// Forgets the marks of `store_responses_only`: for a server stopping with every tally written.
+pub fn clear_unflushed(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM feedback_unflushed", [])?;
+    Ok(())
+}
+
+/// Cells summed in memory before a recount writes them.
+const RECOUNT_PART: usize = 100_000;
+
+/// Recounts the tallies of the maps a stopped server left with tallies unwritten: deleted and
+/// summed again from every response. Run at start, before anyone reads (and before unfinished
+/// batches are taken out, which subtracts their share); returns how many maps.
+pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
+    let maps: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT map_id FROM feedback_unflushed")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for map_id in &maps {
+        for (table, _) in TALLY_TABLES {
+            conn.execute(&format!("DELETE FROM {table} WHERE map_id = ?1"), [map_id])?;
+        }
+        let mut tallies = Tallies::default();
+        each_stored(conn, "map_id = ?1", [map_id], |incoming| {
+            tallies.record(&incoming);
+            // Written in parts, so memory stays bounded for a million answers.
+            if tallies.cells() >= RECOUNT_PART {
+                std::mem::take(&mut tallies).write(conn, map_id, 1)?;
+            }
+            Ok(())
+        })?;
+        tallies.write(conn, map_id, 1)?;
+        conn.execute("DELETE FROM feedback_unflushed WHERE map_id = ?1", [map_id])?;
+    }
+    Ok(maps.len())
 }
 
 /// The ids of `map`'s responses sent with `respondent`: read on a reader, as finding them
@@ -601,7 +769,8 @@ pub fn begin_import(
     begin_batch(conn, journey.id, now, true)
 }
 
-/// Stores one slice of `batch`, noting its rowids so that it can be taken out again.
+/// Stores one slice of `batch`, noting its rowids so that it can be taken out again; its
+/// tallies are the caller's (see `store_responses_only`).
 pub fn insert_slice(
     conn: &Connection,
     map: MapId,
@@ -609,7 +778,7 @@ pub fn insert_slice(
     slice: &Slice,
     received_at: Millis,
 ) -> Result<usize, StoreError> {
-    if let Some(stored) = insert_responses(conn, map, slice, received_at)? {
+    if let Some(stored) = store_responses_only(conn, map, slice, received_at)? {
         conn.prepare_cached(
             "INSERT INTO feedback_batch_slices (batch, first, last) VALUES (?1, ?2, ?3)",
         )?
@@ -625,7 +794,8 @@ pub fn finish_batch(conn: &Connection, batch: i64) -> Result<(), StoreError> {
 }
 
 /// Takes out one committed slice of an unfinished `batch` (the newest first); `false` once
-/// none is left, when the batch itself is gone too. Each call is one bounded writer job.
+/// none is left, when the batch itself is gone too. Each call is one bounded writer job, run
+/// once the map's waiting tallies are written (it takes the slice's share out of them).
 pub fn undo_slice(conn: &Connection, batch: i64) -> Result<bool, StoreError> {
     let found: Option<(String, i64, i64)> = conn
         .query_row(
@@ -1274,11 +1444,16 @@ mod tests {
         slices
     }
 
-    /// A slice's cost, counted again from its responses alone.
-    fn slice_cost(slice: &Slice) -> usize {
-        let mut tallies = Tallies::default();
-        slice.responses.iter().for_each(|r| tallies.record(r));
-        cost(&slice.responses, &tallies)
+    /// Tallies by their labels' text, to compare tallies made apart.
+    fn by_label(tallies: &Tallies) -> BTreeMap<(CardId, Day, String, String), Tally> {
+        let label = |place: u32| tallies.labels[place as usize].clone();
+        tallies
+            .cells
+            .iter()
+            .map(|(&(card, day, channel, segment), tally)| {
+                ((card, day, label(channel), label(segment)), tally.clone())
+            })
+            .collect()
     }
 
     /// Newest-first reads walk the time index backwards: no sorting, however many responses.
@@ -1316,32 +1491,23 @@ mod tests {
     }
 
     #[test]
-    fn slices_are_bounded_by_their_work_and_hold_every_answer_in_time_order() {
+    fn slices_are_bounded_and_hold_every_answer_in_time_order_with_its_tally() {
         let (_conn, _map, card) = db();
-        // A day's answers share their tally rows: few slices of many. Answers spread over
-        // 1,009 days (given out of order): more slices, of fewer.
-        for (spread, most_slices) in [(1, 3), (1_009, 40)] {
-            let all: Vec<Incoming> = (0..5_000)
+        // One day's answers, and answers spread over 1,009 days (given out of order).
+        for spread in [1, 1_009] {
+            let all: Vec<Incoming> = (0..10_000)
                 .map(|i| {
                     incoming(
                         card,
                         20_000 + (i * 7 % spread) as i64,
                         (i % 11) as i64,
-                        "web",
+                        ["web", "app", ""][i % 3],
                     )
                 })
                 .collect();
             let cut = slices(all.clone());
-            assert!(cut.len() <= most_slices, "{spread}: {} slices", cut.len());
-            assert!(cut.len() > 1);
-            for slice in &cut {
-                assert!(!slice.is_empty());
-                assert!(
-                    slice_cost(slice) <= SLICE_BUDGET + TALLY_ROW_COST * 7,
-                    "{}",
-                    slice_cost(slice)
-                );
-            }
+            assert_eq!(cut.len(), all.len().div_ceil(SLICE_SIZE));
+            assert!(cut.iter().all(|s| !s.is_empty() && s.len() <= SLICE_SIZE));
             // Every answer once, in time order (and in their order within a time).
             let joined: Vec<String> = cut
                 .iter()
@@ -1352,8 +1518,82 @@ mod tests {
             sorted.sort_by_key(|i| i.response.at);
             let sorted: Vec<String> = sorted.iter().map(|i| format!("{i:?}")).collect();
             assert_eq!(joined, sorted);
+            // The slices' tallies, merged as they wait, are the tallies of the whole.
+            let mut merged = Tallies::default();
+            cut.into_iter()
+                .for_each(|slice| merged.merge(slice.into_tallies()));
+            assert_eq!(by_label(&merged), by_label(&Slice::new(all).tallies));
         }
         assert!(slices(Vec::new()).is_empty());
+    }
+
+    /// Tallies taken from `Waiting` in parts, by touchpoint and day, are the whole in the end,
+    /// each cell once.
+    #[test]
+    fn waiting_tallies_are_taken_in_parts_each_cell_once() {
+        let (_conn, map, card) = db();
+        let other = CardId::from_uuid(uuid::Uuid::from_u128(7));
+        let all: Vec<Incoming> = (0..3_000)
+            .map(|i| {
+                let card = if i % 2 == 0 { card } else { other };
+                incoming(
+                    card,
+                    20_000 + i % 400,
+                    i % 11,
+                    ["web", "app"][i as usize % 2],
+                )
+            })
+            .collect();
+        let waiting = Waiting::default();
+        for part in all.chunks(700) {
+            waiting.add(map, Slice::new(part.to_vec()).into_tallies());
+        }
+        let whole = by_label(&Slice::new(all).tallies);
+        assert_eq!(waiting.cells(map), whole.len());
+        let mut taken = BTreeMap::new();
+        let mut last = None;
+        while waiting.cells(map) > 0 {
+            let part = waiting.take(map, Some(150));
+            assert!(part.cells() <= 150 && part.cells() > 0);
+            let part = by_label(&part);
+            // In key order: each part after the one before.
+            let (first, end) = (part.keys().next().cloned(), part.keys().last().cloned());
+            assert!(last <= first.map(|(c, d, _, _)| (c, d)));
+            last = end.map(|(c, d, _, _)| (c, d));
+            for (key, tally) in part {
+                assert!(taken.insert(key, tally).is_none(), "a cell taken twice");
+            }
+        }
+        assert_eq!(taken, whole);
+        assert_eq!(waiting.size(), 0);
+        assert!(waiting.waiting().is_empty());
+    }
+
+    /// Answers with ever new labels, taken in parts while more come: the labels kept waiting
+    /// are only those the waiting cells name.
+    #[test]
+    fn waiting_tallies_forget_the_labels_of_cells_taken() {
+        let (_conn, map, card) = db();
+        let waiting = Waiting::default();
+        for round in 0..50 {
+            let answers: Vec<Incoming> = (0..200)
+                .map(|i| {
+                    let mut answer = incoming(card, 20_000 + i % 30, i % 11, "web");
+                    answer.response.segment = format!("segment {round}-{i}");
+                    answer
+                })
+                .collect();
+            waiting.add(map, Slice::new(answers).into_tallies());
+            waiting.take(map, Some(190));
+            let maps = waiting.maps();
+            let kept = &maps[&map];
+            assert!(
+                kept.labels.len() <= 2 * kept.cells() + 64,
+                "{}",
+                kept.labels.len()
+            );
+        }
+        assert_eq!(waiting.cells(map), 50 * 10);
     }
 
     /// The tallies agree with a count over the responses, filtered or not.
@@ -1479,42 +1719,85 @@ mod tests {
     }
 
     /// A batch's slices taken out again leave responses and every tally as they were, whether
-    /// undone slice by slice or at the next start.
+    /// undone slice by slice or at the next start; and at the next start whether or not their
+    /// tallies were written before the server stopped.
     #[test]
     fn an_unfinished_batch_is_undone_exactly() {
-        let (conn, map, card) = db();
-        let before: Vec<Incoming> = (0..7)
-            .map(|i| incoming(card, 20_000 + i, i, "web"))
-            .collect();
-        insert_responses(&conn, map, &Slice::new(before.clone()), 0).unwrap();
-        let tallies_before = all_tallies(&conn);
-        let batch = begin_batch(&conn, map, 0, false).unwrap();
-        for slice in 0..3 {
-            let rows: Vec<Incoming> = (0..40)
-                .map(|i| {
-                    incoming(
-                        card,
-                        20_000 + (i + slice) % 40,
-                        i % 11,
-                        ["web", "app"][i as usize % 2],
-                    )
-                })
+        for written in [true, false] {
+            let (conn, map, card) = db();
+            let before: Vec<Incoming> = (0..7)
+                .map(|i| incoming(card, 20_000 + i, i, "web"))
                 .collect();
-            insert_slice(&conn, map, batch, &Slice::new(rows), 0).unwrap();
-        }
-        assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 127);
-        assert!(undo_slice(&conn, batch).unwrap());
-        assert_eq!(undo_unfinished(&conn).unwrap(), 1);
-        assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 7);
-        assert_eq!(count(&conn, "SELECT count(*) FROM feedback_batches"), 0);
-        assert_eq!(all_tallies(&conn), tallies_before);
+            insert_responses(&conn, map, &Slice::new(before.clone()), 0).unwrap();
+            let tallies_before = all_tallies(&conn);
+            let batch = begin_batch(&conn, map, 0, false).unwrap();
+            for slice in 0..3 {
+                let rows: Vec<Incoming> = (0..40)
+                    .map(|i| {
+                        incoming(
+                            card,
+                            20_000 + (i + slice) % 40,
+                            i % 11,
+                            ["web", "app"][i as usize % 2],
+                        )
+                    })
+                    .collect();
+                let slice = Slice::new(rows);
+                insert_slice(&conn, map, batch, &slice, 0).unwrap();
+                if written {
+                    // As `Waiting` writes them before a slice is undone.
+                    write_tallies(&conn, map, &slice.into_tallies()).unwrap();
+                }
+            }
+            assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 127);
+            assert_eq!(count(&conn, "SELECT count(*) FROM feedback_unflushed"), 1);
+            if written {
+                assert!(undo_slice(&conn, batch).unwrap());
+            } else {
+                // A start after a crash: the tallies are counted again first.
+                assert_eq!(recount_unflushed(&conn).unwrap(), 1);
+                assert_eq!(count(&conn, "SELECT count(*) FROM feedback_unflushed"), 0);
+            }
+            assert_eq!(undo_unfinished(&conn).unwrap(), 1);
+            assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 7);
+            assert_eq!(count(&conn, "SELECT count(*) FROM feedback_batches"), 0);
+            assert_eq!(all_tallies(&conn), tallies_before, "written: {written}");
 
-        // A finished batch stays.
-        let batch = begin_batch(&conn, map, 0, false).unwrap();
-        insert_slice(&conn, map, batch, &Slice::new(before), 0).unwrap();
-        finish_batch(&conn, batch).unwrap();
-        assert_eq!(undo_unfinished(&conn).unwrap(), 0);
-        assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 14);
+            // A finished batch stays.
+            let batch = begin_batch(&conn, map, 0, false).unwrap();
+            insert_slice(&conn, map, batch, &Slice::new(before.clone()), 0).unwrap();
+            finish_batch(&conn, batch).unwrap();
+            assert_eq!(undo_unfinished(&conn).unwrap(), 0);
+            assert_eq!(count(&conn, "SELECT count(*) FROM feedback_responses"), 14);
+        }
+    }
+
+    /// A recount gives the tallies that writing each answer's would have, however they were
+    /// left (some written, some not, some rows from an older count).
+    #[test]
+    fn a_recount_gives_the_tallies_of_the_responses() {
+        let (conn, map, card) = db();
+        let rows: Vec<Incoming> = (0..500)
+            .map(|i| {
+                incoming(
+                    card,
+                    19_000 + i * 13 % 300,
+                    i % 11,
+                    ["web", "", "app"][i as usize % 3],
+                )
+            })
+            .collect();
+        insert_responses(&conn, map, &Slice::new(rows.clone()), 0).unwrap();
+        let expected = all_tallies(&conn);
+        // The same answers in a new database (with the same ids), a part tallied at once, the
+        // rest left waiting when the server stopped.
+        let (conn, map, _card) = db();
+        insert_responses(&conn, map, &Slice::new(rows[..100].to_vec()), 0).unwrap();
+        store_responses_only(&conn, map, &Slice::new(rows[100..].to_vec()), 0).unwrap();
+        assert_ne!(all_tallies(&conn), expected);
+        assert_eq!(recount_unflushed(&conn).unwrap(), 1);
+        assert_eq!(all_tallies(&conn), expected);
+        assert_eq!(recount_unflushed(&conn).unwrap(), 0, "the mark is gone");
     }
 
     #[test]

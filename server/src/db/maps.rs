@@ -521,6 +521,7 @@ impl Db {
     /// locked by the caller (`Rooms::delete`): nobody edits it, and its summaries only shrink.
     pub async fn delete_map(&self, id: MapId) -> Result<(), StoreError> {
         self.journey_pending().discard(id);
+        self.feedback_waiting().discard(id);
         while self
             .writer()
             .enqueue_bulk(move |conn| {

@@ -216,6 +216,23 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.enqueue_bulk_then(f, |outcome| outcome).await
+    }
+
+    /// Like `enqueue_bulk`, but hands `f`'s outcome to `then`, on the writer thread, once its
+    /// batch has committed or failed, before any later job runs; the caller gets what `then`
+    /// returns. `then` must be quick: the rest of the batch waits for it.
+    pub async fn enqueue_bulk_then<T, U, F, D>(
+        &self,
+        f: F,
+        then: D,
+    ) -> Result<Pending<U>, StoreError>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        D: FnOnce(Result<T, StoreError>) -> Result<U, StoreError> + Send + 'static,
+    {
         let slot = self
             .bulk_slots
             .clone()
@@ -224,7 +241,12 @@ impl Writer {
             .map_err(|_| StoreError::internal("the writer has stopped"))?;
         let mut place = self.reserve().await?;
         place.bulk = Some(slot);
-        Ok(place.enqueue(f))
+        let (reply, receiver) = oneshot::channel();
+        place.enqueue_then(f, move |outcome| {
+            // The caller may have gone away (a closed request); the write stands regardless.
+            let _ignored = reply.send(then(outcome));
+        });
+        Ok(Pending(receiver))
     }
 
     /// Like `enqueue`, but hands `f`'s outcome to `done`, on the writer thread, once its batch

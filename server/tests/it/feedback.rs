@@ -1287,3 +1287,127 @@ async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once()
     assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.body);
     assert_eq!(stored(&setup).await, 10_000);
 }
+
+/// Every tally table of the database, as text, to compare two counts.
+async fn tally_tables(db: &server::db::Db) -> Vec<String> {
+    db.read(|conn| {
+        let mut out = Vec::new();
+        for table in [
+            "feedback_daily",
+            "feedback_days",
+            "feedback_months",
+            "feedback_totals",
+            "feedback_labelled",
+            "feedback_labelled_days",
+            "feedback_labelled_months",
+        ] {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
+            let n = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let values: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                    .collect();
+                out.push(format!("{table}: {}", values.join(",")));
+            }
+        }
+        out.sort();
+        Ok(out)
+    })
+    .await
+    .unwrap()
+}
+
+/// Bulk answers' tallies wait in memory to be written together with others'. Whatever then
+/// happens, they come out as if each answer had been tallied on arrival: a summary read at
+/// once counts every acknowledged answer, forgetting a customer takes out exactly theirs, and
+/// a start after the process died with tallies unwritten recounts them.
+#[tokio::test]
+async fn bulk_tallies_written_later_are_exact_after_reads_forgets_and_crashes() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    // Answers spread over a year, every tenth from Ann.
+    let batch = |n: usize, offset: usize| -> Value {
+        Value::Array(
+            (offset..offset + n)
+                .map(|i| {
+                    let (card, _) = &setup.touchpoints[i % setup.touchpoints.len()];
+                    json!({ "touchpoint": card, "nps": (i % 11), "csat": (1 + i % 5),
+                        "channel": (["web", "store", ""][i % 3]),
+                        "segment": (if i % 4 == 0 { "vip" } else { "" }),
+                        "at": format!("2026-{:02}-{:02}", 1 + i * 7 % 10, 1 + i % 28),
+                        "respondent": (if i % 10 == 0 { Some("ann") } else { None }) })
+                })
+                .collect(),
+        )
+    };
+    let posted = send(&app, post_json(&path, Some(&key), &batch(3_000, 0))).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    assert_eq!(
+        stored(&setup).await,
+        3_000,
+        "read at once, every answer counts"
+    );
+    let posted = send(&app, post_json(&path, Some(&key), &batch(2_000, 3_000))).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+
+    // Ann forgotten while the second batch's tallies may still wait.
+    let journey =
+        server::journey::ServerJourney::new(setup.backend.db.clone(), setup.backend.rooms.clone());
+    let forgotten = journey.forget(setup.map, "ann").await.unwrap();
+    assert_eq!(forgotten.answers, 500);
+    assert_eq!(stored(&setup).await, 4_500);
+    let in_store = Filter {
+        channel: Some("store".into()),
+        ..Filter::default()
+    };
+    let store_answers = (0..5_000).filter(|i| i % 3 == 1 && i % 10 != 0).count();
+    let summary = setup
+        .feedback
+        .map_feedback(setup.map, in_store.clone())
+        .await
+        .unwrap();
+    assert_eq!(summary.map.responses, store_answers as u64);
+
+    // The tallies as kept are the tallies a count from scratch gives: mark the map as a crash
+    // would leave it, and start again.
+    let kept = tally_tables(&setup.backend.db).await;
+    let map = setup.map.to_string();
+    setup
+        .backend
+        .db
+        .writer()
+        .write(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO feedback_unflushed (map_id) VALUES (?1)",
+                [map],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let restarted = disk.open();
+    assert_eq!(tally_tables(&restarted.db).await, kept);
+
+    // A batch acknowledged, then the process dies before its tallies are written (what waits
+    // in memory is lost with it): the next start counts it.
+    let posted = send(&app, post_json(&path, Some(&key), &batch(1_000, 5_000))).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    setup.backend.db.feedback_waiting().discard(setup.map);
+    let restarted = disk.open();
+    let after = ServerFeedback::new(restarted.db.clone(), restarted.rooms.clone());
+    let summary = after.map_feedback(setup.map, in_store).await.unwrap();
+    let more_in_store = (5_000..6_000).filter(|i| i % 3 == 1).count();
+    assert_eq!(
+        summary.map.responses,
+        (store_answers + more_in_store) as u64
+    );
+    let all = after
+        .map_feedback(setup.map, Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.map.responses, 5_500);
+}

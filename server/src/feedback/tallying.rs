@@ -1,0 +1,140 @@
+//! Writing bulk answers' tallies behind them (see `db::feedback::Waiting`): in bounded parts
+//! on the writer's bulk lane, a second after they come, and before anyone reads them.
+//!
+//! Cells are taken out of `Waiting` on the writer thread, by the job that writes them, and
+//! put back by the same thread should its transaction fail; a slice's cells are added there
+//! too, once it has committed and before any later job runs. So any job sees every committed
+//! answer either in the tallies or waiting, never in neither: a job that first writes what
+//! waits for a map (`after_writing`) then reads, or takes answers out of, exact tallies.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::domain::ids::MapId;
+use rusqlite::Connection;
+
+use crate::db::feedback::{self as store, Slice, Tallies};
+use crate::db::{Db, Pending, StoreError};
+use crate::lock;
+
+/// Cells written per job: a few milliseconds of the writer (each is a row of two tables, and
+/// shares the coarser tables' rows with its neighbours).
+const PART: usize = 1_000;
+/// How long tallies wait in memory before they are written (`schedule`).
+const DELAY: Duration = Duration::from_secs(1);
+/// Cells allowed to wait in memory (about 250 bytes each); past this, storing more waits for
+/// the map's to be written.
+const MAX_WAITING: usize = 200_000;
+
+/// Queues `slice` of `map` to be stored by `store` in one job on the bulk lane; once it has
+/// committed, its tallies wait with the others. The caller awaits the job, then `stored`.
+pub async fn queue_slice(
+    db: &Db,
+    map: MapId,
+    slice: Slice,
+    store: impl FnOnce(&Connection, &Slice) -> Result<(), StoreError> + Send + 'static,
+) -> Result<Pending<usize>, StoreError> {
+    let waiting = db.feedback_waiting().clone();
+    db.writer()
+        .enqueue_bulk_then(
+            move |conn| {
+                store(conn, &slice)?;
+                Ok(slice)
+            },
+            move |outcome| {
+                let slice = outcome?;
+                let stored = slice.len();
+                waiting.add(map, slice.into_tallies());
+                Ok(stored)
+            },
+        )
+        .await
+}
+
+/// After a request's slices have committed: their tallies are written a second later, or now
+/// should too many wait.
+pub async fn stored(db: &Db) -> Result<(), StoreError> {
+    if db.feedback_waiting().size() > MAX_WAITING {
+        write_all(db).await?;
+    }
+    schedule(db);
+    Ok(())
+}
+
+/// Runs `job` on the bulk lane after writing, in the same transaction, up to `most` of `map`'s
+/// waiting cells (all of them with `None`). Cells taken go back to wait should the
+/// transaction fail.
+pub async fn after_writing<T, F>(
+    db: &Db,
+    map: MapId,
+    most: Option<usize>,
+    job: F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let (waiting, back) = (db.feedback_waiting().clone(), db.feedback_waiting().clone());
+    let taken: Arc<Mutex<Tallies>> = Arc::default();
+    let kept = taken.clone();
+    db.writer()
+        .enqueue_bulk_then(
+            move |conn| {
+                let mut taken = lock(&taken);
+                *taken = waiting.take(map, most);
+                store::write_tallies(conn, map, &taken)?;
+                job(conn)
+            },
+            move |outcome| {
+                if outcome.is_err() {
+                    back.add(map, std::mem::take(&mut *lock(&kept)));
+                }
+                outcome
+            },
+        )
+        .await?
+        .committed()
+        .await
+}
+
+/// Writes every tally of `map` that waits when this is called: in parts, so that live writes
+/// go between them; the last (should answers keep coming) takes whatever waits then.
+pub async fn write_waiting(db: &Db, map: MapId) -> Result<(), StoreError> {
+    let waiting = db.feedback_waiting();
+    for _ in 0..waiting.cells(map).div_ceil(PART) {
+        if waiting.cells(map) == 0 {
+            return Ok(());
+        }
+        after_writing(db, map, Some(PART), |_| Ok(())).await?;
+    }
+    if waiting.cells(map) > 0 {
+        after_writing(db, map, None, |_| Ok(())).await?;
+    }
+    Ok(())
+}
+
+/// Writes every map's waiting tallies.
+pub async fn write_all(db: &Db) -> Result<(), StoreError> {
+    for map in db.feedback_waiting().waiting() {
+        write_waiting(db, map).await?;
+    }
+    Ok(())
+}
+
+/// Writes the waiting tallies a little later, once for all the slices that come meanwhile.
+fn schedule(db: &Db) {
+    if db.feedback_waiting().scheduled.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(DELAY).await;
+        db.feedback_waiting()
+            .scheduled
+            .store(false, Ordering::SeqCst);
+        if let Err(err) = write_all(&db).await {
+            tracing::warn!(%err, "could not write feedback tallies yet; they wait for the next try");
+        }
+    });
+}
