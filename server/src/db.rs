@@ -386,6 +386,16 @@ pub fn check_restorable(file: &Path) -> Result<i64, String> {
     Ok(version)
 }
 
+/// The first column of every row `sql` selects: a list of ids, say.
+pub(crate) fn first_column<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -17,7 +17,7 @@ use app::domain::time::month_start;
 use app::domain::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
-use crate::db::StoreError;
+use crate::db::{first_column, StoreError};
 
 /// A checked response with what the server adds on arrival.
 #[derive(Clone, Debug)]
@@ -305,7 +305,7 @@ impl Tallies {
 }
 
 /// The tally tables, each with the columns of its key after `map_id`.
-const TALLY_TABLES: [(&str, &[&str]); 7] = [
+pub const TALLY_TABLES: [(&str, &[&str]); 7] = [
     ("feedback_daily", &["card_id", "day", "channel", "segment"]),
     ("feedback_days", &["day", "card_id"]),
     ("feedback_months", &["month", "card_id"]),
@@ -673,11 +673,7 @@ const RECOUNT_PART: usize = 100_000;
 /// summed again from every response. Run at start, before anyone reads (and before unfinished
 /// batches are taken out, which subtracts their share); returns how many maps.
 pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
-    let maps: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT map_id FROM feedback_unflushed")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let maps: Vec<String> = first_column(conn, "SELECT map_id FROM feedback_unflushed")?;
     for map_id in &maps {
         for (table, _) in TALLY_TABLES {
             conn.execute(&format!("DELETE FROM {table} WHERE map_id = ?1"), [map_id])?;
@@ -831,11 +827,7 @@ pub fn undo_slice(conn: &Connection, batch: i64) -> Result<bool, StoreError> {
 /// Every batch left unfinished (by a server that stopped part-way), undone: run at start,
 /// before anyone reads, so a request that was never acknowledged leaves nothing behind.
 pub fn undo_unfinished(conn: &Connection) -> Result<usize, StoreError> {
-    let batches: Vec<i64> = {
-        let mut stmt = conn.prepare("SELECT id FROM feedback_batches")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let batches: Vec<i64> = first_column(conn, "SELECT id FROM feedback_batches")?;
     for batch in &batches {
         while undo_slice(conn, *batch)? {}
     }
@@ -1687,15 +1679,7 @@ mod tests {
     /// Every tally table as text, to compare before and after.
     fn all_tallies(conn: &Connection) -> Vec<String> {
         let mut out = Vec::new();
-        for table in [
-            "feedback_daily",
-            "feedback_days",
-            "feedback_months",
-            "feedback_totals",
-            "feedback_labelled",
-            "feedback_labelled_days",
-            "feedback_labelled_months",
-        ] {
+        for (table, _) in TALLY_TABLES {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5"))
                 .or_else(|_| conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2")))

@@ -16,7 +16,7 @@ use app::domain::journey::{contributions, difference, Cohort, Counts, Measure, P
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::db::feedback::filter_sql;
-use crate::db::StoreError;
+use crate::db::{first_column, StoreError};
 
 /// Rows deleted per writer job when a map goes (see `delete_some`).
 const DELETE_CHUNK: i64 = 5_000;
@@ -765,11 +765,7 @@ pub fn clear_unflushed(conn: &Connection) -> Result<(), StoreError> {
 /// summed again from every path, on top of what expired events left (`expire_some`). Run at
 /// start, before anyone reads; returns how many maps.
 pub fn recount_unflushed(conn: &Connection) -> Result<usize, StoreError> {
-    let maps: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT map_id FROM journey_unflushed")?;
-        let rows = stmt.query_map([], |row| row.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let maps: Vec<String> = first_column(conn, "SELECT map_id FROM journey_unflushed")?;
     for map_id in &maps {
         conn.execute("DELETE FROM journey_counts WHERE map_id = ?1", [map_id])?;
         conn.execute(

@@ -1292,15 +1292,7 @@ async fn a_batch_that_fails_part_way_stores_nothing_and_a_retry_stores_it_once()
 async fn tally_tables(db: &server::db::Db) -> Vec<String> {
     db.read(|conn| {
         let mut out = Vec::new();
-        for table in [
-            "feedback_daily",
-            "feedback_days",
-            "feedback_months",
-            "feedback_totals",
-            "feedback_labelled",
-            "feedback_labelled_days",
-            "feedback_labelled_months",
-        ] {
+        for (table, _) in server::db::feedback::TALLY_TABLES {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
             let n = stmt.column_count();
             let mut rows = stmt.query([])?;
