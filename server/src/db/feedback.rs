@@ -589,27 +589,35 @@ fn each_stored(
 /// the next start recount.
 #[derive(Default)]
 pub struct Waiting {
-    maps: std::sync::Mutex<HashMap<MapId, Tallies>>,
+    state: std::sync::Mutex<WaitingState>,
     /// Whether a write of every map's waiting tallies is due soon.
     pub scheduled: std::sync::atomic::AtomicBool,
 }
 
+#[derive(Default)]
+struct WaitingState {
+    maps: HashMap<MapId, Tallies>,
+    /// Parts taken out and not yet `settled`: written in a batch not yet committed.
+    taken: usize,
+}
+
 impl Waiting {
-    fn maps(&self) -> std::sync::MutexGuard<'_, HashMap<MapId, Tallies>> {
-        crate::lock(&self.maps)
+    fn state(&self) -> std::sync::MutexGuard<'_, WaitingState> {
+        crate::lock(&self.state)
     }
 
     pub fn add(&self, map: MapId, tallies: Tallies) {
         if tallies.cells.is_empty() {
             return;
         }
-        self.maps().entry(map).or_default().merge(tallies);
+        self.state().maps.entry(map).or_default().merge(tallies);
     }
 
-    /// Up to `most` of `map`'s cells (all of them with `None`), taken out to be written.
+    /// Up to `most` of `map`'s cells (all of them with `None`), taken out to be written; a
+    /// part with any is `settled` once its batch has committed or failed.
     pub fn take(&self, map: MapId, most: Option<usize>) -> Tallies {
-        let mut maps = self.maps();
-        let Some(waiting) = maps.get_mut(&map) else {
+        let mut state = self.state();
+        let Some(waiting) = state.maps.get_mut(&map) else {
             return Tallies::default();
         };
         let part = match most {
@@ -617,31 +625,53 @@ impl Waiting {
             None => std::mem::take(waiting),
         };
         if waiting.cells.is_empty() {
-            maps.remove(&map);
+            state.maps.remove(&map);
         } else {
             waiting.compact();
+        }
+        if !part.cells.is_empty() {
+            state.taken += 1;
         }
         part
     }
 
+    /// The batch that wrote `part` (from `take`) is over: committed, or `failed`, when the
+    /// part waits again.
+    pub fn settled(&self, map: MapId, part: Tallies, failed: bool) {
+        if part.cells.is_empty() {
+            return;
+        }
+        let mut state = self.state();
+        state.taken = state.taken.saturating_sub(1);
+        if failed {
+            state.maps.entry(map).or_default().merge(part);
+        }
+    }
+
+    /// Whether nothing of `map`'s waits, and no part (of any map) is being written.
+    pub fn quiet(&self, map: MapId) -> bool {
+        let state = self.state();
+        state.taken == 0 && !state.maps.contains_key(&map)
+    }
+
     /// How many of `map`'s cells wait.
     pub fn cells(&self, map: MapId) -> usize {
-        self.maps().get(&map).map_or(0, Tallies::cells)
+        self.state().maps.get(&map).map_or(0, Tallies::cells)
     }
 
     /// How many cells wait, over every map.
     pub fn size(&self) -> usize {
-        self.maps().values().map(Tallies::cells).sum()
+        self.state().maps.values().map(Tallies::cells).sum()
     }
 
     /// The maps with tallies waiting.
     pub fn waiting(&self) -> Vec<MapId> {
-        self.maps().keys().copied().collect()
+        self.state().maps.keys().copied().collect()
     }
 
     /// Drops a deleted map's tallies.
     pub fn discard(&self, map: MapId) {
-        self.maps().remove(&map);
+        self.state().maps.remove(&map);
     }
 }
 
@@ -1577,8 +1607,8 @@ mod tests {
                 .collect();
             waiting.add(map, Slice::new(answers).into_tallies());
             waiting.take(map, Some(190));
-            let maps = waiting.maps();
-            let kept = &maps[&map];
+            let state = waiting.state();
+            let kept = &state.maps[&map];
             assert!(
                 kept.labels.len() <= 2 * kept.cells() + 64,
                 "{}",

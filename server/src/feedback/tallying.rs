@@ -87,9 +87,7 @@ where
                 job(conn)
             },
             move |outcome| {
-                if outcome.is_err() {
-                    back.add(map, std::mem::take(&mut *lock(&kept)));
-                }
+                back.settled(map, std::mem::take(&mut *lock(&kept)), outcome.is_err());
                 outcome
             },
         )
@@ -99,16 +97,19 @@ where
 }
 
 /// Writes every tally of `map` that waits when this is called: in parts, so that live writes
-/// go between them; the last (should answers keep coming) takes whatever waits then.
+/// go between them. The last part takes whatever waits then, and commits after any write that
+/// took cells before it (a scheduled one, whose batch may not have committed yet; had it
+/// failed, it put them back first): so every answer stored before this call is in the
+/// tallies once it returns.
 pub async fn write_waiting(db: &Db, map: MapId) -> Result<(), StoreError> {
     let waiting = db.feedback_waiting();
     for _ in 0..waiting.cells(map).div_ceil(PART) {
-        if waiting.cells(map) == 0 {
-            return Ok(());
+        if waiting.cells(map) <= PART {
+            break;
         }
         after_writing(db, map, Some(PART), |_| Ok(())).await?;
     }
-    if waiting.cells(map) > 0 {
+    if !waiting.quiet(map) {
         after_writing(db, map, None, |_| Ok(())).await?;
     }
     Ok(())

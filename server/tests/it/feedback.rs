@@ -1403,3 +1403,50 @@ async fn bulk_tallies_written_later_are_exact_after_reads_forgets_and_crashes() 
         .unwrap();
     assert_eq!(all.map.responses, 5_500);
 }
+
+/// A write that has taken a map's waiting tallies but not yet committed (a scheduled one, say)
+/// holds back a summary read meanwhile, which then counts every answer.
+#[tokio::test]
+async fn a_summary_waits_for_tallies_taken_by_a_write_not_yet_committed() {
+    let disk = Disk::new();
+    let setup = setup(disk.open()).await;
+    let app = disk.bare_router(setup.backend.clone());
+    let key = api_key(&setup).await;
+    let path = format!("/api/v1/maps/{}/responses", setup.map);
+    let batch = Value::Array(
+        (0..2_000)
+            .map(|i| {
+                let (card, _) = &setup.touchpoints[i % setup.touchpoints.len()];
+                json!({ "touchpoint": card, "nps": (i % 11),
+                    "at": format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28) })
+            })
+            .collect(),
+    );
+    let posted = send(&app, post_json(&path, Some(&key), &batch)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (db, map) = (setup.backend.db.clone(), setup.map);
+    let waiting = db.feedback_waiting().clone();
+    let before = waiting.cells(map);
+    assert!(before > 100, "the answers' tallies wait");
+    let writing = tokio::spawn(async move {
+        server::feedback::tallying::after_writing(&db, map, None, move |_| {
+            // Held on the writer thread, every waiting cell taken and written, its batch not
+            // committed: nothing is left waiting.
+            let _ = held.recv();
+            Ok(())
+        })
+        .await
+    });
+    while waiting.cells(map) > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let feedback = setup.feedback.clone();
+    let reading = tokio::spawn(async move { feedback.map_feedback(map, Filter::default()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!reading.is_finished(), "the read waits for the held write");
+    release.send(()).unwrap();
+    writing.await.unwrap().unwrap();
+    assert_eq!(reading.await.unwrap().unwrap().map.responses, 2_000);
+}
