@@ -15,7 +15,7 @@ pub mod feedback;
 mod history;
 pub mod journey;
 mod library;
-mod links;
+pub mod links;
 pub mod mail;
 mod maps;
 pub mod notify;

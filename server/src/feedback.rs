@@ -251,7 +251,7 @@ impl ServerFeedback {
         responses: Vec<FileResponse>,
     ) -> Result<usize, StoreError> {
         let stored = self.store_sliced(map, responses, now_millis(), None).await;
-        self.rooms.refetch(map);
+        self.rooms.figures_changed(map);
         stored
     }
 
@@ -491,7 +491,7 @@ impl ServerFeedback {
             .write(move |conn| store::insert_responses(conn, map, &one, now))
             .await?;
         crate::telemetry::responses_stored(Source::Form, 1);
-        self.rooms.refetch(map);
+        self.rooms.figures_changed(map);
         Ok(())
     }
 

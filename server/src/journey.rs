@@ -98,7 +98,7 @@ impl ServerJourney {
             flush(&self.db, map).await?;
         }
         schedule_flush(&self.db);
-        self.rooms.refetch(map);
+        self.rooms.figures_changed(map);
         Ok(stored)
     }
 
@@ -150,7 +150,7 @@ impl ServerJourney {
         self.db.journey_pending().add(map, changes);
         // Written before answering: once told, the owner sees the customer gone everywhere.
         flush(&self.db, map).await?;
-        self.rooms.refetch(map);
+        self.rooms.figures_changed(map);
         Ok(forgotten)
     }
 }

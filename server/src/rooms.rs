@@ -30,7 +30,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::clock::now_millis;
-use crate::db::{Db, MapRecord, StoreError};
+use crate::db::{links, Db, MapRecord, StoreError};
 use crate::hub::frames::applied_json;
 use crate::lock;
 use backlog::Backlog;
@@ -460,6 +460,21 @@ impl Rooms {
     pub fn refetch(&self, map: MapId) {
         let room = self.room(map);
         let _nobody_listening = room.events.send(RoomEvent::Refetch);
+    }
+
+    /// `refetch` for news that changes the map's headline figures (answers, events): the maps
+    /// that show them beside their own (`db::links::shown_on`) are told too, once found.
+    pub fn figures_changed(&self, map: MapId) {
+        self.refetch(map);
+        let rooms = self.clone();
+        tokio::spawn(async move {
+            match rooms.db.read(move |conn| links::shown_on(conn, map)).await {
+                Ok(maps) => maps.into_iter().for_each(|other| rooms.refetch(other)),
+                Err(err) => {
+                    tracing::warn!(%map, %err, "could not tell the maps that show this one's figures")
+                }
+            }
+        });
     }
 
     pub fn leave(&self, id: MapId, session: SessionId) {

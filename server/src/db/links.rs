@@ -63,6 +63,28 @@ pub fn unlink(conn: &Connection, map: MapId, kind: LinkKind) -> Result<(), Store
     Ok(())
 }
 
+/// The maps that show `map`'s figures beside their own: the map its sub-journey details, and
+/// the to-be maps made from it (which show the as-is map's measured scores).
+pub fn shown_on(conn: &Connection, map: MapId) -> Result<Vec<MapId>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT parent_id FROM map_links WHERE map_id = ?1 AND kind = ?2
+         UNION SELECT map_id FROM map_links WHERE parent_id = ?1 AND kind = ?3",
+    )?;
+    let rows = statement.query_map(
+        params![
+            map.to_string(),
+            LinkKind::SubJourney.key(),
+            LinkKind::ToBe.key()
+        ],
+        |r| r.get::<_, String>(0),
+    )?;
+    let mut found = Vec::new();
+    for row in rows {
+        found.push(parse_id(&row?)?);
+    }
+    Ok(found)
+}
+
 impl Db {
     pub async fn links(&self) -> Result<Vec<MapLink>, StoreError> {
         self.read(links).await

@@ -78,7 +78,7 @@ async fn import(
         // The changes wait for the next flush (or a reader's); the events are stored.
         tracing::warn!(%err, "could not write journey counts after an import yet");
     }
-    journey.rooms.refetch(map);
+    journey.rooms.figures_changed(map);
     match stored {
         Ok(stored) => {
             crate::telemetry::events_stored("csv", stored);

@@ -220,6 +220,14 @@ async fn a_triage_and_a_sub_journey_link_are_undone_unless_the_link_is_no_longer
     assert_eq!(parent_editor.next_not_peers().await, ServerMsg::Refetch);
     let links = backend.db.links().await.unwrap();
     assert_eq!((links.len(), links[0].parent), (1, parent));
+    // The sub-journey's answers change the figures its parent shows: the parent's editors are
+    // told too.
+    let key = crate::feedback::api_key(&setup).await;
+    let answer = serde_json::json!({ "touchpoint": setup.touchpoints[0].0, "nps": 9 });
+    let path = format!("/api/v1/maps/{map}/responses");
+    let posted = send(&app, crate::feedback::post_json(&path, Some(&key), &answer)).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    assert_eq!(parent_editor.next_not_peers().await, ServerMsg::Refetch);
 
     // Unlinked again: someone who may edit the map but not see the parent may not put the
     // link back (as they could not make it).
