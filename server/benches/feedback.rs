@@ -174,7 +174,22 @@ async fn ingest_in(total: usize, order: Order) {
     );
 
     let csv_rate = csv_import(waymark.addr, map, &cards, &cookie, total, order).await;
-    let floor = bare_insert(&dir.path().join("floor.sqlite"), &cards, map, total);
+    let floor = bare_insert(
+        &dir.path().join("floor.sqlite"),
+        &cards,
+        map,
+        total,
+        order,
+        false,
+    );
+    let indexed = bare_insert(
+        &dir.path().join("indexed.sqlite"),
+        &cards,
+        map,
+        total,
+        order,
+        true,
+    );
     println!(
         "  waymark API     {waymark_rate:>9.0} responses/s  (parse, check, sentiment, insert, 7 tallies, commit)"
     );
@@ -183,6 +198,9 @@ async fn ingest_in(total: usize, order: Order) {
     );
     println!(
         "  floor           {floor:>9.0} rows/s       (bare rusqlite insert, no tallies, no indexes, 1,000 per commit)"
+    );
+    println!(
+        "  floor + index   {indexed:>9.0} rows/s       (the same with the responses' time index, as Waymark keeps it)"
     );
     println!(
         "  ratio API/floor {:>9.2}  (target: API ≥ 150,000 responses/s)",
@@ -581,7 +599,18 @@ async fn tallied(addr: std::net::SocketAddr, map: MapId, cookie: &str, expected:
 /// The physical floor: plain inserts of the same rows, `BATCH` per transaction, with the same
 /// durability settings (WAL, `synchronous=FULL`), into a table with the responses' columns and
 /// nothing else: no tallies, no indexes, no foreign key. Returns rows per second.
-fn bare_insert(path: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
+///
+/// With `time_index`, the table has the responses' index by map and time (the one Waymark
+/// keeps for its newest-first reads): in a shuffled order each answer then lands on an index
+/// page of its own, a cost any store keeping that index pays.
+fn bare_insert(
+    path: &Path,
+    cards: &[CardId],
+    map: MapId,
+    total: usize,
+    order: Order,
+    time_index: bool,
+) -> f64 {
     let mut conn = rusqlite::Connection::open(path).expect("open");
     conn.pragma_update(None, "journal_mode", "WAL")
         .expect("wal");
@@ -595,12 +624,15 @@ fn bare_insert(path: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
              followed_up INTEGER NOT NULL) STRICT",
     )
     .expect("table");
-    let rows: Vec<ResponseInput> = (0..BATCH)
-        .map(|i| response(cards, i, Order::Random))
-        .collect();
+    if time_index {
+        conn.execute_batch("CREATE INDEX bare_by_time ON bare (map_id, at)")
+            .expect("index");
+    }
+    // Every batch its own answers, as the API's.
+    let all: Vec<ResponseInput> = (0..total).map(|i| response(cards, i, order)).collect();
     let map_id = map.to_string();
     let started = Instant::now();
-    for _ in 0..total / BATCH {
+    for rows in all.chunks(BATCH) {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .expect("begin");
@@ -613,7 +645,7 @@ fn bare_insert(path: &Path, cards: &[CardId], map: MapId, total: usize) -> f64 {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?10, NULL, 'api', ?11, 0, 0)",
                 )
                 .expect("prepare");
-            for r in &rows {
+            for r in rows {
                 let at = match r.at {
                     Some(When::Millis(at)) => at,
                     _ => LATEST,
