@@ -258,6 +258,34 @@ impl Db {
         &self.feedback
     }
 
+    /// Runs `write` once, `delay` from now, for every call made meanwhile: the flag `due`
+    /// picks is set while one waits. For figures kept in memory to be written together
+    /// (`journey::Pending`, `feedback::Waiting`); should the write fail, what it would have
+    /// written waits for the next.
+    pub fn write_later<W, F>(
+        &self,
+        due: fn(&Db) -> &std::sync::atomic::AtomicBool,
+        delay: Duration,
+        what: &'static str,
+        write: W,
+    ) where
+        W: FnOnce(Db) -> F + Send + 'static,
+        F: std::future::Future<Output = Result<(), StoreError>> + Send,
+    {
+        use std::sync::atomic::Ordering;
+        if due(self).swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            due(&db).store(false, Ordering::SeqCst);
+            if let Err(err) = write(db).await {
+                tracing::warn!(%err, "could not write the {what} yet; they wait for the next try");
+            }
+        });
+    }
+
     /// Returns once every write queued before this call is committed.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.writer.write(|_| Ok(())).await

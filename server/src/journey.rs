@@ -247,18 +247,10 @@ pub async fn flush_all(db: &Db) -> Result<(), StoreError> {
 
 /// Writes the waiting changes a little later, once for all the batches that come meanwhile.
 fn schedule_flush(db: &Db) {
-    use std::sync::atomic::Ordering;
-    if db.journey_pending().scheduled.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let db = db.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(FLUSH_DELAY).await;
-        db.journey_pending()
-            .scheduled
-            .store(false, Ordering::SeqCst);
-        if let Err(err) = flush_all(&db).await {
-            tracing::warn!(%err, "could not write journey counts yet; they wait for the next try");
-        }
-    });
+    db.write_later(
+        |db| &db.journey_pending().scheduled,
+        FLUSH_DELAY,
+        "journey counts",
+        |db| async move { flush_all(&db).await },
+    );
 }

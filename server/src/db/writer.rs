@@ -241,12 +241,7 @@ impl Writer {
             .map_err(|_| StoreError::internal("the writer has stopped"))?;
         let mut place = self.reserve().await?;
         place.bulk = Some(slot);
-        let (reply, receiver) = oneshot::channel();
-        place.enqueue_then(f, move |outcome| {
-            // The caller may have gone away (a closed request); the write stands regardless.
-            let _ignored = reply.send(then(outcome));
-        });
-        Ok(Pending(receiver))
+        Ok(place.enqueue_answering(f, then))
     }
 
     /// Like `enqueue`, but hands `f`'s outcome to `done`, on the writer thread, once its batch
@@ -313,10 +308,22 @@ impl Reserved<'_> {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.enqueue_answering(f, |outcome| outcome)
+    }
+
+    /// Queues `f`; the caller is answered with what `then` makes of its outcome, on the
+    /// writer thread, once its batch has committed or failed.
+    fn enqueue_answering<T, U, F, D>(self, f: F, then: D) -> Pending<U>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        D: FnOnce(Result<T, StoreError>) -> Result<U, StoreError> + Send + 'static,
+    {
         let (reply, receiver) = oneshot::channel();
         self.enqueue_then(f, move |outcome| {
             // The caller may have gone away (a closed request); the write stands regardless.
-            let _ignored = reply.send(outcome);
+            let _ignored = reply.send(then(outcome));
         });
         Pending(receiver)
     }

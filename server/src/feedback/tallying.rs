@@ -7,7 +7,6 @@
 //! answer either in the tallies or waiting, never in neither: a job that first writes what
 //! waits for a map (`after_writing`) then reads, or takes answers out of, exact tallies.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -125,17 +124,10 @@ pub async fn write_all(db: &Db) -> Result<(), StoreError> {
 
 /// Writes the waiting tallies a little later, once for all the slices that come meanwhile.
 fn schedule(db: &Db) {
-    if db.feedback_waiting().scheduled.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let db = db.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(DELAY).await;
-        db.feedback_waiting()
-            .scheduled
-            .store(false, Ordering::SeqCst);
-        if let Err(err) = write_all(&db).await {
-            tracing::warn!(%err, "could not write feedback tallies yet; they wait for the next try");
-        }
-    });
+    db.write_later(
+        |db| &db.feedback_waiting().scheduled,
+        DELAY,
+        "feedback tallies",
+        |db| async move { write_all(&db).await },
+    );
 }
