@@ -165,7 +165,7 @@ async fn ingest_in(total: usize, order: Order) {
     let acknowledged = started.elapsed();
     // Bulk answers' tallies are written behind them: the clock stops once a summary, which
     // writes what still waits, shows them all.
-    tallied(waymark.addr, map, &cookie, total).await;
+    tallied(waymark.addr, map, &cards, &cookie, total, order).await;
     let waymark_rate = total as f64 / started.elapsed().as_secs_f64();
     println!(
         "  (every batch acknowledged after {:.2} s, every tally written after {:.2} s)",
@@ -200,7 +200,7 @@ async fn ingest_in(total: usize, order: Order) {
         "  floor           {floor:>9.0} rows/s       (bare rusqlite insert, no tallies, no indexes, 1,000 per commit)"
     );
     println!(
-        "  floor + index   {indexed:>9.0} rows/s       (the same with the responses' time index, as Waymark keeps it)"
+        "  floor + index   {indexed:>9.0} rows/s       (the same with an index on map and time kept per insert, as Waymark did before it filled its time order behind the answers)"
     );
     println!(
         "  ratio API/floor {:>9.2}  (target: API ≥ 150,000 responses/s)",
@@ -456,9 +456,11 @@ fn response(cards: &[CardId], i: usize, order: Order) -> ResponseInput {
     ResponseInput {
         touchpoint: cards[i % cards.len()].to_string(),
         at: Some(When::Millis(match order {
-            // A hash of `i`, so that days are independent of touchpoints and channels.
+            // A hash of `i`, so that days are independent of touchpoints and channels, and a
+            // time of day from another.
             Order::Random => {
-                LATEST - ((i as u64).wrapping_mul(2_654_435_761) >> 8) as i64 % 365 * DAY_MS
+                let hash = |m: u64| ((i as u64).wrapping_mul(m) >> 8) as i64;
+                LATEST - hash(2_654_435_761) % 365 * DAY_MS - hash(40_503) % DAY_MS
             }
             // Forward in time from two years ago, a day per batch, so that the API's batches
             // and then the CSV files (which go on from where the API stopped) each come after
@@ -559,13 +561,21 @@ async fn csv_import(
         );
     }
     // The API's answers first, then these.
-    tallied(addr, map, cookie, 2 * total).await;
+    tallied(addr, map, cards, cookie, 2 * total, order).await;
     total as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Reads the map's summary as the browser does (which writes the tallies still waiting) and
-/// checks that it counts `expected` answers.
-async fn tallied(addr: std::net::SocketAddr, map: MapId, cookie: &str, expected: usize) {
+/// checks that it counts the `expected` answers made so far; then the inbox's first page (which
+/// gives answers their entries in the time order), and checks that it starts with the newest.
+async fn tallied(
+    addr: std::net::SocketAddr,
+    map: MapId,
+    cards: &[CardId],
+    cookie: &str,
+    expected: usize,
+    order: Order,
+) {
     use leptos::server_fn::ServerFn;
     let body = serde_json::json!({ "map": map, "filter": Filter::default() }).to_string();
     let answer = Http::connect(addr)
@@ -594,15 +604,48 @@ async fn tallied(addr: std::net::SocketAddr, map: MapId, cookie: &str, expected:
         Some(expected as u64),
         "the summary does not count every answer"
     );
+    let answer = Http::connect(addr)
+        .await
+        .request(
+            "POST",
+            app::api::feedback::FeedbackInbox::PATH,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", "application/json"),
+            ],
+            format!("map={map}&unhappy_only=false").as_bytes(),
+        )
+        .await
+        .expect("the inbox");
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let page: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
+    let newest = (0..expected)
+        .filter_map(|i| match response(cards, i, order).at {
+            Some(When::Millis(at)) => Some(at),
+            _ => None,
+        })
+        .max();
+    // To the second: the CSV files carry no milliseconds.
+    assert_eq!(
+        page["items"][0]["at"].as_i64().map(|at| at / 1000),
+        newest.map(|at| at / 1000),
+        "the inbox does not start with the newest answer"
+    );
 }
 
 /// The physical floor: plain inserts of the same rows, `BATCH` per transaction, with the same
 /// durability settings (WAL, `synchronous=FULL`), into a table with the responses' columns and
 /// nothing else: no tallies, no indexes, no foreign key. Returns rows per second.
 ///
-/// With `time_index`, the table has the responses' index by map and time (the one Waymark
-/// keeps for its newest-first reads): in a shuffled order each answer then lands on an index
-/// page of its own, a cost any store keeping that index pays.
+/// With `time_index`, the table has an index by map and time, kept per insert (as Waymark
+/// kept one for its newest-first reads until migration 028): in a shuffled order each answer
+/// then lands on an index page of its own, a cost any store keeping that index so pays.
 fn bare_insert(
     path: &Path,
     cards: &[CardId],

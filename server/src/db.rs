@@ -130,6 +130,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/025_side_log.sql"),
     include_str!("../migrations/026_sub_journey_of_a_card.sql"),
     include_str!("../migrations/027_feedback_unflushed.sql"),
+    include_str!("../migrations/028_feedback_times.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -507,12 +508,40 @@ mod tests {
         assert!(!plan.iter().any(|op| op == "OpenEphemeral"), "{plan:?}");
         let indexed: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'feedback_by_time'",
+                "SELECT count(*) FROM sqlite_master WHERE name = 'feedback_by_map'",
                 [],
                 |row| row.get(0),
             )
             .unwrap();
         assert_eq!(indexed, 1);
+    }
+
+    /// Migration 028 gives every response its entry in the time order, and the mark past the
+    /// newest.
+    #[test]
+    fn migration_28_puts_every_response_in_time_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        Migrations::new(MIGRATIONS[..27].iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO maps (id, title, stage_count, rev, created_at, updated_at)
+                 VALUES ('m', 't', 0, 0, 0, 0);
+             INSERT INTO feedback_responses (map_id, card_id, at, day, nps, source, received_at)
+                 VALUES ('m', 'c', 9, 0, 3, 'api', 7), ('m', 'c', 5, 0, 10, 'form', 8);",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let times: Vec<String> = conn
+            .prepare("SELECT format('%s %d %d', map_id, at, id) FROM feedback_times ORDER BY at")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(times, ["m 5 2", "m 9 1"]);
+        assert_eq!(feedback::times::behind(&conn).unwrap(), None);
     }
 
     /// Migration 025 carries what the audit log recorded of changes beside a map into the side
@@ -661,6 +690,8 @@ mod tests {
                 "feedback_labels",
                 "feedback_months",
                 "feedback_responses",
+                "feedback_times",
+                "feedback_times_upto",
                 "feedback_totals",
                 "feedback_unflushed",
                 "invites",

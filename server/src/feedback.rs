@@ -416,6 +416,7 @@ impl ServerFeedback {
         &self,
         map: MapId,
     ) -> Result<Vec<(FileResponse, Option<f64>)>, StoreError> {
+        tallying::index_times(&self.db).await?;
         let items = self
             .db
             .read(move |conn| store::inbox(conn, map, false, None, usize::MAX))
@@ -490,6 +491,7 @@ impl ServerFeedback {
             .writer()
             .write(move |conn| store::insert_responses(conn, map, &one, now))
             .await?;
+        tallying::schedule(&self.db);
         crate::telemetry::responses_stored(Source::Form, 1);
         self.rooms.figures_changed(map);
         Ok(())
@@ -560,6 +562,7 @@ impl ServerFeedback {
         }
         let settings = journey.feedback.clone();
         tallying::write_waiting(&self.db, map).await?;
+        tallying::index_times(&self.db).await?;
         let (days, comments, background) = self
             .db
             .read(move |conn| {
@@ -683,6 +686,7 @@ impl Feedback for ServerFeedback {
         limit: usize,
     ) -> BackendFuture<'_, InboxPage> {
         Box::pin(async move {
+            tallying::index_times(&self.db).await.map_err(app_error)?;
             // One more than a page tells whether there is a next one.
             let mut items = self
                 .db

@@ -19,6 +19,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use crate::db::{first_column, StoreError};
 
+pub mod times;
+
 /// A checked response with what the server adds on arrival.
 #[derive(Clone, Debug)]
 pub struct Incoming {
@@ -895,6 +897,11 @@ fn card_id(raw: &str) -> Option<CardId> {
 /// The filter as SQL conditions on a table with `day`, `channel` and `segment` columns, with
 /// its parameters numbered from `first`.
 pub(super) fn filter_sql(filter: &Filter, first: usize) -> (String, Vec<Box<dyn ToSql>>) {
+    filter_sql_by(filter, first, "day")
+}
+
+/// `filter_sql`, with the day as the column `day` names (qualified where a join has two).
+fn filter_sql_by(filter: &Filter, first: usize, day: &str) -> (String, Vec<Box<dyn ToSql>>) {
     let mut sql = String::new();
     let mut values: Vec<Box<dyn ToSql>> = Vec::new();
     let mut add = |condition: &str, value: Box<dyn ToSql>| {
@@ -902,10 +909,10 @@ pub(super) fn filter_sql(filter: &Filter, first: usize) -> (String, Vec<Box<dyn 
         values.push(value);
     };
     if let Some(from) = filter.from {
-        add("day >=", Box::new(from));
+        add(&format!("{day} >="), Box::new(from));
     }
     if let Some(to) = filter.to {
-        add("day <=", Box::new(to));
+        add(&format!("{day} <="), Box::new(to));
     }
     if let Some(channel) = &filter.channel {
         add("channel =", Box::new(channel.clone()));
@@ -1170,7 +1177,7 @@ pub fn comments(
     filter: &Filter,
     limit: usize,
 ) -> Result<Vec<StoredComment>, StoreError> {
-    let (conditions, values) = filter_sql(filter, 4);
+    let (conditions, values) = filter_sql_by(filter, 4, "t.day");
     let sql = comments_sql(&conditions);
     let map_id = map.to_string();
     let card_id = card.map(|c| c.to_string());
@@ -1189,11 +1196,14 @@ pub fn comments(
 }
 
 /// The newest comments of a map (`?1`), or of a card (`?2`), at most `?3`, under `conditions`.
+/// Like the inbox, read through `feedback_times`: so it sees answers `times::index` has
+/// reached.
 fn comments_sql(conditions: &str) -> String {
     format!(
-        "SELECT at, comment, coalesce(sentiment, 0) FROM feedback_responses
-         WHERE map_id = ?1 AND (?2 IS NULL OR card_id = ?2) AND comment IS NOT NULL{conditions}
-         ORDER BY at DESC LIMIT ?3"
+        "SELECT t.at, comment, coalesce(sentiment, 0)
+         FROM feedback_times t JOIN feedback_responses r ON r.id = t.id
+         WHERE t.map_id = ?1 AND (?2 IS NULL OR card_id = ?2) AND comment IS NOT NULL{conditions}
+         ORDER BY t.day DESC, t.at DESC LIMIT ?3"
     )
 }
 
@@ -1211,12 +1221,17 @@ pub fn labels(conn: &Connection, map: MapId) -> Result<(Vec<String>, Vec<String>
     Ok((distinct("channel")?, distinct("segment")?))
 }
 
-const INBOX_SQL: &str = "SELECT id, card_id, at, nps, csat, ces, comment, sentiment, channel,
-        segment, respondent, source, followed_up
-     FROM feedback_responses
-     WHERE map_id = ?1 AND (?2 = 0 OR detractor = 1)
-       AND (?3 IS NULL OR (at, id) < (SELECT at, id FROM feedback_responses WHERE id = ?3))
-     ORDER BY at DESC, id DESC LIMIT ?4";
+/// Newest first through `feedback_times`: by day from its key (the cursor's day bounds where
+/// reading starts), then by time within the day. A day's entries are sorted as read, which
+/// stops at the first day past the limit.
+const INBOX_SQL: &str = "SELECT t.id, card_id, t.at, nps, csat, ces, comment, sentiment,
+        channel, segment, respondent, source, followed_up
+     FROM feedback_times t JOIN feedback_responses r ON r.id = t.id
+     WHERE t.map_id = ?1 AND (?2 = 0 OR detractor = 1)
+       AND t.day <= coalesce((SELECT day FROM feedback_responses WHERE id = ?3), 9e18)
+       AND (?3 IS NULL
+            OR (t.day, t.at, t.id) < (SELECT day, at, id FROM feedback_responses WHERE id = ?3))
+     ORDER BY t.day DESC, t.at DESC, t.id DESC LIMIT ?4";
 
 /// The newest responses older than `before` (a response id), optionally only unhappy ones.
 pub fn inbox(
@@ -1478,11 +1493,12 @@ mod tests {
             .collect()
     }
 
-    /// Newest-first reads walk the time index backwards: no sorting, however many responses.
+    /// Newest-first reads walk `feedback_times` backwards by day: only a day's entries are
+    /// sorted, however many responses.
     #[test]
     fn newest_first_reads_use_the_time_index_without_sorting() {
         let (conn, _map, _card) = db();
-        let (conditions, _) = filter_sql(&Filter::default(), 4);
+        let (conditions, _) = filter_sql_by(&Filter::default(), 4, "t.day");
         for sql in [INBOX_SQL.to_owned(), comments_sql(&conditions)] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             // A map, a limit last, and NULL between (no card, no cursor).
@@ -1498,18 +1514,14 @@ mod tests {
                 .collect::<Result<_, _>>()
                 .unwrap();
             let plan = plan.join("; ");
-            assert!(plan.contains("USING INDEX feedback_by_time"), "{plan}");
-            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            assert!(
+                plan.contains("SEARCH t USING PRIMARY KEY (map_id=?"),
+                "{plan}"
+            );
+            // Only a day's entries are sorted, never the map's.
+            // (SQLite says "FOR LAST 2 TERMS OF ORDER BY" then.)
+            assert!(!plan.contains("TEMP B-TREE FOR ORDER BY"), "{plan}");
         }
-        // Oldest first (migration 12), so that new responses append to it.
-        let descending: bool = conn
-            .query_row(
-                "SELECT desc FROM pragma_index_xinfo('feedback_by_time') WHERE name = 'at'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert!(!descending);
     }
 
     #[test]
@@ -1681,6 +1693,11 @@ mod tests {
         let (conn, map, card) = db();
         let batch: Vec<Incoming> = (0..11).map(|i| incoming(card, 20_000 + i, i, "")).collect();
         insert_responses(&conn, map, &Slice::new(batch), 0).unwrap();
+        assert!(
+            inbox(&conn, map, false, None, 4).unwrap().is_empty(),
+            "not yet in time order"
+        );
+        assert!(times::index(&conn, i64::MAX, 1_000).unwrap());
         let first = inbox(&conn, map, false, None, 4).unwrap();
         assert_eq!(
             first.iter().map(|i| i.response.nps).collect::<Vec<_>>(),
@@ -1696,6 +1713,65 @@ mod tests {
             set_followed_up(&conn, map, 9999, true),
             Err(StoreError::NotFound)
         ));
+    }
+
+    /// Answers stored out of time order get their entries in parts, and read newest first
+    /// whole; taking answers out takes their entries, also when the newest go and their ids are
+    /// given again.
+    #[test]
+    fn the_time_order_is_filled_in_parts_and_follows_deletions() {
+        let (conn, map, card) = db();
+        let newest_first = |conn: &Connection| -> Vec<i64> {
+            inbox(conn, map, false, None, usize::MAX)
+                .unwrap()
+                .iter()
+                .map(|i| i.response.at)
+                .collect()
+        };
+        // Days shuffled by a stride coprime with their count.
+        let batch: Vec<Incoming> = (0..500)
+            .map(|i| incoming(card, 20_000 + i * 37 % 500, i % 11, ""))
+            .collect();
+        let stored = insert_responses(&conn, map, &Slice::new(batch), 0)
+            .unwrap()
+            .unwrap();
+        let until = times::behind(&conn).unwrap().expect("behind");
+        assert_eq!(until, stored.last);
+        let mut parts = 1;
+        while !times::index(&conn, until, 64).unwrap() {
+            parts += 1;
+        }
+        assert_eq!((parts, times::behind(&conn).unwrap()), (8, None));
+        let mut expected: Vec<i64> = (0..500).map(|d| (20_000 + d) * 86_400_000 + 1000).collect();
+        expected.reverse();
+        assert_eq!(newest_first(&conn), expected);
+        // The newest ten taken out: the ten stored next reuse their ids, and get entries.
+        remove_responses(
+            &conn,
+            map,
+            Stored {
+                first: stored.last - 9,
+                last: stored.last,
+            },
+        )
+        .unwrap();
+        assert_eq!(times::behind(&conn).unwrap(), None);
+        let again: Vec<Incoming> = (0..10).map(|i| incoming(card, 30_000 + i, 5, "")).collect();
+        let reused = insert_responses(&conn, map, &Slice::new(again), 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(reused.first, stored.last - 9);
+        assert_eq!(times::behind(&conn).unwrap(), Some(reused.last));
+        assert!(times::index(&conn, reused.last, 64).unwrap());
+        assert_eq!(newest_first(&conn).len(), 500);
+        assert_eq!(newest_first(&conn)[0], 30_009 * 86_400_000 + 1000);
+        // A deleted map's entries go with its answers.
+        conn.execute("DELETE FROM maps WHERE id = ?1", [map.to_string()])
+            .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM feedback_times", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Writing bulk answers' tallies behind them (see `db::feedback::Waiting`): in bounded parts
-//! on the writer's bulk lane, a second after they come, and before anyone reads them.
+//! on the writer's bulk lane, a second after they come, and before anyone reads them. The
+//! answers' entries in the time order (`db::feedback::times`) are added with them, and before
+//! anyone reads that order (`index_times`).
 //!
 //! Cells are taken out of `Waiting` on the writer thread, by the job that writes them, and
 //! put back by the same thread should its transaction fail; a slice's cells are added there
@@ -13,7 +15,7 @@ use std::time::Duration;
 use app::domain::ids::MapId;
 use rusqlite::Connection;
 
-use crate::db::feedback::{self as store, Slice, Tallies};
+use crate::db::feedback::{self as store, times, Slice, Tallies};
 use crate::db::{Db, Pending, StoreError};
 use crate::lock;
 
@@ -22,6 +24,9 @@ use crate::lock;
 const PART: usize = 1_000;
 /// How long tallies wait in memory before they are written (`schedule`).
 const DELAY: Duration = Duration::from_secs(1);
+/// Responses given their entry in the time order per job: sorted, they share pages, so a
+/// part's cost is mostly the pages it touches, a few milliseconds' worth.
+const TIMES_PART: i64 = 8_000;
 /// Cells allowed to wait in memory (about 250 bytes each); past this, storing more waits for
 /// the map's to be written.
 const MAX_WAITING: usize = 200_000;
@@ -114,16 +119,33 @@ pub async fn write_waiting(db: &Db, map: MapId) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes every map's waiting tallies.
+/// Writes every map's waiting tallies, and every answer's entry in the time order.
 pub async fn write_all(db: &Db) -> Result<(), StoreError> {
     for map in db.feedback_waiting().waiting() {
         write_waiting(db, map).await?;
     }
+    index_times(db).await
+}
+
+/// Gives every answer stored before this call its entry in the time order, in parts on the
+/// bulk lane: for readers of that order (the inbox, comments, a map's responses).
+pub async fn index_times(db: &Db) -> Result<(), StoreError> {
+    let Some(until) = db.read(times::behind).await? else {
+        return Ok(());
+    };
+    while !db
+        .writer()
+        .enqueue_bulk(move |conn| times::index(conn, until, TIMES_PART))
+        .await?
+        .committed()
+        .await?
+    {}
     Ok(())
 }
 
-/// Writes the waiting tallies a little later, once for all the slices that come meanwhile.
-fn schedule(db: &Db) {
+/// Writes the waiting tallies, and gives answers their entries in the time order, a little
+/// later, once for all the answers that come meanwhile.
+pub fn schedule(db: &Db) {
     db.write_later(
         |db| &db.feedback_waiting().scheduled,
         DELAY,

@@ -1313,7 +1313,9 @@ async fn tally_tables(db: &server::db::Db) -> Vec<String> {
 /// Bulk answers' tallies wait in memory to be written together with others'. Whatever then
 /// happens, they come out as if each answer had been tallied on arrival: a summary read at
 /// once counts every acknowledged answer, forgetting a customer takes out exactly theirs, and
-/// a start after the process died with tallies unwritten recounts them.
+/// a start after the process died with tallies unwritten recounts them. The same holds for the
+/// time order, also filled behind them: the inbox read at once, or after a crash, has every
+/// answer, newest first.
 #[tokio::test]
 async fn bulk_tallies_written_later_are_exact_after_reads_forgets_and_crashes() {
     let disk = Disk::new();
@@ -1342,6 +1344,21 @@ async fn bulk_tallies_written_later_are_exact_after_reads_forgets_and_crashes() 
         stored(&setup).await,
         3_000,
         "read at once, every answer counts"
+    );
+    let inbox = |feedback: ServerFeedback| async move {
+        let items = feedback
+            .inbox(setup.map, false, None, 10_000)
+            .await
+            .unwrap()
+            .items;
+        let keys: Vec<(i64, i64)> = items.iter().map(|i| (i.response.at, i.id)).collect();
+        assert!(keys.windows(2).all(|w| w[0] > w[1]), "newest first");
+        keys.len()
+    };
+    assert_eq!(
+        inbox(setup.feedback.clone()).await,
+        3_000,
+        "read at once, every answer is in the inbox"
     );
     let posted = send(&app, post_json(&path, Some(&key), &batch(2_000, 3_000))).await;
     assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
@@ -1402,6 +1419,8 @@ async fn bulk_tallies_written_later_are_exact_after_reads_forgets_and_crashes() 
         .await
         .unwrap();
     assert_eq!(all.map.responses, 5_500);
+    // The time order, filled behind the answers, has them all after the crash too.
+    assert_eq!(inbox(after).await, 5_500);
 }
 
 /// A write that has taken a map's waiting tallies but not yet committed (a scheduled one, say)
