@@ -60,7 +60,7 @@ pub async fn queue_slice(
 /// should too many wait.
 pub async fn stored(db: &Db) -> Result<(), StoreError> {
     if db.feedback_waiting().size() > MAX_WAITING {
-        write_all(db).await?;
+        write_some(db).await?;
     }
     schedule(db);
     Ok(())
@@ -119,12 +119,37 @@ pub async fn write_waiting(db: &Db, map: MapId) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes every map's waiting tallies, and every answer's entry in the time order.
+/// Writes every map's waiting tallies, and every answer's entry in the time order: for a
+/// server that stops.
 pub async fn write_all(db: &Db) -> Result<(), StoreError> {
     for map in db.feedback_waiting().waiting() {
         write_waiting(db, map).await?;
     }
     index_times(db).await
+}
+
+/// Writes, in parts, as many cells as wait now (not those that come meanwhile: under a
+/// stream of answers, writing until nothing waits would never end, and a last part taking
+/// everything, as `write_waiting`'s does, would hold the writer for as long as the stream
+/// filled it).
+async fn write_some(db: &Db) -> Result<(), StoreError> {
+    let waiting = db.feedback_waiting();
+    for map in waiting.waiting() {
+        for _ in 0..waiting.cells(map).div_ceil(PART) {
+            after_writing(db, map, Some(PART), |_| Ok(())).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The scheduled write: what waits now, then the time order; again later if more came.
+async fn write_scheduled(db: &Db) -> Result<(), StoreError> {
+    write_some(db).await?;
+    index_times(db).await?;
+    if db.feedback_waiting().size() > 0 {
+        schedule(db);
+    }
+    Ok(())
 }
 
 /// Gives every answer stored before this call its entry in the time order, in parts on the
@@ -150,6 +175,6 @@ pub fn schedule(db: &Db) {
         |db| &db.feedback_waiting().scheduled,
         DELAY,
         "feedback tallies",
-        |db| async move { write_all(&db).await },
+        |db| async move { write_scheduled(&db).await },
     );
 }
