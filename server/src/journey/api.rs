@@ -9,9 +9,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 
-use crate::feedback::api::{
-    answer, batch, count_request, too_large, touch_key, ApiCaller, BodyError,
-};
+use crate::feedback::api::{answer, count_request, read_batch, touch_key, ApiCaller};
 use crate::http::HttpError;
 use crate::journey::MAX_EVENTS;
 use crate::state::AppState;
@@ -33,15 +31,7 @@ async fn submit(
 ) -> Result<Response, HttpError> {
     let ApiCaller { map, key } = caller;
     count_request(&state.feedback, key, "api-key-events", REQUESTS_PER_KEY)?;
-    let items = match batch::<_, MAX_EVENTS>(&body, "events") {
-        Ok(items) => items,
-        Err(BodyError::Malformed(message)) => return Err(HttpError::bad_request(message)),
-        Err(BodyError::TooMany) => return Err(too_large(MAX_EVENTS, "events")),
-    };
-    drop(body);
-    if items.is_empty() {
-        return Err(HttpError::bad_request("no events in the request"));
-    }
+    let items = read_batch::<_, MAX_EVENTS>(body, "events").await?;
     let outcome = state.journey.ingest(map, items).await;
     if let Ok(stored) = &outcome {
         crate::telemetry::events_stored("api", *stored);
