@@ -366,10 +366,9 @@ impl ServerFeedback {
     /// start.
     async fn undo_batch(&self, map: MapId, batch: i64) {
         // Each slice's share is taken out of whole tallies: the map's waiting ones are written
-        // in the same job.
+        // first, the last of them in the same job.
         let undone = async {
-            tallying::write_waiting(&self.db, map).await?;
-            while tallying::after_writing(&self.db, map, None, move |conn| {
+            while tallying::write_waiting_then(&self.db, map, move |conn| {
                 store::undo_slice(conn, batch)
             })
             .await?

@@ -134,9 +134,8 @@ impl ServerJourney {
         };
         // Their answers are taken out of whole tallies: the map's waiting ones are written first,
         // the last of them in the same job.
-        crate::feedback::tallying::write_waiting(&self.db, map).await?;
         let (forgotten, changes) =
-            crate::feedback::tallying::after_writing(&self.db, map, None, move |conn| {
+            crate::feedback::tallying::write_waiting_then(&self.db, map, move |conn| {
                 let (events, changes) = store::forget(conn, map, customer)?;
                 let answers =
                     crate::db::feedback::remove_respondent(conn, map, &reference, &answers)?;

@@ -7,7 +7,7 @@
 //! put back by the same thread should its transaction fail; a slice's cells are added there
 //! too, once it has committed and before any later job runs. So any job sees every committed
 //! answer either in the tallies or waiting, never in neither: a job that first writes what
-//! waits for a map (`after_writing`) then reads, or takes answers out of, exact tallies.
+//! waits for a map (`write_waiting_then`) then reads, or takes answers out of, exact tallies.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,7 +69,7 @@ pub async fn stored(db: &Db) -> Result<(), StoreError> {
 /// Runs `job` on the bulk lane after writing, in the same transaction, up to `most` of `map`'s
 /// waiting cells (all of them with `None`). Cells taken go back to wait should the
 /// transaction fail.
-pub async fn after_writing<T, F>(
+async fn after_writing<T, F>(
     db: &Db,
     map: MapId,
     most: Option<usize>,
@@ -106,15 +106,31 @@ where
 /// failed, it put them back first): so every answer stored before this call is in the
 /// tallies once it returns.
 pub async fn write_waiting(db: &Db, map: MapId) -> Result<(), StoreError> {
+    write_all_but_the_last_part(db, map).await?;
+    if !db.feedback_waiting().quiet(map) {
+        after_writing(db, map, None, |_| Ok(())).await?;
+    }
+    Ok(())
+}
+
+/// `write_waiting`, with `job` run in its last part's transaction: for a job that takes
+/// answers out of the tallies, which must be whole then.
+pub async fn write_waiting_then<T, F>(db: &Db, map: MapId, job: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    write_all_but_the_last_part(db, map).await?;
+    after_writing(db, map, None, job).await
+}
+
+async fn write_all_but_the_last_part(db: &Db, map: MapId) -> Result<(), StoreError> {
     let waiting = db.feedback_waiting();
     for _ in 0..waiting.cells(map).div_ceil(PART) {
         if waiting.cells(map) <= PART {
             break;
         }
         after_writing(db, map, Some(PART), |_| Ok(())).await?;
-    }
-    if !waiting.quiet(map) {
-        after_writing(db, map, None, |_| Ok(())).await?;
     }
     Ok(())
 }

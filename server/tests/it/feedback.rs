@@ -1450,7 +1450,7 @@ async fn a_summary_waits_for_tallies_taken_by_a_write_not_yet_committed() {
     let before = waiting.cells(map);
     assert!(before > 100, "the answers' tallies wait");
     let writing = tokio::spawn(async move {
-        server::feedback::tallying::after_writing(&db, map, None, move |_| {
+        server::feedback::tallying::write_waiting_then(&db, map, move |_| {
             // Held on the writer thread, every waiting cell taken and written, its batch not
             // committed: nothing is left waiting.
             let _ = held.recv();
