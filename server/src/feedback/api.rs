@@ -160,7 +160,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 
 /// Why a body could not be read as a batch.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum BodyError {
+enum BodyError {
     Malformed(String),
     TooMany,
 }
@@ -192,7 +192,7 @@ where
 /// `MAX` items. Each element stays unparsed text until it is read on its own, so a malformed
 /// one is reported by its position, and nothing holds more than a pointer per element
 /// meanwhile.
-pub(crate) fn batch<T: DeserializeOwned, const MAX: usize>(
+fn batch<T: DeserializeOwned, const MAX: usize>(
     body: &[u8],
     wrapper: &str,
 ) -> Result<Vec<Result<T, ResponseError>>, BodyError> {
