@@ -16,7 +16,8 @@
 //!   the naive full scan of the responses. Target: every filter under 10 ms.
 //!
 //! Run: `cargo bench -p server --bench feedback` (add `-- --quick` for a short run, `ingest`
-//! or `summary` for one part, `random` or `time` for one order of the ingest).
+//! or `summary` for one part, `random` or `time` for one order of the ingest, `--answers=N` for
+//! another number of answers to ingest than 200,000).
 
 // A benchmark's job is to print its figures.
 #![allow(clippy::print_stdout)]
@@ -58,11 +59,15 @@ const LATEST: i64 = 20_393 * DAY_MS;
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (ingested, summarised) = if quick {
+    let (mut ingested, summarised) = if quick {
         (40_000, 200_000)
     } else {
         (200_000, 1_000_000)
     };
+    // `--answers=N` ingests N instead: a longer stream, as a backfill of years is.
+    if let Some(n) = std::env::args().find_map(|a| a.strip_prefix("--answers=")?.parse().ok()) {
+        ingested = n;
+    }
     // `-- ingest` or `-- summary` runs only that part.
     let only = |part: &str| {
         !std::env::args().any(|a| a == "ingest" || a == "summary")

@@ -9,6 +9,7 @@
 //! (`Waiting`), and are written before anyone reads them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use app::api::feedback::{ApiKey, Filter, InboxItem};
 use app::domain::feedback::{day_of, Day, Response, Source, Tally};
@@ -583,8 +584,9 @@ fn each_stored(
 
 /// Bulk answers' tallies, committed with their answers but not yet written: a shuffled
 /// backfill touches a new tally row of most tables with each answer, and written slice by
-/// slice those upserts were most of the writer's time. Summed here over a second or so, a
-/// stream of slices' tallies collapse onto the rows they share (a map has a few tens of
+/// slice those upserts were most of the writer's time. Summed here over a second, or for as
+/// long as a stream of answers goes on (`feedback::tallying`), slices' tallies collapse onto
+/// the rows they share (a map has a few tens of
 /// thousands), and are written in bounded parts on the bulk lane (`feedback::tallying`).
 /// Whoever reads a map's tallies, or takes answers out of them, writes the map's first, so
 /// reads are exact. They die with the process: `store_responses_only` leaves the mark that makes
@@ -601,6 +603,11 @@ struct WaitingState {
     maps: HashMap<MapId, Tallies>,
     /// Parts taken out and not yet `settled`: written in a batch not yet committed.
     taken: usize,
+    /// Since when the tallies waiting now have waited, at most: since the first of them was
+    /// added, or since a write of all that waited began (`writing_all`). And when the last
+    /// were added.
+    since: Option<Instant>,
+    last: Option<Instant>,
 }
 
 impl Waiting {
@@ -612,7 +619,29 @@ impl Waiting {
         if tallies.cells.is_empty() {
             return;
         }
-        self.state().maps.entry(map).or_default().merge(tallies);
+        let now = Instant::now();
+        let mut state = self.state();
+        if state.maps.is_empty() {
+            state.since = Some(now);
+        }
+        state.last = Some(now);
+        state.maps.entry(map).or_default().merge(tallies);
+    }
+
+    /// Whether tallies were added within `quiet` and have waited less than `age`: a stream
+    /// of answers still coming, whose tallies had best wait for the rest of it.
+    pub fn streaming(&self, quiet: Duration, age: Duration) -> bool {
+        let state = self.state();
+        let within = |at: Option<Instant>, span| at.is_some_and(|at| at.elapsed() < span);
+        within(state.last, quiet) && within(state.since, age)
+    }
+
+    /// A write of everything that waits now begins: what waits after it came since.
+    pub fn writing_all(&self) {
+        let mut state = self.state();
+        if !state.maps.is_empty() {
+            state.since = Some(Instant::now());
+        }
     }
 
     /// Up to `most` of `map`'s cells (all of them with `None`), taken out to be written; a
@@ -628,6 +657,9 @@ impl Waiting {
         };
         if waiting.cells.is_empty() {
             state.maps.remove(&map);
+            if state.maps.is_empty() {
+                state.since = None;
+            }
         } else {
             waiting.compact();
         }
@@ -646,6 +678,7 @@ impl Waiting {
         let mut state = self.state();
         state.taken = state.taken.saturating_sub(1);
         if failed {
+            state.since.get_or_insert_with(Instant::now);
             state.maps.entry(map).or_default().merge(part);
         }
     }
@@ -673,7 +706,11 @@ impl Waiting {
 
     /// Drops a deleted map's tallies.
     pub fn discard(&self, map: MapId) {
-        self.state().maps.remove(&map);
+        let mut state = self.state();
+        state.maps.remove(&map);
+        if state.maps.is_empty() {
+            state.since = None;
+        }
     }
 }
 
@@ -1601,6 +1638,47 @@ mod tests {
         assert_eq!(taken, whole);
         assert_eq!(waiting.size(), 0);
         assert!(waiting.waiting().is_empty());
+    }
+
+    /// A stream is tallies added lately that have not waited too long (since the first of
+    /// them, or since a write of all began); all taken, or left to wait too long, it is over.
+    #[test]
+    fn a_stream_of_waiting_tallies_is_recent_and_young() {
+        let (_conn, map, card) = db();
+        let (second, long) = (Duration::from_secs(1), Duration::from_secs(3600));
+        let waiting = Waiting::default();
+        assert!(!waiting.streaming(long, long), "nothing waits");
+        waiting.add(
+            map,
+            Slice::new(vec![incoming(card, 20_000, 9, "web")]).into_tallies(),
+        );
+        assert!(waiting.streaming(second, long));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            !waiting.streaming(Duration::from_millis(10), long),
+            "a pause"
+        );
+        waiting.add(
+            map,
+            Slice::new(vec![incoming(card, 20_001, 9, "web")]).into_tallies(),
+        );
+        assert!(waiting.streaming(Duration::from_millis(10), long));
+        assert!(
+            !waiting.streaming(second, Duration::from_millis(10)),
+            "waiting since the first, too long"
+        );
+        waiting.writing_all();
+        assert!(
+            waiting.streaming(second, Duration::from_millis(10)),
+            "all being written"
+        );
+        let taken = waiting.take(map, None);
+        assert!(!waiting.streaming(long, long), "everything taken");
+        waiting.settled(map, taken, true);
+        assert!(
+            waiting.streaming(long, Duration::from_millis(10)),
+            "back to wait anew"
+        );
     }
 
     /// Answers with ever new labels, taken in parts while more come: the labels kept waiting

@@ -30,6 +30,15 @@ const TIMES_PART: i64 = 8_000;
 /// Cells allowed to wait in memory (about 250 bytes each); past this, storing more waits for
 /// the map's to be written.
 const MAX_WAITING: usize = 200_000;
+/// While answers keep coming (the last less than `DELAY` ago), the scheduled write waits for
+/// the rest of them, up to this long after tallies began to wait (or after the last write of
+/// all that waited began) and while fewer than `STREAM_CELLS` wait: a shuffled backfill touches most of a map's cells every second, and
+/// written once a second each cell was written several times over (measured: 0.4 cell writes
+/// an answer, most of the writer's time); written once the stream pauses, once. A reader
+/// meanwhile writes what waits first, so it never sees less; it may wait for up to
+/// `STREAM_CELLS` to be written (under a second).
+const STREAM_AGE: Duration = Duration::from_secs(10);
+const STREAM_CELLS: usize = 50_000;
 
 /// Queues `slice` of `map` to be stored by `store` in one job on the bulk lane; once it has
 /// committed, its tallies wait with the others. The caller awaits the job, then `stored`.
@@ -150,6 +159,7 @@ pub async fn write_all(db: &Db) -> Result<(), StoreError> {
 /// filled it).
 async fn write_some(db: &Db) -> Result<(), StoreError> {
     let waiting = db.feedback_waiting();
+    waiting.writing_all();
     for map in waiting.waiting() {
         for _ in 0..waiting.cells(map).div_ceil(PART) {
             after_writing(db, map, Some(PART), |_| Ok(())).await?;
@@ -158,11 +168,16 @@ async fn write_some(db: &Db) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The scheduled write: what waits now, then the time order; again later if more came.
+/// The scheduled write: what waits now, then the time order; again later if more came. The
+/// tallies are put off while a stream of answers goes on (see `STREAM_AGE`); the time order
+/// is not, as waiting makes its entries no cheaper.
 async fn write_scheduled(db: &Db) -> Result<(), StoreError> {
-    write_some(db).await?;
+    let waiting = db.feedback_waiting();
+    if !waiting.streaming(DELAY, STREAM_AGE) || waiting.size() >= STREAM_CELLS {
+        write_some(db).await?;
+    }
     index_times(db).await?;
-    if db.feedback_waiting().size() > 0 {
+    if waiting.size() > 0 {
         schedule(db);
     }
     Ok(())
