@@ -585,9 +585,9 @@ fn each_stored(
 /// Bulk answers' tallies, committed with their answers but not yet written: a shuffled
 /// backfill touches a new tally row of most tables with each answer, and written slice by
 /// slice those upserts were most of the writer's time. Summed here over a second, or for as
-/// long as a stream of answers goes on (`feedback::tallying`), slices' tallies collapse onto
-/// the rows they share (a map has a few tens of
-/// thousands), and are written in bounded parts on the bulk lane (`feedback::tallying`).
+/// long as a stream of answers goes on, slices' tallies collapse onto the rows they share (a
+/// map has a few tens of thousands), and are written in bounded parts on the bulk lane
+/// (`feedback::tallying`).
 /// Whoever reads a map's tallies, or takes answers out of them, writes the map's first, so
 /// reads are exact. They die with the process: `store_responses_only` leaves the mark that makes
 /// the next start recount.

@@ -1,7 +1,8 @@
 //! Writing bulk answers' tallies behind them (see `db::feedback::Waiting`): in bounded parts
-//! on the writer's bulk lane, a second after they come, and before anyone reads them. The
-//! answers' entries in the time order (`db::feedback::times`) are added with them, and before
-//! anyone reads that order (`index_times`).
+//! on the writer's bulk lane, a second after they come (or once a stream of them pauses), and
+//! before anyone reads them. The answers' entries in the time order (`db::feedback::times`)
+//! are added with them (every second, even during a stream), and before anyone reads that
+//! order (`index_times`).
 //!
 //! Cells are taken out of `Waiting` on the writer thread, by the job that writes them, and
 //! put back by the same thread should its transaction fail; a slice's cells are added there
@@ -31,12 +32,12 @@ const TIMES_PART: i64 = 8_000;
 /// the map's to be written.
 const MAX_WAITING: usize = 200_000;
 /// While answers keep coming (the last less than `DELAY` ago), the scheduled write waits for
-/// the rest of them, up to this long after tallies began to wait (or after the last write of
-/// all that waited began) and while fewer than `STREAM_CELLS` wait: a shuffled backfill touches most of a map's cells every second, and
-/// written once a second each cell was written several times over (measured: 0.4 cell writes
-/// an answer, most of the writer's time); written once the stream pauses, once. A reader
-/// meanwhile writes what waits first, so it never sees less; it may wait for up to
-/// `STREAM_CELLS` to be written (under a second).
+/// the rest of them: up to this long after tallies began to wait (or after the last write of
+/// all that waited began), and while fewer than `STREAM_CELLS` wait. A shuffled backfill
+/// touches most of a map's cells every second: written once a second, each cell was written
+/// many times over (0.4 cell writes an answer, most of the writer's time); written when the
+/// stream pauses, once. A reader meanwhile writes what waits first, so it never sees less; it
+/// may wait for up to `STREAM_CELLS` to be written (under a second).
 const STREAM_AGE: Duration = Duration::from_secs(10);
 const STREAM_CELLS: usize = 50_000;
 
