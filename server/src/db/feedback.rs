@@ -603,8 +603,8 @@ struct WaitingState {
     maps: HashMap<MapId, Tallies>,
     /// Parts taken out and not yet `settled`: written in a batch not yet committed.
     taken: usize,
-    /// Since when the tallies waiting now have waited, at most: since the first of them was
-    /// added, or since a write of all that waited began (`writing_all`). And when the last
+    /// While any wait: since when they have waited, at most (since the first of them was
+    /// added, or since a write of all that waited began, `writing_all`). And when the last
     /// were added.
     since: Option<Instant>,
     last: Option<Instant>,
@@ -619,13 +619,9 @@ impl Waiting {
         if tallies.cells.is_empty() {
             return;
         }
-        let now = Instant::now();
         let mut state = self.state();
-        if state.maps.is_empty() {
-            state.since = Some(now);
-        }
-        state.last = Some(now);
-        state.maps.entry(map).or_default().merge(tallies);
+        state.last = Some(Instant::now());
+        state.wait(map, tallies);
     }
 
     /// Whether tallies were added within `quiet` and have waited less than `age`: a stream
@@ -633,15 +629,12 @@ impl Waiting {
     pub fn streaming(&self, quiet: Duration, age: Duration) -> bool {
         let state = self.state();
         let within = |at: Option<Instant>, span| at.is_some_and(|at| at.elapsed() < span);
-        within(state.last, quiet) && within(state.since, age)
+        !state.maps.is_empty() && within(state.last, quiet) && within(state.since, age)
     }
 
     /// A write of everything that waits now begins: what waits after it came since.
     pub fn writing_all(&self) {
-        let mut state = self.state();
-        if !state.maps.is_empty() {
-            state.since = Some(Instant::now());
-        }
+        self.state().since = Some(Instant::now());
     }
 
     /// Up to `most` of `map`'s cells (all of them with `None`), taken out to be written; a
@@ -657,9 +650,6 @@ impl Waiting {
         };
         if waiting.cells.is_empty() {
             state.maps.remove(&map);
-            if state.maps.is_empty() {
-                state.since = None;
-            }
         } else {
             waiting.compact();
         }
@@ -678,8 +668,7 @@ impl Waiting {
         let mut state = self.state();
         state.taken = state.taken.saturating_sub(1);
         if failed {
-            state.since.get_or_insert_with(Instant::now);
-            state.maps.entry(map).or_default().merge(part);
+            state.wait(map, part);
         }
     }
 
@@ -706,11 +695,17 @@ impl Waiting {
 
     /// Drops a deleted map's tallies.
     pub fn discard(&self, map: MapId) {
-        let mut state = self.state();
-        state.maps.remove(&map);
-        if state.maps.is_empty() {
-            state.since = None;
+        self.state().maps.remove(&map);
+    }
+}
+
+impl WaitingState {
+    /// Adds `tallies` to `map`'s waiting ones; the first to wait start the clock.
+    fn wait(&mut self, map: MapId, tallies: Tallies) {
+        if self.maps.is_empty() {
+            self.since = Some(Instant::now());
         }
+        self.maps.entry(map).or_default().merge(tallies);
     }
 }
 
